@@ -1,0 +1,39 @@
+# gaptools: the project's verbs. `make report` and `make test` do all the set-up.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+DATA   ?= data/sample
+OUT    ?= reports
+
+.PHONY: install report test bench lab sample clean
+
+# Idempotent set-up: a virtual environment with gaptools and its test tools,
+# plus the git filter that strips notebook outputs (they can hold pupil data).
+install: $(VENV)/.installed
+$(VENV)/.installed: pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m ipykernel install --sys-prefix --name python3 >/dev/null
+	if [ -d .git ]; then $(BIN)/nbstripout --install --attributes .gitattributes; fi
+	touch $@
+
+report: install
+	$(BIN)/gaptools run $(DATA) --out $(OUT)
+	@echo "Open $(OUT)/index.html"
+
+test: install
+	$(BIN)/python -m pytest
+
+bench: install
+	$(BIN)/python benchmarks/bench_gaps.py
+
+lab: install
+	$(BIN)/jupyter lab notebooks/
+
+# Regenerate the synthetic sample trust (committed; tests check it is reproducible).
+sample: install
+	$(BIN)/gaptools sample --out $(DATA)
+
+clean:
+	rm -rf $(OUT) .pytest_cache

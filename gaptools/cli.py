@@ -1,0 +1,138 @@
+"""The ``gaptools`` command line (data contract §4).
+
+Exit codes: 0 success; 1 invalid data (``validate``) or a school failed
+(``run``); 2 the command was misused (unknown option, missing file).
+Bad data never produces a traceback: every problem is printed on its own line.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+import warnings
+from pathlib import Path
+
+EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):  # argparse's own exit code for misuse is 2, as the contract wants
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_USAGE, f"gaptools: error: {message}\n")
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="gaptools", description="Disadvantage gap analysis for schools and trusts.")
+    sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    s = sub.add_parser("sample", help="write the synthetic sample trust")
+    s.add_argument("--out", required=True, type=Path, help="folder to write the CSV files into")
+    s.add_argument("--schools", type=int, default=6, help="number of schools (first 6 have planted stories)")
+    s.add_argument("--years", type=int, default=3, help="number of results years from 2023")
+    s.add_argument("--seed", type=int, default=2025, help="random seed")
+
+    v = sub.add_parser("validate", help="check a pupil table against the data contract")
+    v.add_argument("data", type=Path, help="a CSV/Excel/Parquet file or a folder of them")
+    v.add_argument("--mapping", type=Path, help="YAML mapping file for an MIS export")
+
+    r = sub.add_parser("run", help="analyse every school and write the reports")
+    r.add_argument("data", type=Path)
+    r.add_argument("--out", required=True, type=Path)
+    r.add_argument("--mapping", type=Path)
+    r.add_argument("--schools", help="comma-separated school ids (default: all)")
+    r.add_argument("--workers", type=int, default=None)
+    r.add_argument("--scheduler", help="address of a Dask distributed scheduler")
+    r.add_argument("--resume", action="store_true", help="skip schools whose outputs are complete and unchanged")
+    r.add_argument("--quiet", action="store_true", help="no progress bar")
+    return p
+
+
+def _check_paths(args) -> str | None:
+    data = getattr(args, "data", None)
+    if data is not None and not data.exists():
+        return f"{data}: no such file or folder"
+    mapping = getattr(args, "mapping", None)
+    if mapping is not None and not mapping.is_file():
+        return f"{mapping}: mapping file not found"
+    return None
+
+
+def cmd_sample(args) -> int:
+    from .sample import generate_trust, write_trust
+
+    if args.schools < 1 or args.years < 1:
+        print("gaptools: error: --schools and --years must be at least 1", file=sys.stderr)
+        return EXIT_USAGE
+    trust = generate_trust(schools=args.schools, years=args.years, seed=args.seed)
+    files = write_trust(trust, args.out)
+    print(f"wrote {len(files)} files to {args.out}: {len(trust)} pupil rows, "
+          f"{trust['school_id'].nunique()} schools")
+    return EXIT_OK
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
+def describe(pupils) -> str:
+    """A one-line summary of a loaded pupil table."""
+    parts = []
+    for ks, rows in pupils.groupby("key_stage", sort=True):
+        years = sorted(rows["year"].unique())
+        span = f"{years[0]}" if len(years) == 1 else f"{years[0]}-{years[-1]}"
+        parts.append(f"{ks} {_count(rows['school_id'].nunique(), 'school')}, {span}")
+    n_dis = int(pupils["disadvantaged"].sum())
+    return (f"{_count(len(pupils), 'pupil')} ({n_dis} disadvantaged) in "
+            f"{_count(pupils['school_id'].nunique(), 'school')}: "
+            + "; ".join(parts))
+
+
+def cmd_validate(args) -> int:
+    from .errors import DataValidationError, GaptoolsWarning
+    from .loading import load_pupils
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", GaptoolsWarning)
+        try:
+            pupils = load_pupils(args.data, args.mapping)
+        except DataValidationError as err:
+            for problem in err.problems:
+                print(problem)
+            files = {p.file for p in err.problems}
+            n = len(err.problems)
+            print(f"INVALID: {_count(n, 'problem')} in {_count(len(files), 'file')}")
+            return EXIT_INVALID
+    for w in caught:
+        if issubclass(w.category, GaptoolsWarning):
+            print(f"warning: {w.message}")
+    print(f"OK: {args.data}: {describe(pupils)}")
+    return EXIT_OK
+
+
+def cmd_run(args) -> int:
+    from .batch import run_cli
+
+    return run_cli(args)
+
+
+COMMANDS = {"sample": cmd_sample, "validate": cmd_validate, "run": cmd_run}
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``gaptools`` console script."""
+    args = _parser().parse_args(argv)
+    problem = _check_paths(args)
+    if problem:
+        print(f"gaptools: error: {problem}", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        return COMMANDS[args.command](args)
+    except KeyboardInterrupt:
+        print("gaptools: interrupted", file=sys.stderr)
+        return 130
+    except OSError as exc:  # unreadable file, full disk: say what and where, no traceback
+        print(f"gaptools: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE if isinstance(exc, (FileNotFoundError, PermissionError)) else EXIT_INVALID
+
+
+if __name__ == "__main__":
+    sys.exit(main())

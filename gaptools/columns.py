@@ -1,0 +1,275 @@
+"""The pupil table's columns (data contract §1) and the parsers that type them.
+
+Each parser takes a column as read (strings from CSV/Excel, or already typed
+from Parquet or a DataFrame) and returns the typed column plus a mask of the
+cells it could not read. Empty cells become missing values, never zero.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+YES_NO_HINT = ("is not a yes/no value (use true/false, yes/no, y/n or 1/0, "
+               "or translate it under 'values:' in a mapping file)")
+TRUE_WORDS = frozenset({"true", "yes", "y", "1", "t", "1.0"})
+FALSE_WORDS = frozenset({"false", "no", "n", "0", "f", "0.0"})
+
+#: KS2 test outcome codes that stand where a scaled score would be. The pupil
+#: has no score; ``counts_as_not_met`` says whether DfE headline measures count
+#: the pupil in the denominator as not reaching the standard.
+KS2_TEST_CODES: dict[str, tuple[str, bool]] = {
+    "A": ("absent", True),
+    "B": ("working below the standard of the test", True),
+    "M": ("missing result", True),
+    "T": ("unable to access the test", True),
+    "U": ("maladministration", True),
+    "Q": ("left, or result annulled", True),
+    "J": ("just arrived from overseas", False),
+    "F": ("will take the test in future", False),
+    "P": ("took the test in the past", False),
+}
+
+#: KS2 writing teacher assessment codes (upper-case).
+WRITING_TA_CODES = frozenset(
+    {"GDS", "EXS", "WTS", "HNM", "BLW", "PKF", "PKE", "PKG",
+     "PK1", "PK2", "PK3", "PK4", "PK5", "PK6", "A", "D", "L", "F", "P", "Q"}
+)
+WRITING_TA_MEETS = frozenset({"EXS", "GDS"})
+#: Codes that take the pupil out of the writing measure altogether.
+WRITING_TA_EXCLUDED = frozenset({"L", "F", "P"})
+
+SEX_WORDS = {"f": "F", "m": "M", "female": "F", "male": "M", "girl": "F", "boy": "M"}
+SEN_WORDS = {"n": "N", "k": "K", "e": "E"}
+
+
+@dataclass(frozen=True)
+class ColumnSpec:
+    """What one canonical column holds and how to read it."""
+
+    name: str
+    kind: str  # text | int | float | bool | sex | sen | year | key_stage | ks2_score | writing_ta | grade
+    required: bool = False
+    ge: float | None = None
+    le: float | None = None
+    meaning: str = ""
+    allowed: tuple[str, ...] = field(default=())
+
+    @property
+    def range_text(self) -> str:
+        if self.ge is not None and self.le is not None:
+            return f"must be between {self.ge:g} and {self.le:g}"
+        if self.ge is not None:
+            return f"must be {self.ge:g} or more"
+        return f"must be {self.le:g} or less"
+
+
+_SPECS = [
+    ColumnSpec("school_id", "text", required=True, meaning="URN or trust code"),
+    ColumnSpec("school_name", "text"),
+    ColumnSpec("year", "year", required=True, ge=2000, le=2100,
+               meaning="the summer the results belong to (2025 = 2024/25)"),
+    ColumnSpec("key_stage", "key_stage", required=True),
+    ColumnSpec("pupil_id", "text", required=True),
+    ColumnSpec("disadvantaged", "bool", required=True),
+    ColumnSpec("sex", "sex", allowed=("F", "M")),
+    ColumnSpec("sen", "sen", allowed=("N", "K", "E")),
+    ColumnSpec("eal", "bool"),
+    ColumnSpec("fsm", "bool"),
+    ColumnSpec("ethnicity", "text"),
+    ColumnSpec("prior_attainment", "float", ge=80, le=120),
+    ColumnSpec("attendance_pct", "float", ge=0, le=100),
+    ColumnSpec("suspensions", "int", ge=0),
+    ColumnSpec("attainment8", "float", ge=0, le=90),
+    ColumnSpec("progress8", "float", ge=-10, le=10),
+    ColumnSpec("reading_score", "ks2_score", ge=80, le=120),
+    ColumnSpec("maths_score", "ks2_score", ge=80, le=120),
+    ColumnSpec("gps_score", "ks2_score", ge=80, le=120),
+    ColumnSpec("writing_ta", "writing_ta"),
+]
+COLUMNS: dict[str, ColumnSpec] = {s.name: s for s in _SPECS}
+GRADE_PREFIX = "grade_"
+GRADE_SPEC = ColumnSpec("grade_<subject>", "grade", ge=0, le=9)
+REQUIRED = tuple(s.name for s in _SPECS if s.required)
+#: Standard measures gaptools derives; never read from input.
+DERIVED = ("basics_4plus", "basics_5plus", "rwm_expected", "rwm_higher",
+           "persistent_absence", "severe_absence")
+
+
+def spec_for(name: str) -> ColumnSpec | None:
+    """The spec of canonical column ``name`` (grade columns share one)."""
+    if name in COLUMNS:
+        return COLUMNS[name]
+    if name.startswith(GRADE_PREFIX) and len(name) > len(GRADE_PREFIX):
+        return GRADE_SPEC
+    return None
+
+
+def canonical_name(header: str) -> str:
+    """Normalise a header for matching: trim, lower-case, spaces and dashes to '_'."""
+    name = header.replace("\ufeff", "").strip().lower()
+    return re.sub(r"[\s\-]+", "_", name)
+
+
+# ---------------------------------------------------------------- parsers
+# Each returns (typed series, bad mask, message for bad cells).
+
+def _blank(s: pd.Series) -> pd.Series:
+    """Missing or whitespace-only cells."""
+    if s.dtype == object or isinstance(s.dtype, pd.StringDtype):
+        return s.isna() | (s.astype("string").str.strip() == "")
+    return s.isna()
+
+
+def _as_text(s: pd.Series) -> pd.Series:
+    return s.astype("string").str.strip()
+
+
+def parse_text(s: pd.Series):
+    out = _as_text(s)
+    out = out.mask(out == "")
+    return out, pd.Series(False, index=s.index), ""
+
+
+def parse_bool(s: pd.Series):
+    if pd.api.types.is_bool_dtype(s.dtype):
+        return s.astype("boolean"), pd.Series(False, index=s.index), ""
+    if pd.api.types.is_numeric_dtype(s.dtype):
+        out = pd.Series(pd.NA, index=s.index, dtype="boolean")
+        out[s == 1] = True
+        out[s == 0] = False
+        bad = s.notna() & ~s.isin([0, 1])
+        return out, bad, YES_NO_HINT
+    low = _as_text(s).str.lower()
+    out = pd.Series(pd.NA, index=s.index, dtype="boolean")
+    is_true = low.isin(TRUE_WORDS).fillna(False).astype(bool)
+    is_false = low.isin(FALSE_WORDS).fillna(False).astype(bool)
+    out[is_true] = True
+    out[is_false] = False
+    bad = ~(is_true | is_false) & ~_blank(s)
+    return out, bad, YES_NO_HINT
+
+
+def _to_number(s: pd.Series, percent_ok: bool = False):
+    if pd.api.types.is_numeric_dtype(s.dtype) and not pd.api.types.is_bool_dtype(s.dtype):
+        return pd.to_numeric(s).astype("Float64"), pd.Series(False, index=s.index)
+    text = _as_text(s)
+    if percent_ok:
+        text = text.str.replace(r"\s*%$", "", regex=True)
+    num = pd.to_numeric(text.mask(text == ""), errors="coerce").astype("Float64")
+    # 'inf' and 'nan' spelt out are not numbers a pupil can have
+    num = num.mask(~np.isfinite(num.astype("float64").fillna(0)))
+    bad = num.isna() & ~_blank(s)
+    return num, bad
+
+
+def parse_float(s: pd.Series, percent_ok: bool = False):
+    num, bad = _to_number(s, percent_ok)
+    return num, bad, "is not a number (leave the cell empty where there is no value)"
+
+
+def parse_int(s: pd.Series):
+    num, bad = _to_number(s)
+    frac = num.notna() & (num != num.round())
+    out = num.mask(frac).round().astype("Int64")
+    return out, bad | frac.fillna(False).astype(bool), "is not a whole number"
+
+
+def parse_grade(s: pd.Series):
+    """GCSE grades 9-1 with U (ungraded) as 0, as the DfE counts it."""
+    if not pd.api.types.is_numeric_dtype(s.dtype):
+        text = _as_text(s)
+        s = text.mask(text.str.upper() == "U", "0")
+    out, bad, _ = parse_int(s)
+    return out, bad, "is not a GCSE grade (a whole number 0-9, or U)"
+
+
+def parse_year(s: pd.Series):
+    """A results year: 2025, or an academic year written 2024/25 or 2024-2025."""
+    if pd.api.types.is_numeric_dtype(s.dtype):
+        return parse_int(s)[0], parse_int(s)[1], "is not a year"
+    text = _as_text(s)
+    academic = text.str.extract(r"^(\d{4})\s*[/\-]\s*(\d{2}|\d{4})$")
+    start = pd.to_numeric(academic[0], errors="coerce")
+    end = pd.to_numeric(academic[1], errors="coerce")
+    end = end.where(end >= 100, (start // 100) * 100 + end)
+    ok_academic = start.notna() & (end == start + 1)
+    text = text.mask(ok_academic, end.astype("Int64").astype("string"))
+    out, bad, _ = parse_int(text)
+    return out, bad, "is not a year (write 2025, or 2024/25 for the academic year)"
+
+
+def parse_key_stage(s: pd.Series):
+    text = _as_text(s)
+    norm = text.str.upper().str.replace(r"^(?:KEY\s*STAGE|KS)\s*(\d)$", r"KS\1", regex=True)
+    norm = norm.mask(norm == "")
+    return norm, pd.Series(False, index=s.index), ""
+
+
+def _parse_words(s: pd.Series, words: dict[str, str], message: str):
+    text = _as_text(s)
+    out = text.str.lower().map(words, na_action="ignore").astype("string")
+    bad = out.isna() & ~_blank(s)
+    return out, bad, message
+
+
+def parse_sex(s: pd.Series):
+    return _parse_words(s, SEX_WORDS, "is not a sex code (use F or M)")
+
+
+def parse_sen(s: pd.Series):
+    return _parse_words(s, SEN_WORDS, "is not an SEN code (use N none, K SEN support, E EHC plan)")
+
+
+def parse_ks2_score(s: pd.Series):
+    """Scaled scores 80-120, or a DfE test code (A, B, ...) meaning no score.
+
+    Returns the score column; the codes are returned by :func:`ks2_codes`.
+    """
+    if pd.api.types.is_numeric_dtype(s.dtype):
+        out, bad, _ = parse_int(s)
+        return out, bad, "is not a KS2 scaled score"
+    codes = ks2_codes(s)
+    out, bad, _ = parse_int(_as_text(s).mask(codes.notna()))
+    codes_text = ", ".join(KS2_TEST_CODES)
+    return out, bad, f"is not a KS2 scaled score (80-120) or test code ({codes_text})"
+
+
+def ks2_codes(s: pd.Series) -> pd.Series:
+    """The KS2 test codes found in a score column (missing where there is none)."""
+    if pd.api.types.is_numeric_dtype(s.dtype):
+        return pd.Series(pd.NA, index=s.index, dtype="string")
+    text = _as_text(s).str.upper()
+    return text.where(text.isin(list(KS2_TEST_CODES))).astype("string")
+
+
+def parse_writing_ta(s: pd.Series):
+    text = _as_text(s).str.upper().str.replace(" ", "", regex=False)
+    text = text.mask(text == "")
+    bad = text.notna() & ~text.isin(WRITING_TA_CODES)
+    return text.mask(bad), bad.fillna(False).astype(bool), (
+        "is not a KS2 writing teacher assessment (GDS, EXS, WTS, PK1-PK6, BLW, HNM, ...)")
+
+
+PARSERS = {
+    "text": parse_text,
+    "bool": parse_bool,
+    "float": parse_float,
+    "int": parse_int,
+    "grade": parse_grade,
+    "year": parse_year,
+    "key_stage": parse_key_stage,
+    "sex": parse_sex,
+    "sen": parse_sen,
+    "ks2_score": parse_ks2_score,
+    "writing_ta": parse_writing_ta,
+}
+
+
+def parse_column(spec: ColumnSpec, s: pd.Series):
+    """Type one column by its spec: ``(typed, bad_mask, message)``."""
+    if spec.name == "attendance_pct":
+        return parse_float(s, percent_ok=True)
+    return PARSERS[spec.kind](s)

@@ -1,0 +1,68 @@
+"""Errors and warnings that gaptools reports to people, not programmers."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with the input, located as a spreadsheet user sees it.
+
+    Attributes
+    ----------
+    file : str or None
+        The file name (or ``"<DataFrame>"`` / the mapping file).
+    line : int or None
+        Line number with the header row as line 1, so the first pupil is line 2.
+    column : str or None
+        The column as it is named in the file.
+    value : str or None
+        The offending value exactly as it was read.
+    message : str
+        What is wrong, in plain English.
+    """
+
+    file: str | None
+    line: int | None
+    column: str | None
+    value: str | None
+    message: str
+
+    def __str__(self) -> str:
+        parts = [self.file or "<input>"]
+        if self.line is not None:
+            parts.append(f"line {self.line}")
+        if self.column is not None:
+            parts.append(f"column '{self.column}'")
+        where = ", ".join(parts)
+        if self.value is not None:
+            shown = self.value if self.value != "" else ""
+            return f"{where}: value '{shown}': {self.message}"
+        return f"{where}: {self.message}"
+
+
+class GaptoolsError(Exception):
+    """Base class of gaptools' own errors."""
+
+
+class DataValidationError(GaptoolsError, ValueError):
+    """The input data broke the data contract; ``problems`` lists every fault.
+
+    Parameters
+    ----------
+    problems : list of Problem
+        Every problem found, in file and line order.
+    """
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = list(problems)
+        super().__init__(self._text())
+
+    def _text(self) -> str:
+        n = len(self.problems)
+        head = f"{n} problem{'s' if n != 1 else ''} found in the pupil data:"
+        return "\n".join([head, *("  " + str(p) for p in self.problems)])
+
+
+class GaptoolsWarning(UserWarning):
+    """Something worth a person's attention that does not stop the analysis."""

@@ -1,0 +1,329 @@
+"""``load_pupils``: read, map, type and validate a pupil table in one call."""
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from . import columns as C
+from .errors import DataValidationError, GaptoolsWarning, Problem
+from .mapping import Mapping, load_mapping
+from .measures import Measure, derive_standard_measures
+from .readers import read_table, table_files
+from .upn import is_valid_upn, looks_like_upn
+
+_FILE, _LINE = "__file", "__line"
+
+
+@dataclass
+class _Part:
+    """One input file as read, with its canonical column names."""
+
+    name: str
+    frame: pd.DataFrame
+    original: dict[str, str] = field(default_factory=dict)  # canonical -> header in the file
+    unresolved: set[str] = field(default_factory=set)  # mapped columns the file lacks (already reported)
+
+
+def _sources(data) -> list[tuple[str, Path | pd.DataFrame]]:
+    if isinstance(data, pd.DataFrame):
+        return [("<DataFrame>", data)]
+    path = Path(data)
+    if path.is_dir():
+        files = table_files(path)
+        if not files:
+            raise DataValidationError([Problem(str(path), None, None, None,
+                                               "the folder holds no CSV, Excel or Parquet files")])
+        return [(str(f), f) for f in files]
+    if not path.exists():
+        raise FileNotFoundError(f"{path}: no such file or folder")
+    return [(str(path), path)]
+
+
+def _rename(name: str, frame: pd.DataFrame, mapping: Mapping | None) -> tuple[_Part | None, list[Problem]]:
+    """Give columns their canonical names (mapping first, then by normalised header)."""
+    problems: list[Problem] = []
+    headers = list(frame.columns)
+    if any(h.strip() == "" for h in headers) and frame.shape[1] > 0:
+        blanks = [i + 1 for i, h in enumerate(headers) if h.strip() == ""]
+        # an unnamed column is only a problem if it holds data
+        for i in blanks:
+            col = frame.iloc[:, i - 1]
+            if C._blank(col).all():
+                continue
+            problems.append(Problem(name, 1, f"#{i}", "", "this column has data but no header"))
+    wanted: dict[str, str] = {}  # header in file -> canonical
+    unresolved: set[str] = set()
+    if mapping:
+        by_norm = {h.strip().casefold(): h for h in headers}
+        targets = dict(mapping.columns)
+        targets.update({m.name: m.column for m in mapping.measures.values()})
+        for canon, export in targets.items():
+            header = export if export in headers else by_norm.get(export.strip().casefold())
+            if header is None:
+                if canon in mapping.constants:
+                    continue
+                unresolved.add(canon)
+                problems.append(Problem(name, 1, export, None,
+                                        f"the mapping reads '{canon}' from this column, but the file has no such "
+                                        f"column (it has: {', '.join(headers[:30])})"))
+                continue
+            wanted[header] = canon
+    taken = set(wanted.values())
+    for h in headers:
+        if h in wanted:
+            continue
+        canon = C.canonical_name(h)
+        if C.spec_for(canon) is not None and canon not in taken:
+            wanted[h] = canon
+            taken.add(canon)
+    seen: dict[str, str] = {}
+    new_names = []
+    for h in headers:
+        canon = wanted.get(h)
+        if canon is None:
+            new_names.append(h)
+            continue
+        if canon in seen:
+            problems.append(Problem(name, 1, h, None,
+                                    f"two columns both give '{canon}' ('{seen[canon]}' and '{h}'); keep one"))
+            new_names.append(h + " (duplicate)")
+            continue
+        seen[canon] = h
+        new_names.append(canon)
+    frame = frame.copy()
+    frame.columns = new_names
+    return _Part(name, frame, {c: h for c, h in seen.items()}, unresolved), problems
+
+
+def _apply_values(raw: pd.DataFrame, mapping: Mapping) -> None:
+    for canon, table in mapping.values.items():
+        if canon not in raw.columns:
+            continue
+        s = raw[canon]
+        text = s.astype("string").fillna("").str.strip()
+        exact = {k.strip(): v for k, v in table.items()}
+        folded = {k.strip().casefold(): v for k, v in table.items()}
+        mapped = text.map(exact)
+        mapped = mapped.fillna(text.str.casefold().map(folded))
+        raw[canon] = mapped.where(mapped.notna(), s.astype("string")).astype(object)
+
+
+def _read_parts(data, mapping: Mapping | None) -> tuple[list[_Part], list[Problem]]:
+    parts, problems = [], []
+    for name, src in _sources(data):
+        if isinstance(src, pd.DataFrame):
+            frame, found = src.copy(), []
+            frame.columns = [str(c) for c in frame.columns]
+        else:
+            frame, found = read_table(src, name)
+        problems += found
+        if frame is None:
+            continue
+        part, found = _rename(name, frame, mapping)
+        problems += found
+        constants = set(mapping.constants) if mapping else set()
+        missing = [c for c in C.REQUIRED if c not in part.frame.columns and c not in constants]
+        if part.unresolved:
+            missing = [c for c in missing if c not in part.unresolved]
+            if any(c in part.unresolved for c in C.REQUIRED):
+                continue
+        if missing:
+            have = ", ".join(list(frame.columns)[:30]) or "none"
+            if len(missing) == len(C.REQUIRED):
+                problems.append(Problem(name, 1, None, None,
+                                        "does not look like a pupil table: none of the required columns "
+                                        f"({', '.join(C.REQUIRED)}) is in its header (found: {have}); "
+                                        "if it is an MIS export, name its columns in a mapping file"))
+                continue
+            for c in missing:
+                problems.append(Problem(name, 1, c, None,
+                                        f"required column '{c}' is missing (the file's columns: {have})"))
+            continue
+        f = part.frame
+        if len(f) and f.shape[1]:
+            blank_rows = np.ones(len(f), dtype=bool)
+            for col in f.columns:
+                blank_rows &= C._blank(f[col]).to_numpy()
+        else:
+            blank_rows = np.zeros(len(f), dtype=bool)
+        f[_FILE] = name
+        f[_LINE] = np.arange(2, len(f) + 2)
+        f = f[~blank_rows]  # wholly empty lines hold no pupil
+        if f.empty:
+            problems.append(Problem(name, None, None, None,
+                                    "the file has a header but no pupil rows"))
+            continue
+        part.frame = f
+        parts.append(part)
+    return parts, problems
+
+
+def _cell_problems(raw: pd.DataFrame, col: str, bad: pd.Series, message: str,
+                   originals: dict[str, dict[str, str]]) -> list[Problem]:
+    idx = np.flatnonzero(bad.to_numpy(dtype=bool, na_value=False))
+    files = raw[_FILE].to_numpy()
+    lines = raw[_LINE].to_numpy()
+    values = raw[col].to_numpy()
+    return [Problem(files[i], int(lines[i]), originals.get(files[i], {}).get(col, col),
+                    "" if pd.isna(values[i]) else str(values[i]), message) for i in idx]
+
+
+def _schema_problems(typed: pd.DataFrame, raw: pd.DataFrame,
+                     originals: dict[str, dict[str, str]]) -> list[Problem]:
+    from pandera.errors import SchemaErrors
+    from .schema import PupilTable
+
+    try:
+        PupilTable.validate(typed, lazy=True)
+        return []
+    except SchemaErrors as err:
+        cases = err.failure_cases
+    problems: list[Problem] = []
+    dup_rows: set[int] = set()
+    for case in cases.itertuples(index=False):
+        check = str(case.check)
+        if case.index is None or (isinstance(case.index, float) and np.isnan(case.index)):
+            if "unique" in check:
+                continue
+            problems.append(Problem(None, None, str(case.column), None, check))
+            continue
+        i = int(case.index)
+        if "unique" in check:
+            dup_rows.add(i)
+            continue
+        col = str(case.column)
+        spec = C.spec_for(col)
+        if "nullable" in check:
+            msg = f"'{col}' is required but this cell is empty"
+        elif "isin" in check:
+            msg = "must be one of " + ", ".join(spec.allowed) if spec else check
+        elif spec is not None and ("range" in check or "greater" in check or "less" in check):
+            msg = spec.range_text
+        else:
+            msg = f"fails the check {check}"
+        file = raw.at[i, _FILE]
+        value = raw.at[i, col] if col in raw.columns else None
+        problems.append(Problem(file, int(raw.at[i, _LINE]), originals.get(file, {}).get(col, col),
+                                "" if value is None or pd.isna(value) else str(value), msg))
+    if dup_rows:
+        keys = ["school_id", "year", "key_stage", "pupil_id"]
+        dups = typed.loc[sorted(dup_rows), keys].assign(**{_FILE: raw[_FILE], _LINE: raw[_LINE]})
+        for _, group in dups.groupby(keys, sort=False, dropna=False):
+            where = [f"{f} line {n}" for f, n in zip(group[_FILE], group[_LINE])]
+            first = group.iloc[0]
+            for j, (f, n) in enumerate(zip(group[_FILE], group[_LINE])):
+                others = ", ".join(w for k, w in enumerate(where) if k != j)
+                problems.append(Problem(f, int(n), originals.get(f, {}).get("pupil_id", "pupil_id"),
+                                        str(first["pupil_id"]),
+                                        f"pupil appears more than once for school {first['school_id']}, "
+                                        f"{first['key_stage']} {first['year']} (also at {others})"))
+    return problems
+
+
+def load_pupils(data, mapping=None, *, derive_progress: bool = True) -> pd.DataFrame:
+    """Load, map and validate a pupil table (data contract §1).
+
+    Parameters
+    ----------
+    data : str, Path or DataFrame
+        A CSV (UTF-8, UTF-8 with BOM or Windows-1252), Excel (.xlsx) or Parquet
+        file, a folder of such files with the same columns, or a DataFrame.
+    mapping : str, Path, dict or Mapping, optional
+        A mapping file (data contract §2) applied before validation.
+    derive_progress : bool, default True
+        Derive ``progress8`` from ``attainment8`` and ``prior_attainment`` with
+        the DfE estimates where it is not supplied.
+
+    Returns
+    -------
+    DataFrame
+        Typed columns (text as ``string``, whole numbers as ``Int64``, numbers
+        as ``Float64``, yes/no as ``boolean``, missing as ``<NA>``) with the
+        derived standard measures added. ``attrs["gaptools_measures"]`` holds
+        the custom measures declared in the mapping; ``attrs["gaptools_warnings"]``
+        the warnings raised while loading.
+
+    Raises
+    ------
+    DataValidationError
+        Listing every problem found, each with file, line, column and value.
+    FileNotFoundError
+        When ``data`` does not exist.
+    """
+    mapping = load_mapping(mapping)
+    parts, problems = _read_parts(data, mapping)
+    if not parts:
+        raise DataValidationError(problems or [Problem(str(data), None, None, None, "no pupil rows found")])
+    originals = {p.name: p.original for p in parts}
+    raw = pd.concat([p.frame for p in parts], ignore_index=True, sort=False)
+    notes: list[str] = []
+    if mapping:
+        _apply_values(raw, mapping)
+        for canon, value in mapping.constants.items():
+            if canon in raw.columns and not C._blank(raw[canon]).all():
+                notes.append(f"the mapping's constant {canon}={value} replaces the '{canon}' column of the data")
+            raw[canon] = value
+    typed = pd.DataFrame(index=raw.index)
+    for col in raw.columns:
+        if col in (_FILE, _LINE):
+            continue
+        if col in C.DERIVED:
+            notes.append(f"column '{col}' in the input is ignored: gaptools derives it from the grades/scores")
+            continue
+        spec = C.spec_for(col)
+        custom = mapping.measures.get(col) if mapping else None
+        if custom is not None:
+            out, bad, msg = (C.parse_float(raw[col]) if custom.kind == "score" else C.parse_bool(raw[col]))
+        elif spec is not None:
+            out, bad, msg = C.parse_column(spec, raw[col])
+            if spec.kind == "ks2_score":
+                typed[col + "_code"] = C.ks2_codes(raw[col])
+        else:
+            typed[col] = raw[col].astype("string") if raw[col].dtype == object else raw[col]
+            continue
+        typed[col] = out
+        if bad.any():
+            problems += _cell_problems(raw, col, bad, msg, originals)
+    bad_cells = {(p.file, p.line, p.column) for p in problems}
+    problems += [p for p in _schema_problems(typed, raw, originals)
+                 if (p.file, p.line, p.column) not in bad_cells]
+    if problems:
+        problems.sort(key=lambda p: (p.file or "", p.line or 0, p.column or ""))
+        raise DataValidationError(problems)
+    notes += _upn_notes(typed, raw)
+    if "school_name" not in typed.columns:
+        typed["school_name"] = typed["school_id"]
+    else:
+        typed["school_name"] = typed["school_name"].fillna(typed["school_id"])
+    if derive_progress:
+        from .progress import fill_progress8
+        notes += fill_progress8(typed)
+    derive_standard_measures(typed)
+    typed.attrs["gaptools_measures"] = {
+        m.name: Measure(m.name, m.label or m.name.replace("_", " "), m.kind,
+                        m.unit or ("%" if m.kind == "rate" else "points"), m.higher_is_better, None, True)
+        for m in (mapping.measures.values() if mapping else [])
+    }
+    typed.attrs["gaptools_warnings"] = notes
+    typed.attrs["gaptools_sources"] = sorted(originals)
+    for note in notes:
+        warnings.warn(note, GaptoolsWarning, stacklevel=2)
+    return typed
+
+
+def _upn_notes(typed: pd.DataFrame, raw: pd.DataFrame) -> list[str]:
+    ids = typed["pupil_id"].to_numpy()
+    shaped = np.fromiter((looks_like_upn(v) for v in ids), dtype=bool, count=len(ids))
+    if not shaped.any():
+        return []
+    bad = [i for i in np.flatnonzero(shaped) if not is_valid_upn(ids[i])]
+    if not bad:
+        return []
+    shown = [f"{raw.at[i, _FILE]} line {raw.at[i, _LINE]} ({ids[i]})" for i in bad[:10]]
+    more = f" and {len(bad) - 10} more" if len(bad) > 10 else ""
+    return [f"{len(bad)} pupil_id value(s) look like UPNs but have the wrong check letter "
+            f"(a typing error?): {', '.join(shown)}{more}"]

@@ -1,0 +1,162 @@
+"""Outcome measures: what each one is, and the standard ones gaptools derives.
+
+A :class:`Measure` knows its kind (``score``: a mean; ``rate``: a yes/no shown
+as a percentage), its label and unit and whether higher is better. Use
+:func:`measures_for` to ask which measures a key stage of a pupil table has.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+from .columns import GRADE_PREFIX, KS2_TEST_CODES, WRITING_TA_EXCLUDED, WRITING_TA_MEETS
+
+
+@dataclass(frozen=True)
+class Measure:
+    """One outcome measure.
+
+    Attributes
+    ----------
+    name : str
+        Column name in the pupil table.
+    label : str
+        How a person reads it ("GCSE English grade").
+    kind : {'score', 'rate'}
+    unit : str
+        "points", "grades", "%" ...
+    higher_is_better : bool
+    key_stages : tuple of str or None
+        Key stages it applies to; None for every key stage.
+    custom : bool
+        Declared in a mapping file rather than standard.
+    """
+
+    name: str
+    label: str
+    kind: str
+    unit: str
+    higher_is_better: bool = True
+    key_stages: tuple[str, ...] | None = None
+    custom: bool = False
+
+
+_KS4 = ("KS4",)
+_KS2 = ("KS2",)
+_STD = ("KS2", "KS4")
+STANDARD_MEASURES: dict[str, Measure] = {m.name: m for m in [
+    Measure("attainment8", "Attainment 8", "score", "points", True, _KS4),
+    Measure("progress8", "Progress 8", "score", "grades", True, _KS4),
+    Measure("grade_english", "GCSE English grade", "score", "grades", True, _KS4),
+    Measure("grade_maths", "GCSE maths grade", "score", "grades", True, _KS4),
+    Measure("basics_4plus", "grade 4+ in English and maths", "rate", "%", True, _KS4),
+    Measure("basics_5plus", "grade 5+ in English and maths", "rate", "%", True, _KS4),
+    Measure("reading_score", "KS2 reading scaled score", "score", "points", True, _KS2),
+    Measure("maths_score", "KS2 maths scaled score", "score", "points", True, _KS2),
+    Measure("gps_score", "KS2 grammar, punctuation and spelling score", "score", "points", True, _KS2),
+    Measure("rwm_expected", "expected standard in reading, writing and maths", "rate", "%", True, _KS2),
+    Measure("rwm_higher", "higher standard in reading, writing and maths", "rate", "%", True, _KS2),
+    Measure("attendance_pct", "attendance", "score", "%", True, _STD),
+    Measure("persistent_absence", "persistently absent (attendance below 90%)", "rate", "%", False, _STD),
+    Measure("severe_absence", "severely absent (attendance below 50%)", "rate", "%", False, _STD),
+    Measure("suspensions", "suspensions per pupil", "score", "suspensions", False, _STD),
+]}
+
+
+def grade_measure(column: str) -> Measure:
+    """The measure for a ``grade_<subject>`` column."""
+    if column in STANDARD_MEASURES:
+        return STANDARD_MEASURES[column]
+    subject = column[len(GRADE_PREFIX):].replace("_", " ")
+    return Measure(column, f"GCSE {subject} grade", "score", "grades", True, _KS4)
+
+
+def custom_measures(pupils: pd.DataFrame) -> dict[str, Measure]:
+    """Measures declared in the mapping file the table was loaded with."""
+    return dict(pupils.attrs.get("gaptools_measures", {}))
+
+
+def measures_for(pupils: pd.DataFrame, key_stage: str) -> list[Measure]:
+    """The measures a key stage of ``pupils`` has data for, standard then custom.
+
+    Parameters
+    ----------
+    pupils : DataFrame
+        A table from :func:`gaptools.load_pupils`.
+    key_stage : str
+        ``"KS2"``, ``"KS4"`` or another label (then only declared measures apply).
+
+    Returns
+    -------
+    list of Measure
+    """
+    rows = pupils[pupils["key_stage"] == key_stage]
+    out: list[Measure] = []
+    if key_stage in _STD:
+        names = list(STANDARD_MEASURES)
+        names += sorted(c for c in rows.columns
+                        if c.startswith(GRADE_PREFIX) and c not in STANDARD_MEASURES)
+        for name in names:
+            m = STANDARD_MEASURES.get(name) or grade_measure(name)
+            if key_stage not in (m.key_stages or (key_stage,)):
+                continue
+            if name in rows.columns and rows[name].notna().any():
+                out.append(m)
+    for m in custom_measures(pupils).values():
+        if m.name in rows.columns and rows[m.name].notna().any():
+            out.append(m)
+    return out
+
+
+def _all_known(*cols: pd.Series) -> pd.Series:
+    known = cols[0].notna()
+    for c in cols[1:]:
+        known &= c.notna()
+    return known
+
+
+def derive_standard_measures(pupils: pd.DataFrame) -> pd.DataFrame:
+    """Add basics, RWM and absence measures (data contract §1) in place and return the frame.
+
+    A measure is missing (not false) where an input it needs is missing, so a
+    blank grade never counts as a fail. For KS2, a test code that DfE counts as
+    not reaching the standard (absent, working below the test, ...) makes RWM
+    false, as in the performance tables.
+    """
+    def threshold(col, level, codes_col=None):
+        """score >= level; False where a 'not met' code stands; NA where unknown."""
+        met = (pupils[col] >= level).astype("boolean")
+        if codes_col is not None and codes_col in pupils:
+            not_met = pupils[codes_col].map(
+                lambda c: KS2_TEST_CODES.get(c, ("", False))[1], na_action="ignore")
+            met = met.mask(not_met.fillna(False).astype(bool), False)
+        return met
+
+    if {"grade_english", "grade_maths"} <= set(pupils.columns):
+        e, m = pupils["grade_english"], pupils["grade_maths"]
+        known = _all_known(e, m)
+        pupils["basics_4plus"] = ((e >= 4) & (m >= 4)).astype("boolean").where(known)
+        pupils["basics_5plus"] = ((e >= 5) & (m >= 5)).astype("boolean").where(known)
+    if {"reading_score", "maths_score", "writing_ta"} <= set(pupils.columns):
+        w = pupils["writing_ta"]
+        w_known = w.notna() & ~w.isin(WRITING_TA_EXCLUDED)
+        read_exp, maths_exp = threshold("reading_score", 100, "reading_score_code"), threshold("maths_score", 100, "maths_score_code")
+        read_high, maths_high = threshold("reading_score", 110, "reading_score_code"), threshold("maths_score", 110, "maths_score_code")
+        write_exp = w.isin(WRITING_TA_MEETS).astype("boolean").where(w_known)
+        write_high = (w == "GDS").astype("boolean").where(w_known)
+        pupils["rwm_expected"] = _kleene_and(read_exp, maths_exp, write_exp)
+        pupils["rwm_higher"] = _kleene_and(read_high, maths_high, write_high)
+    if "attendance_pct" in pupils.columns:
+        a = pupils["attendance_pct"]
+        pupils["persistent_absence"] = (a < 90).astype("boolean").where(a.notna())
+        pupils["severe_absence"] = (a < 50).astype("boolean").where(a.notna())
+    return pupils
+
+
+def _kleene_and(*parts: pd.Series) -> pd.Series:
+    """AND with three-valued logic: any False is False, else any unknown is unknown."""
+    out = parts[0].astype("boolean")
+    for p in parts[1:]:
+        out = out & p.astype("boolean")
+    return out
