@@ -181,7 +181,7 @@ def parse_grade(s: pd.Series):
     """GCSE grades 9-1 with U (ungraded) as 0, as the DfE counts it."""
     if not pd.api.types.is_numeric_dtype(s.dtype):
         text = _as_text(s)
-        s = text.mask(text.str.upper() == "U", "0")
+        s = text.mask((text.str.upper() == "U").fillna(False).astype(bool), "0")
     out, bad, _ = parse_int(s)
     return out, bad, "is not a GCSE grade (a whole number 0-9, or U)"
 

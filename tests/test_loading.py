@@ -194,3 +194,15 @@ def test_every_problem_of_a_large_file_is_reported():
 def test_missing_path_is_file_not_found():
     with pytest.raises(FileNotFoundError):
         gaptools.load_pupils(DATA / "no_such_file.csv")
+
+
+def test_folder_files_with_different_optional_columns_leave_missing_not_zero(tmp_path):
+    (tmp_path / "ks4.csv").write_text("school_id,year,key_stage,pupil_id,disadvantaged,grade_english\n"
+                                      "1,2025,KS4,a,yes,U\n1,2025,KS4,b,no,7\n")
+    (tmp_path / "ks2.csv").write_text("school_id,year,key_stage,pupil_id,disadvantaged,reading_score\n"
+                                      "2,2025,KS2,c,yes,101\n")
+    p = load(tmp_path)
+    ks2 = p[p["key_stage"] == "KS2"]
+    assert ks2["grade_english"].isna().all()          # the KS2 file has no grades: missing, never 0
+    assert p.loc[p["pupil_id"] == "a", "grade_english"].item() == 0  # U is 0
+    assert p[p["key_stage"] == "KS4"]["reading_score"].isna().all()
