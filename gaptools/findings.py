@@ -1,0 +1,246 @@
+"""Plain-English findings a head teacher can act on, ranked by importance.
+
+Only gaps that survive false-discovery-rate control (``clear`` in the gap
+table) are called gaps; the rest say "no clear difference", and withheld
+groups say "too few pupils to say". Noise is never described as a finding.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+COLUMNS = ["school_id", "key_stage", "year", "measure", "category", "importance", "text"]
+#: How much a measure matters in a report: headline outcomes first.
+WEIGHT = {"attainment8": 1.0, "progress8": 1.0, "basics_4plus": 1.0, "basics_5plus": 0.9,
+          "grade_english": 1.0, "grade_maths": 1.0, "va_grade_english": 0.95, "va_grade_maths": 0.95,
+          "va_attainment8": 0.9, "rwm_expected": 1.0, "rwm_higher": 0.8, "reading_score": 1.0,
+          "maths_score": 1.0, "gps_score": 0.8, "attendance_pct": 0.8, "persistent_absence": 0.85,
+          "severe_absence": 0.7, "suspensions": 0.7}
+HEADLINE = ("attainment8", "progress8", "basics_4plus", "basics_5plus", "grade_english", "grade_maths",
+            "rwm_expected", "rwm_higher", "reading_score", "maths_score", "gps_score",
+            "attendance_pct", "persistent_absence")
+PAIRS = (("grade_english", "grade_maths", "English", "maths"),
+         ("va_grade_english", "va_grade_maths", "English progress", "maths progress"),
+         ("reading_score", "maths_score", "reading", "maths"))
+SUBGROUP_WORDS = {"prior_band=low": "low prior attainers", "prior_band=middle": "middle prior attainers",
+                  "prior_band=high": "high prior attainers", "sex=F": "girls", "sex=M": "boys",
+                  "sen=N": "pupils without SEN", "sen=K": "pupils on SEN support", "sen=E": "pupils with an EHC plan"}
+
+
+def _yes(x) -> bool:
+    """True for a true flag; False for false or missing (pandas NA-aware)."""
+    return x is not None and not pd.isna(x) and bool(x)
+
+
+def _num(x: float, unit: str, measure: str) -> str:
+    if unit == "suspensions":
+        return f"{x:.2f}"
+    if unit == "%":
+        return f"{x * 100:.0f}" if measure != "attendance_pct" else f"{x:.1f}"
+    if measure == "progress8" or measure.startswith("va_grade"):
+        return f"{x:.2f}"
+    return f"{x:.1f}"
+
+
+def _unit_words(row) -> str:
+    if row["unit"] == "%":
+        return "percentage points"
+    return {"grades": "grades", "points": "points"}.get(row["unit"], row["unit"])
+
+
+def _interval(row) -> str:
+    return (f"95% interval {_num(row['ci_low'], row['unit'], row['measure'])} to "
+            f"{_num(row['ci_high'], row['unit'], row['measure'])}")
+
+
+def _pct(x: float) -> str:
+    return f"{x * 100:.0f}%"
+
+
+def _times(ratio: float) -> str:
+    if ratio < 1.75:
+        return f"about {ratio:.1f} times"
+    if ratio < 2.5:
+        return "about twice"
+    if ratio < 3.5:
+        return "about three times"
+    return f"about {ratio:.0f} times"
+
+
+def _gap_sentence(row, against: str, against_poss: str | None = None) -> str:
+    m, unit = row["measure"], row["unit"]
+    gap = abs(row["gap"])
+    behind = row["gap"] > 0
+    if row["kind"] == "rate":
+        verb = "were" if not row["higher_is_better"] else "reached"
+        ref = _pct(row["mean_reference"])
+        more_less = ("more" if not row["higher_is_better"] else "fewer") if behind else \
+            ("fewer" if not row["higher_is_better"] else "more")
+        return (f"{_pct(row['mean_disadvantaged'])} of disadvantaged pupils {verb} {row['label']}, against "
+                f"{ref} of {against}: {_num(gap, unit, m)} percentage points {more_less} ({_interval(row)}).")
+    if not row["higher_is_better"]:
+        word = "more" if behind else "fewer"
+        return (f"Disadvantaged pupils had {word} {row['label']}: "
+                f"{_num(row['mean_disadvantaged'], unit, m)} against {_num(row['mean_reference'], unit, m)} "
+                f"for {against} ({_interval(row)}).")
+    direction = "behind" if behind else "ahead of"
+    return (f"Disadvantaged pupils' {row['label']} is {_num(gap, unit, m)} {_unit_words(row)} {direction} "
+            f"{against_poss or against + chr(39)} ({_num(row['mean_disadvantaged'], unit, m)} against "
+            f"{_num(row['mean_reference'], unit, m)}; {_interval(row)}).")
+
+
+def _importance(row) -> float:
+    if row["kind"] == "score" and pd.notna(row.get("effect_size")):
+        size = abs(row["effect_size"])
+    elif row["kind"] == "rate":
+        p1, p2 = row["mean_disadvantaged"], row["mean_reference"]
+        size = abs(2 * np.arcsin(np.sqrt(p1)) - 2 * np.arcsin(np.sqrt(p2)))  # Cohen's h
+    else:
+        se = row.get("se")
+        size = abs(row["gap"]) / (se * np.sqrt(max(row["n_disadvantaged"], 1))) if se else 0.0
+    weight = WEIGHT.get(row["measure"], 0.6)
+    return float(size * weight * np.log1p(row["n_disadvantaged"] or 0))
+
+
+def findings(gaps: pd.DataFrame, trends: pd.DataFrame | None = None, index: pd.DataFrame | None = None,
+             *, threshold: int = 6) -> pd.DataFrame:
+    """Ranked plain-English statements about each school, key stage and year.
+
+    Parameters
+    ----------
+    gaps : DataFrame
+        :func:`gaptools.gap_table` with ``detail=True``.
+    trends : DataFrame, optional
+        :func:`gaptools.gap_trends` of the same gaps.
+    index : DataFrame, optional
+        :func:`gaptools.gap_index` rows, reported beside the national series.
+    threshold : int
+        The suppression threshold, to say how few is too few.
+
+    Returns
+    -------
+    DataFrame
+        ``school_id, key_stage, year, measure, category, importance, text``,
+        most important first within each school, key stage and year.
+        Categories: ``gap`` (a clear gap), ``ahead`` (disadvantaged clearly
+        ahead), ``national`` (clearly behind national other pupils),
+        ``subgroup`` (where a gap is concentrated), ``closing``/``widening``,
+        ``no_clear_difference``, ``too_few``, ``context``.
+    """
+    out: list[dict] = []
+    if "clear" not in gaps.columns:
+        raise ValueError("findings needs gap_table(..., detail=True)")
+    for (sid, ks, year), g in gaps.groupby(["school_id", "key_stage", "year"], sort=True):
+        whole = g[g["subgroup"].isna()]
+        ins = whole[whole["comparison"] == "in_school"].set_index("measure", drop=False)
+        base = {"school_id": sid, "key_stage": ks, "year": int(year)}
+
+        def add(measure, category, importance, text):
+            out.append({**base, "measure": measure, "category": category,
+                        "importance": round(float(importance), 4), "text": text})
+
+        withheld = ins[ins["suppressed"]]
+        if len(ins) and len(withheld) == len(ins):
+            add(None, "too_few", 5.0,
+                f"Too few disadvantaged pupils (or too few others) in {year} to report any gap: "
+                f"groups of fewer than {threshold} pupils are withheld so that no pupil can be identified.")
+            continue
+        if len(withheld):
+            names = ", ".join(withheld["label"].head(6))
+            add(None, "too_few", 0.0,
+                f"Too few pupils to say anything about {names}: groups of fewer than {threshold} are withheld.")
+        ratio_note = {}
+        for a, b, name_a, name_b in PAIRS:
+            if a in ins.index and b in ins.index:
+                ra, rb = ins.loc[a], ins.loc[b]
+                if _yes(ra["clear"]) and not ra["suppressed"] and not rb["suppressed"] \
+                        and rb["gap"] > 0 and ra["gap"] > rb["gap"] and ra["ci_low"] > rb["gap"]:
+                    ratio_note[a] = f": {_times(ra['gap'] / rb['gap'])} their {name_b} gap"
+                elif _yes(rb["clear"]) and not ra["suppressed"] and not rb["suppressed"] \
+                        and ra["gap"] > 0 and rb["gap"] > ra["gap"] and rb["ci_low"] > ra["gap"]:
+                    ratio_note[b] = f": {_times(rb['gap'] / ra['gap'])} their {name_a} gap"
+        for _, row in ins[~ins["suppressed"]].iterrows():
+            if _yes(row["clear"]):
+                text = _gap_sentence(row, "other pupils")
+                if row["measure"] in ratio_note:
+                    text = text[:-1] + ratio_note[row["measure"]] + "."
+                if row["measure"].startswith("va_"):
+                    text += " (Measured against pupils with similar KS2 results across the trust, not nationally.)"
+                add(row["measure"], "gap" if row["gap"] > 0 else "ahead", _importance(row), text)
+            elif row["measure"] in HEADLINE:
+                caveat = (" once the number of comparisons in this report is allowed for"
+                          if _yes(row["significant"]) else "")
+                add(row["measure"], "no_clear_difference", 0.0,
+                    f"No clear difference between disadvantaged and other pupils in {row['label']}{caveat} "
+                    f"(gap {_num(row['gap'], row['unit'], row['measure'])}, {_interval(row)}).")
+        nat = whole[(whole["comparison"] == "national_other") & ~whole["suppressed"]]
+        for _, row in nat.iterrows():
+            if _yes(row["clear"]):
+                text = _gap_sentence(row, f"national other pupils ({year})",
+                                     f"national other pupils' ({year})")
+                add(row["measure"], "national" if row["gap"] > 0 else "ahead", _importance(row) * 0.9, text)
+        subs = g[g["subgroup"].notna() & (g["comparison"] == "in_school") & ~g["suppressed"]]
+        for (measure, split), s in subs.groupby(["measure", subs["subgroup"].str.split("=").str[0]]):
+            clear = s[s["clear"].fillna(False).astype(bool) & (s["gap"] > 0)]
+            if len(clear) != 1 or len(s) < 2 or measure not in HEADLINE + ("va_grade_english", "va_grade_maths"):
+                continue
+            top = clear.iloc[0]
+            rest = s[s.index != top.name]
+            if not (rest["gap"] < top["gap"] / 2).all():
+                continue
+            # "concentrated" claims that the gap differs between groups: test that too
+            diff_se = np.sqrt(top["se"] ** 2 + rest["se"].astype(float) ** 2)
+            # a stricter bar (99%) than for a gap: many splits are looked at
+            if not ((top["gap"] - rest["gap"]) / diff_se > 2.576).all():
+                continue
+            others = "; ".join(f"{_num(r['gap'], r['unit'], measure)} for "
+                               f"{SUBGROUP_WORDS.get(r['subgroup'], r['subgroup'])}" for _, r in rest.iterrows())
+            add(measure, "subgroup", _importance(top) * 0.8,
+                f"The {top['label']} gap is concentrated in {SUBGROUP_WORDS.get(top['subgroup'], top['subgroup'])}: "
+                f"{_num(top['gap'], top['unit'], measure)} {_unit_words(top)} ({_interval(top)}), against "
+                f"{others}.")
+        if trends is not None and len(trends):
+            tr = trends[(trends["school_id"] == sid) & (trends["key_stage"] == ks) & (trends["year_to"] == year)
+                        & trends["subgroup"].isna() & (trends["comparison"] == "in_school")
+                        & trends["direction"].isin(["closing", "widening"])]
+            # one sentence per measure: the longest view that is clear
+            tr = tr.assign(_long=tr["span"] == "first_to_last").sort_values("_long", ascending=False)
+            tr = tr.drop_duplicates("measure")
+            labels = dict(zip(ins["measure"], ins["label"]))
+            units = dict(zip(ins["measure"], ins["unit"]))
+            for _, r in tr.iterrows():
+                m = r["measure"]
+                if m not in HEADLINE:
+                    continue
+                unit = units.get(m, "")
+                verb = "narrowed" if r["direction"] == "closing" else "widened"
+                pp = unit == "%" and m != "attendance_pct"
+                fmt = (lambda x: f"{x * 100:.0f}") if pp else (lambda x: _num(x, unit, m))
+                words = " percentage points" if pp else (" " + unit if unit in ("grades", "points") else "")
+                add(m, r["direction"], abs(r["change"]) / max(r["ci_high"] - r["ci_low"], 1e-9) * WEIGHT.get(m, 0.6),
+                    f"The {labels.get(m, m)} gap has {verb} from {fmt(r['gap_from'])}{words} in {r['year_from']} "
+                    f"to {fmt(r['gap_to'])}{words} in {r['year_to']} (change {fmt(r['change'])}; "
+                    f"95% interval {fmt(r['ci_low'])} to {fmt(r['ci_high'])}).")
+        if index is not None and len(index):
+            gi = index[(index["school_id"] == sid) & (index["key_stage"] == ks) & (index["year"] == year)]
+            for _, r in gi.iterrows():
+                if r["suppressed"]:
+                    continue
+                nat_text = f"; the national figure for {ks} in {year} is {r['national']:.2f}" \
+                    if pd.notna(r["national"]) else ""
+                ref = "the trust's pupils" if r["reference"] == "trust" else "the school's own pupils"
+                add("gap_index", "context", 0.0,
+                    f"Disadvantage gap index {r['value']:.2f} (0 = no gap, 10 = every other pupil ahead of every "
+                    f"disadvantaged pupil; ranked among {ref}{nat_text}).")
+    if not out:
+        return pd.DataFrame(columns=COLUMNS)
+    f = pd.DataFrame(out)
+    order = {"too_few": 0, "gap": 1, "national": 1, "closing": 1, "widening": 1, "subgroup": 1,
+             "ahead": 2, "no_clear_difference": 3, "context": 4}
+    f["_o"] = f["category"].map(order)
+    # withheld-all first (nothing else to say), then findings by importance
+    f["_o"] = np.where((f["category"] == "too_few") & (f["importance"] > 0), -1, f["_o"])
+    f["_o"] = np.where(f["category"] == "too_few", np.where(f["importance"] > 0, -1, 5), f["_o"])
+    f = f.sort_values(["school_id", "key_stage", "year", "_o", "importance"],
+                      ascending=[True, True, True, True, False], kind="stable").drop(columns="_o")
+    return f[COLUMNS].reset_index(drop=True)

@@ -1,0 +1,101 @@
+"""The DfE disadvantage gap index.
+
+Rank every pupil of the reference population on the attainment measure (KS2:
+reading plus maths scaled score; KS4: mean grade in English and maths), ties
+taking their average rank; percentile rank = rank / N. The index is
+``20 * (mean percentile rank of others - mean percentile rank of disadvantaged)``:
+0 means no gap, 10 means every other pupil outranks every disadvantaged pupil.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from .reference import national_gap_index
+from .suppression import DEFAULT_THRESHOLD
+
+COLUMNS = ["school_id", "key_stage", "year", "value", "suppressed", "n_disadvantaged", "n_other",
+           "reference", "national"]
+
+
+def index_value(scores, disadvantaged) -> float:
+    """The gap index of one population ranked within itself."""
+    scores = pd.Series(np.asarray(scores, dtype=float))
+    dis = np.asarray(disadvantaged, dtype=bool)
+    ok = scores.notna().to_numpy()
+    scores, dis = scores[ok], dis[ok]
+    if dis.all() or not dis.any():
+        return float("nan")
+    pr = scores.rank(method="average").to_numpy() / len(scores)
+    return float(20 * (pr[~dis].mean() - pr[dis].mean()))
+
+
+def attainment_for_index(pupils: pd.DataFrame) -> pd.Series:
+    """The measure each pupil is ranked on (NaN where it cannot be formed)."""
+    out = pd.Series(np.nan, index=pupils.index)
+    ks4 = (pupils["key_stage"] == "KS4").to_numpy()
+    ks2 = (pupils["key_stage"] == "KS2").to_numpy()
+    if {"grade_english", "grade_maths"} <= set(pupils.columns):
+        v = (pupils["grade_english"].astype("float64") + pupils["grade_maths"].astype("float64")) / 2
+        out[ks4] = v[ks4]
+    if {"reading_score", "maths_score"} <= set(pupils.columns):
+        v = pupils["reading_score"].astype("float64") + pupils["maths_score"].astype("float64")
+        out[ks2] = v[ks2]
+    return out
+
+
+def gap_index(pupils: pd.DataFrame, *, reference: str = "trust", threshold: int = DEFAULT_THRESHOLD,
+              school_id=None, key_stage: str | None = None, year: int | None = None) -> pd.DataFrame:
+    """The gap index for each school, key stage and year.
+
+    Parameters
+    ----------
+    pupils : DataFrame
+        From :func:`gaptools.load_pupils`.
+    reference : {'trust', 'school'}
+        Rank pupils within all of ``pupils`` of the same key stage and year
+        (the trust: a school's index then says where its pupils sit in the
+        trust) or within each school's own cohort.
+    threshold : int, default 6
+        Withhold the index where either group is smaller.
+    school_id, key_stage, year : optional
+        Restrict the rows returned (ranks still use the whole reference).
+
+    Returns
+    -------
+    DataFrame
+        ``school_id, key_stage, year, value, suppressed, n_disadvantaged,
+        n_other, reference, national`` (the DfE national index that year, if known).
+    """
+    score = attainment_for_index(pupils)
+    data = pd.DataFrame({"school_id": pupils["school_id"].astype(str), "key_stage": pupils["key_stage"].astype(str),
+                         "year": pupils["year"].astype("int64"), "dis": pupils["disadvantaged"].astype(bool),
+                         "score": score}).dropna(subset=["score"])
+    if data.empty:
+        return pd.DataFrame(columns=COLUMNS)
+    pop = ["key_stage", "year"] if reference == "trust" else ["school_id", "key_stage", "year"]
+    data["pr"] = data.groupby(pop)["score"].rank(method="average") / data.groupby(pop)["score"].transform("size")
+    g = data.groupby(["school_id", "key_stage", "year", "dis"])["pr"].agg(["mean", "size"]).unstack("dis")
+    mean_o = g[("mean", False)] if ("mean", False) in g.columns else np.nan
+    mean_d = g[("mean", True)] if ("mean", True) in g.columns else np.nan
+    out = pd.DataFrame({
+        "value": 20 * (mean_o - mean_d),
+        "n_disadvantaged": g[("size", True)] if ("size", True) in g.columns else 0,
+        "n_other": g[("size", False)] if ("size", False) in g.columns else 0,
+    }).reset_index()
+    out[["n_disadvantaged", "n_other"]] = out[["n_disadvantaged", "n_other"]].fillna(0).astype("int64")
+    out["suppressed"] = (out["n_disadvantaged"] < threshold) | (out["n_other"] < threshold)
+    out.loc[out["suppressed"], ["value"]] = np.nan
+    out["n_disadvantaged"] = out["n_disadvantaged"].astype("Int64").mask(out["suppressed"])
+    out["n_other"] = out["n_other"].astype("Int64").mask(out["suppressed"])
+    out["reference"] = reference
+    nat = national_gap_index().set_index(["key_stage", "year"])["value"]
+    out["national"] = [nat.get((k, y), np.nan) for k, y in zip(out["key_stage"], out["year"])]
+    if school_id is not None:
+        ids = [school_id] if isinstance(school_id, str) else list(school_id)
+        out = out[out["school_id"].isin([str(i) for i in ids])]
+    if key_stage is not None:
+        out = out[out["key_stage"] == key_stage]
+    if year is not None:
+        out = out[out["year"] == year]
+    return out[COLUMNS].reset_index(drop=True)

@@ -1,0 +1,119 @@
+"""``cohort_profile``: who the disadvantaged pupils are, beside their peers."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from .gaps import prior_band
+from .suppression import DEFAULT_THRESHOLD
+
+COLUMNS = ["school_id", "key_stage", "year", "characteristic", "value", "group", "n", "pct", "suppressed"]
+ATTENDANCE_BANDS = (("95% or more", 95, np.inf), ("90% to 95%", 90, 95),
+                    ("50% to 90% (persistently absent)", 50, 90), ("below 50% (severely absent)", -np.inf, 50))
+SEN_NAMES = {"N": "no SEN", "K": "SEN support", "E": "EHC plan"}
+
+
+def _characteristics(p: pd.DataFrame) -> dict[str, pd.Series]:
+    out: dict[str, pd.Series] = {}
+    if "sex" in p:
+        out["sex"] = p["sex"].map({"F": "female", "M": "male"})
+    if "sen" in p:
+        out["sen"] = p["sen"].map(SEN_NAMES)
+    for flag, yes, no in (("eal", "EAL", "English first language"), ("fsm", "FSM now", "not FSM now")):
+        if flag in p:
+            out[flag] = p[flag].map({True: yes, False: no})
+    if "prior_attainment" in p and p["prior_attainment"].notna().any():
+        out["prior_band"] = prior_band(p["prior_attainment"])
+    if "attendance_pct" in p and p["attendance_pct"].notna().any():
+        a = p["attendance_pct"].astype("float64")
+        band = pd.Series(pd.NA, index=p.index, dtype="string")
+        for name, lo, hi in ATTENDANCE_BANDS:
+            band[(a >= lo) & (a < hi)] = name
+        out["attendance"] = band
+    if "ethnicity" in p:
+        out["ethnicity"] = p["ethnicity"]
+    overlaps = {}
+    sen_any = p["sen"].isin(["K", "E"]) if "sen" in p else None
+    pa = p["persistent_absence"].fillna(False).astype(bool) if "persistent_absence" in p else None
+    low = (p["prior_attainment"] < 100).fillna(False).astype(bool) if "prior_attainment" in p else None
+    if sen_any is not None and pa is not None:
+        overlaps["SEN and persistently absent"] = sen_any & pa
+    if sen_any is not None and low is not None and p["prior_attainment"].notna().any():
+        overlaps["SEN and low prior attainment"] = sen_any & low
+    if low is not None and pa is not None and p["prior_attainment"].notna().any():
+        overlaps["low prior attainment and persistently absent"] = low & pa
+    if overlaps:
+        # one pupil may have several overlaps: each is a yes/no of its own
+        for name, flag in overlaps.items():
+            out[f"overlap: {name}"] = flag.map({True: "yes", False: "no"})
+    return out
+
+
+def cohort_profile(pupils: pd.DataFrame, *, school_id=None, key_stage: str | None = None,
+                   year: int | None = None, threshold: int = DEFAULT_THRESHOLD) -> pd.DataFrame:
+    """Counts and shares of disadvantaged and other pupils by characteristic.
+
+    Parameters
+    ----------
+    pupils : DataFrame
+        From :func:`gaptools.load_pupils`.
+    school_id, key_stage, year : optional
+        Restrict to one school, key stage or year.
+    threshold : int, default 6
+        Counts from 1 to ``threshold - 1`` are withheld, plus the next smallest
+        count of the same characteristic and group so the withheld one cannot
+        be recovered from the total.
+
+    Returns
+    -------
+    DataFrame
+        Tidy rows: ``school_id, key_stage, year, characteristic, value, group
+        ('disadvantaged'/'other'), n, pct`` (share of that group, 0-1) and
+        ``suppressed``. ``characteristic == 'all'`` gives group sizes, with
+        ``pct`` the share of the cohort. Missing values count as ``unknown``.
+    """
+    p = pupils
+    if school_id is not None:
+        p = p[p["school_id"].isin([school_id] if isinstance(school_id, str) else list(school_id))]
+    if key_stage is not None:
+        p = p[p["key_stage"] == key_stage]
+    if year is not None:
+        p = p[p["year"] == year]
+    if p.empty:
+        return pd.DataFrame(columns=COLUMNS)
+    keys = ["school_id", "key_stage", "year"]
+    base = p[keys].astype({"school_id": str, "key_stage": str, "year": "int64"}).assign(
+        group=np.where(p["disadvantaged"].astype(bool), "disadvantaged", "other"))
+    frames = []
+    totals = base.groupby(keys + ["group"]).size().rename("total")
+    all_rows = totals.reset_index().rename(columns={"total": "n"})
+    cohort = all_rows.groupby(keys)["n"].transform("sum")
+    frames.append(all_rows.assign(characteristic="all", value="all pupils", pct=all_rows["n"] / cohort))
+    for name, values in _characteristics(p).items():
+        v = values.astype(object).where(values.notna(), "unknown")
+        counts = base.assign(value=v.to_numpy()).groupby(keys + ["group", "value"]).size().rename("n")
+        counts = counts.unstack("value", fill_value=0).stack().rename("n").reset_index()
+        counts = counts.join(totals, on=keys + ["group"])
+        frames.append(counts.assign(characteristic=name, pct=counts["n"] / counts["total"]).drop(columns="total"))
+    out = pd.concat(frames, ignore_index=True)
+    out = _suppress_counts(out, threshold)
+    return out[COLUMNS].reset_index(drop=True)
+
+
+def _suppress_counts(t: pd.DataFrame, threshold: int) -> pd.DataFrame:
+    small = (t["n"] > 0) & (t["n"] < threshold)
+    col = ["school_id", "key_stage", "year", "characteristic", "group"]
+    t = t.assign(_small=small)
+    n_small = t.groupby(col)["_small"].transform("sum")
+    cand = t[(n_small == 1) & ~t["_small"] & (t["n"] > 0) & (t["characteristic"] != "all")]
+    pick = cand.sort_values("n", kind="stable").groupby(col).head(1).index
+    t.loc[pick, "_small"] = True
+    # the whole group withheld: its share of the cohort would reveal the other group's too
+    whole = t[(t["characteristic"] == "all") & t["_small"]]
+    for _, row in whole.iterrows():
+        same = (t["school_id"] == row["school_id"]) & (t["key_stage"] == row["key_stage"]) & (t["year"] == row["year"])
+        t.loc[same & (t["group"] == row["group"]), "_small"] = True
+    t["suppressed"] = t["_small"]
+    t["n"] = t["n"].astype("Int64").mask(t["suppressed"])
+    t["pct"] = t["pct"].mask(t["suppressed"])
+    return t.drop(columns="_small")
