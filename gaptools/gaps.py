@@ -24,6 +24,9 @@ DETAIL_COLUMNS = ["label", "unit", "higher_is_better", "sd_disadvantaged", "sd_r
                   "p_value", "q_value", "clear", "effect_size", "national_source"]
 #: Splits shown as subgroups: characteristic -> function of the pupil table giving its values.
 SPLITS = ("prior_band", "sex", "sen")
+#: Whole-cohort measures in the headline false-discovery family (with custom and
+#: value-added measures); other GCSE subjects form a family of their own.
+HEADLINE_MEASURES = ("grade_english", "grade_maths")
 PRIOR_BANDS = (("low", -np.inf, 100.0), ("middle", 100.0, 110.0), ("high", 110.0, np.inf))
 
 
@@ -150,8 +153,10 @@ def gap_table(pupils: pd.DataFrame, *, threshold: int = DEFAULT_THRESHOLD, schoo
     progress : bool, default True
         Add trust-relative value-added measures (``va_grade_english`` ...).
     fdr : float, default 0.05
-        False discovery rate for ``clear`` (Benjamini-Hochberg within each
-        school, key stage and year: one report's comparisons).
+        False discovery rate for ``clear``: Benjamini-Hochberg within each
+        school, key stage and year (one report), in three families: headline
+        measures (every non-subject measure plus English and maths), other
+        GCSE subjects, and subgroup rows.
     detail : bool, default False
         Add the working columns: label, unit, SDs, se, p_value, q_value,
         clear (BH-significant), effect_size (Hedges' g), national_source.
@@ -229,8 +234,18 @@ def gap_table(pupils: pd.DataFrame, *, threshold: int = DEFAULT_THRESHOLD, schoo
     out["effect_size"] = t["effect_size"] * sign
     out["national_source"] = t.get("national_source")
     out = suppress_gaps(out, threshold)
-    family = out["school_id"] + "|" + out["key_stage"] + "|" + out["year"].astype(str)
-    out["q_value"] = stats.bh_qvalues(out["p_value"].astype("float64").to_numpy(), family.to_numpy())
+    # Benjamini-Hochberg families within one report (school, key stage, year): the
+    # headline measures, the other subjects, and the exploratory subgroup splits,
+    # so that many subgroup cells do not drown a real whole-cohort gap
+    tier = np.where(out["subgroup"].notna(), "subgroup",
+                    np.where(out["measure"].isin(HEADLINE_MEASURES) | ~out["measure"].str.startswith("grade_"),
+                             "headline", "subjects"))
+    family = out["school_id"] + "|" + out["key_stage"] + "|" + out["year"].astype(str) + "|" + tier
+    # a comparison that cannot reach significance (both groups constant and equal,
+    # e.g. nobody severely absent) is left out of the count (Tarone's refinement)
+    p_for_bh = out["p_value"].astype("float64").where(
+        ~((out["sd_disadvantaged"] == 0) & (out["sd_reference"].fillna(0) == 0) & (out["gap"] == 0)))
+    out["q_value"] = stats.bh_qvalues(p_for_bh.to_numpy(), family.to_numpy())
     out["clear"] = (out["q_value"] < fdr) & out["significant"].fillna(False).astype(bool)
     out["clear"] = out["clear"].astype("boolean").mask(out["suppressed"] | out["q_value"].isna())
     order = {name: i for i, name in enumerate(list(STANDARD_MEASURES) + list(_va_measures()))}
