@@ -268,8 +268,34 @@ PARSERS = {
 }
 
 
+#: Parsers worth running once per distinct value (few distinct values, costly string work).
+_BY_UNIQUE = {"bool", "year", "key_stage", "sex", "sen", "grade", "writing_ta"}
+
+
+def _by_unique(parser, s: pd.Series):
+    """Run ``parser`` on the distinct values of ``s`` only, then spread the result back.
+
+    Exports repeat the same few values (KS4, F/M, Y/N) hundreds of thousands of
+    times; parsing each distinct value once keeps loading near I/O speed.
+    """
+    codes, uniques = pd.factorize(s, use_na_sentinel=True)
+    if len(uniques) * 4 > len(s):
+        return parser(s)
+    typed, bad, msg = parser(pd.Series(uniques, dtype=s.dtype if len(uniques) else object))
+    take = np.where(codes < 0, len(uniques), codes)
+    blank_typed = parser(pd.Series([None], dtype=object))[0].iloc[:1]
+    typed_all = pd.concat([typed.reset_index(drop=True), blank_typed.reset_index(drop=True)],
+                          ignore_index=True).astype(typed.dtype)
+    out = typed_all.take(take)
+    out.index = s.index
+    bad_all = np.append(bad.to_numpy(dtype=bool), False)
+    return out, pd.Series(bad_all[take], index=s.index), msg
+
+
 def parse_column(spec: ColumnSpec, s: pd.Series):
     """Type one column by its spec: ``(typed, bad_mask, message)``."""
     if spec.name == "attendance_pct":
         return parse_float(s, percent_ok=True)
+    if spec.kind in _BY_UNIQUE:
+        return _by_unique(PARSERS[spec.kind], s)
     return PARSERS[spec.kind](s)

@@ -15,7 +15,7 @@ from . import stats
 from .measures import STANDARD_MEASURES, Measure, measures_for
 from .progress import VALUE_ADDED, value_added
 from .reference import national_figures, p8_sd
-from .suppression import DEFAULT_THRESHOLD, suppress_gaps
+from .suppression import DEFAULT_THRESHOLD, group_ids, suppress_gaps
 
 CONTRACT_COLUMNS = ["school_id", "key_stage", "year", "measure", "kind", "comparison", "subgroup",
                     "n_disadvantaged", "n_reference", "mean_disadvantaged", "mean_reference",
@@ -62,28 +62,27 @@ def _measures(pupils: pd.DataFrame, wanted) -> dict[str, Measure]:
 
 
 def _group_stats(frame: pd.DataFrame, cols: list[str], split: str | None) -> pd.DataFrame:
-    """count/mean/sd of every measure by school, key stage, year, [split,] disadvantaged."""
-    keys = ["school_id", "key_stage", "year"] + ([split] if split else []) + ["disadvantaged"]
-    g = frame.groupby(keys, sort=True, observed=True, dropna=True)[cols]
-    count, mean, sd = g.count(), g.mean(), g.std(ddof=1)
-    long = pd.concat({"n": count.stack(), "mean": mean.stack(), "sd": sd.stack()}, axis=1)
-    long.index = long.index.set_names(keys + ["measure"])
-    long = long[long["n"] > 0].reset_index()
-    wide = long.pivot_table(index=[k for k in keys if k != "disadvantaged"] + ["measure"],
-                            columns="disadvantaged", values=["n", "mean", "sd"], aggfunc="first",
-                            observed=True)
-    wide.columns = [f"{stat}_{'dis' if flag else 'ref'}" for stat, flag in wide.columns]
-    for c in ("n_dis", "n_ref", "mean_dis", "mean_ref", "sd_dis", "sd_ref"):
-        if c not in wide.columns:
-            wide[c] = np.nan
-    wide = wide.reset_index()
-    wide[["n_dis", "n_ref"]] = wide[["n_dis", "n_ref"]].fillna(0)
+    """count/mean/sd of every measure by school, key stage, year[, split], for each group."""
+    keys = ["school_id", "key_stage", "year"] + ([split] if split else [])
+    g = frame.groupby(keys + ["disadvantaged"], sort=True, observed=True, dropna=True)[cols]
+    parts = {}
+    for stat, values in (("n", g.count()), ("mean", g.mean()), ("sd", g.std(ddof=1))):
+        wide = values.unstack("disadvantaged")           # columns: (measure, flag)
+        for flag, tag in ((True, "dis"), (False, "ref")):
+            block = wide.xs(flag, axis=1, level=1) if flag in wide.columns.get_level_values(1) \
+                else pd.DataFrame(np.nan, index=wide.index, columns=cols)
+            stacked = block[cols].stack(future_stack=True)
+            stacked.index = stacked.index.set_names(keys + ["measure"])
+            parts[f"{stat}_{tag}"] = stacked
+    out = pd.DataFrame(parts)
+    out[["n_dis", "n_ref"]] = out[["n_dis", "n_ref"]].fillna(0)
+    out = out[(out["n_dis"] + out["n_ref"]) > 0].reset_index()
     if split:
-        wide["subgroup"] = split + "=" + wide[split].astype(str)
-        wide = wide.drop(columns=split)
+        out["subgroup"] = split + "=" + out[split].astype(str)
+        out = out.drop(columns=split)
     else:
-        wide["subgroup"] = None
-    return wide
+        out["subgroup"] = None
+    return out
 
 
 def _in_school(w: pd.DataFrame, kinds: pd.Series) -> pd.DataFrame:
@@ -113,8 +112,8 @@ def _national(w: pd.DataFrame, kinds: pd.Series) -> pd.DataFrame:
         return pd.DataFrame()
     ref, kinds = merged.loc[has, "value"].to_numpy(float), kinds[has].to_numpy()
     out = pd.DataFrame(index=w.index)
-    known_sd = np.where(w["measure"] == "progress8",
-                        [p8_sd("progress8", int(y)) for y in w["year"]], np.nan)
+    sd_by_year = {y: p8_sd("progress8", int(y)) for y in w["year"].unique()}
+    known_sd = np.where(w["measure"] == "progress8", w["year"].map(sd_by_year).to_numpy(float), np.nan)
     t = stats.one_sample(w["mean_dis"], w["sd_dis"], w["n_dis"], ref)
     z = stats.one_sample(w["mean_dis"], w["sd_dis"], w["n_dis"], ref, known_sd=known_sd)
     with np.errstate(invalid="ignore"):
@@ -240,12 +239,12 @@ def gap_table(pupils: pd.DataFrame, *, threshold: int = DEFAULT_THRESHOLD, schoo
     tier = np.where(out["subgroup"].notna(), "subgroup",
                     np.where(out["measure"].isin(HEADLINE_MEASURES) | ~out["measure"].str.startswith("grade_"),
                              "headline", "subjects"))
-    family = out["school_id"] + "|" + out["key_stage"] + "|" + out["year"].astype(str) + "|" + tier
+    family = group_ids(out["school_id"], out["key_stage"], out["year"], tier)
     # a comparison that cannot reach significance (both groups constant and equal,
     # e.g. nobody severely absent) is left out of the count (Tarone's refinement)
     p_for_bh = out["p_value"].astype("float64").where(
         ~((out["sd_disadvantaged"] == 0) & (out["sd_reference"].fillna(0) == 0) & (out["gap"] == 0)))
-    out["q_value"] = stats.bh_qvalues(p_for_bh.to_numpy(), family.to_numpy())
+    out["q_value"] = stats.bh_qvalues(p_for_bh.to_numpy(), family)
     out["clear"] = (out["q_value"] < fdr) & out["significant"].fillna(False).astype(bool)
     out["clear"] = out["clear"].astype("boolean").mask(out["suppressed"] | out["q_value"].isna())
     order = {name: i for i, name in enumerate(list(STANDARD_MEASURES) + list(_va_measures()))}

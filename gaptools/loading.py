@@ -15,6 +15,8 @@ from .measures import Measure, derive_standard_measures
 from .readers import read_table, table_files
 from .upn import is_valid_upn, looks_like_upn
 
+UPN_PATTERN = r"[A-Z]\d{11}[0-9A-Z]"
+
 _FILE, _LINE = "__file", "__line"
 
 
@@ -317,9 +319,11 @@ def load_pupils(data, mapping=None, *, derive_progress: bool = True) -> pd.DataF
 
 def _upn_notes(typed: pd.DataFrame, raw: pd.DataFrame) -> list[str]:
     ids = typed["pupil_id"].to_numpy()
-    shaped = np.fromiter((looks_like_upn(v) for v in ids), dtype=bool, count=len(ids))
+    shaped = typed["pupil_id"].str.fullmatch(UPN_PATTERN).fillna(False).to_numpy(dtype=bool)
     if not shaped.any():
         return []
+    shaped &= np.fromiter((looks_like_upn(v) if ok else False for v, ok in zip(ids, shaped)),
+                          dtype=bool, count=len(ids))
     bad = [i for i in np.flatnonzero(shaped) if not is_valid_upn(ids[i])]
     if not bad:
         return []

@@ -20,6 +20,16 @@ WITHHELD_DETAIL = ("sd_disadvantaged", "sd_reference", "se", "p_value", "q_value
                    "effect_size", "clear")
 
 
+def group_ids(*columns) -> np.ndarray:
+    """Dense integer ids of the distinct combinations of ``columns`` (fast at scale)."""
+    ids = np.zeros(len(columns[0]), dtype=np.int64)
+    for col in columns:
+        codes, uniques = pd.factorize(np.asarray(col))
+        ids = ids * (len(uniques) + 1) + codes
+        ids = pd.factorize(ids)[0].astype(np.int64)
+    return ids
+
+
 def suppress_gaps(table: pd.DataFrame, threshold: int = DEFAULT_THRESHOLD) -> pd.DataFrame:
     """Mark and blank the rows of a gap table that would disclose a small group.
 
@@ -27,37 +37,42 @@ def suppress_gaps(table: pd.DataFrame, threshold: int = DEFAULT_THRESHOLD) -> pd
     in every comparison that shows that group, then complementary cells are
     withheld within each split.
     """
-    t = table
-    n_dis = t["n_disadvantaged"].astype("float64")
-    n_ref = t["n_reference"].astype("float64")
-    small = (n_dis < threshold) | (n_ref.notna() & (n_ref < threshold))
-    cell = ["school_id", "key_stage", "year", "measure", "subgroup_key"]
-    t = t.assign(subgroup_key=t["subgroup"].fillna(""), _small=small)
+    t = table.reset_index(drop=True)
+    n_dis = t["n_disadvantaged"].to_numpy(dtype=float, na_value=np.nan)
+    n_ref = t["n_reference"].to_numpy(dtype=float, na_value=np.nan)
+    small = (n_dis < threshold) | (~np.isnan(n_ref) & (n_ref < threshold))
+    # integer ids for the groupings (string keys are slow at national scale)
+    sub = t["subgroup"].fillna("")
+    codes, uniques = pd.factorize(sub)
+    split = np.array([u.split("=", 1)[0] for u in uniques], dtype=object)[codes]
+    base_id = group_ids(t["school_id"], t["key_stage"], t["year"], t["measure"])
+    comp_id = group_ids(t["comparison"])
+    cell = group_ids(base_id, sub)
+    split_id = group_ids(base_id, comp_id, split)
+    whole_id = group_ids(base_id, comp_id)
+
+    def spread(flags, ids):
+        """Any flag within a group, given back to every member."""
+        return np.bincount(ids, weights=flags.astype(float), minlength=ids.max() + 1)[ids] > 0
+
     # the in-school row's reference group also stands behind the national row of the same cell
-    t["_small"] = t.groupby(cell, sort=False)["_small"].transform("max")
-    t["_split"] = t["subgroup_key"].str.split("=").str[0]
-    split_keys = ["school_id", "key_stage", "year", "measure", "comparison", "_split"]
-    whole = t[t["subgroup_key"] == ""].set_index(["school_id", "key_stage", "year", "measure",
-                                                  "comparison"])["_small"]
-    sub = t[t["subgroup_key"] != ""]
-    if len(sub):
-        whole_small = sub.join(whole.rename("_whole_small"),
-                               on=["school_id", "key_stage", "year", "measure", "comparison"])["_whole_small"]
-        n_small = sub.groupby(split_keys, sort=False)["_small"].transform("sum")
-        size = np.fmin(sub["n_disadvantaged"].astype("float64"),
-                       sub["n_reference"].astype("float64").fillna(np.inf))
-        # exactly one withheld cell beside a shown whole: withhold the smallest other cell too
-        need = (n_small == 1) & ~whole_small.fillna(True).astype(bool)
-        cand = sub[need & ~sub["_small"]].assign(_size=size)
-        if len(cand):
-            pick = cand.sort_values("_size", kind="stable").groupby(split_keys, sort=False).head(1).index
-            t.loc[pick, "_small"] = True
-        # keep the withheld cells consistent across comparisons of the same cell
-        t["_small"] = t.groupby(cell, sort=False)["_small"].transform("max")
-    t["suppressed"] = t["_small"].astype(bool)
+    small = spread(small, cell)
+    is_sub = (sub != "").to_numpy()
+    if is_sub.any():
+        whole_small = np.zeros(whole_id.max() + 1, dtype=bool)
+        whole_small[whole_id[~is_sub]] = small[~is_sub]
+        n_small = np.bincount(split_id, weights=(small & is_sub).astype(float))[split_id]
+        need = is_sub & (n_small == 1) & ~whole_small[whole_id] & ~small
+        if need.any():
+            size = np.fmin(n_dis, np.where(np.isnan(n_ref), np.inf, n_ref))
+            cand = pd.DataFrame({"split": split_id[need], "size": size[need]}, index=np.flatnonzero(need))
+            pick = cand.sort_values("size", kind="stable").groupby("split", sort=False).head(1).index
+            small[pick] = True
+            small = spread(small, cell)
+    t["suppressed"] = small
     cols = [c for c in (*WITHHELD, *WITHHELD_DETAIL) if c in t.columns]
     for c in cols:
         if t[c].dtype == bool:
-            t[c] = t[c].astype("object")
-        t.loc[t["suppressed"], c] = None
-    return t.drop(columns=["subgroup_key", "_small", "_split"])
+            t[c] = t[c].astype("boolean")
+        t.loc[small, c] = None
+    return t
