@@ -13,6 +13,8 @@ from .measures import Measure, measures_for
 from .profile import cohort_profile
 from .progress import value_added
 from .results import SchoolResults, analyse_school, read_results, write_results
+from .strategy import strategy_statement
+from .targeting import Weights, approaches_table, priorities, target_pupils, write_targeting_outputs
 from .trends import gap_trends
 
 __all__ = [
@@ -20,5 +22,7 @@ __all__ = [
     "load_pupils", "load_mapping", "Measure", "measures_for",
     "cohort_profile", "gap_table", "gap_index", "gap_trends", "findings", "prior_band", "value_added",
     "SchoolResults", "analyse_school", "write_results", "read_results",
+    "priorities", "approaches_table", "target_pupils", "Weights", "strategy_statement",
+    "write_targeting_outputs",
 ]
 __version__ = "0.1.0"

@@ -1,0 +1,203 @@
+"""A draft Pupil Premium strategy statement in the shape of the DfE template.
+
+Built from the school's priorities: numbered challenges, intended outcomes with
+measurable success criteria taken from the data, activity for each tier citing
+the evidence table, and a review of the previous year where there is one. It is
+a draft for the school to edit, and it says so.
+"""
+from __future__ import annotations
+
+from datetime import date
+
+import pandas as pd
+
+from .evidence import TIERS, describe
+from .gaps import gap_table
+from .suppression import DEFAULT_THRESHOLD
+from .targeting import SPLITS, _cohort, _fmt, priorities as make_priorities
+
+#: Share of a gap the draft proposes to close over the strategy's three years.
+NARROW_BY = 1 / 3
+
+
+def _md_table(header: list[str], rows: list[list[str]]) -> str:
+    def cell(v):
+        return str(v).replace("|", "/").replace("\n", " ")
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def _target(row) -> float:
+    return row["gap"] * (1 - NARROW_BY)
+
+
+def strategy_statement(pupils: pd.DataFrame, school_id: str, *, year: int | None = None,
+                       key_stage: str | None = None, threshold: int = DEFAULT_THRESHOLD,
+                       priorities: pd.DataFrame | None = None, gaps: pd.DataFrame | None = None,
+                       today: date | None = None) -> str:
+    """Draft the school's Pupil Premium strategy statement (Markdown).
+
+    Parameters
+    ----------
+    pupils : DataFrame
+        From :func:`gaptools.load_pupils`.
+    school_id : str
+    year, key_stage : optional
+        The results the draft starts from (default: the school's latest).
+    threshold : int, default 6
+    priorities, gaps : DataFrame, optional
+        Already computed :func:`gaptools.priorities` and ``gap_table(detail=True)``.
+    today : date, optional
+        The date printed on the draft (for reproducible output).
+
+    Returns
+    -------
+    str
+        Markdown following the DfE template's sections.
+    """
+    key_stage, year = _cohort(pupils, school_id, year, key_stage)
+    if gaps is None:
+        gaps = gap_table(pupils, school_id=str(school_id), key_stage=key_stage, threshold=threshold,
+                         subgroups=SPLITS, detail=True)
+    if priorities is None:
+        priorities = make_priorities(pupils, school_id, year=year, key_stage=key_stage,
+                                     threshold=threshold, gaps=gaps)
+    rows = pupils[(pupils["school_id"] == str(school_id)) & (pupils["key_stage"] == key_stage)
+                  & (pupils["year"] == year)]
+    name = str(rows["school_name"].iloc[0]) if len(rows) else str(school_id)
+    n, n_dis = len(rows), int(rows["disadvantaged"].astype(bool).sum())
+    share = "withheld (fewer than {} pupils)".format(threshold) if 0 < n_dis < threshold \
+        else f"{n_dis / n:.0%} ({n_dis} of {n} pupils in {key_stage} {year})" if n else "no pupils"
+    start = year + 1
+    today = today or date.today()
+    out = [
+        f"# Pupil Premium strategy statement: {name}",
+        "",
+        f"> **Draft for the school to edit.** Produced by gaptools on {today:%d %B %Y} from the "
+        f"{key_stage} results of {year - 1}/{str(year)[2:]}. Every challenge and target below comes from "
+        "the school's own data with its uncertainty; check them, add what the data cannot show "
+        "(pupil voice, staff knowledge, costs) and check the evidence figures against the live EEF "
+        "Teaching and Learning Toolkit before publishing. Schools with more than 5 eligible pupils must publish one.",
+        "",
+        "## School overview",
+        "",
+        _md_table(["Detail", "Data"], [
+            ["School name", name],
+            ["Number of pupils in the cohort analysed", f"{n} ({key_stage}, {year})"],
+            ["Proportion of disadvantaged pupils", share],
+            ["Academic years that this statement covers", f"{start - 1}/{str(start)[2:]} to {start + 1}/{str(start + 2)[2:]}"],
+            ["Date this statement was published", "[to complete]"],
+            ["Date on which it will be reviewed", "[to complete]"],
+            ["Statement authorised by", "[to complete]"],
+            ["Pupil premium lead", "[to complete]"],
+            ["Governor / trustee lead", "[to complete]"],
+        ]),
+        "",
+        "## Funding overview",
+        "",
+        _md_table(["Detail", "Amount"], [["Pupil premium funding allocation this academic year", "[to complete]"],
+                                         ["Recovery premium or other funding carried forward", "[to complete]"],
+                                         ["Total budget for this academic year", "[to complete]"]]),
+        "",
+        "## Statement of intent",
+        "",
+    ]
+    if len(priorities):
+        areas = ", ".join(priorities["area"].head(3))
+        out.append(f"Our aim is that disadvantaged pupils make the same progress and reach the same outcomes as "
+                   f"their peers. Our own data shows where that is not yet so: the clearest gaps are in {areas}. "
+                   "In line with the EEF's tiered approach, high-quality teaching for every pupil comes first, "
+                   "then targeted academic support for the pupils who need it most, then wider strategies "
+                   "(attendance, behaviour, wellbeing). We will focus on the specific needs below rather than "
+                   "generic interventions, and judge success by the measurable outcomes we have set.")
+    elif 0 < n_dis < threshold:
+        out.append(f"The school has fewer than {threshold} disadvantaged pupils in this cohort: group figures "
+                   "are withheld so that no pupil can be identified, and no gap can be measured reliably. "
+                   "Plan from each pupil's individual needs, and use high-quality teaching for all as the base.")
+    else:
+        out.append("The school's data shows no clear gap between disadvantaged pupils and their peers in "
+                   f"{year} once uncertainty is allowed for. Keep the focus on high-quality teaching for every "
+                   "pupil, watch the measures that matter each year, and use the pupil list to support "
+                   "individual disadvantaged pupils with specific needs.")
+    out += ["", "## Challenges", "",
+            "This details the key challenges to achievement that we have identified among our disadvantaged pupils.", ""]
+    challenge_rows = []
+    for _, p in priorities.iterrows():
+        detail = f"{p['area'].capitalize()}: {p['evidence']}."
+        if p["concentrated_in"]:
+            detail += f" The gap is concentrated in {p['concentrated_in']}."
+        if p["trend"]:
+            detail += f" Trend: {p['trend']}."
+        challenge_rows.append([str(p["rank"]), detail])
+    out.append(_md_table(["Challenge number", "Detail of challenge"], challenge_rows) if challenge_rows
+               else "_No challenge is supported by clear evidence in the data; add any identified from "
+                    "pupil-level knowledge._")
+    out += ["", "## Intended outcomes", "",
+            f"Targets propose to narrow each gap by about a third by {start + 2}; the school should set its own.", ""]
+    now = gaps[(gaps["year"] == year) & (gaps["comparison"] == "in_school") & gaps["subgroup"].isna()
+               & ~gaps["suppressed"]].set_index("measure", drop=False)
+    outcome_rows = []
+    for _, p in priorities.iterrows():
+        for m in p["measures"][:2]:
+            if m not in now.index:
+                continue
+            r = now.loc[m]
+            outcome_rows.append([
+                f"Narrow the gap in {r['label']} (challenge {p['rank']})",
+                f"The gap between disadvantaged and other pupils falls from {_fmt(r, r['gap'])} in {year} "
+                f"to {_fmt(r, _target(r))} or less by {start + 2}, judged with its 95% interval.",
+            ])
+    out.append(_md_table(["Intended outcome", "Success criteria"], outcome_rows) if outcome_rows
+               else "_No measurable outcome follows from the data alone: set outcomes for individual pupils._")
+    out += ["", "## Activity in this academic year", "",
+            "Budgeted costs are for the school to complete. Evidence: EEF Teaching and Learning Toolkit "
+            "(months of additional progress, cost, strength of evidence) as shipped with gaptools; check the live toolkit.", ""]
+    for tier, title in TIERS.items():
+        acts: dict[str, dict] = {}
+        for _, p in priorities.iterrows():
+            for _, a in p["approaches"].iterrows():
+                if a["tier"] != tier:
+                    continue
+                entry = acts.setdefault(a["strand"], {"row": a, "challenges": []})
+                entry["challenges"].append(str(p["rank"]))
+        out += [f"### {title}", "", "Budgeted cost: [to complete]", ""]
+        if acts:
+            out.append(_md_table(["Activity", "Evidence that supports this approach", "Challenge number(s) addressed"],
+                                 [[k, f"EEF toolkit: {describe(v['row'])} ({v['row']['as_of']})",
+                                   ", ".join(dict.fromkeys(v["challenges"]))] for k, v in acts.items()]))
+        else:
+            out.append("_No activity in this tier follows from the data; add the school's own._")
+        out.append("")
+    out += ["## Review of outcomes in the previous academic year", ""]
+    prev = gaps[(gaps["year"] == year - 1) & (gaps["comparison"] == "in_school") & gaps["subgroup"].isna()]
+    if prev.empty:
+        out.append("_No previous year in the data: nothing to review yet._")
+    else:
+        review = []
+        measures = [m for p in priorities["measures"] for m in p] if len(priorities) else []
+        measures = list(dict.fromkeys(measures + [m for m in ("attainment8", "progress8", "grade_english",
+                                                             "grade_maths", "rwm_expected", "reading_score",
+                                                             "maths_score", "attendance_pct") if m in now.index]))
+        p_idx = prev.set_index("measure", drop=False)
+        for m in measures:
+            if m not in p_idx.index or m not in now.index:
+                continue
+            a, b = p_idx.loc[m], now.loc[m]
+            if a["suppressed"] or b["suppressed"]:
+                review.append([a["label"], "withheld (small group)", "withheld (small group)", ""])
+                continue
+            review.append([b["label"], f"{_fmt(a, a['gap'])} ({_fmt(a, a['ci_low'], False)} to {_fmt(a, a['ci_high'], False)})",
+                           f"{_fmt(b, b['gap'])} ({_fmt(b, b['ci_low'], False)} to {_fmt(b, b['ci_high'], False)})",
+                           "smaller" if b["gap"] < a["gap"] else "larger"])
+        if not review:
+            out.append(f"_Figures withheld: groups of fewer than {threshold} pupils are not shown._")
+            out.append("")
+            return "\n".join(out)
+        out.append(_md_table(["Measure", f"Gap in {year - 1} (95% interval)", f"Gap in {year} (95% interval)",
+                              "Change in the point estimate"], review))
+        out.append("")
+        out.append("A change is only a real change where the two intervals barely overlap; see the gap analysis "
+                   "report for which changes are clear.")
+    out.append("")
+    return "\n".join(out)
