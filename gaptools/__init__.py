@@ -1,28 +1,36 @@
 """gaptools: find, explain and target the disadvantage gap in schools and trusts.
 
-The handful of names a notebook or script needs; everything else lives in
-modules named for what they do.
+The handful of names a notebook or script needs. They are imported on first
+use (PEP 562), so ``import gaptools`` is quick and a notebook only pays for
+the statistics stack when it computes statistics.
 """
-from .errors import DataValidationError, GaptoolsWarning, Problem
-from .findings import findings
-from .gapindex import gap_index
-from .gaps import gap_table, prior_band
-from .loading import load_pupils
-from .mapping import load_mapping
-from .measures import Measure, measures_for
-from .profile import cohort_profile
-from .progress import value_added
-from .results import SchoolResults, analyse_school, read_results, write_results
-from .strategy import strategy_statement
-from .targeting import Weights, approaches_table, priorities, target_pupils, write_targeting_outputs
-from .trends import gap_trends
+from __future__ import annotations
 
-__all__ = [
-    "DataValidationError", "GaptoolsWarning", "Problem",
-    "load_pupils", "load_mapping", "Measure", "measures_for",
-    "cohort_profile", "gap_table", "gap_index", "gap_trends", "findings", "prior_band", "value_added",
-    "SchoolResults", "analyse_school", "write_results", "read_results",
-    "priorities", "approaches_table", "target_pupils", "Weights", "strategy_statement",
-    "write_targeting_outputs",
-]
+import importlib
+
+from .errors import DataValidationError, GaptoolsWarning, Problem
+
 __version__ = "0.1.0"
+
+_EXPORTS = {
+    "load_pupils": "loading", "load_mapping": "mapping", "Measure": "measures", "measures_for": "measures",
+    "prior_band": "measures", "cohort_profile": "profile", "gap_table": "gaps", "gap_index": "gapindex",
+    "gap_trends": "trends", "findings": "findings", "value_added": "progress",
+    "SchoolResults": "results", "analyse_school": "results", "write_results": "results",
+    "read_results": "results", "priorities": "targeting", "approaches_table": "targeting",
+    "target_pupils": "targeting", "Weights": "targeting", "write_targeting_outputs": "targeting",
+    "strategy_statement": "strategy", "SchoolReport": "report", "TrustReport": "report",
+}
+__all__ = ["DataValidationError", "GaptoolsWarning", "Problem", *_EXPORTS]
+
+
+def __getattr__(name: str):
+    if name in _EXPORTS:
+        value = getattr(importlib.import_module(f".{_EXPORTS[name]}", __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'gaptools' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(__all__)

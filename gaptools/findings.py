@@ -24,7 +24,9 @@ PAIRS = (("grade_english", "grade_maths", "English", "maths"),
          ("reading_score", "maths_score", "reading", "maths"))
 SUBGROUP_WORDS = {"prior_band=low": "low prior attainers", "prior_band=middle": "middle prior attainers",
                   "prior_band=high": "high prior attainers", "sex=F": "girls", "sex=M": "boys",
-                  "sen=N": "pupils without SEN", "sen=K": "pupils on SEN support", "sen=E": "pupils with an EHC plan"}
+                  "sen=N": "pupils without SEN", "sen=K": "pupils on SEN support", "sen=E": "pupils with an EHC plan",
+                  "persistent_absence=True": "persistently absent pupils",
+                  "persistent_absence=False": "pupils who attend regularly"}
 
 
 def _yes(x) -> bool:

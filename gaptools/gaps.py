@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from . import stats
-from .measures import STANDARD_MEASURES, Measure, measures_for
+from .measures import STANDARD_MEASURES, Measure, measures_for, prior_band
 from .progress import VALUE_ADDED, value_added
 from .reference import national_figures, p8_sd
 from .suppression import DEFAULT_THRESHOLD, group_ids, suppress_gaps
@@ -23,24 +23,12 @@ CONTRACT_COLUMNS = ["school_id", "key_stage", "year", "measure", "kind", "compar
 DETAIL_COLUMNS = ["label", "unit", "higher_is_better", "sd_disadvantaged", "sd_reference", "se",
                   "p_value", "q_value", "clear", "effect_size", "national_source"]
 #: Splits shown as subgroups: characteristic -> function of the pupil table giving its values.
-SPLITS = ("prior_band", "sex", "sen")
+SPLITS = ("prior_band", "sex", "sen", "persistent_absence")
+#: Measures not split by attendance (the split would be circular).
+ATTENDANCE_MEASURES = ("attendance_pct", "persistent_absence", "severe_absence")
 #: Whole-cohort measures in the headline false-discovery family (with custom and
 #: value-added measures); other GCSE subjects form a family of their own.
 HEADLINE_MEASURES = ("grade_english", "grade_maths")
-PRIOR_BANDS = (("low", -np.inf, 100.0), ("middle", 100.0, 110.0), ("high", 110.0, np.inf))
-
-
-def prior_band(prior: pd.Series) -> pd.Series:
-    """KS4 prior-attainment band from the KS2 average scaled score.
-
-    low: below 100 (below the expected standard); middle: 100 to below 110;
-    high: 110 or above. The 110 boundary is a convention (see domain notes).
-    """
-    values = prior.astype("float64")
-    out = pd.Series(pd.NA, index=prior.index, dtype="string")
-    for name, lo, hi in PRIOR_BANDS:
-        out[(values >= lo) & (values < hi)] = name
-    return out
 
 
 def _va_measures() -> dict[str, Measure]:
@@ -146,7 +134,8 @@ def gap_table(pupils: pd.DataFrame, *, threshold: int = DEFAULT_THRESHOLD, schoo
     measures : list of str, optional
         Measures to include (default: every measure the data has).
     subgroups : sequence of str
-        Splits to repeat the in-school gaps within: ``prior_band``, ``sex``, ``sen``.
+        Splits to repeat the in-school gaps within: ``prior_band``, ``sex``, ``sen``,
+        ``persistent_absence`` (not for the attendance measures themselves).
     national : bool, default True
         Add ``national_other`` rows where a national figure exists for that year.
     progress : bool, default True
@@ -198,7 +187,10 @@ def gap_table(pupils: pd.DataFrame, *, threshold: int = DEFAULT_THRESHOLD, schoo
             data[split] = frame[split].astype(object)
         else:
             continue
-        pieces.append(_group_stats(data, cols, split))
+        stats_ = _group_stats(data, cols, split)
+        if split == "persistent_absence":
+            stats_ = stats_[~stats_["measure"].isin(ATTENDANCE_MEASURES)]
+        pieces.append(stats_)
     w = pd.concat(pieces, ignore_index=True)
     kinds = w["measure"].map({k: m.kind for k, m in registry.items()})
     parts = [w.join(_in_school(w, kinds))]

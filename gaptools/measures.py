@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 from .columns import GRADE_PREFIX, KS2_TEST_CODES, WRITING_TA_EXCLUDED, WRITING_TA_MEETS
@@ -159,4 +160,20 @@ def _kleene_and(*parts: pd.Series) -> pd.Series:
     out = parts[0].astype("boolean")
     for p in parts[1:]:
         out = out & p.astype("boolean")
+    return out
+
+
+PRIOR_BANDS = (("low", -np.inf, 100.0), ("middle", 100.0, 110.0), ("high", 110.0, np.inf))
+
+
+def prior_band(prior: pd.Series) -> pd.Series:
+    """KS4 prior-attainment band from the KS2 average scaled score.
+
+    low: below 100 (below the expected standard); middle: 100 to below 110;
+    high: 110 or above. The 110 boundary is a convention (see domain notes).
+    """
+    values = prior.astype("float64")
+    out = pd.Series(pd.NA, index=prior.index, dtype="string")
+    for name, lo, hi in PRIOR_BANDS:
+        out[(values >= lo) & (values < hi)] = name
     return out

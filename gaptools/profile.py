@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .gaps import prior_band
+from .measures import prior_band
 from .suppression import DEFAULT_THRESHOLD
 
 COLUMNS = ["school_id", "key_stage", "year", "characteristic", "value", "group", "n", "pct", "suppressed"]
@@ -94,6 +94,9 @@ def cohort_profile(pupils: pd.DataFrame, *, school_id=None, key_stage: str | Non
         counts = base.assign(value=v.to_numpy()).groupby(keys + ["group", "value"]).size().rename("n")
         counts = counts.unstack("value", fill_value=0).stack().rename("n").reset_index()
         counts = counts.join(totals, on=keys + ["group"])
+        # a value nobody in this cohort has (in either group) says nothing: drop it
+        both = counts.groupby(keys + ["value"])["n"].transform("sum")
+        counts = counts[both > 0]
         frames.append(counts.assign(characteristic=name, pct=counts["n"] / counts["total"]).drop(columns="total"))
     out = pd.concat(frames, ignore_index=True)
     out = _suppress_counts(out, threshold)

@@ -18,7 +18,10 @@ from .suppression import DEFAULT_THRESHOLD
 from .trends import gap_trends
 
 SCHEMA_VERSION = 1
-GAP_FIELDS = [c for c in CONTRACT_COLUMNS if c != "school_id"]
+#: Contract §3 fields, then our extensions: ``clear`` (the gap survives
+#: Benjamini-Hochberg false-discovery-rate control within the school's report)
+#: and its ``q_value``. Findings call a gap a gap only when ``clear``.
+GAP_FIELDS = [c for c in CONTRACT_COLUMNS if c != "school_id"] + ["clear", "q_value"]
 INDEX_FIELDS = ["key_stage", "year", "value", "suppressed", "national", "reference"]
 FINDING_FIELDS = ["key_stage", "year", "measure", "text", "category", "importance"]
 

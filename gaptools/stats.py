@@ -71,8 +71,9 @@ def proportion_diff(count_a, n_a, count_b, n_b, level: float = 0.95):
         ``low``, ``high``, ``p``.
     """
     count_a, n_a, count_b, n_b = map(lambda x: np.asarray(x, dtype=float), (count_a, n_a, count_b, n_b))
-    low, high = confint_proportions_2indep(count_a, n_a, count_b, n_b, method="newcomb",
-                                           compare="diff", alpha=1 - level)
+    with np.errstate(all="ignore"):  # empty groups give NaN, later withheld
+        low, high = confint_proportions_2indep(count_a, n_a, count_b, n_b, method="newcomb",
+                                               compare="diff", alpha=1 - level)
     pa, pb = count_a / n_a, count_b / n_b
     pooled = (count_a + count_b) / (n_a + n_b)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -86,7 +87,8 @@ def proportion_diff(count_a, n_a, count_b, n_b, level: float = 0.95):
 def proportion_vs_fixed(count, n, reference, level: float = 0.95):
     """Interval for ``reference - p`` with a fixed (national) ``reference``: Wilson interval of p."""
     count, n, reference = map(lambda x: np.asarray(x, dtype=float), (count, n, reference))
-    lo, hi = proportion_confint(count, n, alpha=1 - level, method="wilson")
+    with np.errstate(all="ignore"):
+        lo, hi = proportion_confint(count, n, alpha=1 - level, method="wilson")
     p_hat = count / n
     with np.errstate(divide="ignore", invalid="ignore"):
         se0 = np.sqrt(reference * (1 - reference) / n)

@@ -13,7 +13,7 @@ import pandas as pd
 
 from .evidence import NEEDS, approaches_for, describe
 from .findings import HEADLINE, SUBGROUP_WORDS
-from .gaps import gap_table
+from .gaps import SPLITS, gap_table
 from .progress import value_added
 from .suppression import DEFAULT_THRESHOLD
 from .trends import gap_trends
@@ -31,9 +31,7 @@ MEASURE_NEEDS = {
 }
 PRIORITY_COLUMNS = ["rank", "need", "area", "score", "year", "key_stage", "n_disadvantaged", "evidence",
                     "concentrated_in", "trend", "approaches", "measures"]
-SPLITS = ("prior_band", "sex", "sen", "persistent_absence")
-SUBGROUP_NAMES = {**SUBGROUP_WORDS, "persistent_absence=True": "persistently absent pupils",
-                  "persistent_absence=False": "pupils who attend regularly"}
+SUBGROUP_NAMES = SUBGROUP_WORDS
 
 
 def _need_of(measure: str, pupils: pd.DataFrame) -> str | None:

@@ -1,0 +1,681 @@
+"""What the notebooks show: one method per table, chart or paragraph.
+
+The notebooks are narrative over these two classes. :class:`SchoolReport`
+serves notebooks 01-03 (one school); :class:`TrustReport` serves 04 (every
+school, from ``results.json`` files or from the data). Tables come back
+formatted for people (percentages, rounding, withheld cells said as such);
+charts come back as Figures; words come back as Markdown.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .charts_text import cap
+from .findings import _yes
+from .suppression import DEFAULT_THRESHOLD
+
+WITHHELD = "withheld"
+
+
+class Section(list):
+    """Several outputs shown one after another (e.g. one per key stage)."""
+
+    def _ipython_display_(self):
+        from IPython.display import display
+
+        for part in self:
+            if part is not None:
+                display(part)
+
+
+def markdown(text: str):
+    """IPython Markdown when in a notebook, plain text otherwise."""
+    try:
+        from IPython.display import Markdown
+        return Markdown(text)
+    except ImportError:  # pragma: no cover - gaptools always installs IPython via ipykernel
+        return text
+
+
+def _load(data, mapping):
+    if isinstance(data, pd.DataFrame) and "gaptools_sources" in data.attrs:
+        return data
+    from .loading import load_pupils
+    import warnings
+    from .errors import GaptoolsWarning
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", GaptoolsWarning)
+        return load_pupils(data, mapping)
+
+
+def _fmt_value(value, unit: str, measure: str) -> str:
+    if value is None or pd.isna(value):
+        return ""
+    value = float(value) + 0.0  # no "-0"
+    if abs(value) < 5e-4:
+        value = 0.0
+    if unit == "%" and measure != "attendance_pct":
+        return f"{value * 100:.0f}%"
+    if measure in ("progress8", "suspensions") or measure.startswith("va_grade"):
+        return f"{value:.2f}"
+    return f"{value:.1f}"
+
+
+def _fmt_gap(row) -> str:
+    if row["suppressed"]:
+        return WITHHELD
+    unit, m = row["unit"], row["measure"]
+    if unit == "%" and m != "attendance_pct":
+        f = lambda v: f"{v * 100 + 0.0:.0f}".replace("-0", "0") if abs(v) < 0.005 else f"{v * 100:.0f}"  # noqa: E731
+        tail = " pts"
+    else:
+        f = lambda v: _fmt_value(v, unit, m)  # noqa: E731
+        tail = ""
+    return f"{f(row['gap'])}{tail} ({f(row['ci_low'])} to {f(row['ci_high'])})"
+
+
+def people_table(gaps: pd.DataFrame, threshold: int = DEFAULT_THRESHOLD) -> pd.DataFrame:
+    """A gap table as a head teacher reads it."""
+    if gaps.empty:
+        return pd.DataFrame()
+    rows = []
+    for _, r in gaps.iterrows():
+        clear = _yes(r.get("clear"))
+        verdict = (f"too few pupils (under {threshold})" if r["suppressed"]
+                   else "clear gap" if clear and r["gap"] > 0
+                   else "disadvantaged clearly ahead" if clear else "no clear difference")
+        rows.append({
+            "Measure": cap(r["label"]),
+            "Compared with": "other pupils in school" if r["comparison"] == "in_school" else "national other pupils",
+            "Disadvantaged": _fmt_value(r["mean_disadvantaged"], r["unit"], r["measure"]) if not r["suppressed"] else WITHHELD,
+            "Others": _fmt_value(r["mean_reference"], r["unit"], r["measure"]) if not r["suppressed"] else WITHHELD,
+            "Pupils (disadv. / others)": (WITHHELD if r["suppressed"] else
+                                         f"{int(r['n_disadvantaged'])} / " +
+                                         (f"{int(r['n_reference'])}" if pd.notna(r["n_reference"]) else "national")),
+            "Gap (95% interval)": _fmt_gap(r),
+            "What it means": verdict,
+        })
+    return pd.DataFrame(rows)
+
+
+@dataclass
+class _Cohort:
+    key_stage: str
+    year: int
+
+
+class SchoolReport:
+    """One school's analysis, as the notebooks show it.
+
+    Parameters
+    ----------
+    data : path or DataFrame
+        The pupil table (the whole trust: it is the reference for value added
+        and the gap index).
+    school_id : str
+    year : int, optional
+        Results year (default: the latest).
+    key_stage : str, optional
+        Key stage (default: every key stage the school has).
+    mapping : path, optional
+        Mapping file for an MIS export.
+    threshold : int, default 6
+        Suppression threshold.
+    out_dir : path, optional
+        Where side outputs (results.json, targets.csv, strategy.md) go.
+    """
+
+    def __init__(self, data, school_id, *, year=None, key_stage=None, mapping=None,
+                 threshold: int = DEFAULT_THRESHOLD, out_dir=None):
+        self.pupils = _load(data, mapping)
+        self.school_id = str(school_id)
+        self.threshold = int(threshold)
+        self.out_dir = Path(out_dir) if out_dir else None
+        mine = self.pupils[self.pupils["school_id"] == self.school_id]
+        if mine.empty:
+            known = ", ".join(sorted(self.pupils["school_id"].unique())[:20])
+            raise KeyError(f"school_id {self.school_id!r} is not in the data (schools: {known})")
+        self.school_name = str(mine["school_name"].iloc[0])
+        stages = sorted(mine["key_stage"].unique()) if key_stage is None else [key_stage]
+        self.cohorts = []
+        for ks in stages:
+            rows = mine[mine["key_stage"] == ks]
+            if rows.empty:
+                raise KeyError(f"{self.school_name} has no {ks} pupils")
+            y = int(rows["year"].max()) if year is None else int(year)
+            if not (rows["year"] == y).any():
+                raise KeyError(f"{self.school_name} has no {ks} pupils in {y} "
+                               f"(years: {sorted(rows['year'].unique())})")
+            self.cohorts.append(_Cohort(ks, y))
+        self._results = None
+        self._priorities = {}
+
+    # ----------------------------------------------------------- data
+    @property
+    def results(self):
+        """The :class:`~gaptools.results.SchoolResults` (computed once)."""
+        if self._results is None:
+            from .results import analyse_school
+
+            self._results = analyse_school(self.pupils, self.school_id, threshold=self.threshold)
+        return self._results
+
+    def _gaps(self, c: _Cohort, *, comparison=None, whole=True, year=True):
+        g = self.results.gaps
+        g = g[g["key_stage"] == c.key_stage]
+        if year:
+            g = g[g["year"] == c.year]
+        if comparison:
+            g = g[g["comparison"] == comparison]
+        if whole:
+            g = g[g["subgroup"].isna()]
+        return g
+
+    def _each(self, fn):
+        out = Section()
+        for c in self.cohorts:
+            if len(self.cohorts) > 1:
+                out.append(markdown(f"#### {c.key_stage} {c.year}"))
+            out.append(fn(c))
+        return out
+
+    # ----------------------------------------------------------- words
+    def headline(self):
+        """Who this report is about, in one paragraph."""
+        def one(c):
+            rows = self.pupils[(self.pupils["school_id"] == self.school_id) & (self.pupils["key_stage"] == c.key_stage)
+                               & (self.pupils["year"] == c.year)]
+            n, d = len(rows), int(rows["disadvantaged"].astype(bool).sum())
+            share = (f"fewer than {self.threshold} disadvantaged pupils (figures withheld)" if 0 < d < self.threshold
+                     else f"{d} disadvantaged pupils ({d / n:.0%} of the cohort)")
+            return markdown(f"**{self.school_name}** ({self.school_id}), {c.key_stage} results of "
+                            f"{c.year - 1}/{str(c.year)[2:]}: {n} pupils, {share}.")
+        return self._each(one)
+
+    def findings(self, limit: int = 12):
+        """The findings, most important first, as a bulleted list."""
+        def one(c):
+            f = self.results.findings
+            f = f[(f["key_stage"] == c.key_stage) & (f["year"] == c.year)].head(limit)
+            if f.empty:
+                return markdown("_No findings: there is no outcome data for this cohort._")
+            return markdown("\n".join(f"- {t}" for t in f["text"]))
+        return self._each(one)
+
+    def distinctive(self, limit: int = 5):
+        """What sets this school's disadvantaged pupils apart from its other pupils."""
+        def one(c):
+            p = self.profile_data(c)
+            # FSM is part of the definition of disadvantage: trivially "distinctive"
+            p = p[~p["characteristic"].isin(["all", "fsm"]) & ~p["suppressed"] & (p["value"] != "unknown")]
+            p = p[~p["characteristic"].str.startswith("overlap") | (p["value"] == "yes")]
+            wide = p.pivot_table(index=["characteristic", "value"], columns="group", values="pct", aggfunc="first")
+            if not {"disadvantaged", "other"} <= set(wide.columns):
+                return markdown(f"_Too few pupils in one group to compare (groups under {self.threshold} are withheld)._")
+            wide = wide.dropna()
+            wide = wide[(wide["disadvantaged"] >= 0.05) | (wide["other"] >= 0.05)]
+            wide["ratio"] = (wide["disadvantaged"] + 1e-9) / (wide["other"] + 1e-9)
+            wide["score"] = np.abs(np.log(wide["ratio"].clip(1e-3, 1e3))) * np.sqrt(wide[["disadvantaged", "other"]].max(axis=1))
+            top = wide[(wide["ratio"] >= 1.5) | (wide["ratio"] <= 1 / 1.5)].sort_values("score", ascending=False).head(limit)
+            if top.empty:
+                return markdown("Disadvantaged pupils here look much like their classmates on sex, SEN, EAL, "
+                                "prior attainment and attendance.")
+            lines = []
+            for (char, value), r in top.iterrows():
+                what = value if not char.startswith("overlap") else char.split(": ", 1)[1]
+                lines.append(f"- **{what}**: {r['disadvantaged']:.0%} of disadvantaged pupils against "
+                             f"{r['other']:.0%} of other pupils")
+            return markdown("\n".join(lines))
+        return self._each(one)
+
+    # ----------------------------------------------------------- cohort
+    def profile_data(self, c: _Cohort | None = None) -> pd.DataFrame:
+        c = c or self.cohorts[0]
+        p = self.results.profile
+        return p[(p["key_stage"] == c.key_stage) & (p["year"] == c.year)]
+
+    def profile_table(self, characteristics=None):
+        """Counts and shares by characteristic, disadvantaged beside others."""
+        def one(c):
+            p = self.profile_data(c)
+            if characteristics:
+                p = p[p["characteristic"].isin(characteristics)]
+            show = p.assign(cell=[WITHHELD if s else f"{int(n)} ({pct:.0%})"
+                                  for s, n, pct in zip(p["suppressed"], p["n"].fillna(0), p["pct"].fillna(0))])
+            t = show.pivot_table(index=["characteristic", "value"], columns="group", values="cell",
+                                 aggfunc="first", sort=False)
+            t.columns = [f"{cap(g)} pupils" for g in t.columns]
+            return t.fillna("")
+        return self._each(one)
+
+    def profile_chart(self, characteristic: str, title: str | None = None):
+        from .charts import profile_bars
+
+        return self._each(lambda c: profile_bars(self.profile_data(c), characteristic, title=title)
+                          or markdown(f"_No {characteristic} data to chart (or groups too small to show)._"))
+
+    # ----------------------------------------------------------- gaps
+    def gap_table(self):
+        """Every measure, in school and against national other pupils, with intervals."""
+        return self._each(lambda c: people_table(self._gaps(c), self.threshold))
+
+    def gap_chart(self, units=("grades", "points"), title=None):
+        """Bars of the in-school gaps of the measures in ``units``."""
+        from .charts import gap_bars
+
+        def one(c):
+            g = self._gaps(c, comparison="in_school")
+            g = g[g["unit"].isin(units) & ~g["measure"].str.startswith("va_") & (g["measure"] != "progress8")]
+            if g.empty:
+                return markdown("_No measures of this kind in the data._")
+            unit = g["unit"].value_counts().index[0]
+            return gap_bars(g[g["unit"] == unit], title=title or _gap_title(g[g["unit"] == unit]))
+        return self._each(one)
+
+    def rate_chart(self, title=None):
+        from .charts import gap_bars
+
+        def one(c):
+            g = self._gaps(c, comparison="in_school")
+            g = g[g["unit"] == "%"]
+            g = g[g["measure"] != "attendance_pct"]
+            return gap_bars(g, title=title or _gap_title(g)) if len(g) else markdown("_No yes/no measures._")
+        return self._each(one)
+
+    def means_chart(self, units=("grades",), title=None):
+        from .charts import group_means
+
+        def one(c):
+            g = self._gaps(c, comparison="in_school")
+            g = g[g["unit"].isin(units) & ~g["measure"].str.startswith("va_") & (g["measure"] != "progress8")]
+            return group_means(g, title=title) if len(g) else markdown("_No measures of this kind._")
+        return self._each(one)
+
+    def national_table(self):
+        """Disadvantaged pupils against national other pupils, where a national figure exists."""
+        def one(c):
+            g = self._gaps(c, comparison="national_other")
+            if g.empty:
+                return markdown(f"_No national figure for disadvantaged and other pupils is on file for {c.key_stage} "
+                                f"{c.year}: add one to the reference data to compare. (Figures on file: "
+                                "KS2 RWM 2019 and 2024; KS4 P8 and grade 5+ 2024, grade 4+ 2019 and 2023.)_")
+            return people_table(g, self.threshold)
+        return self._each(one)
+
+    def subgroup_table(self, split: str = "prior_band"):
+        def one(c):
+            g = self._gaps(c, comparison="in_school", whole=False)
+            g = g[g["subgroup"].fillna("").str.startswith(split + "=")]
+            if g.empty:
+                return markdown(_no_split_text(split, c))
+            t = people_table(g, self.threshold)
+            t.insert(1, "Group", g["subgroup"].str.split("=").str[1].to_numpy())
+            return t
+        return self._each(one)
+
+    def subgroup_chart(self, measure=None, split: str = "prior_band"):
+        from .charts import subgroup_bars
+
+        def one(c):
+            m = measure or _headline_measure(self._gaps(c, comparison="in_school"))
+            g = self._gaps(c, comparison="in_school", whole=False)
+            g = g[(g["measure"] == m) & g["subgroup"].fillna("").str.startswith(split + "=")]
+            if g.empty:
+                return markdown(_no_split_text(split, c))
+            label = g["label"].iloc[0]
+            clear = g[g["clear"].fillna(False).astype(bool) & (g["gap"] > 0)]
+            title = (f"The {label} gap by {split.replace('_', ' ')}: clear for "
+                     + ", ".join(clear["subgroup"].str.split("=").str[1]) if len(clear)
+                     else f"The {label} gap by {split.replace('_', ' ')}: no group's gap is clear on its own")
+            return subgroup_bars(g, title=title)
+        return self._each(one)
+
+    def trend_chart(self, measures=None):
+        from .charts import trend_lines
+
+        def one(c):
+            g = self._gaps(c, comparison="in_school", year=False)
+            m = measures or [_headline_measure(g)]
+            g = g[g["measure"].isin(m) & ~g["suppressed"]]
+            if g["year"].nunique() < 2:
+                return markdown("_Only one year of results (with enough pupils): no trend to show yet._")
+            tr = self.trend_table_data(c)
+            tr = tr[tr["measure"].isin(m) & (tr["span"] == "first_to_last")]
+            word = tr["direction"].dropna().iloc[0] if len(tr) and tr["direction"].notna().any() else None
+            label = g["label"].iloc[0]
+            title = {"closing": f"The {label} gap is closing", "widening": f"The {label} gap is widening"}.get(
+                word, f"The {label} gap: no clear change over the years")
+            return trend_lines(g, title=title)
+        return self._each(one)
+
+    def trend_table_data(self, c: _Cohort | None = None) -> pd.DataFrame:
+        c = c or self.cohorts[0]
+        t = self.results.trends
+        return t[(t["key_stage"] == c.key_stage) & t["subgroup"].isna() & (t["comparison"] == "in_school")]
+
+    def trend_table(self):
+        """Which gaps are closing or widening (only clear changes are called either)."""
+        def one(c):
+            t = self.trend_table_data(c)
+            t = t[t["direction"].notna()]
+            if t.empty:
+                return markdown("_Only one year of results (with enough pupils): no trend yet._")
+            labels = dict(zip(self.results.gaps["measure"], self.results.gaps["label"]))
+            units = dict(zip(self.results.gaps["measure"], self.results.gaps["unit"]))
+            rows = []
+            for _, r in t.iterrows():
+                u, m = units.get(r["measure"], ""), r["measure"]
+                rows.append({"Measure": cap(labels.get(m, m)), "From": r["year_from"], "To": r["year_to"],
+                             "Gap then": _fmt_value(r["gap_from"], u, m), "Gap now": _fmt_value(r["gap_to"], u, m),
+                             "Change (95% interval)": f"{_fmt_value(r['change'], u, m)} ({_fmt_value(r['ci_low'], u, m)} "
+                                                      f"to {_fmt_value(r['ci_high'], u, m)})",
+                             "Verdict": r["direction"]})
+            out = pd.DataFrame(rows)
+            order = {"closing": 0, "widening": 0, "no clear change": 1}
+            return out.sort_values("Verdict", key=lambda s: s.map(order), kind="stable").reset_index(drop=True)
+        return self._each(one)
+
+    def gap_index_table(self):
+        def one(c):
+            gi = self.results.gap_index
+            gi = gi[gi["key_stage"] == c.key_stage]
+            if gi.empty:
+                return markdown("_The gap index needs English and maths grades (KS4) or reading and maths scores (KS2)._")
+            return pd.DataFrame({
+                "Year": gi["year"].astype(int),
+                "Gap index (0 = none, 10 = complete)": [WITHHELD if s else f"{v:.2f}" for s, v in zip(gi["suppressed"], gi["value"])],
+                "National (DfE)": [f"{v:.2f}" if pd.notna(v) else "not on file" for v in gi["national"]],
+            })
+        return self._each(one)
+
+    # ----------------------------------------------------------- targeting
+    def priorities_data(self, c: _Cohort | None = None) -> pd.DataFrame:
+        from .targeting import priorities
+
+        c = c or self.cohorts[0]
+        key = (c.key_stage, c.year)
+        if key not in self._priorities:
+            self._priorities[key] = priorities(self.pupils, self.school_id, year=c.year, key_stage=c.key_stage,
+                                               threshold=self.threshold, gaps=self.results.gaps)
+        return self._priorities[key]
+
+    def priorities(self):
+        def one(c):
+            p = self.priorities_data(c)
+            if p.empty:
+                return markdown("**No priority area:** the data shows no clear gap between disadvantaged and other "
+                                "pupils this year once uncertainty is allowed for (or the groups are too small to "
+                                "measure). That is not proof there is no need: use the pupil list and staff knowledge.")
+            return pd.DataFrame({"Priority": p["rank"], "Area": p["area"].str, "Evidence": p["evidence"],
+                                 "Concentrated in": p["concentrated_in"].fillna(""), "Trend": p["trend"].fillna("")})
+        return self._each(one)
+
+    def approaches(self):
+        from .targeting import approaches_table
+
+        def one(c):
+            t = approaches_table(self.priorities_data(c))
+            if t.empty:
+                return markdown("_No priority, so no approach is matched to one._")
+            t = t.rename(columns=str.capitalize)
+            t["Tier"] = t["Tier"].map({"teaching": "1 teaching", "targeted": "2 targeted support", "wider": "3 wider"})
+            return t
+        return self._each(one)
+
+    def weights(self):
+        from dataclasses import fields
+
+        from .targeting import Weights
+
+        w = Weights()
+        return pd.DataFrame({"Signal": [f.name.replace("_", " ") for f in fields(w)],
+                             "Points": [getattr(w, f.name) for f in fields(w)]})
+
+    def targets(self, limit: int = 40):
+        from .targeting import target_pupils
+
+        def one(c):
+            t = target_pupils(self.pupils, self.school_id, c.year, key_stage=c.key_stage)
+            self._last_targets = t
+            if t.empty:
+                return markdown("_No disadvantaged pupil in this cohort shows any of the signals._")
+            return t.head(limit)
+        return self._each(one)
+
+    def strategy(self):
+        from .strategy import strategy_statement
+
+        return self._each(lambda c: markdown(self.strategy_text(c)))
+
+    def strategy_text(self, c: _Cohort | None = None) -> str:
+        from .strategy import strategy_statement
+
+        c = c or self.cohorts[0]
+        return strategy_statement(self.pupils, self.school_id, year=c.year, key_stage=c.key_stage,
+                                  threshold=self.threshold, priorities=self.priorities_data(c),
+                                  gaps=self.results.gaps)
+
+    # ----------------------------------------------------------- outputs
+    def save(self, *, targets: bool = False):
+        """Write side outputs to ``out_dir`` (nothing when it is None): results.json, and
+        with ``targets`` this school's targets.csv and strategy.md."""
+        if self.out_dir is None:
+            return markdown("_No out_dir set: nothing written._")
+        from .results import write_results
+        from .targeting import target_pupils, write_targeting_outputs
+
+        written = [write_results(self.out_dir, self.results)]
+        if targets:
+            c = self.cohorts[0]
+            t = pd.concat([target_pupils(self.pupils, self.school_id, k.year, key_stage=k.key_stage)
+                           .assign(key_stage=k.key_stage, year=k.year) for k in self.cohorts], ignore_index=True)
+            text = "\n\n".join(self.strategy_text(k) for k in self.cohorts)
+            written += write_targeting_outputs(self.out_dir, self.school_id, t, text)
+        return markdown("Written: " + ", ".join(f"`{p.name}`" for p in written))
+
+
+def _headline_measure(g: pd.DataFrame) -> str:
+    for m in ("attainment8", "rwm_expected", "progress8", "grade_english", "reading_score"):
+        if m in set(g["measure"]):
+            return m
+    return g["measure"].iloc[0]
+
+
+def _gap_title(g: pd.DataFrame) -> str:
+    clear = g[g["clear"].fillna(False).astype(bool) & (g["gap"] > 0)]
+    if clear.empty:
+        return "No clear gap in these measures"
+    scale = 100 if (g["unit"].iloc[0] == "%") else 1
+    top = clear.sort_values("gap", ascending=False).iloc[0]
+    return f"Widest clear gap: {top['label']} ({top['gap'] * scale:.1f}{' pts' if scale == 100 else ''})"
+
+
+def _no_split_text(split: str, c: _Cohort) -> str:
+    if split == "prior_band":
+        return (f"_No prior attainment for {c.key_stage} {c.year}"
+                + (": this cohort sat no KS2 tests (2020 and 2021 were cancelled)._" if c.year in (2025, 2026)
+                   else "._"))
+    return f"_No {split.replace('_', ' ')} data for this cohort._"
+
+
+class TrustReport:
+    """Every school side by side: which gaps are real, which are closing, where to put support.
+
+    Parameters
+    ----------
+    data : path or DataFrame, optional
+        The pupil table, used when ``results_dir`` is None.
+    results_dir : path, optional
+        A ``gaptools run`` output folder: read each school's ``results.json``.
+    mapping : path, optional
+    threshold : int, default 6
+    """
+
+    def __init__(self, data=None, *, results_dir=None, mapping=None, threshold: int = DEFAULT_THRESHOLD):
+        from .results import analyse_school, read_results, results_dict
+
+        self.threshold = threshold
+        docs = []
+        if results_dir is not None:
+            for path in sorted(Path(results_dir).glob("*/results.json")):
+                docs.append(read_results(path))
+        else:
+            pupils = _load(data, mapping)
+            for sid in sorted(pupils["school_id"].unique()):
+                docs.append(results_dict(analyse_school(pupils, sid, threshold=threshold)))
+        self.docs = docs
+        rows = []
+        for d in docs:
+            for g in d["gaps"]:
+                rows.append({"school_id": d["school_id"], "school_name": d["school_name"], **g})
+        self.gaps = pd.DataFrame(rows)
+        self.findings = pd.DataFrame([{"school_id": d["school_id"], "school_name": d["school_name"], **f}
+                                      for d in docs for f in d["findings"]])
+
+    def _latest(self, comparison="in_school"):
+        g = self.gaps
+        if g.empty:
+            return g
+        g = g[(g["comparison"] == comparison) & g["subgroup"].isna()]
+        latest = g.groupby(["school_id", "key_stage"])["year"].transform("max")
+        return g[g["year"] == latest]
+
+    def schools_table(self):
+        """Each school's headline gaps (latest year) with intervals."""
+        g = self._latest()
+        if g.empty:
+            return markdown("_No results._")
+        rows = []
+        for (sid, ks), s in g.groupby(["school_id", "key_stage"], sort=True):
+            s = s.set_index("measure")
+            row = {"School": s["school_name"].iloc[0], "Key stage": ks, "Year": int(s["year"].iloc[0])}
+            for m, label in (("attainment8", "Attainment 8 gap"), ("basics_4plus", "Grade 4+ E&M gap"),
+                             ("rwm_expected", "RWM expected gap"), ("attendance_pct", "Attendance gap")):
+                if m in s.index:
+                    r = s.loc[m]
+                    unit = "%" if m in ("basics_4plus", "rwm_expected") else ""
+                    row[label] = _trust_gap_text(r, unit)
+            fs = self.findings
+            if len(fs):
+                real = fs[(fs["school_id"] == sid) & (fs["key_stage"] == ks) & (fs["year"] == row["Year"])
+                          & fs["category"].isin(["gap", "national"])]
+                row["Clear gaps"] = len(real)
+            rows.append(row)
+        return pd.DataFrame(rows).fillna("")
+
+    def funnel(self, measure: str | None = None):
+        """Funnel plot of one measure's gap against the number of disadvantaged pupils."""
+        from .charts import funnel
+
+        out = Section()
+        g = self._latest()
+        if g.empty:
+            return markdown("_No results._")
+        for ks in sorted(g["key_stage"].unique()):
+            m = measure or ("attainment8" if ks == "KS4" else "rwm_expected")
+            rows = g[(g["key_stage"] == ks) & (g["measure"] == m) & ~g["suppressed"].astype(bool)].copy()
+            if len(rows) < 2:
+                out.append(markdown(f"_{ks}: fewer than two schools with {m} figures: no funnel to draw._"))
+                continue
+            se = (rows["ci_high"] - rows["ci_low"]) / (2 * 1.96)
+            sd = float(np.median(se / np.sqrt(1 / rows["n_disadvantaged"] + 1 / rows["n_reference"])))
+            ratio = float(np.median(rows["n_reference"] / rows["n_disadvantaged"]))
+            scale = 100 if m in ("basics_4plus", "basics_5plus", "rwm_expected", "rwm_higher") else 1
+            rows["gap_shown"] = rows["gap"] * scale
+            centre = float(np.average(rows["gap_shown"], weights=rows["n_disadvantaged"]))
+            k, v = rows["n_disadvantaged"].to_numpy(float), rows["gap_shown"].to_numpy(float)
+            lim = 3.09 * sd * scale * np.sqrt(1 / k + 1 / (ratio * k))
+            out_of = rows.loc[np.abs(v - centre) > lim, "school_name"].tolist()
+            title = (f"{ks}: " + (", ".join(out_of) + " stand(s) out from the trust" if out_of
+                                  else "no school's gap stands out from the trust beyond chance"))
+            out.append(funnel(rows, value="gap_shown", sd=sd * scale, centre=centre, ratio=ratio, title=title,
+                              label=f"{m} gap" + (" (percentage points)" if scale == 100 else "")))
+        return out
+
+    def heatmap(self):
+        """Schools by measures: the latest gap in standard deviations, withheld cells marked."""
+        from .charts import heatmap
+
+        g = self._latest()
+        if g.empty:
+            return markdown("_No results._")
+        g = g[~g["measure"].str.startswith("grade_") | g["measure"].isin(["grade_english", "grade_maths"])].copy()
+        se = (g["ci_high"] - g["ci_low"]) / (2 * 1.96)
+        sd = se / np.sqrt(1 / g["n_disadvantaged"] + 1 / g["n_reference"])
+        g["std_gap"] = g["gap"] / sd
+        g["row"] = g["school_name"] + " (" + g["key_stage"] + ")"
+        g["measure"] = g["measure"].map(lambda m: _SHORT.get(m, m))
+        matrix = g.pivot_table(index="row", columns="measure", values="std_gap", aggfunc="first")
+        matrix = matrix.loc[:, matrix.abs().max() > 1e-9]
+        withheld = g.pivot_table(index="row", columns="measure", values="suppressed", aggfunc="first")
+        return heatmap(matrix, withheld=withheld.reindex_like(matrix),
+                       title=f"Gaps by school and measure: {int(_real(g).sum())} of {int(g['gap'].notna().sum())} "
+                             "shown gaps are clear (withheld: c)")
+
+    def trends_table(self):
+        """Which schools' gaps are clearly closing or widening (first to last year)."""
+        from .trends import gap_trends
+
+        g = self.gaps
+        if g.empty:
+            return markdown("_No results._")
+        g = g.copy()
+        g["se"] = (g["ci_high"] - g["ci_low"]) / (2 * 1.96)
+        tr = gap_trends(g)
+        tr = tr[tr["subgroup"].isna() & (tr["comparison"] == "in_school") & tr["direction"].isin(["closing", "widening"])
+                & (tr["span"] == "first_to_last")]
+        if tr.empty:
+            return markdown("_No school's gap is clearly closing or widening over the years in the data._")
+        names = dict(zip(self.gaps["school_id"], self.gaps["school_name"]))
+        return pd.DataFrame({"School": tr["school_id"].map(names), "Key stage": tr["key_stage"],
+                             "Measure": tr["measure"], "From": tr["year_from"], "To": tr["year_to"],
+                             "Change": tr["change"].round(2), "Verdict": tr["direction"]}).reset_index(drop=True)
+
+    def support_table(self):
+        """Where central support should go: schools ranked by clear headline gaps x pupils affected."""
+        g = self._latest()
+        if g.empty:
+            return markdown("_No results._")
+        head = g[g["measure"].isin(["attainment8", "progress8", "basics_4plus", "grade_english", "grade_maths",
+                                    "rwm_expected", "reading_score", "maths_score", "attendance_pct",
+                                    "persistent_absence"])].copy()
+        head = head[_real(head) & (head["gap"] > 0)]
+        se = (head["ci_high"] - head["ci_low"]) / (2 * 1.96)
+        sd = se / np.sqrt(1 / head["n_disadvantaged"] + 1 / head["n_reference"])
+        head["weight"] = (head["gap"] / sd) * head["n_disadvantaged"]
+        if head.empty:
+            return markdown("_No school has a clear headline gap: no case for targeted central support from the data._")
+        agg = head.groupby(["school_id", "school_name", "key_stage"]).agg(
+            pupils=("n_disadvantaged", "max"), weight=("weight", "sum"),
+            measures=("measure", lambda s: ", ".join(sorted(set(s))))).reset_index()
+        agg = agg.sort_values("weight", ascending=False)
+        return pd.DataFrame({"Rank": range(1, len(agg) + 1), "School": agg["school_name"], "Key stage": agg["key_stage"],
+                             "Disadvantaged pupils": agg["pupils"].astype(int), "Clear gaps in": agg["measures"],
+                             "Weight (gap size x pupils)": agg["weight"].round(0).astype(int)})
+
+
+_SHORT = {"attainment8": "Attainment 8", "progress8": "Progress 8", "grade_english": "English", "grade_maths": "maths",
+          "basics_4plus": "4+ E&M", "basics_5plus": "5+ E&M", "attendance_pct": "attendance",
+          "persistent_absence": "persistent absence", "severe_absence": "severe absence", "suspensions": "suspensions",
+          "reading_score": "KS2 reading", "maths_score": "KS2 maths", "gps_score": "KS2 GPS",
+          "rwm_expected": "RWM expected", "rwm_higher": "RWM higher"}
+
+
+def _real(g: pd.DataFrame) -> pd.Series:
+    """Gaps that survive the false-discovery-rate control (``clear``), or, in
+    results written before that field existed, whose interval excludes zero."""
+    col = g["clear"] if "clear" in g.columns else g["significant"]
+    return col.map(_yes).astype(bool)
+
+
+def _trust_gap_text(r, unit: str) -> str:
+    if r["suppressed"]:
+        return WITHHELD
+    scale = 100 if unit == "%" else 1
+    mark = " *" if _yes(r.get("clear", r["significant"])) else ""
+    return f"{r['gap'] * scale:.1f} ({r['ci_low'] * scale:.1f} to {r['ci_high'] * scale:.1f}){mark}"
