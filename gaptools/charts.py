@@ -26,6 +26,13 @@ GROUP_COLOURS = {"disadvantaged": DISADVANTAGED, "other": OTHER}
 sns.set_theme(style="whitegrid", context="notebook")
 
 
+def _title(ax, text: str) -> None:
+    """A left-aligned title that wraps instead of running off the chart."""
+    import textwrap
+
+    ax.set_title("\n".join(textwrap.wrap(text, 70)), loc="left", fontsize=12)
+
+
 def _figure(width=8.0, height=4.0, ax=None):
     if ax is not None:
         return ax.figure, ax
@@ -65,7 +72,7 @@ def gap_bars(gaps: pd.DataFrame, *, title: str | None = None, ax=None):
     unit = rows["unit"].iloc[0]
     ax.set_xlabel("gap in " + ("percentage points" if unit == "%" else unit)
                   + " (+ = disadvantaged behind); lines: 95% intervals")
-    ax.set_title(title or "Where disadvantaged pupils are behind", loc="left", fontsize=12)
+    _title(ax, title or "Where disadvantaged pupils are behind")
     return fig
 
 
@@ -86,7 +93,7 @@ def group_means(gaps: pd.DataFrame, *, title: str | None = None, ax=None):
     ax.set_ylabel("")
     ax.set_xlabel("average" + (" (%)" if rows["unit"].iloc[0] == "%" else f" ({rows['unit'].iloc[0]})"))
     ax.legend(title="", loc="lower right")
-    ax.set_title(title or "Disadvantaged and other pupils side by side", loc="left", fontsize=12)
+    _title(ax, title or "Disadvantaged and other pupils side by side")
     return fig
 
 
@@ -107,7 +114,7 @@ def trend_lines(gaps: pd.DataFrame, *, title: str | None = None, ax=None):
     unit = rows["unit"].iloc[0]
     ax.set_ylabel("gap (" + ("percentage points" if unit == "%" else unit) + ")")
     ax.legend(loc="best", fontsize=9)
-    ax.set_title(title or "How the gap has changed", loc="left", fontsize=12)
+    _title(ax, title or "How the gap has changed")
     return fig
 
 
@@ -129,7 +136,7 @@ def profile_bars(profile: pd.DataFrame, characteristic: str, *, title: str | Non
     ax.set_xlabel("% of the group")
     ax.set_ylabel("")
     ax.legend(title="", loc="lower right")
-    ax.set_title(title or characteristic, loc="left", fontsize=12)
+    _title(ax, title or characteristic)
     return fig
 
 
@@ -162,7 +169,7 @@ def funnel(table: pd.DataFrame, *, value: str = "gap", n: str = "n_disadvantaged
     ax.plot([], [], "--", color="#555555", label="95% limits")
     ax.plot([], [], ":", color="#555555", label="99.8% limits")
     ax.legend(loc="upper right", fontsize=9)
-    ax.set_title(title or "Which schools' gaps stand out from the trust", loc="left", fontsize=12)
+    _title(ax, title or "Which schools' gaps stand out from the trust")
     return fig
 
 
@@ -179,5 +186,5 @@ def heatmap(matrix: pd.DataFrame, *, withheld: pd.DataFrame | None = None, title
                 ax=ax, cbar_kws={"label": "gap in SDs (+ = disadv. behind)"})
     ax.set_xlabel("")
     ax.set_ylabel("")
-    ax.set_title(title or "Gaps across schools and measures", loc="left", fontsize=12)
+    _title(ax, title or "Gaps across schools and measures")
     return fig

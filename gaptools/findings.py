@@ -219,7 +219,9 @@ def findings(gaps: pd.DataFrame, trends: pd.DataFrame | None = None, index: pd.D
                 pp = unit == "%" and m != "attendance_pct"
                 fmt = (lambda x: f"{x * 100:.0f}") if pp else (lambda x: _num(x, unit, m))
                 words = " percentage points" if pp else (" " + unit if unit in ("grades", "points") else "")
-                add(m, r["direction"], abs(r["change"]) / max(r["ci_high"] - r["ci_low"], 1e-9) * WEIGHT.get(m, 0.6),
+                # a clear change in a headline measure is among the first things a head needs to know
+                z = abs(r["change"]) / max((r["ci_high"] - r["ci_low"]) / 3.92, 1e-9)
+                add(m, r["direction"], 3.0 + z * WEIGHT.get(m, 0.6),
                     f"The {labels.get(m, m)} gap has {verb} from {fmt(r['gap_from'])}{words} in {r['year_from']} "
                     f"to {fmt(r['gap_to'])}{words} in {r['year_to']} (change {fmt(r['change'])}; "
                     f"95% interval {fmt(r['ci_low'])} to {fmt(r['ci_high'])}).")

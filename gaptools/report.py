@@ -21,6 +21,58 @@ from .suppression import DEFAULT_THRESHOLD
 WITHHELD = "withheld"
 
 
+class Chart:
+    """A rendered chart: a PNG for notebooks and HTML, its title as the text alternative."""
+
+    def __init__(self, figure):
+        import io
+
+        self.figure = figure
+        axes = figure.get_axes()
+        self.title = axes[0].get_title(loc="left") if axes else ""
+        buf = io.BytesIO()
+        figure.savefig(buf, format="png", dpi=110)
+        self.png = buf.getvalue()
+
+    def _repr_mimebundle_(self, include=None, exclude=None):
+        import base64
+
+        return {"image/png": base64.b64encode(self.png).decode("ascii"),
+                "text/plain": f"Chart: {self.title}"}
+
+    def __repr__(self):
+        return f"Chart({self.title!r})"
+
+
+class Table:
+    """A table for people: no row numbers, text left-aligned; ``.data`` is the DataFrame."""
+
+    def __init__(self, data: pd.DataFrame, index: bool = False):
+        self.data = data
+        self.index = index
+
+    def _repr_html_(self):
+        styler = self.data.style.format(precision=2, na_rep="")
+        if not self.index:
+            styler = styler.hide(axis="index")
+        styler = styler.set_properties(**{"text-align": "left"}).set_table_styles(
+            [{"selector": "th", "props": [("text-align", "left")]}])
+        return styler.to_html()
+
+    def __repr__(self):
+        return self.data.to_string(index=self.index)
+
+
+def _presentable(part):
+    from matplotlib.figure import Figure
+
+    if isinstance(part, Figure):
+        return Chart(part)
+    if isinstance(part, pd.DataFrame):
+        return Table(part, index=not isinstance(part.index, pd.RangeIndex))
+    return part
+
+
 class Section(list):
     """Several outputs shown one after another (e.g. one per key stage)."""
 
@@ -30,6 +82,9 @@ class Section(list):
         for part in self:
             if part is not None:
                 display(part)
+
+    def append(self, part):
+        super().append(_presentable(part))
 
 
 def markdown(text: str):
@@ -254,10 +309,32 @@ class SchoolReport:
         return self._each(one)
 
     def profile_chart(self, characteristic: str, title: str | None = None):
+        """Shares of disadvantaged and other pupils by one characteristic; the title says the biggest difference."""
         from .charts import profile_bars
 
-        return self._each(lambda c: profile_bars(self.profile_data(c), characteristic, title=title)
-                          or markdown(f"_No {characteristic} data to chart (or groups too small to show)._"))
+        def one(c):
+            p = self.profile_data(c)
+            return (profile_bars(p, characteristic, title=title or _profile_title(p, characteristic))
+                    or markdown(f"_No {characteristic.replace('_', ' ')} data to chart for {c.key_stage} {c.year} "
+                                "(or the groups are too small to show)._"))
+        return self._each(one)
+
+    def overlaps(self):
+        """Disadvantaged pupils who also face a second or third barrier."""
+        def one(c):
+            p = self.profile_data(c)
+            p = p[p["characteristic"].str.startswith("overlap") & (p["value"] == "yes")]
+            if p.empty:
+                return markdown("_Overlaps need SEN, attendance and prior attainment columns._")
+            rows = []
+            for name, s in p.groupby("characteristic", sort=False):
+                cells = {g: (WITHHELD if r["suppressed"] else f"{int(r['n'])} ({r['pct']:.0%})")
+                         for g, r in s.set_index("group").iterrows()}
+                rows.append({"Overlap": cap(name.split(": ", 1)[1]),
+                             "Disadvantaged pupils": cells.get("disadvantaged", "0"),
+                             "Other pupils": cells.get("other", "0")})
+            return pd.DataFrame(rows)
+        return self._each(one)
 
     # ----------------------------------------------------------- gaps
     def gap_table(self):
@@ -411,7 +488,7 @@ class SchoolReport:
                 return markdown("**No priority area:** the data shows no clear gap between disadvantaged and other "
                                 "pupils this year once uncertainty is allowed for (or the groups are too small to "
                                 "measure). That is not proof there is no need: use the pupil list and staff knowledge.")
-            return pd.DataFrame({"Priority": p["rank"], "Area": p["area"].str, "Evidence": p["evidence"],
+            return pd.DataFrame({"Priority": p["rank"], "Area": p["area"].map(cap), "Evidence": p["evidence"],
                                  "Concentrated in": p["concentrated_in"].fillna(""), "Trend": p["trend"].fillna("")})
         return self._each(one)
 
@@ -433,8 +510,8 @@ class SchoolReport:
         from .targeting import Weights
 
         w = Weights()
-        return pd.DataFrame({"Signal": [f.name.replace("_", " ") for f in fields(w)],
-                             "Points": [getattr(w, f.name) for f in fields(w)]})
+        return Table(pd.DataFrame({"Signal": [f.name.replace("_", " ") for f in fields(w)],
+                                   "Points": [getattr(w, f.name) for f in fields(w)]}))
 
     def targets(self, limit: int = 40):
         from .targeting import target_pupils
@@ -479,6 +556,21 @@ class SchoolReport:
         return markdown("Written: " + ", ".join(f"`{p.name}`" for p in written))
 
 
+def _profile_title(p: pd.DataFrame, characteristic: str) -> str:
+    rows = p[(p["characteristic"] == characteristic) & ~p["suppressed"] & (p["value"] != "unknown")]
+    wide = rows.pivot_table(index="value", columns="group", values="pct", aggfunc="first")
+    if not {"disadvantaged", "other"} <= set(wide.columns) or wide.dropna().empty:
+        return cap(characteristic.replace("_", " "))
+    wide = wide.dropna()
+    diff = (wide["disadvantaged"] - wide["other"])
+    v = diff.abs().idxmax()
+    d, o = wide.loc[v, "disadvantaged"], wide.loc[v, "other"]
+    if abs(d - o) < 0.05:
+        return f"Disadvantaged pupils look like their peers by {characteristic.replace('_', ' ')}"
+    more = "more" if d > o else "less"
+    return f"'{cap(v)}' is {more} common among disadvantaged pupils ({d:.0%} against {o:.0%})"
+
+
 def _headline_measure(g: pd.DataFrame) -> str:
     for m in ("attainment8", "rwm_expected", "progress8", "grade_english", "reading_score"):
         if m in set(g["measure"]):
@@ -492,7 +584,7 @@ def _gap_title(g: pd.DataFrame) -> str:
         return "No clear gap in these measures"
     scale = 100 if (g["unit"].iloc[0] == "%") else 1
     top = clear.sort_values("gap", ascending=False).iloc[0]
-    return f"Widest clear gap: {top['label']} ({top['gap'] * scale:.1f}{' pts' if scale == 100 else ''})"
+    return f"Widest clear gap: {top['label']}, {top['gap'] * scale:.1f}{' percentage points' if scale == 100 else ''}"
 
 
 def _no_split_text(split: str, c: _Cohort) -> str:
@@ -566,7 +658,7 @@ class TrustReport:
                           & fs["category"].isin(["gap", "national"])]
                 row["Clear gaps"] = len(real)
             rows.append(row)
-        return pd.DataFrame(rows).fillna("")
+        return Table(pd.DataFrame(rows).fillna(""))
 
     def funnel(self, measure: str | None = None):
         """Funnel plot of one measure's gap against the number of disadvantaged pupils."""
@@ -591,7 +683,7 @@ class TrustReport:
             k, v = rows["n_disadvantaged"].to_numpy(float), rows["gap_shown"].to_numpy(float)
             lim = 3.09 * sd * scale * np.sqrt(1 / k + 1 / (ratio * k))
             out_of = rows.loc[np.abs(v - centre) > lim, "school_name"].tolist()
-            title = (f"{ks}: " + (", ".join(out_of) + " stand(s) out from the trust" if out_of
+            title = (f"{ks}: " + (", ".join(out_of) + (" stands" if len(out_of) == 1 else " stand") + " out from the trust" if out_of
                                   else "no school's gap stands out from the trust beyond chance"))
             out.append(funnel(rows, value="gap_shown", sd=sd * scale, centre=centre, ratio=ratio, title=title,
                               label=f"{m} gap" + (" (percentage points)" if scale == 100 else "")))
@@ -613,9 +705,9 @@ class TrustReport:
         matrix = g.pivot_table(index="row", columns="measure", values="std_gap", aggfunc="first")
         matrix = matrix.loc[:, matrix.abs().max() > 1e-9]
         withheld = g.pivot_table(index="row", columns="measure", values="suppressed", aggfunc="first")
-        return heatmap(matrix, withheld=withheld.reindex_like(matrix),
+        return Chart(heatmap(matrix, withheld=withheld.reindex_like(matrix),
                        title=f"Gaps by school and measure: {int(_real(g).sum())} of {int(g['gap'].notna().sum())} "
-                             "shown gaps are clear (withheld: c)")
+                             "shown gaps are clear (withheld: c)"))
 
     def trends_table(self):
         """Which schools' gaps are clearly closing or widening (first to last year)."""
@@ -632,9 +724,16 @@ class TrustReport:
         if tr.empty:
             return markdown("_No school's gap is clearly closing or widening over the years in the data._")
         names = dict(zip(self.gaps["school_id"], self.gaps["school_name"]))
-        return pd.DataFrame({"School": tr["school_id"].map(names), "Key stage": tr["key_stage"],
-                             "Measure": tr["measure"], "From": tr["year_from"], "To": tr["year_to"],
-                             "Change": tr["change"].round(2), "Verdict": tr["direction"]}).reset_index(drop=True)
+        from .measures import STANDARD_MEASURES, grade_measure
+
+        units = [(STANDARD_MEASURES.get(m) or grade_measure(m)).unit if m in STANDARD_MEASURES or
+                 m.startswith("grade_") else "" for m in tr["measure"]]
+        change = [(f"{c * 100:+.0f} pts" if u == "%" and m != "attendance_pct" else f"{c:+.2f}")
+                  for c, u, m in zip(tr["change"], units, tr["measure"])]
+        return Table(pd.DataFrame({"School": tr["school_id"].map(names), "Key stage": tr["key_stage"],
+                                   "Measure": tr["measure"].map(lambda m: _SHORT.get(m, m)), "From": tr["year_from"],
+                                   "To": tr["year_to"], "Change in the gap": change,
+                                   "Verdict": tr["direction"]}).reset_index(drop=True))
 
     def support_table(self):
         """Where central support should go: schools ranked by clear headline gaps x pupils affected."""
@@ -654,9 +753,12 @@ class TrustReport:
             pupils=("n_disadvantaged", "max"), weight=("weight", "sum"),
             measures=("measure", lambda s: ", ".join(sorted(set(s))))).reset_index()
         agg = agg.sort_values("weight", ascending=False)
-        return pd.DataFrame({"Rank": range(1, len(agg) + 1), "School": agg["school_name"], "Key stage": agg["key_stage"],
-                             "Disadvantaged pupils": agg["pupils"].astype(int), "Clear gaps in": agg["measures"],
-                             "Weight (gap size x pupils)": agg["weight"].round(0).astype(int)})
+        agg["weight"] = agg["weight"].fillna(0)
+        agg["measures"] = agg["measures"].map(lambda v: ", ".join(_SHORT.get(m, m) for m in v.split(", ")))
+        return Table(pd.DataFrame({"Rank": range(1, len(agg) + 1), "School": agg["school_name"],
+                                   "Key stage": agg["key_stage"], "Disadvantaged pupils": agg["pupils"].astype(int),
+                                   "Clear gaps in": agg["measures"],
+                                   "Weight (gap size x pupils)": agg["weight"].round(0).astype(int)}))
 
 
 _SHORT = {"attainment8": "Attainment 8", "progress8": "Progress 8", "grade_english": "English", "grade_maths": "maths",

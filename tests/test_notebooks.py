@@ -1,0 +1,184 @@
+"""The notebook templates: clean, parameterised, and telling each school's story.
+
+papermill runs every school notebook for every sample school (in parallel, real
+kernels); nbval checks the templates and, on a generated notebook, cell outputs
+against figures computed here independently from the raw CSV files.
+"""
+import csv
+import json
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from conftest import ROOT, SAMPLE
+
+NOTEBOOKS = ROOT / "notebooks"
+SCHOOL_NOTEBOOKS = ["01_cohort_overview", "02_gap_analysis", "03_intervention_targeting"]
+SCHOOL_PARAMETERS = ["data", "school_id", "year", "key_stage", "mapping", "suppression_threshold", "out_dir"]
+TRUST_PARAMETERS = ["data", "mapping", "suppression_threshold", "results_dir"]
+SCHOOLS = ["900101", "900102", "900103", "900104", "900201", "900202"]
+
+
+def parameter_names(nb):
+    cells = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
+    assert len(cells) == 1
+    names = []
+    for line in cells[0].source.splitlines():
+        if "=" in line and not line.lstrip().startswith("#"):
+            names.append(line.split("=")[0].strip())
+    return names
+
+
+@pytest.mark.parametrize("name", SCHOOL_NOTEBOOKS + ["04_trust_overview"])
+def test_templates_are_clean_and_parameterised(name):
+    nb = nbformat.read(NOTEBOOKS / f"{name}.ipynb", as_version=4)
+    assert not any(c.get("outputs") for c in nb.cells if c.cell_type == "code"), "template stored with outputs"
+    assert all(c.get("execution_count") is None for c in nb.cells if c.cell_type == "code")
+    expected = TRUST_PARAMETERS if name.startswith("04") else SCHOOL_PARAMETERS
+    assert parameter_names(nb) == expected
+    # narrative before every result: each code cell after the parameters follows a markdown cell
+    # or a cell that continues the same section
+    assert sum(c.cell_type == "markdown" for c in nb.cells) >= 5
+    # thin notebooks: no cell grows logic
+    for c in nb.cells:
+        if c.cell_type == "code":
+            assert len(c.source.splitlines()) <= 9, c.source
+
+
+def _run(name, school, tmp, **params):
+    import papermill as pm
+
+    out = tmp / f"{name}-{school}.ipynb"
+    pm.execute_notebook(str(NOTEBOOKS / f"{name}.ipynb"), str(out), kernel_name="python3",
+                        cwd=str(NOTEBOOKS), progress_bar=False, log_output=False,
+                        parameters={"data": str(SAMPLE), "school_id": school, **params})
+    return out
+
+
+def _text(path):
+    nb = nbformat.read(path, as_version=4)
+    parts = []
+    for c in nb.cells:
+        for o in c.get("outputs", []):
+            if o.get("output_type") == "error":
+                raise AssertionError(f"{path.name}: {o['ename']}: {o['evalue']}")
+            data = o.get("data", {})
+            parts.append(data.get("text/markdown", "") + data.get("text/html", "") + data.get("text/plain", "")
+                         + o.get("text", ""))
+    return "\n".join(parts)
+
+
+@pytest.fixture(scope="module")
+def executed(tmp_path_factory):
+    """Every school notebook for every sample school, plus the small school in 2024."""
+    tmp = tmp_path_factory.mktemp("papermill")
+    jobs = [(n, s, {}) for s in SCHOOLS for n in SCHOOL_NOTEBOOKS]
+    jobs += [("02_gap_analysis", "900202", {"year": 2024}), ("03_intervention_targeting", "900202", {"year": 2024})]
+    jobs += [("03_intervention_targeting", "900101", {"out_dir": str(tmp / "out-900101")})]
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        paths = list(pool.map(lambda j: _run(j[0], j[1], tmp, **j[2]), jobs))
+    return {(n, s, json.dumps(p, sort_keys=True)): _text(path) for (n, s, p), path in zip(jobs, paths)} | {"tmp": tmp}
+
+
+def text(executed, name, school, **params):
+    return executed[(name, school, json.dumps(params, sort_keys=True))]
+
+
+def test_every_school_notebook_runs_for_every_school(executed):
+    for school in SCHOOLS:
+        for name in SCHOOL_NOTEBOOKS:
+            assert "disadvantaged pupils" in text(executed, name, school)
+
+
+def test_gap_reports_tell_the_planted_stories(executed):
+    assert "about twice their maths gap" in text(executed, "02_gap_analysis", "900101")
+    assert "The Attainment 8 gap has narrowed" in text(executed, "02_gap_analysis", "900102")
+    assert "The Attainment 8 gap has widened" in text(executed, "02_gap_analysis", "900103")
+    no_gap = text(executed, "02_gap_analysis", "900104")
+    assert "No clear difference" in no_gap and "behind other pupils'" not in no_gap
+    small = text(executed, "02_gap_analysis", "900202", year=2024)
+    assert "Too few disadvantaged pupils" in small and "withheld" in small
+    assert "this cohort sat no KS2 tests" in text(executed, "02_gap_analysis", "900101")  # 2025: no prior
+
+
+def test_targeting_reports(executed):
+    first = text(executed, "03_intervention_targeting", "900101")
+    assert "Literacy, reading and oral language" in first and "Reading comprehension strategies" in first
+    assert "Pupil Premium strategy statement" in first and "Draft for the school to edit" in first
+    assert "No priority area" in text(executed, "03_intervention_targeting", "900104")
+    assert "No priority area" in text(executed, "03_intervention_targeting", "900202", year=2024)
+    out = executed["tmp"] / "out-900101"
+    assert {p.name for p in out.iterdir()} == {"targets.csv", "strategy.md", "results.json"}
+    with open(out / "targets.csv") as fh:
+        ids = {r["pupil_id"] for r in csv.DictReader(fh)}
+    with open(SAMPLE / "900101.csv") as fh:
+        mine = {r["pupil_id"] for r in csv.DictReader(fh)}
+    assert ids and ids <= mine
+
+
+def test_trust_overview_from_data(tmp_path):
+    import papermill as pm
+
+    out = tmp_path / "04.ipynb"
+    pm.execute_notebook(str(NOTEBOOKS / "04_trust_overview.ipynb"), str(out), kernel_name="python3",
+                        cwd=str(NOTEBOOKS), progress_bar=False, parameters={"data": str(SAMPLE)})
+    t = _text(out)
+    assert "Hillcrest High School" in t and "widening" in t and "closing" in t
+    with open(SAMPLE / "900101.csv") as fh:
+        upns = {r["pupil_id"] for r in csv.DictReader(fh)}
+    assert not any(u in t for u in upns), "pupil-level data on the trust page"
+
+
+def _nbval(path):
+    r = subprocess.run([sys.executable, "-m", "pytest", "--nbval-lax", "-q", "-p", "no:cacheprovider", str(path)],
+                       capture_output=True, text=True, cwd=path.parent)
+    assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-2000:]
+    return r.stdout
+
+
+def test_nbval_on_every_template():
+    out = _nbval(NOTEBOOKS)
+    assert "passed" in out
+
+
+def _raw_gap(school, year, column):
+    """Mean of other pupils minus mean of disadvantaged pupils, from the CSV with the csv module."""
+    dis, oth = [], []
+    with open(SAMPLE / f"{school}.csv", encoding="utf-8") as fh:
+        for r in csv.DictReader(fh):
+            if int(r["year"]) == year and r[column] != "":
+                (dis if r["disadvantaged"] == "True" else oth).append(float(r[column]))
+    return sum(oth) / len(oth) - sum(dis) / len(dis), len(dis), len(oth)
+
+
+def test_nbval_checks_outputs_against_independent_figures(tmp_path):
+    nb = nbformat.read(NOTEBOOKS / "02_gap_analysis.ipynb", as_version=4)
+    for cell in nb.cells:
+        if "parameters" in cell.metadata.get("tags", []):
+            cell.source += f'\ndata = "{SAMPLE}"\nschool_id = "900101"'
+    checks = []
+    for column in ("attainment8", "grade_english", "grade_maths"):
+        gap, n_dis, n_oth = _raw_gap("900101", 2025, column)
+        src = ("# NBVAL_CHECK_OUTPUT\n"
+               f"_g = report.results.gaps.query(\"year == 2025 and measure == '{column}' and "
+               "comparison == 'in_school' and subgroup.isna()\").iloc[0]\n"
+               "print(f\"{_g.gap:.4f} {_g.n_disadvantaged} {_g.n_reference}\")")
+        cell = nbformat.v4.new_code_cell(src)
+        cell.execution_count = len(checks) + 1
+        cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text=f"{gap:.4f} {n_dis} {n_oth}\n")]
+        checks.append(cell)
+    nb.cells += checks
+    path = tmp_path / "checks.ipynb"
+    nbformat.write(nb, path)
+    out = _nbval(path)
+    assert "passed" in out
+    # and the check can fail: a wrong expectation is caught
+    checks[0].outputs[0]["text"] = "0.0000 1 1\n"
+    nbformat.write(nb, path)
+    r = subprocess.run([sys.executable, "-m", "pytest", "--nbval-lax", "-q", "-p", "no:cacheprovider", str(path)],
+                       capture_output=True, text=True, cwd=tmp_path)
+    assert r.returncode != 0
