@@ -22,11 +22,18 @@ report: install
 	$(BIN)/gaptools run $(DATA) --out $(OUT)
 	@echo "Open $(OUT)/index.html"
 
-test: install
+# Debian's Chromium for the browser test (Playwright drives it and downloads no browser of its own).
+CHROMIUM ?= /usr/bin/chromium
+$(CHROMIUM):
+	@if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	else echo "The browser test needs Debian's chromium: sudo apt-get install chromium"; exit 1; fi
+
+test: install $(CHROMIUM)
 	$(BIN)/python -m pytest
 
 bench: install
 	$(BIN)/python benchmarks/bench_gaps.py
+	$(BIN)/python benchmarks/bench_batch.py
 
 lab: install
 	$(BIN)/jupyter lab notebooks/

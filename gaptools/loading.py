@@ -249,6 +249,9 @@ def load_pupils(data, mapping=None, *, derive_progress: bool = True) -> pd.DataF
         the custom measures declared in the mapping; ``attrs["gaptools_warnings"]``
         the warnings raised while loading.
 
+    A Parquet file written by :func:`save_validated` (the batch runner's
+    validated copy) is read back as it is, without validating it again.
+
     Raises
     ------
     DataValidationError
@@ -256,6 +259,11 @@ def load_pupils(data, mapping=None, *, derive_progress: bool = True) -> pd.DataF
     FileNotFoundError
         When ``data`` does not exist.
     """
+    if mapping is None and not isinstance(data, pd.DataFrame) and str(data).lower().endswith(".parquet") \
+            and Path(data).is_file():
+        validated = read_validated(data)
+        if validated is not None:  # written by save_validated: checked already
+            return validated
     mapping = load_mapping(mapping)
     parts, problems = _read_parts(data, mapping)
     if not parts:
@@ -331,3 +339,56 @@ def _upn_notes(typed: pd.DataFrame, raw: pd.DataFrame) -> list[str]:
     more = f" and {len(bad) - 10} more" if len(bad) > 10 else ""
     return [f"{len(bad)} pupil_id value(s) look like UPNs but have the wrong check letter "
             f"(a typing error?): {', '.join(shown)}{more}"]
+
+
+VALIDATED_KEY = b"gaptools.validated"
+
+
+def save_validated(pupils: pd.DataFrame, path) -> Path:
+    """Write a validated pupil table as Parquet, with its custom measures, atomically.
+
+    ``load_pupils`` reads such a file back without validating it again (the
+    batch runner validates once, then every notebook starts from this file).
+    """
+    import json
+    import os
+    import tempfile
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    frame = pupils.reset_index(drop=True).copy()
+    frame.attrs = {}
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    meta = {"measures": [m.__dict__ for m in pupils.attrs.get("gaptools_measures", {}).values()],
+            "warnings": list(pupils.attrs.get("gaptools_warnings", [])),
+            "sources": list(pupils.attrs.get("gaptools_sources", []))}
+    table = table.replace_schema_metadata({**(table.schema.metadata or {}),
+                                           VALIDATED_KEY: json.dumps(meta).encode()})
+    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".parquet.tmp")
+    os.close(fd)
+    pq.write_table(table, tmp)
+    os.replace(tmp, path)
+    return path
+
+
+def read_validated(path) -> pd.DataFrame | None:
+    """A table written by :func:`save_validated`, or None if ``path`` is not one."""
+    import json
+
+    import pyarrow.parquet as pq
+
+    try:
+        meta = pq.read_schema(path).metadata or {}
+    except Exception:  # not a Parquet file at all: the ordinary loader will say so
+        return None
+    if VALIDATED_KEY not in meta:
+        return None
+    info = json.loads(meta[VALIDATED_KEY])
+    frame = pd.read_parquet(path)
+    frame.attrs["gaptools_measures"] = {m["name"]: Measure(**{**m, "key_stages": None}) for m in info["measures"]}
+    frame.attrs["gaptools_warnings"] = info["warnings"]
+    frame.attrs["gaptools_sources"] = info["sources"]
+    return frame

@@ -208,17 +208,68 @@ class SchoolReport:
                                f"(years: {sorted(rows['year'].unique())})")
             self.cohorts.append(_Cohort(ks, y))
         self._results = None
+        self._profile = None
         self._priorities = {}
 
     # ----------------------------------------------------------- data
     @property
     def results(self):
-        """The :class:`~gaptools.results.SchoolResults` (computed once)."""
+        """The :class:`~gaptools.results.SchoolResults` (computed once; with ``out_dir``,
+        shared with the school's other notebooks through a cache file there)."""
         if self._results is None:
-            from .results import analyse_school
+            cached = self._read_cache()
+            if cached is not None:
+                self._results = cached
+            else:
+                from .results import analyse_school
 
-            self._results = analyse_school(self.pupils, self.school_id, threshold=self.threshold)
+                self._results = analyse_school(self.pupils, self.school_id, threshold=self.threshold)
+                self._write_cache()
         return self._results
+
+    @property
+    def profile(self) -> pd.DataFrame:
+        """The cohort profile alone (no statistics needed, so it is quick)."""
+        if self._results is not None:
+            return self._results.profile
+        if self._profile is None:
+            from .profile import cohort_profile
+
+            self._profile = cohort_profile(self.pupils, school_id=self.school_id, threshold=self.threshold)
+        return self._profile
+
+    CACHE = ".gaptools-analysis.pkl"
+
+    def _cache_key(self):
+        from . import __version__
+
+        digest = pd.util.hash_pandas_object(self.pupils, index=False).sum()
+        return (__version__, self.school_id, self.threshold, int(digest), len(self.pupils))
+
+    def _read_cache(self):
+        import pickle
+
+        if self.out_dir is None or not (self.out_dir / self.CACHE).is_file():
+            return None
+        try:
+            with open(self.out_dir / self.CACHE, "rb") as fh:
+                key, results = pickle.load(fh)
+        except Exception:  # a damaged or old cache is simply recomputed
+            return None
+        return results if key == self._cache_key() else None
+
+    def _write_cache(self):
+        import os
+        import pickle
+        import tempfile
+
+        if self.out_dir is None:
+            return
+        self.out_dir.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=self.out_dir, suffix=".tmp")
+        with os.fdopen(fd, "wb") as fh:
+            pickle.dump((self._cache_key(), self._results), fh)
+        os.replace(tmp, self.out_dir / self.CACHE)
 
     def _gaps(self, c: _Cohort, *, comparison=None, whole=True, year=True):
         g = self.results.gaps
@@ -291,7 +342,7 @@ class SchoolReport:
     # ----------------------------------------------------------- cohort
     def profile_data(self, c: _Cohort | None = None) -> pd.DataFrame:
         c = c or self.cohorts[0]
-        p = self.results.profile
+        p = self.profile
         return p[(p["key_stage"] == c.key_stage) & (p["year"] == c.year)]
 
     def profile_table(self, characteristics=None):

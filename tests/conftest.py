@@ -16,3 +16,14 @@ def sample_pupils():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         return gaptools.load_pupils(SAMPLE)
+
+
+@pytest.fixture(scope="session")
+def sample_run(tmp_path_factory):
+    """One `gaptools run` of the sample trust (real kernels, local pool), shared by the
+    batch, notebook and browser tests."""
+    from gaptools.batch import run
+
+    out = tmp_path_factory.mktemp("run") / "reports"
+    manifest = run(SAMPLE, out, quiet=True)
+    return out, manifest

@@ -1,0 +1,198 @@
+"""`gaptools run` end to end, with real kernels, a real Dask cluster on loopback, and bad data."""
+import json
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pandas as pd
+import pytest
+
+import gaptools
+from gaptools.batch import run, safe_folder_names
+from gaptools.results import results_dict
+
+from conftest import ROOT, SAMPLE
+
+SCHOOLS = ["900101", "900102", "900103", "900104", "900201", "900202"]
+
+
+@pytest.fixture(scope="module")
+def full_run(sample_run):
+    return sample_run
+
+
+def test_every_school_and_the_trust_succeed(full_run):
+    out, manifest = full_run
+    assert {s: m["status"] for s, m in manifest["schools"].items()} == {s: "ok" for s in SCHOOLS}
+    assert manifest["trust"]["status"] == "ok"
+    assert json.loads((out / "manifest.json").read_text()) == manifest
+    for sid in SCHOOLS:
+        folder = out / manifest["schools"][sid]["folder"]
+        names = {p.name for p in folder.iterdir()}
+        assert {"01_cohort_overview.html", "02_gap_analysis.html", "03_intervention_targeting.html",
+                "results.json", "targets.csv", "strategy.md", "notebooks"} <= names
+        assert not any(n.startswith(".") for n in names)  # no cache or temporary file left behind
+        for rel in manifest["schools"][sid]["outputs"]:
+            assert (out / rel).is_file()
+    assert (out / "trust" / "04_trust_overview.html").is_file()
+
+
+def test_results_json_matches_a_direct_computation(full_run, sample_pupils):
+    out, _ = full_run
+    for sid in ("900101", "900202"):
+        written = json.loads((out / sid / "results.json").read_text())
+        direct = results_dict(gaptools.analyse_school(sample_pupils, sid))
+        assert written["gaps"] == json.loads(json.dumps(direct["gaps"]))
+        assert written["findings"] == json.loads(json.dumps(direct["findings"]))
+
+
+def test_index_links_every_report_and_shows_key_gaps(full_run):
+    out, manifest = full_run
+    page = (out / "index.html").read_text()
+    for sid in SCHOOLS:
+        for nb in ("01_cohort_overview", "02_gap_analysis", "03_intervention_targeting"):
+            href = f'{manifest["schools"][sid]["folder"]}/{nb}.html'
+            assert f'href="{href}"' in page and (out / href).is_file()
+    assert 'href="trust/04_trust_overview.html"' in page
+    doc = json.loads((out / "900103" / "results.json").read_text())
+    a8 = [g for g in doc["gaps"] if g["measure"] == "attainment8" and g["year"] == 2025
+          and g["comparison"] == "in_school" and g["subgroup"] is None][0]
+    assert f"Attainment 8 KS4 2025: {a8['gap']:.1f} ({a8['ci_low']:.1f} to {a8['ci_high']:.1f})" in page
+    assert "Saint Émile's Catholic College".replace("'", "&#39;") in page
+
+
+def test_reports_are_self_contained_and_private(full_run):
+    out, _ = full_run
+    pupil_ids = set(pd.concat(pd.read_csv(f, dtype=str) for f in SAMPLE.glob("*.csv"))["pupil_id"])
+    for page in [out / "index.html", out / "trust" / "04_trust_overview.html", *out.glob("*/0*.html")]:
+        text = page.read_text()
+        assert "<script" not in text, page
+        assert not re.search(r'(?:src|href)="(?:https?:)?//', text), page
+        assert "Content-Security-Policy" in text
+        if page.parent == out or page.parent.name == "trust":  # trust-level pages: no pupil-level data
+            assert not any(u in text for u in pupil_ids), page
+    gap = (out / "900101" / "02_gap_analysis.html").read_text()
+    assert "import gaptools" not in gap and "report.findings()" not in gap  # code hidden
+    assert gap.count("data:image/png;base64") >= 4
+
+
+def _copy_sample(dst, schools):
+    dst.mkdir(parents=True)
+    for s in schools:
+        shutil.copy(SAMPLE / f"{s}.csv", dst / f"{s}.csv")
+    return dst
+
+
+def test_a_school_with_broken_data_fails_alone(tmp_path):
+    data = _copy_sample(tmp_path / "data", ["900104", "900202"])
+    lines = (data / "900104.csv").read_text().splitlines()
+    head = lines[0].split(",")
+    row = lines[5].split(",")
+    row[head.index("attendance_pct")] = "lots"
+    lines[5] = ",".join(row)
+    (data / "900104.csv").write_text("\n".join(lines) + "\n")
+    r = subprocess.run([sys.executable, "-m", "gaptools.cli", "run", data, "--out", tmp_path / "out", "--quiet"],
+                       capture_output=True, text=True)
+    assert r.returncode == 1, r.stdout + r.stderr
+    manifest = json.loads((tmp_path / "out" / "manifest.json").read_text())
+    bad, good = manifest["schools"]["900104"], manifest["schools"]["900202"]
+    assert bad["status"] == "failed" and "line 6" in bad["error"] and "attendance_pct" in bad["error"] \
+        and "lots" in bad["error"]
+    assert good["status"] == "ok" and (tmp_path / "out" / "900202" / "02_gap_analysis.html").is_file()
+    assert not (tmp_path / "out" / "900104").exists()
+    page = (tmp_path / "out" / "index.html").read_text()
+    assert "failed" in page and "lots" in page
+    assert "Traceback" not in r.stdout + r.stderr
+
+
+def test_a_failing_notebook_is_recorded_with_its_cell(tmp_path):
+    nbdir = tmp_path / "templates"
+    shutil.copytree(ROOT / "notebooks", nbdir)
+    nb = nbformat.read(nbdir / "02_gap_analysis.ipynb", as_version=4)
+    nb.cells.insert(5, nbformat.v4.new_code_cell('if school_id == "900202":\n    raise RuntimeError("boom")'))
+    nbformat.write(nb, nbdir / "02_gap_analysis.ipynb")
+    data = _copy_sample(tmp_path / "data", ["900201", "900202"])
+    manifest = run(data, tmp_path / "out", quiet=True, notebook_dir=nbdir)
+    bad = manifest["schools"]["900202"]
+    assert bad["status"] == "failed"
+    assert bad["error"].startswith("02_gap_analysis: cell") and "RuntimeError: boom" in bad["error"]
+    assert "Traceback" not in bad["error"]
+    assert manifest["schools"]["900201"]["status"] == "ok"
+    assert not (tmp_path / "out" / "900202").exists()  # nothing half-written looks finished
+
+
+def test_resume_skips_complete_unchanged_schools(tmp_path):
+    data = _copy_sample(tmp_path / "data", ["900201", "900202"])
+    out = tmp_path / "out"
+    first = run(data, out, quiet=True)
+    stamp = (out / "900201" / "02_gap_analysis.html").stat().st_mtime_ns
+    again = run(data, out, quiet=True, resume=True)
+    assert all(s["status"] == "ok" and s["duration_s"] == 0.0 for s in again["schools"].values())
+    assert (out / "900201" / "02_gap_analysis.html").stat().st_mtime_ns == stamp
+    # an incomplete school is redone
+    (out / "900202" / "targets.csv").unlink()
+    third = run(data, out, quiet=True, resume=True)
+    assert third["schools"]["900202"]["duration_s"] > 0 and third["schools"]["900201"]["duration_s"] == 0.0
+    assert (out / "900202" / "targets.csv").is_file()
+    # changed input: everything is redone (value added is relative to the whole trust)
+    (data / "900201.csv").write_text((data / "900201.csv").read_text().replace(",99.3,", ",99.4,", 1))
+    fourth = run(data, out, quiet=True, resume=True)
+    assert all(s["duration_s"] > 0 for s in fourth["schools"].values())
+    assert first["schools"]["900201"]["outputs"] == fourth["schools"]["900201"]["outputs"]
+
+
+def test_safe_unique_folder_names():
+    ids = ["100001", "../../etc", "A/B", "a b<script>", "CON", "x", "X", "", "école"]
+    names = safe_folder_names(ids)
+    assert names["100001"] == "100001"
+    assert len({n.lower() for n in names.values()}) == len(ids)
+    for n in names.values():
+        assert re.fullmatch(r"[A-Za-z0-9._-]+", n) and n not in (".", "..") and not n.startswith(".")
+    assert names["CON"] != "CON"
+
+
+def test_unsafe_school_ids_and_names_end_to_end(tmp_path):
+    data = tmp_path / "data"
+    data.mkdir()
+    weird = {"900201": ("../../escape", "<script>alert(1)</script> & Sons"), "900202": ("A/B", "Plain <b>School</b>")}
+    for sid, (new_id, name) in weird.items():
+        frame = pd.read_csv(SAMPLE / f"{sid}.csv", dtype=str, keep_default_na=False)
+        frame["school_id"], frame["school_name"] = new_id, name
+        frame.to_csv(data / f"{sid}.csv", index=False)
+    out = tmp_path / "out"
+    manifest = run(data, out, quiet=True)
+    assert all(s["status"] == "ok" for s in manifest["schools"].values()), manifest
+    for s in manifest["schools"].values():
+        folder = (out / s["folder"]).resolve()
+        assert folder.parent == out.resolve() and folder.is_dir()
+    page = (out / "index.html").read_text()
+    assert "<script>alert(1)</script>" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert "<b>School</b>" not in page
+    assert not (tmp_path / "escape").exists()
+
+
+def test_dask_local_cluster_gives_the_same_results(full_run, tmp_path):
+    from distributed import LocalCluster
+
+    out_local, _ = full_run
+    data = _copy_sample(tmp_path / "data", SCHOOLS)  # same data, other folder
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
+                      dashboard_address=None) as cluster:
+        manifest = run(data, tmp_path / "out", scheduler=cluster.scheduler_address, quiet=True,
+                       schools=["900101", "900202"])
+    assert all(s["status"] == "ok" for s in manifest["schools"].values()), manifest
+    for sid in ("900101", "900202"):
+        assert json.loads((tmp_path / "out" / sid / "results.json").read_text()) == \
+            json.loads((out_local / sid / "results.json").read_text())
+
+
+def test_cli_run_misuse_exits_2(tmp_path):
+    r = subprocess.run([sys.executable, "-m", "gaptools.cli", "run", tmp_path / "nope", "--out", tmp_path / "o"],
+                       capture_output=True, text=True)
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    r = subprocess.run([sys.executable, "-m", "gaptools.cli", "run", SAMPLE, "--out", tmp_path / "o",
+                        "--workers", "0"], capture_output=True, text=True)
+    assert r.returncode == 2
