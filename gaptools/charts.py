@@ -30,7 +30,7 @@ def _title(ax, text: str) -> None:
     """A left-aligned title that wraps instead of running off the chart."""
     import textwrap
 
-    ax.set_title("\n".join(textwrap.wrap(text, 70)), loc="left", fontsize=12)
+    ax.set_title("\n".join(textwrap.wrap(text, 60)), loc="left", fontsize=12)
 
 
 def _figure(width=8.0, height=4.0, ax=None):

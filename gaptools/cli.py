@@ -43,6 +43,8 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--scheduler", help="address of a Dask distributed scheduler")
     r.add_argument("--resume", action="store_true", help="skip schools whose outputs are complete and unchanged")
     r.add_argument("--quiet", action="store_true", help="no progress bar")
+    r.add_argument("--published", type=Path, action="append",
+                   help="DfE performance-table CSV file or folder: adds the published benchmarks page (repeatable)")
     return p
 
 
@@ -53,6 +55,9 @@ def _check_paths(args) -> str | None:
     mapping = getattr(args, "mapping", None)
     if mapping is not None and not mapping.is_file():
         return f"{mapping}: mapping file not found"
+    for published in getattr(args, "published", None) or []:
+        if not published.exists():
+            return f"{published}: no such published file or folder"
     return None
 
 

@@ -1,0 +1,141 @@
+"""DfE performance tables as published: figures checked by hand against the real files."""
+import csv
+import re
+from collections import Counter
+
+import numpy as np
+import pytest
+
+from gaptools import published as pub
+
+from conftest import ROOT, SHARED
+
+KS2 = SHARED / "data" / "dfe_ks2_school_level"
+
+
+@pytest.fixture(scope="module")
+def table():
+    return pub.read_performance_tables(KS2)
+
+
+def cell(t, urn, year, measure, group):
+    r = t[(t.urn == urn) & (t.year == year) & (t.measure == measure) & (t.group == group)]
+    assert len(r) == 1
+    return r.iloc[0]
+
+
+def test_all_three_years_and_both_las(table):
+    assert sorted(table.year.unique()) == [2017, 2018, 2019]
+    assert set(table[table.level == "local authority"].la) == {"850", "936"}
+    assert table.key_stage.unique().tolist() == ["KS2"]
+
+
+def test_anstey_junior_2018_19(table):
+    # URN 115851, 2018/19: RWM expected 61% disadvantaged vs 64% others; reading progress -1.1 (-4 to 1.7)
+    assert cell(table, "115851", 2019, "PTRWM_EXP", "disadvantaged").value == 61
+    assert cell(table, "115851", 2019, "PTRWM_EXP", "other").value == 64
+    rp = cell(table, "115851", 2019, "READPROG", "disadvantaged")
+    assert (rp.value, rp.lower, rp.upper) == (-1.1, -4.0, 1.7)
+    assert cell(table, "115851", 2019, "pupils", "disadvantaged").value == 18
+
+
+def test_national_rwm_2018_19(table):
+    nat = pub.national_figures(table).set_index("year")
+    assert (nat.loc[2019, "disadvantaged"], nat.loc[2019, "other"]) == (51, 71)
+    from gaptools.reference import national_figures
+    ours = national_figures().query("key_stage == 'KS2' and year == 2019 and measure == 'rwm_expected'")
+    assert dict(zip(ours.group, ours.value)) == {"disadvantaged": 0.51, "other": 0.71}
+
+
+def _raw_withheld(path):
+    """Count withheld cells in the columns gaptools reads, with the csv module."""
+    with open(path, encoding="utf-8-sig", newline="") as fh:
+        rows = list(csv.reader(fh))
+    head = rows[0]
+    keep = [i for i, h in enumerate(head) if (re.search(r"_(Not|N)?FSM6CLA1A$", h) or h in pub.COUNT_COLUMNS
+                                              or (h + "_FSM6CLA1A") in head)]
+    counts = Counter()
+    for row in rows[1:]:
+        for i in keep:
+            if i >= len(row):
+                counts["missing (short row)"] += 1
+                continue
+            v = row[i].strip().upper()
+            if v in pub.WITHHELD_CODES:
+                counts[v or "blank"] += 1
+    return counts
+
+
+def test_withheld_cells_by_reason_kept_not_zero(table):
+    got = pub.withheld_counts(table)
+    for year in (2017, 2018, 2019):
+        expected = Counter()
+        for f in KS2.glob(f"{year - 1}-*-ks2.csv"):
+            expected += _raw_withheld(f)
+        mine = dict(zip(got[got.year == year].status, got[got.year == year].cells))
+        assert mine == dict(expected), year
+    withheld = table[table.status != "ok"]
+    assert withheld.value.isna().all()
+    assert (table[table.status == "SUPP"].value.isna()).all() and len(table[table.status == "SUPP"]) > 6000
+
+
+def test_benchmarks_for_a_school(table):
+    b = pub.benchmarks(table, ["115851"]).set_index("year")
+    assert b.loc[2019, "disadvantaged"] == 61 and b.loc[2019, "national_other"] == 71
+    assert b.loc[2019, "gap_national"] == 10
+    hants = table[(table.level == "local authority") & (table.la == "850") & (table.year == 2019)
+                  & (table.measure == "PTRWM_EXP")].set_index("group")["value"]
+    assert b.loc[2019, "la_disadvantaged"] == hants["disadvantaged"] == 49
+    vals = table[(table.year == 2019) & (table.measure == "PTRWM_EXP") & (table.group == "disadvantaged")
+                 & table.level.isin(["school", "special school"])].value.dropna()
+    pct = ((vals < 61).sum() + 0.5 * (vals == 61).sum()) / len(vals) * 100
+    assert b.loc[2019, "percentile"] == pytest.approx(pct)
+    assert b.loc[2019, "n_similar"] == 10
+
+
+def test_similar_schools_are_nearest(table):
+    t = table[table.year == 2019]
+    feats = pub._similarity_features(t).dropna()
+    assert list(feats.columns) == ["share", "prior"] and len(feats) > 250  # both features, most schools
+    near = pub.similar_schools(feats, "115851", k=5)
+    z = (feats - feats.mean()) / feats.std(ddof=0)
+    d = np.sqrt(((z - z.loc["115851"]) ** 2).sum(axis=1)).drop("115851")
+    assert near == list(d.nsmallest(5).index)
+
+
+def test_published_notebook_runs(tmp_path):
+    import nbformat
+    import papermill as pm
+
+    out = tmp_path / "05.ipynb"
+    pm.execute_notebook(str(ROOT / "notebooks" / "05_published_benchmarks.ipynb"), str(out), kernel_name="python3",
+                        cwd=str(ROOT / "notebooks"), progress_bar=False,
+                        parameters={"published": str(KS2), "school_ids": ["115851", "116193"]})
+    nb = nbformat.read(out, as_version=4)
+    text = " ".join(o.get("data", {}).get("text/html", "") + o.get("data", {}).get("text/markdown", "")
+                    for c in nb.cells for o in c.get("outputs", []))
+    assert "Anstey Junior School" in text and "SUPP (suppressed (small group))" in text
+
+
+def test_gaptools_run_with_published(tmp_path):
+    import shutil
+
+    from gaptools.batch import run
+
+    data = tmp_path / "data"
+    data.mkdir()
+    shutil.copy(ROOT / "data" / "sample" / "900202.csv", data)
+    manifest = run(data, tmp_path / "out", quiet=True, published=[KS2])
+    assert manifest["trust"]["published"]["status"] == "ok", manifest["trust"]
+    page = (tmp_path / "out" / "trust" / "05_published_benchmarks.html").read_text()
+    assert "National figures" in page and "<script" not in page
+    assert 'href="trust/05_published_benchmarks.html"' in (tmp_path / "out" / "index.html").read_text()
+
+
+def test_cli_published_missing_exits_2(tmp_path):
+    import subprocess
+    import sys
+
+    r = subprocess.run([sys.executable, "-m", "gaptools.cli", "run", ROOT / "data" / "sample", "--out", tmp_path,
+                        "--published", tmp_path / "nope"], capture_output=True, text=True)
+    assert r.returncode == 2 and "no such published" in r.stderr
