@@ -49,8 +49,11 @@ def _measures(pupils: pd.DataFrame, wanted) -> dict[str, Measure]:
     return found
 
 
-def _group_stats(frame: pd.DataFrame, cols: list[str], split: str | None) -> pd.DataFrame:
-    """count/mean/sd of every measure by school, key stage, year[, split], for each group."""
+def _group_stats(frame: pd.DataFrame, cols: list[str], split: str | None, name: str | None = None) -> pd.DataFrame:
+    """count/mean/sd of every measure by school, key stage, year[, split], for each group.
+
+    ``split`` is the key column; ``name`` the characteristic written in ``subgroup``.
+    """
     keys = ["school_id", "key_stage", "year"] + ([split] if split else [])
     g = frame.groupby(keys + ["disadvantaged"], sort=True, observed=True, dropna=True)[cols]
     parts = {}
@@ -66,7 +69,7 @@ def _group_stats(frame: pd.DataFrame, cols: list[str], split: str | None) -> pd.
     out[["n_dis", "n_ref"]] = out[["n_dis", "n_ref"]].fillna(0)
     out = out[(out["n_dis"] + out["n_ref"]) > 0].reset_index()
     if split:
-        out["subgroup"] = split + "=" + out[split].astype(str)
+        out["subgroup"] = (name or split) + "=" + out[split].astype(str)
         out = out.drop(columns=split)
     else:
         out["subgroup"] = None
@@ -181,13 +184,16 @@ def gap_table(pupils: pd.DataFrame, *, threshold: int = DEFAULT_THRESHOLD, schoo
     data["disadvantaged"] = data["disadvantaged"].astype(bool)
     pieces = [_group_stats(data, cols, None)]
     for split in subgroups:
+        # the split's values go in a key column of their own: a split may also be a measure
+        # (persistent_absence), whose numeric column must stay as it is
+        key = f"__split_{split}"
         if split == "prior_band" and "prior_attainment" in frame.columns:
-            data[split] = prior_band(frame["prior_attainment"]).astype(object)
+            data[key] = prior_band(frame["prior_attainment"]).astype(object)
         elif split in frame.columns:
-            data[split] = frame[split].astype(object)
+            data[key] = frame[split].astype(object)
         else:
             continue
-        stats_ = _group_stats(data, cols, split)
+        stats_ = _group_stats(data, cols, key, name=split)
         if split == "persistent_absence":
             stats_ = stats_[~stats_["measure"].isin(ATTENDANCE_MEASURES)]
         pieces.append(stats_)
