@@ -9,6 +9,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from .measures import STANDARD_MEASURES
+
 COLUMNS = ["school_id", "key_stage", "year", "measure", "category", "importance", "text"]
 #: How much a measure matters in a report: headline outcomes first.
 WEIGHT = {"attainment8": 1.0, "progress8": 1.0, "basics_4plus": 1.0, "basics_5plus": 0.9,
@@ -73,6 +75,13 @@ def _gap_sentence(row, against: str, against_poss: str | None = None) -> str:
     m, unit = row["measure"], row["unit"]
     gap = abs(row["gap"])
     behind = row["gap"] > 0
+    if row["kind"] == "rate" and m not in STANDARD_MEASURES:
+        # a measure declared in a mapping file: its label may be any phrase
+        more_less = ("more" if behind else "fewer") if not row["higher_is_better"] else \
+            ("fewer" if behind else "more")
+        return (f"{row['label'][:1].upper() + row['label'][1:]}: {_pct(row['mean_disadvantaged'])} of disadvantaged "
+                f"pupils against {_pct(row['mean_reference'])} of {against}, {_num(gap, unit, m)} percentage "
+                f"points {more_less} ({_interval(row)}).")
     if row["kind"] == "rate":
         verb = "were" if not row["higher_is_better"] else "reached"
         ref = _pct(row["mean_reference"])

@@ -320,6 +320,9 @@ class SchoolReport:
             # FSM is part of the definition of disadvantage: trivially "distinctive"
             p = p[~p["characteristic"].isin(["all", "fsm"]) & ~p["suppressed"] & (p["value"] != "unknown")]
             p = p[~p["characteristic"].str.startswith("overlap") | (p["value"] == "yes")]
+            if p.empty and not (self.profile_data(c)["characteristic"] != "all").any():
+                return markdown("_The data has no pupil characteristics (sex, SEN, EAL, prior attainment, "
+                                "attendance) to compare._")
             wide = p.pivot_table(index=["characteristic", "value"], columns="group", values="pct", aggfunc="first")
             if not {"disadvantaged", "other"} <= set(wide.columns):
                 return markdown(f"_Too few pupils in one group to compare (groups under {self.threshold} are withheld)._")
@@ -366,8 +369,8 @@ class SchoolReport:
         def one(c):
             p = self.profile_data(c)
             return (profile_bars(p, characteristic, title=title or _profile_title(p, characteristic))
-                    or markdown(f"_No {characteristic.replace('_', ' ')} data to chart for {c.key_stage} {c.year} "
-                                "(or the groups are too small to show)._"))
+                    or markdown(f"_No {NAMES.get(characteristic, characteristic)} data to chart for {c.key_stage} "
+                                f"{c.year} (or the groups are too small to show)._"))
         return self._each(one)
 
     def overlaps(self):
@@ -638,12 +641,17 @@ def _gap_title(g: pd.DataFrame) -> str:
     return f"Widest clear gap: {top['label']}, {top['gap'] * scale:.1f}{' percentage points' if scale == 100 else ''}"
 
 
+NAMES = {"sen": "SEN", "eal": "EAL", "prior_band": "prior attainment", "sex": "sex",
+         "attendance": "attendance", "persistent_absence": "persistent absence", "fsm": "FSM"}
+
+
 def _no_split_text(split: str, c: _Cohort) -> str:
     if split == "prior_band":
-        return (f"_No prior attainment for {c.key_stage} {c.year}"
-                + (": this cohort sat no KS2 tests (2020 and 2021 were cancelled)._" if c.year in (2025, 2026)
-                   else "._"))
-    return f"_No {split.replace('_', ' ')} data for this cohort._"
+        if c.key_stage == "KS4" and c.year in (2025, 2026):
+            return (f"_No prior attainment for {c.key_stage} {c.year}: this cohort sat no KS2 tests "
+                    "(2020 and 2021 were cancelled)._")
+        return f"_No prior attainment in the data for {c.key_stage} {c.year}._"
+    return f"_No {NAMES.get(split, split.replace('_', ' '))} data for this cohort._"
 
 
 class TrustReport:
