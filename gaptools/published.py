@@ -176,7 +176,9 @@ def benchmarks(table: pd.DataFrame, urns, *, measure: str | None = None, k: int 
         ``national_other``, ``gap_national`` (national other minus disadvantaged),
         ``la_disadvantaged``, ``la_other``, ``similar_disadvantaged`` (median of
         the similar schools), ``percentile`` (of the school's disadvantaged
-        figure among all schools with one), ``status`` (why a figure is missing).
+        figure among all schools with one), ``status`` (why a figure is missing),
+        and the change from the previous year in the file (``change_disadvantaged``,
+        ``change_gap_national``).
     """
     urns = [str(u) for u in urns]
     ks = table["key_stage"].iloc[0]
@@ -212,7 +214,12 @@ def benchmarks(table: pd.DataFrame, urns, *, measure: str | None = None, k: int 
                 "n_similar": len(sim_values), "percentile": pct,
                 "status": status.get(urn, "not in file"),
             })
-    return pd.DataFrame(rows)
+    out = pd.DataFrame(rows)
+    if len(out):
+        out = out.sort_values(["urn", "year"])
+        out["change_disadvantaged"] = out.groupby("urn")["disadvantaged"].diff()
+        out["change_gap_national"] = out.groupby("urn")["gap_national"].diff()
+    return out.reset_index(drop=True)
 
 
 def _similarity_features(t: pd.DataFrame) -> pd.DataFrame:
@@ -432,6 +439,8 @@ def benchmarks_table(table: pd.DataFrame, urns):
         "Similar schools' disadvantaged (median)": b["similar_disadvantaged"].map(
             lambda v: "" if pd.isna(v) else f"{v:.0f}"),
         "Percentile among all schools": b["percentile"].map(lambda v: "" if pd.isna(v) else f"{v:.0f}"),
+        "Change in gap since the year before": b["change_gap_national"].map(
+            lambda v: "" if pd.isna(v) else f"{v:+.0f}"),
         "Status": b["status"],
     })
     return Table(show)

@@ -284,5 +284,24 @@ def story_markdown(trust: pd.DataFrame) -> str:
     counts = trust.groupby(["school_id", "year"])["disadvantaged"].agg(["size", "sum"])
     for (sid, year), row in counts.iterrows():
         lines.append(f"| {sid} | {year} | {row['size']} | {row['sum']} |")
+    lines += ["", "## Raw gaps in the generated data", "",
+              "Mean of other pupils minus mean of disadvantaged pupils, straight from the files (no "
+              "intervals: the reports add those, and withhold groups under 6).", "",
+              "| school_id | year | Attainment 8 | English grade | maths grade | KS2 reading | KS2 maths |",
+              "|---|---|---|---|---|---|---|"]
+    cols = ["attainment8", "grade_english", "grade_maths", "reading_score", "maths_score"]
+    numeric = trust[["school_id", "year", "disadvantaged"]].copy()
+    for c in cols:
+        numeric[c] = pd.to_numeric(trust[c], errors="coerce") if c in trust else np.nan
+    means = numeric.groupby(["school_id", "year", "disadvantaged"])[cols].mean()
+    for (sid, year), _ in counts.iterrows():
+        if (sid, year, True) not in means.index or (sid, year, False) not in means.index:
+            continue
+        if counts.loc[(sid, year), "sum"] < 6:  # synthetic, but the same rule as the reports
+            lines.append(f"| {sid} | {year} | " + " | ".join(["withheld"] * len(cols)) + " |")
+            continue
+        gap = means.loc[(sid, year, False)] - means.loc[(sid, year, True)]
+        cells = ["" if pd.isna(gap[c]) else f"{gap[c]:.1f}" if c != "attainment8" else f"{gap[c]:.1f}" for c in cols]
+        lines.append(f"| {sid} | {year} | " + " | ".join(cells) + " |")
     lines.append("")
     return "\n".join(lines)

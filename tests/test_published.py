@@ -1,5 +1,7 @@
 """DfE performance tables as published: figures checked by hand against the real files."""
 import csv
+
+import pandas as pd
 import re
 from collections import Counter
 
@@ -139,3 +141,27 @@ def test_cli_published_missing_exits_2(tmp_path):
     r = subprocess.run([sys.executable, "-m", "gaptools.cli", "run", ROOT / "data" / "sample", "--out", tmp_path,
                         "--published", tmp_path / "nope"], capture_output=True, text=True)
     assert r.returncode == 2 and "no such published" in r.stderr
+
+
+def test_ks4_format_with_nfsm_suffix_and_ragged_rows():
+    t = pub.read_performance_table(ROOT / "tests" / "data" / "published" / "2023-2024-ks4-test.csv")
+    assert t.key_stage.unique().tolist() == ["KS4"] and t.year.unique().tolist() == [2024]
+    a = t[(t.urn == "990001") & (t.measure == "P8MEA")].set_index("group")
+    assert (a.loc["disadvantaged", "value"], a.loc["disadvantaged", "lower"], a.loc["disadvantaged", "upper"]) == \
+        (-0.52, -0.85, -0.19)
+    assert a.loc["other", "value"] == 0.05  # NFSM6CLA1A is "other"
+    basics = t[(t.urn == "990001") & (t.measure == "PTL2BASICS_94")].set_index("group")["value"]
+    assert (basics["disadvantaged"], basics["other"], basics["all"]) == (41.0, 67.0, 60.0)
+    tiny = t[t.urn == "990002"].set_index(["measure", "group"])
+    assert tiny.loc[("ATT8SCR", "disadvantaged"), "status"] == "SUPP"
+    assert tiny.loc[("P8MEA", "all"), "status"] == "NP"
+    assert pd.isna(tiny.loc[("ATT8SCR", "disadvantaged"), "value"])
+    empty = t[t.urn == "990003"]
+    assert (empty[empty.measure == "ATT8SCR"].status == "NE").all() and empty[empty.measure == "ATT8SCR"].value.isna().all()
+    assert t[(t.urn == "990003") & (t.measure == "pupils") & (t.group == "disadvantaged")].value.item() == 0  # a real 0
+    national = t[(t.level == "national") & (t.measure == "ATT8SCR")].set_index("group")["value"]
+    assert (national["disadvantaged"], national["other"]) == (34.6, 50.0)
+    short = t[(t.level == "national") & (t.measure == "P8MEA") & (t.group == "other")]
+    assert short.status.item() == "missing (short row)"
+    b = pub.benchmarks(t, ["990001"]).iloc[0]
+    assert b.measure == "ATT8SCR" and b.disadvantaged == 36.2 and b.gap_national == pytest.approx(50.0 - 36.2)
