@@ -97,7 +97,7 @@ def validate_by_school(data, mapping=None) -> tuple[pd.DataFrame | None, dict[st
     import warnings
 
     from .errors import GaptoolsWarning
-    from .loading import _FILE, _rename, _sources, load_pupils
+    from .loading import _rename, _sources, load_pupils
     from .mapping import load_mapping
     from .readers import read_table
 
@@ -162,7 +162,7 @@ def _problems_text(problems: list[Problem], limit: int = 8) -> str:
 
 # --------------------------------------------------------------- one school
 def _nav(folder: str, current: str | None) -> str:
-    links = [f'<a href="../index.html">Trust index</a>']
+    links = ['<a href="../index.html">Trust index</a>']
     for name, title in SCHOOL_NOTEBOOKS:
         links.append(f"<strong>{html.escape(title)}</strong>" if name == current
                      else f'<a href="{name}.html">{html.escape(title)}</a>')

@@ -431,7 +431,7 @@ def benchmarks_table(table: pd.DataFrame, urns):
         return markdown("_None of the chosen schools is in these files._")
     show = pd.DataFrame({
         "School": b["school_name"], "Year": [f"{y - 1}/{str(y)[2:]}" for y in b["year"]],
-        "Disadvantaged": b["disadvantaged"].map(_pct_or_withheld(b)),
+        "Disadvantaged": b["disadvantaged"].map(lambda v: "withheld" if pd.isna(v) else f"{v:.0f}"),
         "Others in school": b["other"].map(lambda v: "withheld" if pd.isna(v) else f"{v:.0f}"),
         "National other": b["national_other"].map(lambda v: f"{v:.0f}"),
         "Gap to national other": b["gap_national"].map(lambda v: "" if pd.isna(v) else f"{v:.0f}"),
@@ -444,10 +444,6 @@ def benchmarks_table(table: pd.DataFrame, urns):
         "Status": b["status"],
     })
     return Table(show)
-
-
-def _pct_or_withheld(b):
-    return lambda v: "withheld" if pd.isna(v) else f"{v:.0f}"
 
 
 def progress_table(table: pd.DataFrame, urns):

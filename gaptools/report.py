@@ -579,8 +579,6 @@ class SchoolReport:
         return self._each(one)
 
     def strategy(self):
-        from .strategy import strategy_statement
-
         return self._each(lambda c: markdown(self.strategy_text(c)))
 
     def strategy_text(self, c: _Cohort | None = None) -> str:
@@ -602,7 +600,6 @@ class SchoolReport:
 
         written = [write_results(self.out_dir, self.results)]
         if targets:
-            c = self.cohorts[0]
             t = pd.concat([target_pupils(self.pupils, self.school_id, k.year, key_stage=k.key_stage)
                            .assign(key_stage=k.key_stage, year=k.year) for k in self.cohorts], ignore_index=True)
             text = "\n\n".join(self.strategy_text(k) for k in self.cohorts)

@@ -16,7 +16,7 @@ import pandas as pd
 
 from .reference import p8_estimates
 from .progress import p8_group
-from .upn import LETTERS, check_letter
+from .upn import check_letter
 
 FIRST_YEAR = 2023
 ETHNIC_GROUPS = ["White", "Asian", "Black", "Mixed", "Other"]
