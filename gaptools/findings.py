@@ -100,6 +100,26 @@ def _gap_sentence(row, against: str, against_poss: str | None = None) -> str:
             f"{_num(row['mean_reference'], unit, m)}; {_interval(row)}).")
 
 
+def concentration(split_rows: pd.DataFrame):
+    """The one subgroup of a split where a gap is concentrated, or None.
+
+    Concentrated means: exactly one subgroup has a clear gap; every other
+    subgroup's gap is under half of it; and the difference between them is
+    itself clear at 99% (a stricter bar than for a gap: many splits are looked at).
+    """
+    clear = split_rows[split_rows["clear"].fillna(False).astype(bool) & (split_rows["gap"] > 0)]
+    if len(clear) != 1 or len(split_rows) < 2:
+        return None
+    top = clear.iloc[0]
+    rest = split_rows[split_rows.index != top.name]
+    if not (rest["gap"] < top["gap"] / 2).all():
+        return None
+    diff_se = np.sqrt(top["se"] ** 2 + rest["se"].astype(float) ** 2)
+    if not ((top["gap"] - rest["gap"]) / diff_se > 2.576).all():
+        return None
+    return top, rest
+
+
 def _importance(row) -> float:
     if row["kind"] == "score" and pd.notna(row.get("effect_size")):
         size = abs(row["effect_size"])
@@ -192,18 +212,10 @@ def findings(gaps: pd.DataFrame, trends: pd.DataFrame | None = None, index: pd.D
                 add(row["measure"], "national" if row["gap"] > 0 else "ahead", _importance(row) * 0.9, text)
         subs = g[g["subgroup"].notna() & (g["comparison"] == "in_school") & ~g["suppressed"]]
         for (measure, split), s in subs.groupby(["measure", subs["subgroup"].str.split("=").str[0]]):
-            clear = s[s["clear"].fillna(False).astype(bool) & (s["gap"] > 0)]
-            if len(clear) != 1 or len(s) < 2 or measure not in HEADLINE + ("va_grade_english", "va_grade_maths"):
+            found = concentration(s) if measure in HEADLINE + ("va_grade_english", "va_grade_maths") else None
+            if found is None:
                 continue
-            top = clear.iloc[0]
-            rest = s[s.index != top.name]
-            if not (rest["gap"] < top["gap"] / 2).all():
-                continue
-            # "concentrated" claims that the gap differs between groups: test that too
-            diff_se = np.sqrt(top["se"] ** 2 + rest["se"].astype(float) ** 2)
-            # a stricter bar (99%) than for a gap: many splits are looked at
-            if not ((top["gap"] - rest["gap"]) / diff_se > 2.576).all():
-                continue
+            top, rest = found
             others = "; ".join(f"{_num(r['gap'], r['unit'], measure)} for "
                                f"{SUBGROUP_WORDS.get(r['subgroup'], r['subgroup'])}" for _, r in rest.iterrows())
             add(measure, "subgroup", _importance(top) * 0.8,

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from .charts_text import cap
-from .findings import _yes
+from .findings import _num, _yes
 from .suppression import DEFAULT_THRESHOLD
 
 WITHHELD = "withheld"
@@ -111,14 +111,11 @@ def _load(data, mapping):
 def _fmt_value(value, unit: str, measure: str) -> str:
     if value is None or pd.isna(value):
         return ""
-    value = float(value) + 0.0  # no "-0"
+    value = float(value)
     if abs(value) < 5e-4:
-        value = 0.0
-    if unit == "%" and measure != "attendance_pct":
-        return f"{value * 100:.0f}%"
-    if measure in ("progress8", "suspensions") or measure.startswith("va_grade"):
-        return f"{value:.2f}"
-    return f"{value:.1f}"
+        value = 0.0  # no "-0"
+    rate = unit == "%" and measure != "attendance_pct"
+    return _num(value, unit, measure) + ("%" if rate else "")
 
 
 def _fmt_gap(row) -> str:
@@ -730,8 +727,7 @@ class TrustReport:
             if len(rows) < 2:
                 out.append(markdown(f"_{ks}: fewer than two schools with {m} figures: no funnel to draw._"))
                 continue
-            se = (rows["ci_high"] - rows["ci_low"]) / (2 * 1.96)
-            sd = float(np.median(se / np.sqrt(1 / rows["n_disadvantaged"] + 1 / rows["n_reference"])))
+            sd = float(np.median(_pupil_sd(rows)))
             ratio = float(np.median(rows["n_reference"] / rows["n_disadvantaged"]))
             scale = 100 if m in ("basics_4plus", "basics_5plus", "rwm_expected", "rwm_higher") else 1
             rows["gap_shown"] = rows["gap"] * scale
@@ -753,9 +749,7 @@ class TrustReport:
         if g.empty:
             return markdown("_No results._")
         g = g[~g["measure"].str.startswith("grade_") | g["measure"].isin(["grade_english", "grade_maths"])].copy()
-        se = (g["ci_high"] - g["ci_low"]) / (2 * 1.96)
-        sd = se / np.sqrt(1 / g["n_disadvantaged"] + 1 / g["n_reference"])
-        g["std_gap"] = g["gap"] / sd
+        g["std_gap"] = g["gap"] / _pupil_sd(g)
         g["row"] = g["school_name"] + " (" + g["key_stage"] + ")"
         g["measure"] = g["measure"].map(lambda m: _SHORT.get(m, m))
         matrix = g.pivot_table(index="row", columns="measure", values="std_gap", aggfunc="first")
@@ -773,7 +767,7 @@ class TrustReport:
         if g.empty:
             return markdown("_No results._")
         g = g.copy()
-        g["se"] = (g["ci_high"] - g["ci_low"]) / (2 * 1.96)
+        g["se"] = _se(g)
         tr = gap_trends(g)
         tr = tr[tr["subgroup"].isna() & (tr["comparison"] == "in_school") & tr["direction"].isin(["closing", "widening"])
                 & (tr["span"] == "first_to_last")]
@@ -800,9 +794,7 @@ class TrustReport:
                                     "rwm_expected", "reading_score", "maths_score", "attendance_pct",
                                     "persistent_absence"])].copy()
         head = head[_real(head) & (head["gap"] > 0)]
-        se = (head["ci_high"] - head["ci_low"]) / (2 * 1.96)
-        sd = se / np.sqrt(1 / head["n_disadvantaged"] + 1 / head["n_reference"])
-        head["weight"] = (head["gap"] / sd) * head["n_disadvantaged"]
+        head["weight"] = (head["gap"] / _pupil_sd(head)) * head["n_disadvantaged"]
         if head.empty:
             return markdown("_No school has a clear headline gap: no case for targeted central support from the data._")
         agg = head.groupby(["school_id", "school_name", "key_stage"]).agg(
@@ -822,6 +814,16 @@ _SHORT = {"attainment8": "Attainment 8", "progress8": "Progress 8", "grade_engli
           "persistent_absence": "persistent absence", "severe_absence": "severe absence", "suspensions": "suspensions",
           "reading_score": "KS2 reading", "maths_score": "KS2 maths", "gps_score": "KS2 GPS",
           "rwm_expected": "RWM expected", "rwm_higher": "RWM higher"}
+
+
+def _se(g: pd.DataFrame) -> pd.Series:
+    """Standard error recovered from a 95% interval (results.json keeps intervals, not SEs)."""
+    return (g["ci_high"] - g["ci_low"]) / (2 * 1.96)
+
+
+def _pupil_sd(g: pd.DataFrame) -> pd.Series:
+    """Pupil-level SD implied by a gap's standard error and its two group sizes."""
+    return _se(g) / np.sqrt(1 / g["n_disadvantaged"] + 1 / g["n_reference"])
 
 
 def _real(g: pd.DataFrame) -> pd.Series:

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from .evidence import NEEDS, approaches_for, describe
-from .findings import HEADLINE, SUBGROUP_WORDS
+from .findings import HEADLINE, SUBGROUP_WORDS, _num, concentration
 from .gaps import SPLITS, gap_table
 from .progress import value_added
 from .suppression import DEFAULT_THRESHOLD
@@ -65,11 +65,9 @@ def _effect(row) -> float:
 
 
 def _fmt(row, value, unit: bool = True) -> str:
-    if row["unit"] == "%" and row["measure"] != "attendance_pct":
-        return f"{value * 100:.0f}" + (" percentage points" if unit else "")
-    digits = 2 if row["measure"] in ("progress8", "suspensions") or row["measure"].startswith("va_grade") else 1
+    """A gap figure as the findings write it, with its unit in words."""
     words = {"%": "percentage points"}.get(row["unit"], row["unit"])
-    return f"{value:.{digits}f}" + (f" {words}" if unit else "")
+    return _num(value, row["unit"], row["measure"]) + (f" {words}" if unit else "")
 
 
 def _evidence_text(r) -> str:
@@ -136,14 +134,11 @@ def priorities(pupils: pd.DataFrame, school_id: str, *, year: int | None = None,
         conc = []
         subs = now[now["measure"].isin(measures) & now["subgroup"].notna() & ~now["suppressed"]]
         for (measure, split), s in subs.groupby(["measure", subs["subgroup"].str.split("=").str[0]]):
-            top = s[s["clear"].fillna(False).astype(bool) & (s["gap"] > 0)]
-            rest = s.drop(top.index)
-            if len(top) == 1 and len(rest) and (rest["gap"] < top["gap"].iloc[0] / 2).all():
-                t = top.iloc[0]
-                se = np.sqrt(t["se"] ** 2 + rest["se"].astype(float) ** 2)
-                if ((t["gap"] - rest["gap"]) / se > 2.576).all():
-                    conc.append(f"{SUBGROUP_NAMES.get(t['subgroup'], t['subgroup'])} "
-                                f"({t['label']}: {_fmt(t, t['gap'])} behind)")
+            found = concentration(s)
+            if found is not None:
+                t = found[0]
+                conc.append(f"{SUBGROUP_NAMES.get(t['subgroup'], t['subgroup'])} "
+                            f"({t['label']}: {_fmt(t, t['gap'])} behind)")
         trend = None
         if trends is not None and len(trends):
             tr = trends[(trends["measure"] == lead["measure"]) & trends["subgroup"].isna()

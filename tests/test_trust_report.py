@@ -1,0 +1,37 @@
+"""The trust page's derived numbers, checked against the pupil data directly."""
+import numpy as np
+import pytest
+
+import gaptools
+from gaptools.report import _pupil_sd
+
+
+@pytest.fixture(scope="module")
+def trust(sample_pupils):
+    return gaptools.TrustReport(sample_pupils)
+
+
+def test_pupil_sd_recovered_from_intervals_matches_the_data(trust, sample_pupils):
+    # results.json keeps intervals, not SDs: the SD the trust page recovers from them
+    # must agree with the pooled SD of the pupils themselves
+    g = trust.gaps
+    row = g[(g.school_id == "900101") & (g.year == 2025) & (g.measure == "attainment8")
+            & (g.comparison == "in_school") & g.subgroup.isna()]
+    rows = sample_pupils[(sample_pupils.school_id == "900101") & (sample_pupils.year == 2025)]
+    d = rows.loc[rows.disadvantaged, "attainment8"].astype(float)
+    o = rows.loc[~rows.disadvantaged, "attainment8"].astype(float)
+    pooled = np.sqrt(((len(d) - 1) * d.var() + (len(o) - 1) * o.var()) / (len(d) + len(o) - 2))
+    assert float(_pupil_sd(row).iloc[0]) == pytest.approx(pooled, rel=0.05)
+
+
+def test_support_table_lists_exactly_the_schools_with_clear_headline_gaps(trust):
+    table = trust.support_table().data
+    assert set(table["School"]) == {"Hillcrest High School", "Northfield Academy", "Oakwood Primary School",
+                                    "Riverside School"}
+    assert table["Weight (gap size x pupils)"].is_monotonic_decreasing
+    assert table["Rank"].tolist() == list(range(1, len(table) + 1))
+
+
+def test_funnel_flags_the_widening_school(trust):
+    titles = [c.title for c in trust.funnel()]
+    assert any("Hillcrest High School stands out" in t for t in titles), titles
