@@ -171,6 +171,8 @@ def parse_float(s: pd.Series, percent_ok: bool = False):
 
 
 def parse_int(s: pd.Series):
+    if pd.api.types.is_integer_dtype(s.dtype):  # already whole numbers: nothing to read
+        return s.astype("Int64"), pd.Series(False, index=s.index), "is not a whole number"
     num, bad = _to_number(s)
     frac = num.notna() & (num != num.round())
     out = num.mask(frac).round().astype("Int64")
@@ -189,7 +191,8 @@ def parse_grade(s: pd.Series):
 def parse_year(s: pd.Series):
     """A results year: 2025, or an academic year written 2024/25 or 2024-2025."""
     if pd.api.types.is_numeric_dtype(s.dtype):
-        return parse_int(s)[0], parse_int(s)[1], "is not a year"
+        out, bad, _ = parse_int(s)
+        return out, bad, "is not a year"
     text = _as_text(s)
     academic = text.str.extract(r"^(\d{4})\s*[/\-]\s*(\d{2}|\d{4})$")
     start = pd.to_numeric(academic[0], errors="coerce")
@@ -296,6 +299,7 @@ def parse_column(spec: ColumnSpec, s: pd.Series):
     """Type one column by its spec: ``(typed, bad_mask, message)``."""
     if spec.name == "attendance_pct":
         return parse_float(s, percent_ok=True)
-    if spec.kind in _BY_UNIQUE:
+    if spec.kind in _BY_UNIQUE and not pd.api.types.is_numeric_dtype(s.dtype):
+        # (typed numbers and yes/no columns are read vectorised already)
         return _by_unique(PARSERS[spec.kind], s)
     return PARSERS[spec.kind](s)

@@ -3,8 +3,9 @@
 One tidy row per school, key stage, year, measure, comparison and subgroup
 (data contract §3). ``gap`` is reference minus disadvantaged, sign-flipped for
 measures where lower is better, so a positive gap always means disadvantaged
-pupils are worse off. All schools are computed together: one group-by per
-split, then vectorised interval arithmetic.
+pupils are worse off. All schools are computed together: every count, mean
+and SD in one pass (:mod:`gaptools.groupstats`), then vectorised interval
+arithmetic over the rows.
 """
 from __future__ import annotations
 
@@ -12,10 +13,11 @@ import numpy as np
 import pandas as pd
 
 from . import stats
-from .measures import STANDARD_MEASURES, Measure, measures_for, prior_band
+from .groupstats import codes, combine, grouped_moments
+from .measures import STANDARD_MEASURES, Measure, measures_for, prior_band_codes
 from .progress import VALUE_ADDED, value_added
 from .reference import national_figures, p8_sd
-from .suppression import DEFAULT_THRESHOLD, group_ids, suppress_gaps
+from .suppression import DEFAULT_THRESHOLD, withheld
 
 CONTRACT_COLUMNS = ["school_id", "key_stage", "year", "measure", "kind", "comparison", "subgroup",
                     "n_disadvantaged", "n_reference", "mean_disadvantaged", "mean_reference",
@@ -36,87 +38,105 @@ def _va_measures() -> dict[str, Measure]:
                                True, ("KS4",)) for m, label in VALUE_ADDED.items()}
 
 
-def _measures(pupils: pd.DataFrame, wanted) -> dict[str, Measure]:
+def _extra_measures(va: pd.DataFrame | None, keep: np.ndarray) -> dict[str, np.ndarray]:
+    """Value-added columns as float arrays for the kept pupils."""
+    if va is None:
+        return {}
+    return {c: va[c].to_numpy(dtype="float64", na_value=np.nan)[keep] for c in va.columns}
+
+
+def _measures(frame: pd.DataFrame, extra: dict[str, np.ndarray], wanted) -> dict[str, Measure]:
     found: dict[str, Measure] = {}
-    for ks in pupils["key_stage"].dropna().unique():
-        for m in measures_for(pupils, ks):
+    for ks in frame["key_stage"].dropna().unique():
+        for m in measures_for(frame, ks):
             found.setdefault(m.name, m)
     for name, m in _va_measures().items():
-        if name in pupils.columns and pupils[name].notna().any():
+        if name in extra and not np.isnan(extra[name]).all():
             found[name] = m
     if wanted is not None:
         found = {k: v for k, v in found.items() if k in set(wanted)}
     return found
 
 
-def _group_stats(frame: pd.DataFrame, cols: list[str], split: str | None, name: str | None = None) -> pd.DataFrame:
-    """count/mean/sd of every measure by school, key stage, year[, split], for each group.
-
-    ``split`` is the key column; ``name`` the characteristic written in ``subgroup``.
-    """
-    keys = ["school_id", "key_stage", "year"] + ([split] if split else [])
-    g = frame.groupby(keys + ["disadvantaged"], sort=True, observed=True, dropna=True)[cols]
-    parts = {}
-    for stat, values in (("n", g.count()), ("mean", g.mean()), ("sd", g.std(ddof=1))):
-        wide = values.unstack("disadvantaged")           # columns: (measure, flag)
-        for flag, tag in ((True, "dis"), (False, "ref")):
-            block = wide.xs(flag, axis=1, level=1) if flag in wide.columns.get_level_values(1) \
-                else pd.DataFrame(np.nan, index=wide.index, columns=cols)
-            stacked = block[cols].stack(future_stack=True)
-            stacked.index = stacked.index.set_names(keys + ["measure"])
-            parts[f"{stat}_{tag}"] = stacked
-    out = pd.DataFrame(parts)
-    out[["n_dis", "n_ref"]] = out[["n_dis", "n_ref"]].fillna(0)
-    out = out[(out["n_dis"] + out["n_ref"]) > 0].reset_index()
-    if split:
-        out["subgroup"] = (name or split) + "=" + out[split].astype(str)
-        out = out.drop(columns=split)
-    else:
-        out["subgroup"] = None
-    return out
+def _split_levels(frame: pd.DataFrame, split: str) -> tuple[np.ndarray, list[str]] | None:
+    """Each pupil's level of a split (-1 where unknown) and the levels' names; None if absent."""
+    if split == "prior_band" and "prior_attainment" in frame.columns:
+        return prior_band_codes(frame["prior_attainment"])
+    if split not in frame.columns:
+        return None
+    c, uniques = codes(frame[split])
+    return c, [str(u) for u in uniques]
 
 
-def _in_school(w: pd.DataFrame, kinds: pd.Series) -> pd.DataFrame:
-    score = (kinds == "score").to_numpy()
-    out = pd.DataFrame(index=w.index)
-    ws = stats.welch(w["mean_ref"], w["sd_ref"], w["n_ref"], w["mean_dis"], w["sd_dis"], w["n_dis"])
-    with np.errstate(invalid="ignore"):
-        pr = stats.proportion_diff(np.round(w["mean_ref"] * w["n_ref"]), w["n_ref"],
-                                   np.round(w["mean_dis"] * w["n_dis"]), w["n_dis"])
-    for key in ("diff", "se", "low", "high", "p"):
-        out[key] = np.where(score, ws[key], pr[key])
-    g = stats.hedges_g(w["mean_ref"], w["sd_ref"], w["n_ref"], w["mean_dis"], w["sd_dis"], w["n_dis"])
-    out["effect_size"] = np.where(score, g, np.nan)
-    out["comparison"] = "in_school"
-    return out
-
-
-def _national(w: pd.DataFrame, kinds: pd.Series) -> pd.DataFrame:
-    """Disadvantaged pupils in school against national other pupils (same key stage, year, measure)."""
+def _national_lookup(unit_ks: np.ndarray, unit_year: np.ndarray, names: list[str]
+                     ) -> tuple[np.ndarray, np.ndarray]:
+    """National other pupils' figure (and its source) for every unit and measure, NaN where none."""
     nat = national_figures()
-    nat = nat[nat["group"] == "other"][["key_stage", "year", "measure", "value", "source"]]
-    merged = w[["key_stage", "year", "measure"]].merge(nat, how="left", on=["key_stage", "year", "measure"])
-    merged.index = w.index
-    has = merged["value"].notna() & w["subgroup"].isna()
-    w = w[has]
-    if w.empty:
-        return pd.DataFrame()
-    ref, kinds = merged.loc[has, "value"].to_numpy(float), kinds[has].to_numpy()
-    out = pd.DataFrame(index=w.index)
-    sd_by_year = {y: p8_sd("progress8", int(y)) for y in w["year"].unique()}
-    known_sd = np.where(w["measure"] == "progress8", w["year"].map(sd_by_year).to_numpy(float), np.nan)
-    t = stats.one_sample(w["mean_dis"], w["sd_dis"], w["n_dis"], ref)
-    z = stats.one_sample(w["mean_dis"], w["sd_dis"], w["n_dis"], ref, known_sd=known_sd)
-    with np.errstate(invalid="ignore"):
-        r = stats.proportion_vs_fixed(np.round(w["mean_dis"] * w["n_dis"]), w["n_dis"], ref)
-    use_z = ~np.isnan(known_sd)
-    for key in ("diff", "se", "low", "high", "p"):
-        out[key] = np.where(kinds == "score", np.where(use_z, z[key], t[key]), r[key])
-    out["effect_size"] = np.nan
-    out["comparison"] = "national_other"
-    out["mean_ref_national"] = ref
-    out["national_source"] = merged.loc[has, "source"].to_numpy()
+    nat = nat[(nat["group"] == "other") & nat["value"].notna()]
+    table = {(str(k), int(y), str(m)): (float(v), str(src)) for k, y, m, v, src in
+             nat[["key_stage", "year", "measure", "value", "source"]].itertuples(index=False)}
+    value = np.full((len(unit_ks), len(names)), np.nan)
+    source = np.full((len(unit_ks), len(names)), None, dtype=object)
+    pairs = {}
+    for i, (k, y) in enumerate(zip(unit_ks, unit_year)):
+        pairs.setdefault((str(k), int(y)), []).append(i)
+    for (k, y), units in pairs.items():
+        for j, m in enumerate(names):
+            if (k, y, m) in table:
+                value[units, j], source[units, j] = table[(k, y, m)]
+    return value, source
+
+
+def _in_school(score, n_ref, mean_ref, sd_ref, n_dis, mean_dis, sd_dis) -> dict[str, np.ndarray]:
+    """Reference minus disadvantaged: Welch for scores, Newcombe for rates."""
+    out = {k: np.full(len(score), np.nan) for k in ("diff", "se", "low", "high", "p", "effect")}
+    s, r = score, ~score
+    if s.any():
+        ws = stats.welch(mean_ref[s], sd_ref[s], n_ref[s], mean_dis[s], sd_dis[s], n_dis[s])
+        for k in ("diff", "se", "low", "high", "p"):
+            out[k][s] = ws[k]
+        out["effect"][s] = stats.hedges_g(mean_ref[s], sd_ref[s], n_ref[s], mean_dis[s], sd_dis[s], n_dis[s])
+    if r.any():
+        with np.errstate(invalid="ignore"):
+            pr = stats.proportion_diff(np.round(mean_ref[r] * n_ref[r]), n_ref[r],
+                                       np.round(mean_dis[r] * n_dis[r]), n_dis[r])
+        for k in ("diff", "se", "low", "high", "p"):
+            out[k][r] = pr[k]
     return out
+
+
+def _against_national(score, reference, known_sd, n_dis, mean_dis, sd_dis) -> dict[str, np.ndarray]:
+    """National other pupils' figure minus the school's disadvantaged pupils'.
+
+    Progress 8 uses the DfE's national pupil-level SD (``known_sd``), as the
+    performance tables do; other scores Student's t; rates a Wilson interval.
+    """
+    out = {k: np.full(len(score), np.nan) for k in ("diff", "se", "low", "high", "p")}
+    z, s, r = score & ~np.isnan(known_sd), score & np.isnan(known_sd), ~score
+    for rows, sd in ((z, known_sd), (s, None)):
+        if rows.any():
+            res = stats.one_sample(mean_dis[rows], sd_dis[rows], n_dis[rows], reference[rows],
+                                   known_sd=None if sd is None else sd[rows])
+            for k in out:
+                out[k][rows] = res[k]
+    if r.any():
+        with np.errstate(invalid="ignore"):
+            res = stats.proportion_vs_fixed(np.round(mean_dis[r] * n_dis[r]), n_dis[r], reference[r])
+        for k in out:
+            out[k][r] = res[k]
+    return out
+
+
+def _str_array(values) -> pd.api.extensions.ExtensionArray:
+    return pd.array([None if v is None else str(v) for v in values], dtype="str")
+
+
+def _ranks(keys: list) -> np.ndarray:
+    """Position of each element when ``keys`` are sorted."""
+    order = sorted(range(len(keys)), key=keys.__getitem__)
+    rank = np.empty(len(keys), dtype=np.int64)
+    rank[order] = np.arange(len(keys))
+    return rank
 
 
 def gap_table(pupils: pd.DataFrame, *, threshold: int = DEFAULT_THRESHOLD, school_id=None,
@@ -159,95 +179,169 @@ def gap_table(pupils: pd.DataFrame, *, threshold: int = DEFAULT_THRESHOLD, schoo
         columns when asked). ``significant`` means the 95% interval excludes 0;
         ``clear`` also survives the false-discovery-rate control.
     """
-    frame = pupils
-    if progress and "prior_attainment" in pupils.columns:
-        va = value_added(pupils)
-        if len(va.columns):
-            frame = pd.concat([pupils, va], axis=1)
+    va = value_added(pupils) if progress and "prior_attainment" in pupils.columns else None
+    keep = np.ones(len(pupils), dtype=bool)
     if school_id is not None:
         ids = [school_id] if isinstance(school_id, str) else list(school_id)
-        frame = frame[frame["school_id"].isin(ids)]
+        keep &= pupils["school_id"].isin(ids).to_numpy(dtype=bool, na_value=False)
     if key_stage is not None:
-        frame = frame[frame["key_stage"] == key_stage]
+        keep &= (pupils["key_stage"] == key_stage).to_numpy(dtype=bool, na_value=False)
     if year is not None:
-        frame = frame[frame["year"] == year]
-    registry = _measures(frame, measures)
-    cols = list(registry)
-    if frame.empty or not cols:
-        return pd.DataFrame(columns=CONTRACT_COLUMNS + (DETAIL_COLUMNS if detail else []))
-    data = frame[["school_id", "key_stage", "year", "disadvantaged"] + cols].copy()
-    for c in cols:  # booleans become 0/1, missing stays missing
-        data[c] = data[c].astype("float64")
-    data["school_id"] = data["school_id"].astype(str)
-    data["key_stage"] = data["key_stage"].astype(str)
-    data["year"] = data["year"].astype("int64")
-    data["disadvantaged"] = data["disadvantaged"].astype(bool)
-    pieces = [_group_stats(data, cols, None)]
+        keep &= (pupils["year"] == year).to_numpy(dtype=bool, na_value=False)
+    frame = pupils if keep.all() else pupils[keep]
+    extra = _extra_measures(va, keep)
+    registry = _measures(frame, extra, measures)
+    names = list(registry)
+    empty = pd.DataFrame(columns=CONTRACT_COLUMNS + (DETAIL_COLUMNS if detail else []))
+    if frame.empty or not names:
+        return empty
+    n_measures = len(names)
+    # yes/no measures become 0/1, missing stays NaN; typed whole numbers are summed exactly
+    values = [extra[name] if name in extra else frame[name].to_numpy(dtype="float64", na_value=np.nan)
+              for name in names]
+    whole = [name not in extra and (pd.api.types.is_integer_dtype(frame[name].dtype)
+                                    or pd.api.types.is_bool_dtype(frame[name].dtype)) for name in names]
+
+    # one "unit" per school, key stage and year; one group per unit and disadvantage
+    school, school_names = codes(frame["school_id"])
+    ks, ks_names = codes(frame["key_stage"])
+    yr, yr_values = codes(frame["year"])
+    unit, first = combine(school, ks, yr)
+    n_units = len(first)
+    unit_school = np.array([str(v) for v in school_names[school[first]]], dtype=object)
+    unit_ks = np.array([str(v) for v in ks_names[ks[first]]], dtype=object)
+    unit_year = yr_values[yr[first]].astype(np.int64)
+    by_unit = unit * 2 + frame["disadvantaged"].to_numpy(dtype=bool)
+
+    # grouping 0: whole cohort; then one grouping per split, levels within each unit
+    blocks, sizes, split_names, level_names = [by_unit], [2 * n_units], [None], [[None]]
     for split in subgroups:
-        # the split's values go in a key column of their own: a split may also be a measure
-        # (persistent_absence), whose numeric column must stay as it is
-        key = f"__split_{split}"
-        if split == "prior_band" and "prior_attainment" in frame.columns:
-            data[key] = prior_band(frame["prior_attainment"]).astype(object)
-        elif split in frame.columns:
-            data[key] = frame[split].astype(object)
-        else:
+        got = _split_levels(frame, split)
+        if got is None or not got[1]:
             continue
-        stats_ = _group_stats(data, cols, key, name=split)
-        if split == "persistent_absence":
-            stats_ = stats_[~stats_["measure"].isin(ATTENDANCE_MEASURES)]
-        pieces.append(stats_)
-    w = pd.concat(pieces, ignore_index=True)
-    kinds = w["measure"].map({k: m.kind for k, m in registry.items()})
-    parts = [w.join(_in_school(w, kinds))]
-    if national:
-        nat = _national(w, kinds)
-        if len(nat):
-            parts.append(w.loc[nat.index].join(nat))
-    t = pd.concat(parts, ignore_index=True)
-    national_rows = t["comparison"] == "national_other"
-    lower_better = ~t["measure"].map({k: m.higher_is_better for k, m in registry.items()}).astype(bool)
-    sign = np.where(lower_better, -1.0, 1.0)
-    low, high = t["low"] * sign, t["high"] * sign
-    out = pd.DataFrame({
-        "school_id": t["school_id"], "key_stage": t["key_stage"], "year": t["year"].astype("Int64"),
-        "measure": t["measure"], "kind": t["measure"].map({k: m.kind for k, m in registry.items()}),
-        "comparison": t["comparison"], "subgroup": t["subgroup"],
-        "n_disadvantaged": t["n_dis"].astype("Int64"),
-        "n_reference": t["n_ref"].where(~national_rows).astype("Int64"),
-        "mean_disadvantaged": t["mean_dis"],
-        "mean_reference": t["mean_ref"].where(~national_rows, t.get("mean_ref_national")),
-        "gap": t["diff"] * sign,
-        "ci_low": np.fmin(low, high), "ci_high": np.fmax(low, high),
-    })
-    out["significant"] = ((out["ci_low"] > 0) | (out["ci_high"] < 0)).astype("boolean")
-    out.loc[out["ci_low"].isna(), "significant"] = pd.NA
-    out["suppressed"] = False
-    out["label"] = out["measure"].map({k: m.label for k, m in registry.items()})
-    out["unit"] = out["measure"].map({k: m.unit for k, m in registry.items()})
-    out["higher_is_better"] = ~lower_better.to_numpy()
-    out["sd_disadvantaged"], out["sd_reference"] = t["sd_dis"], t["sd_ref"].where(~national_rows)
-    out["se"], out["p_value"] = t["se"], t["p"]
-    out["effect_size"] = t["effect_size"] * sign
-    out["national_source"] = t.get("national_source")
-    out = suppress_gaps(out, threshold)
+        level, levels = got
+        blocks.append(np.where(level >= 0, by_unit * len(levels) + level, -1))
+        sizes.append(2 * n_units * len(levels))
+        split_names.append(split)
+        level_names.append(levels)
+    moments = grouped_moments(blocks, sizes, values, whole=whole, exact_from=threshold)
+    del values, blocks
+
+    labels: list[str | None] = []  # subgroup text of every (grouping, level)
+    rows: dict[str, list] = {k: [] for k in ("unit", "block", "label", "measure", "n_ref", "n_dis",
+                                             "mean_ref", "mean_dis", "sd_ref", "sd_dis")}
+    not_attendance = ~np.isin(names, ATTENDANCE_MEASURES)
+    for b, ((count, mean, sd), split, levels) in enumerate(zip(moments, split_names, level_names)):
+        shape = (n_units, 2, len(levels), n_measures)
+        count, mean, sd = (a.reshape(shape) for a in (count, mean, sd))
+        shown = count[:, 0] + count[:, 1] > 0
+        if split == "persistent_absence":  # attendance split by attendance would be circular
+            shown &= not_attendance
+        u, lv, m = np.nonzero(shown)
+        rows["unit"].append(u)
+        rows["block"].append(np.full(len(u), b))
+        rows["label"].append(len(labels) + lv)
+        rows["measure"].append(m)
+        for key, arr, flag in (("n_ref", count, 0), ("n_dis", count, 1), ("mean_ref", mean, 0),
+                               ("mean_dis", mean, 1), ("sd_ref", sd, 0), ("sd_dis", sd, 1)):
+            rows[key].append(arr[u, flag, lv, m])
+        labels += [None] if split is None else [f"{split}={v}" for v in levels]
+    r = {k: np.concatenate(v) for k, v in rows.items()}
+    if not len(r["unit"]):
+        return empty
+    kinds = np.array([registry[nm].kind for nm in names])
+    score = kinds[r["measure"]] == "score"
+    # national other pupils, for whole-cohort rows where a national figure exists
+    nat_value, nat_source = (_national_lookup(unit_ks, unit_year, names) if national
+                             else (np.full((n_units, n_measures), np.nan), None))
+    ref_nat = nat_value[r["unit"], r["measure"]]
+    nat = np.flatnonzero((r["block"] == 0) & ~np.isnan(ref_nat))
+
+    # every row: the in-school comparisons, then the national ones
+    n_in = len(r["unit"])
+    src = np.concatenate([np.arange(n_in), nat])
+    comp = np.r_[np.zeros(n_in, dtype=np.int64), np.ones(len(nat), dtype=np.int64)]
+    is_nat = comp == 1
+    u, b, lab, m = (r[k][src] for k in ("unit", "block", "label", "measure"))
+    n_dis, mean_dis, sd_dis = r["n_dis"][src], r["mean_dis"][src], r["sd_dis"][src]
+    n_ref = np.where(is_nat, np.nan, r["n_ref"][src])
+    sd_ref = np.where(is_nat, np.nan, r["sd_ref"][src])
+    mean_ref = np.r_[r["mean_ref"], ref_nat[nat]]
+    source = np.r_[np.full(n_in, None, dtype=object),
+                   nat_source[r["unit"][nat], r["measure"][nat]] if len(nat) else np.array([], dtype=object)]
+
+    # withhold small groups, and a second cell where one withheld cell could be derived;
+    # intervals are then worked out only for the rows shown
+    unit_measure = u * n_measures + m
+    lab_rank = _ranks([lb or "" for lb in labels])
+    small = withheld(n_dis, n_ref, combine(unit_measure, lab)[0], combine(unit_measure, comp, b)[0],
+                     combine(unit_measure, comp)[0], b > 0, threshold, order=lab_rank[lab])
+    for arr in (n_dis, n_ref, mean_dis, mean_ref, sd_dis, sd_ref):
+        arr[small] = np.nan
+    shown_in, shown_nat = np.flatnonzero(~small[:n_in]), n_in + np.flatnonzero(~small[n_in:])
+    st = {k: np.full(len(src), np.nan) for k in ("diff", "se", "low", "high", "p", "effect")}
+    i = shown_in
+    for k, v in _in_school(score[i], n_ref[i], mean_ref[i], sd_ref[i], n_dis[i], mean_dis[i], sd_dis[i]).items():
+        st[k][i] = v
+    i = shown_nat
+    p8 = np.array([nm == "progress8" for nm in names])[m[i]]
+    sd_by_year = {y: p8_sd("progress8", int(y)) for y in np.unique(unit_year)}
+    known_sd = np.where(p8, np.array([sd_by_year[y] for y in unit_year[u[i]]], dtype=float), np.nan)
+    for k, v in _against_national(score[src[i]], mean_ref[i], known_sd, n_dis[i], mean_dis[i], sd_dis[i]).items():
+        st[k][i] = v
+
+    higher = np.array([registry[nm].higher_is_better for nm in names], dtype=bool)
+    sign = np.where(higher, 1.0, -1.0)[m]
+    gap = st["diff"] * sign
+    low, high = st["low"] * sign, st["high"] * sign
+    ci_low, ci_high = np.fmin(low, high), np.fmax(low, high)
+    effect = st["effect"] * sign
+    significant = (ci_low > 0) | (ci_high < 0)
+    unknown = np.isnan(ci_low)
+
     # Benjamini-Hochberg families within one report (school, key stage, year): the
     # headline measures, the other subjects, and the exploratory subgroup splits,
     # so that many subgroup cells do not drown a real whole-cohort gap
-    tier = np.where(out["subgroup"].notna(), "subgroup",
-                    np.where(out["measure"].isin(HEADLINE_MEASURES) | ~out["measure"].str.startswith("grade_"),
-                             "headline", "subjects"))
-    family = group_ids(out["school_id"], out["key_stage"], out["year"], tier)
+    subject = np.array([nm.startswith("grade_") and nm not in HEADLINE_MEASURES for nm in names])[m]
+    tier = np.where(b > 0, 2, np.where(subject, 1, 0))
     # a comparison that cannot reach significance (both groups constant and equal,
     # e.g. nobody severely absent) is left out of the count (Tarone's refinement)
-    p_for_bh = out["p_value"].astype("float64").where(
-        ~((out["sd_disadvantaged"] == 0) & (out["sd_reference"].fillna(0) == 0) & (out["gap"] == 0)))
-    out["q_value"] = stats.bh_qvalues(p_for_bh.to_numpy(), family)
-    out["clear"] = (out["q_value"] < fdr) & out["significant"].fillna(False).astype(bool)
-    out["clear"] = out["clear"].astype("boolean").mask(out["suppressed"] | out["q_value"].isna())
-    order = {name: i for i, name in enumerate(list(STANDARD_MEASURES) + list(_va_measures()))}
-    out["_m"] = out["measure"].map(order).fillna(len(order))
-    out["_s"] = out["subgroup"].fillna("")
-    out = out.sort_values(["school_id", "key_stage", "year", "_m", "measure", "comparison", "_s"],
-                          kind="stable").drop(columns=["_m", "_s"]).reset_index(drop=True)
-    return out[CONTRACT_COLUMNS + (DETAIL_COLUMNS if detail else [])]
+    flat = (sd_dis == 0) & (np.nan_to_num(sd_ref, nan=0.0) == 0) & (gap == 0)
+    q = stats.bh_qvalues(np.where(flat, np.nan, st["p"]), u * 3 + tier)
+    clear_unknown = small | np.isnan(q)
+    clear = (q < fdr) & significant & ~unknown
+
+    order_of = {name: i for i, name in enumerate(list(STANDARD_MEASURES) + list(_va_measures()))}
+    m_rank = _ranks([(order_of.get(nm, len(order_of)), nm) for nm in names])
+    u_rank = _ranks([(s, k, y) for s, k, y in zip(unit_school, unit_ks, unit_year)])
+    o = np.lexsort((lab_rank[lab], comp, m_rank[m], u_rank[u]))
+    u, m, lab, comp = u[o], m[o], lab[o], comp[o]
+
+    def whole_numbers(a):
+        return pd.array(a[o], dtype="Float64").astype("Int64")
+
+    out = pd.DataFrame({
+        "school_id": _str_array(unit_school).take(u),
+        "key_stage": _str_array(unit_ks).take(u),
+        "year": pd.array(unit_year[u], dtype="Int64"),
+        "measure": _str_array(names).take(m),
+        "kind": _str_array(kinds).take(m),
+        "comparison": _str_array(["in_school", "national_other"]).take(comp),
+        "subgroup": pd.Series(np.array(labels, dtype=object)[lab], dtype=object),
+        "n_disadvantaged": whole_numbers(n_dis),
+        "n_reference": whole_numbers(n_ref),
+        "mean_disadvantaged": mean_dis[o], "mean_reference": mean_ref[o],
+        "gap": gap[o], "ci_low": ci_low[o], "ci_high": ci_high[o],
+        "significant": pd.arrays.BooleanArray(significant[o], (unknown | small)[o]),
+        "suppressed": small[o],
+    })
+    if detail:
+        out["label"] = _str_array([registry[nm].label for nm in names]).take(m)
+        out["unit"] = _str_array([registry[nm].unit for nm in names]).take(m)
+        out["higher_is_better"] = higher[m]
+        out["sd_disadvantaged"], out["sd_reference"] = sd_dis[o], sd_ref[o]
+        out["se"], out["p_value"], out["q_value"] = st["se"][o], st["p"][o], q[o]
+        out["clear"] = pd.arrays.BooleanArray(clear[o], clear_unknown[o])
+        out["effect_size"] = effect[o]
+        out["national_source"] = _str_array(source[o]) if len(nat) else None
+    return out

@@ -146,12 +146,7 @@ def _read_parts(data, mapping: Mapping | None) -> tuple[list[_Part], list[Proble
                                         f"required column '{c}' is missing (the file's columns: {have})"))
             continue
         f = part.frame
-        if len(f) and f.shape[1]:
-            blank_rows = np.ones(len(f), dtype=bool)
-            for col in f.columns:
-                blank_rows &= C._blank(f[col]).to_numpy()
-        else:
-            blank_rows = np.zeros(len(f), dtype=bool)
+        blank_rows = _blank_rows(f)
         f[_FILE] = name
         f[_LINE] = np.arange(2, len(f) + 2)
         f = f[~blank_rows]  # wholly empty lines hold no pupil
@@ -162,6 +157,19 @@ def _read_parts(data, mapping: Mapping | None) -> tuple[list[_Part], list[Proble
         part.frame = f
         parts.append(part)
     return parts, problems
+
+
+def _blank_rows(f: pd.DataFrame) -> np.ndarray:
+    """Rows empty in every column (each column is only looked at where all before it were empty)."""
+    candidates = np.arange(len(f)) if f.shape[1] else np.array([], dtype=np.int64)
+    for col in f.columns:
+        if not len(candidates):
+            break
+        s = f[col] if len(candidates) == len(f) else f[col].iloc[candidates]
+        candidates = candidates[C._blank(s).to_numpy(dtype=bool)]
+    out = np.zeros(len(f), dtype=bool)
+    out[candidates] = True
+    return out
 
 
 def _cell_problems(raw: pd.DataFrame, col: str, bad: pd.Series, message: str,
@@ -326,10 +334,12 @@ def load_pupils(data, mapping=None, *, derive_progress: bool = True) -> pd.DataF
 
 
 def _upn_notes(typed: pd.DataFrame, raw: pd.DataFrame) -> list[str]:
-    ids = typed["pupil_id"].to_numpy()
-    shaped = typed["pupil_id"].str.fullmatch(UPN_PATTERN).fillna(False).to_numpy(dtype=bool)
+    shaped = (typed["pupil_id"].str.len() == 13).to_numpy(dtype=bool, na_value=False)  # cheap first look
+    if shaped.any():
+        shaped[shaped] = typed["pupil_id"][shaped].str.fullmatch(UPN_PATTERN).to_numpy(dtype=bool, na_value=False)
     if not shaped.any():
         return []
+    ids = typed["pupil_id"].to_numpy()
     shaped &= np.fromiter((looks_like_upn(v) if ok else False for v, ok in zip(ids, shaped)),
                           dtype=bool, count=len(ids))
     bad = [i for i in np.flatnonzero(shaped) if not is_valid_upn(ids[i])]

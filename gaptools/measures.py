@@ -92,20 +92,24 @@ def measures_for(pupils: pd.DataFrame, key_stage: str) -> list[Measure]:
     -------
     list of Measure
     """
-    rows = pupils[pupils["key_stage"] == key_stage]
+    here = (pupils["key_stage"] == key_stage).to_numpy(dtype=bool, na_value=False)
+
+    def has_data(name: str) -> bool:
+        return name in pupils.columns and bool((pupils[name].notna().to_numpy() & here).any())
+
     out: list[Measure] = []
     if key_stage in _STD:
         names = list(STANDARD_MEASURES)
-        names += sorted(c for c in rows.columns
+        names += sorted(c for c in pupils.columns
                         if c.startswith(GRADE_PREFIX) and c not in STANDARD_MEASURES)
         for name in names:
             m = STANDARD_MEASURES.get(name) or grade_measure(name)
             if key_stage not in (m.key_stages or (key_stage,)):
                 continue
-            if name in rows.columns and rows[name].notna().any():
+            if has_data(name):
                 out.append(m)
     for m in custom_measures(pupils).values():
-        if m.name in rows.columns and rows[m.name].notna().any():
+        if has_data(m.name):
             out.append(m)
     return out
 
@@ -166,14 +170,21 @@ def _kleene_and(*parts: pd.Series) -> pd.Series:
 PRIOR_BANDS = (("low", -np.inf, 100.0), ("middle", 100.0, 110.0), ("high", 110.0, np.inf))
 
 
+def prior_band_codes(prior: pd.Series) -> tuple[np.ndarray, list[str]]:
+    """Each pupil's prior-attainment band as a code (0 low, 1 middle, 2 high; -1 unknown) and the band names."""
+    values = pd.to_numeric(pd.Series(prior), errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+    out = np.full(len(values), -1, dtype=np.int64)
+    for i, (_, lo, hi) in enumerate(PRIOR_BANDS):
+        out[(values >= lo) & (values < hi)] = i
+    return out, [name for name, _, _ in PRIOR_BANDS]
+
+
 def prior_band(prior: pd.Series) -> pd.Series:
     """KS4 prior-attainment band from the KS2 average scaled score.
 
     low: below 100 (below the expected standard); middle: 100 to below 110;
     high: 110 or above. The 110 boundary is a convention (see domain notes).
     """
-    values = prior.astype("float64")
-    out = pd.Series(pd.NA, index=prior.index, dtype="string")
-    for name, lo, hi in PRIOR_BANDS:
-        out[(values >= lo) & (values < hi)] = name
-    return out
+    band, names = prior_band_codes(prior)
+    out = pd.array(np.array(names + [None], dtype=object)[band], dtype="string")
+    return pd.Series(out, index=prior.index)

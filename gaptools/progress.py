@@ -4,6 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from .groupstats import combine
 from .reference import p8_estimates
 
 #: Cohorts with no KS2 tests (summers 2020 and 2021 were cancelled): no P8.
@@ -16,47 +17,60 @@ def p8_group(prior: pd.Series | np.ndarray, estimates: pd.DataFrame) -> np.ndarr
     Scores sit on a half-point grid; a score between two groups' ranges goes to
     the nearer one.
     """
-    highs = estimates["ks2_high"].to_numpy(dtype=float) + 0.25
-    values = pd.to_numeric(pd.Series(prior), errors="coerce").to_numpy(dtype=float)
-    idx = np.searchsorted(highs, values, side="left").clip(0, len(highs) - 1)
-    groups = estimates["group"].to_numpy()[idx].astype(float)
-    groups[np.isnan(values)] = np.nan
+    idx = _group_row(prior, estimates)
+    groups = estimates["group"].to_numpy(dtype=float)[np.maximum(idx, 0)]
+    groups[idx < 0] = np.nan
     return groups
+
+
+def _group_row(prior, estimates: pd.DataFrame) -> np.ndarray:
+    """Row of ``estimates`` (sorted by group) for each prior score; -1 where unknown."""
+    highs = estimates["ks2_high"].to_numpy(dtype=float) + 0.25
+    values = _floats(prior)
+    idx = np.searchsorted(highs, values, side="left").clip(0, len(highs) - 1)
+    idx[np.isnan(values)] = -1
+    return idx
+
+
+def _floats(values) -> np.ndarray:
+    return pd.to_numeric(pd.Series(values), errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
 
 
 def progress8_from(attainment8, prior, year: int | None = None) -> np.ndarray:
     """Pupil P8 = (A8 - national average A8 of the pupil's prior group) / 10."""
     _, est = p8_estimates(year)
-    groups = p8_group(prior, est)
-    lookup = dict(zip(est["group"], est["attainment8"]))
-    expected = np.array([lookup.get(g, np.nan) for g in groups], dtype=float)
-    a8 = pd.to_numeric(pd.Series(attainment8), errors="coerce").to_numpy(dtype=float)
-    return (a8 - expected) / 10
+    idx = _group_row(prior, est)
+    expected = est["attainment8"].to_numpy(dtype=float)[np.maximum(idx, 0)]
+    expected[idx < 0] = np.nan
+    return (_floats(attainment8) - expected) / 10
 
 
 def fill_progress8(pupils: pd.DataFrame) -> list[str]:
     """Derive missing ``progress8`` for KS4 pupils in place; return notes for people."""
     if not {"attainment8", "prior_attainment"} <= set(pupils.columns):
         return []
-    if "progress8" not in pupils.columns:
-        pupils["progress8"] = pd.Series(pd.NA, index=pupils.index, dtype="Float64")
+    p8 = (_floats(pupils["progress8"]) if "progress8" in pupils.columns
+          else np.full(len(pupils), np.nan))
+    a8, prior = _floats(pupils["attainment8"]), _floats(pupils["prior_attainment"])
+    year = pupils["year"].to_numpy(dtype="float64", na_value=np.nan)
     notes = []
-    need = (pupils["key_stage"] == "KS4") & pupils["progress8"].isna() \
-        & pupils["attainment8"].notna() & pupils["prior_attainment"].notna()
-    blocked = need & pupils["year"].isin(NO_P8_YEARS)
+    need = (pupils["key_stage"] == "KS4").to_numpy(dtype=bool, na_value=False) \
+        & np.isnan(p8) & ~np.isnan(a8) & ~np.isnan(prior)
+    blocked = need & np.isin(year, NO_P8_YEARS)
     if blocked.any():
         notes.append(f"no Progress 8 derived for {int(blocked.sum())} pupils in "
-                     f"{sorted(set(pupils.loc[blocked, 'year'].astype(int)))}: those cohorts sat no KS2 tests, "
+                     f"{sorted(set(year[blocked].astype(int).tolist()))}: those cohorts sat no KS2 tests, "
                      "so their prior attainment is not the DfE measure")
     need &= ~blocked
-    for year in sorted(set(pupils.loc[need, "year"].astype(int))):
-        rows = need & (pupils["year"] == year)
-        est_year, _ = p8_estimates(year)
-        pupils.loc[rows, "progress8"] = progress8_from(
-            pupils.loc[rows, "attainment8"], pupils.loc[rows, "prior_attainment"], year)
-        if est_year != year:
-            notes.append(f"Progress 8 for {year} derived with the DfE {est_year - 1}/{str(est_year)[2:]} "
+    for y in np.unique(year[need]).astype(int).tolist():
+        rows = need & (year == y)
+        est_year, _ = p8_estimates(y)
+        p8[rows] = progress8_from(a8[rows], prior[rows], y)
+        if est_year != y:
+            notes.append(f"Progress 8 for {y} derived with the DfE {est_year - 1}/{str(est_year)[2:]} "
                          "estimates (the nearest available): an approximation of the published figure")
+    if need.any() or "progress8" not in pupils.columns:
+        pupils["progress8"] = pd.array(p8, dtype="Float64")  # NaN becomes <NA>
     return notes
 
 
@@ -88,18 +102,35 @@ def value_added(pupils: pd.DataFrame, measures=tuple(VALUE_ADDED), *, reference:
     DataFrame
         One ``va_<measure>`` column per measure, aligned with ``pupils``.
     """
+    same = reference is None or reference is pupils
     reference = pupils if reference is None else reference
     out = pd.DataFrame(index=pupils.index)
     if "prior_attainment" not in pupils.columns or "prior_attainment" not in reference.columns:
         return out
     _, est = p8_estimates(None)
-    keys = ["key_stage", "year", "_grp"]
-    ref = reference.assign(_grp=p8_group(reference["prior_attainment"], est))
-    own = pupils.assign(_grp=p8_group(pupils["prior_attainment"], est))
+    # one id per key stage, year and prior-attainment group, shared by both tables
+    frames = [reference] if same else [reference, pupils]
+
+    def joined(col):
+        return frames[0][col] if same else pd.concat([f[col] for f in frames], ignore_index=True)
+
+    ks, yr = pd.factorize(joined("key_stage"))[0], pd.factorize(joined("year"))[0]
+    grp = np.concatenate([_group_row(f["prior_attainment"], est) for f in frames])
+    key = combine(ks, yr, grp)[0]
+    key[(ks < 0) | (yr < 0) | (grp < 0)] = -1
+    n_ref = len(reference)
+    ref_key, own_key = key[:n_ref], (key[:n_ref] if same else key[n_ref:])
+    slots = int(key.max(initial=-1)) + 2  # the last slot collects pupils with no group
+    ref_slot, own_slot = np.where(ref_key < 0, slots - 1, ref_key), np.where(own_key < 0, slots - 1, own_key)
     for m in measures:
         if m not in pupils.columns or m not in reference.columns:
             continue
-        expected = ref.assign(_y=ref[m].astype("float64")).groupby(keys, dropna=True)["_y"].mean()
-        exp_col = own[keys].join(expected.rename("_exp"), on=keys)["_exp"]
-        out[f"va_{m}"] = own[m].astype("float64") - exp_col
+        y_ref = _floats(reference[m])
+        use = ~np.isnan(y_ref) & (ref_key >= 0)
+        total = np.bincount(ref_slot[use], weights=y_ref[use], minlength=slots)
+        count = np.bincount(ref_slot[use], minlength=slots)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            expected = np.where(count > 0, total / count, np.nan)
+        expected[-1] = np.nan
+        out[f"va_{m}"] = (y_ref if same else _floats(pupils[m])) - expected[own_slot]
     return out

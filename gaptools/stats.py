@@ -8,6 +8,8 @@ scipy and statsmodels.
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
+from scipy import special
 from scipy import stats as sps
 from statsmodels.stats.proportion import confint_proportions_2indep, proportion_confint
 
@@ -31,9 +33,11 @@ def welch(mean_a, sd_a, n_a, mean_b, sd_b, n_b, level: float = 0.95):
     with np.errstate(divide="ignore", invalid="ignore"):
         df = (va + vb) ** 2 / (va ** 2 / (n_a - 1) + vb ** 2 / (n_b - 1))
         diff = mean_a - mean_b
-        tcrit = sps.t.ppf(0.5 + level / 2, df)
+        # scipy.special's Student t functions: the same numbers as scipy.stats.t, without
+        # its per-call argument checking (hundreds of thousands of rows at national scale)
+        tcrit = special.stdtrit(df, 0.5 + level / 2)
         t = diff / se
-        p = 2 * sps.t.sf(np.abs(t), df)
+        p = 2 * special.stdtr(df, -np.abs(t))
     # identical constant groups: no spread, no evidence of a difference
     flat = se == 0
     p = np.where(flat, np.where(diff == 0, 1.0, 0.0), p)
@@ -53,11 +57,11 @@ def one_sample(mean, sd, n, reference, level: float = 0.95, known_sd=None):
         if known_sd is not None:
             se = np.asarray(known_sd, dtype=float) / np.sqrt(n)
             crit = _z(level)
-            p = 2 * sps.norm.sf(np.abs(diff / se))
+            p = 2 * special.ndtr(-np.abs(diff / se))
         else:
             se = sd / np.sqrt(n)
-            crit = sps.t.ppf(0.5 + level / 2, n - 1)
-            p = 2 * sps.t.sf(np.abs(diff / se), n - 1)
+            crit = special.stdtrit(n - 1, 0.5 + level / 2)
+            p = 2 * special.stdtr(n - 1, -np.abs(diff / se))
     return {"diff": diff, "se": se, "low": diff - crit * se, "high": diff + crit * se, "p": p}
 
 
@@ -78,7 +82,7 @@ def proportion_diff(count_a, n_a, count_b, n_b, level: float = 0.95):
     pooled = (count_a + count_b) / (n_a + n_b)
     with np.errstate(divide="ignore", invalid="ignore"):
         z = (pa - pb) / np.sqrt(pooled * (1 - pooled) * (1 / n_a + 1 / n_b))
-        p = 2 * sps.norm.sf(np.abs(z))
+        p = 2 * special.ndtr(-np.abs(z))
     p = np.where(np.isnan(z) & (pa == pb), 1.0, p)
     se = (np.asarray(high) - np.asarray(low)) / (2 * _z(level))
     return {"diff": pa - pb, "se": se, "low": np.asarray(low), "high": np.asarray(high), "p": p}
@@ -92,7 +96,7 @@ def proportion_vs_fixed(count, n, reference, level: float = 0.95):
     p_hat = count / n
     with np.errstate(divide="ignore", invalid="ignore"):
         se0 = np.sqrt(reference * (1 - reference) / n)
-        p = 2 * sps.norm.sf(np.abs((p_hat - reference) / se0))
+        p = 2 * special.ndtr(-np.abs((p_hat - reference) / se0))
     low, high = reference - np.asarray(hi), reference - np.asarray(lo)
     return {"diff": reference - p_hat, "se": (high - low) / (2 * _z(level)), "low": low, "high": high, "p": p}
 
@@ -117,24 +121,21 @@ def bh_qvalues(p: np.ndarray, groups: np.ndarray | None = None) -> np.ndarray:
     """
     p = np.asarray(p, dtype=float)
     groups = np.zeros(len(p), dtype=np.int64) if groups is None else np.asarray(groups)
-    _, gid = np.unique(groups, return_inverse=True)
+    gid = pd.factorize(groups)[0]
     q = np.full(len(p), np.nan)
     ok = ~np.isnan(p)
     if not ok.any():
         return q
     idx = np.flatnonzero(ok)
     g, pv = gid[idx], p[idx]
-    order = np.lexsort((-pv, g))            # by family, largest p first
+    order = np.argsort(-pv)  # largest p first (order among ties does not change q)
     g_o, p_o = g[order], pv[order]
     m = np.bincount(g_o)                     # family sizes
-    starts = np.r_[0, np.cumsum(m)[:-1]]
-    pos = np.arange(len(g_o)) - starts[g_o]  # 0 for the largest p
-    rank = m[g_o] - pos                      # rank among ascending p
+    by_family = pd.Series(p_o).groupby(g_o, sort=False)
+    rank = m[g_o] - by_family.cumcount().to_numpy()  # rank among ascending p in the family
     adj = p_o * m[g_o] / rank
-    # cumulative minimum from the largest p downwards, restarting per family
-    out = np.empty_like(adj)
-    for_family = np.split(adj, np.cumsum(m)[:-1])
-    out[:] = np.concatenate([np.minimum.accumulate(a) for a in for_family]) if len(for_family) else adj
+    # running minimum from the largest p downwards, restarting in each family
+    out = pd.Series(adj).groupby(g_o, sort=False).cummin().to_numpy()
     q_sorted = np.minimum(out, 1.0)
     q[idx[order]] = q_sorted
     return q

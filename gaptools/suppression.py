@@ -30,26 +30,39 @@ def group_ids(*columns) -> np.ndarray:
     return ids
 
 
-def suppress_gaps(table: pd.DataFrame, threshold: int = DEFAULT_THRESHOLD) -> pd.DataFrame:
-    """Mark and blank the rows of a gap table that would disclose a small group.
+def withheld(n_dis, n_ref, cell, split, whole, is_sub, threshold: int = DEFAULT_THRESHOLD,
+             order=None) -> np.ndarray:
+    """Which rows of a gap table to withhold (primary and complementary suppression).
 
-    Rows are withheld when either group has fewer than ``threshold`` pupils,
-    in every comparison that shows that group, then complementary cells are
-    withheld within each split.
+    Parameters
+    ----------
+    n_dis, n_ref : float arrays
+        Group sizes (``n_ref`` NaN where the reference is a national figure).
+    cell : int array
+        The same id for rows about the same pupils (one school, year, measure
+        and subgroup, whatever the comparison).
+    split : int array
+        The same id for the subgroup rows of one split of one comparison.
+    whole : int array
+        The same id for the rows of one comparison (whole cohort and subgroups).
+    is_sub : bool array
+        Subgroup rows (False: the whole-cohort row).
+    threshold : int
+        Smallest group shown.
+    order : int array, optional
+        Which of equally small cells to withhold second (lowest first; default row order).
+
+    Returns
+    -------
+    bool array
     """
-    t = table.reset_index(drop=True)
-    n_dis = t["n_disadvantaged"].to_numpy(dtype=float, na_value=np.nan)
-    n_ref = t["n_reference"].to_numpy(dtype=float, na_value=np.nan)
+    n_dis = np.asarray(n_dis, dtype=float)
+    n_ref = np.asarray(n_ref, dtype=float)
+    cell, split, whole = (np.asarray(a, dtype=np.int64) for a in (cell, split, whole))
+    is_sub = np.asarray(is_sub, dtype=bool)
     small = (n_dis < threshold) | (~np.isnan(n_ref) & (n_ref < threshold))
-    # integer ids for the groupings (string keys are slow at national scale)
-    sub = t["subgroup"].fillna("")
-    codes, uniques = pd.factorize(sub)
-    split = np.array([u.split("=", 1)[0] for u in uniques], dtype=object)[codes]
-    base_id = group_ids(t["school_id"], t["key_stage"], t["year"], t["measure"])
-    comp_id = group_ids(t["comparison"])
-    cell = group_ids(base_id, sub)
-    split_id = group_ids(base_id, comp_id, split)
-    whole_id = group_ids(base_id, comp_id)
+    if not len(small):
+        return small
 
     def spread(flags, ids):
         """Any flag within a group, given back to every member."""
@@ -57,18 +70,46 @@ def suppress_gaps(table: pd.DataFrame, threshold: int = DEFAULT_THRESHOLD) -> pd
 
     # the in-school row's reference group also stands behind the national row of the same cell
     small = spread(small, cell)
-    is_sub = (sub != "").to_numpy()
     if is_sub.any():
-        whole_small = np.zeros(whole_id.max() + 1, dtype=bool)
-        whole_small[whole_id[~is_sub]] = small[~is_sub]
-        n_small = np.bincount(split_id, weights=(small & is_sub).astype(float))[split_id]
-        need = is_sub & (n_small == 1) & ~whole_small[whole_id] & ~small
+        whole_small = np.zeros(whole.max() + 1, dtype=bool)
+        whole_small[whole[~is_sub]] = small[~is_sub]
+        n_small = np.bincount(split, weights=(small & is_sub).astype(float))[split]
+        need = is_sub & (n_small == 1) & ~whole_small[whole] & ~small
         if need.any():
+            # withhold the next smallest cell of the split, so the first cannot be derived
             size = np.fmin(n_dis, np.where(np.isnan(n_ref), np.inf, n_ref))
-            cand = pd.DataFrame({"split": split_id[need], "size": size[need]}, index=np.flatnonzero(need))
-            pick = cand.sort_values("size", kind="stable").groupby("split", sort=False).head(1).index
-            small[pick] = True
+            idx = np.flatnonzero(need)
+            rank = np.arange(len(small)) if order is None else np.asarray(order)
+            by = np.lexsort((rank[idx], size[idx], split[idx]))
+            picked = idx[by]
+            first = np.r_[True, split[picked][1:] != split[picked][:-1]]
+            small[picked[first]] = True
             small = spread(small, cell)
+    return small
+
+
+def suppress_gaps(table: pd.DataFrame, threshold: int = DEFAULT_THRESHOLD) -> pd.DataFrame:
+    """Mark and blank the rows of a gap table that would disclose a small group.
+
+    Rows are withheld when either group has fewer than ``threshold`` pupils,
+    in every comparison that shows that group, then complementary cells are
+    withheld within each split (see :func:`withheld`).
+    """
+    t = table.reset_index(drop=True)
+    n_dis = t["n_disadvantaged"].to_numpy(dtype=float, na_value=np.nan)
+    n_ref = t["n_reference"].to_numpy(dtype=float, na_value=np.nan)
+    sub = t["subgroup"].fillna("")
+    codes, uniques = pd.factorize(sub)
+    split = np.array([u.split("=", 1)[0] for u in uniques], dtype=object)[codes]
+    base_id = group_ids(t["school_id"], t["key_stage"], t["year"], t["measure"])
+    comp_id = group_ids(t["comparison"])
+    small = withheld(n_dis, n_ref, group_ids(base_id, sub), group_ids(base_id, comp_id, split),
+                     group_ids(base_id, comp_id), (sub != "").to_numpy(), threshold)
+    return blank_withheld(t, small)
+
+
+def blank_withheld(t: pd.DataFrame, small: np.ndarray) -> pd.DataFrame:
+    """Set ``suppressed`` and null every figure of the withheld rows (in place; returns ``t``)."""
     t["suppressed"] = small
     cols = [c for c in (*WITHHELD, *WITHHELD_DETAIL) if c in t.columns]
     for c in cols:
