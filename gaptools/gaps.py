@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from . import stats
-from .groupstats import codes, combine, grouped_moments
+from .groupstats import codes, combine, grouped_moments, pack
 from .measures import STANDARD_MEASURES, Measure, measures_for, prior_band_codes
 from .progress import VALUE_ADDED, value_added
 from .reference import national_figures, p8_sd
@@ -127,6 +127,63 @@ def _against_national(score, reference, known_sd, n_dis, mean_dis, sd_dis) -> di
     return out
 
 
+def _units(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """One unit per school, key stage and year: each pupil's unit, and each unit's school, key stage and year."""
+    school, school_names = codes(frame["school_id"])
+    ks, ks_names = codes(frame["key_stage"])
+    yr, yr_values = codes(frame["year"])
+    unit, first = combine(school, ks, yr)
+    unit_school = np.array([str(v) for v in school_names[school[first]]], dtype=object)
+    unit_ks = np.array([str(v) for v in ks_names[ks[first]]], dtype=object)
+    return unit, unit_school, unit_ks, yr_values[yr[first]].astype(np.int64)
+
+
+def _group_rows(frame, by_unit, n_units, names, values, whole, subgroups, threshold
+                ) -> tuple[dict[str, np.ndarray], list[str | None]]:
+    """Count, mean and SD of both groups for every unit, subgroup and measure with any pupil.
+
+    Returns the in-school rows (arrays ``unit``, ``block`` (0 whole cohort, then
+    one per split), ``label`` (index into the returned subgroup texts),
+    ``measure``, ``n_ref``, ``n_dis``, ``mean_ref``, ``mean_dis``, ``sd_ref``,
+    ``sd_dis``) and the subgroup texts (None for the whole cohort).
+    """
+    n_measures = len(names)
+    # grouping 0: whole cohort; then one grouping per split, levels within each unit
+    blocks, sizes, split_names, level_names = [by_unit], [2 * n_units], [None], [[None]]
+    for split in subgroups:
+        got = _split_levels(frame, split)
+        if got is None or not got[1]:
+            continue
+        level, levels = got
+        blocks.append(np.where(level >= 0, by_unit * len(levels) + level, -1))
+        sizes.append(2 * n_units * len(levels))
+        split_names.append(split)
+        level_names.append(levels)
+    moments = grouped_moments(blocks, sizes, values, whole=whole, exact_from=threshold)
+    del blocks
+
+    labels: list[str | None] = []  # subgroup text of every (grouping, level)
+    rows: dict[str, list] = {k: [] for k in ("unit", "block", "label", "measure", "n_ref", "n_dis",
+                                             "mean_ref", "mean_dis", "sd_ref", "sd_dis")}
+    not_attendance = ~np.isin(names, ATTENDANCE_MEASURES)
+    for b, ((count, mean, sd), split, levels) in enumerate(zip(moments, split_names, level_names)):
+        shape = (n_units, 2, len(levels), n_measures)
+        count, mean, sd = (a.reshape(shape) for a in (count, mean, sd))
+        shown = count[:, 0] + count[:, 1] > 0
+        if split == "persistent_absence":  # attendance split by attendance would be circular
+            shown &= not_attendance
+        u, lv, m = np.nonzero(shown)
+        rows["unit"].append(u)
+        rows["block"].append(np.full(len(u), b))
+        rows["label"].append(len(labels) + lv)
+        rows["measure"].append(m)
+        for key, arr, flag in (("n_ref", count, 0), ("n_dis", count, 1), ("mean_ref", mean, 0),
+                               ("mean_dis", mean, 1), ("sd_ref", sd, 0), ("sd_dis", sd, 1)):
+            rows[key].append(arr[u, flag, lv, m])
+        labels += [None] if split is None else [f"{split}={v}" for v in levels]
+    return {k: np.concatenate(v) for k, v in rows.items()}, labels
+
+
 def _str_array(values) -> pd.api.extensions.ExtensionArray:
     return pd.array([None if v is None else str(v) for v in values], dtype="str")
 
@@ -202,55 +259,15 @@ def gap_table(pupils: pd.DataFrame, *, threshold: int = DEFAULT_THRESHOLD, schoo
     whole = [name not in extra and (pd.api.types.is_integer_dtype(frame[name].dtype)
                                     or pd.api.types.is_bool_dtype(frame[name].dtype)) for name in names]
 
-    # one "unit" per school, key stage and year; one group per unit and disadvantage
-    school, school_names = codes(frame["school_id"])
-    ks, ks_names = codes(frame["key_stage"])
-    yr, yr_values = codes(frame["year"])
-    unit, first = combine(school, ks, yr)
-    n_units = len(first)
-    unit_school = np.array([str(v) for v in school_names[school[first]]], dtype=object)
-    unit_ks = np.array([str(v) for v in ks_names[ks[first]]], dtype=object)
-    unit_year = yr_values[yr[first]].astype(np.int64)
+    unit, unit_school, unit_ks, unit_year = _units(frame)
+    n_units = len(unit_school)
     by_unit = unit * 2 + frame["disadvantaged"].to_numpy(dtype=bool)
 
-    # grouping 0: whole cohort; then one grouping per split, levels within each unit
-    blocks, sizes, split_names, level_names = [by_unit], [2 * n_units], [None], [[None]]
-    for split in subgroups:
-        got = _split_levels(frame, split)
-        if got is None or not got[1]:
-            continue
-        level, levels = got
-        blocks.append(np.where(level >= 0, by_unit * len(levels) + level, -1))
-        sizes.append(2 * n_units * len(levels))
-        split_names.append(split)
-        level_names.append(levels)
-    moments = grouped_moments(blocks, sizes, values, whole=whole, exact_from=threshold)
-    del values, blocks
-
-    labels: list[str | None] = []  # subgroup text of every (grouping, level)
-    rows: dict[str, list] = {k: [] for k in ("unit", "block", "label", "measure", "n_ref", "n_dis",
-                                             "mean_ref", "mean_dis", "sd_ref", "sd_dis")}
-    not_attendance = ~np.isin(names, ATTENDANCE_MEASURES)
-    for b, ((count, mean, sd), split, levels) in enumerate(zip(moments, split_names, level_names)):
-        shape = (n_units, 2, len(levels), n_measures)
-        count, mean, sd = (a.reshape(shape) for a in (count, mean, sd))
-        shown = count[:, 0] + count[:, 1] > 0
-        if split == "persistent_absence":  # attendance split by attendance would be circular
-            shown &= not_attendance
-        u, lv, m = np.nonzero(shown)
-        rows["unit"].append(u)
-        rows["block"].append(np.full(len(u), b))
-        rows["label"].append(len(labels) + lv)
-        rows["measure"].append(m)
-        for key, arr, flag in (("n_ref", count, 0), ("n_dis", count, 1), ("mean_ref", mean, 0),
-                               ("mean_dis", mean, 1), ("sd_ref", sd, 0), ("sd_dis", sd, 1)):
-            rows[key].append(arr[u, flag, lv, m])
-        labels += [None] if split is None else [f"{split}={v}" for v in levels]
-    r = {k: np.concatenate(v) for k, v in rows.items()}
+    r, labels = _group_rows(frame, by_unit, n_units, names, values, whole, subgroups, threshold)
+    del values
     if not len(r["unit"]):
         return empty
-    kinds = np.array([registry[nm].kind for nm in names])
-    score = kinds[r["measure"]] == "score"
+    score = np.array([registry[nm].kind == "score" for nm in names])[r["measure"]]
     # national other pupils, for whole-cohort rows where a national figure exists
     nat_value, nat_source = (_national_lookup(unit_ks, unit_year, names) if national
                              else (np.full((n_units, n_measures), np.nan), None))
@@ -274,20 +291,21 @@ def gap_table(pupils: pd.DataFrame, *, threshold: int = DEFAULT_THRESHOLD, schoo
     # intervals are then worked out only for the rows shown
     unit_measure = u * n_measures + m
     lab_rank = _ranks([lb or "" for lb in labels])
-    small = withheld(n_dis, n_ref, combine(unit_measure, lab)[0], combine(unit_measure, comp, b)[0],
-                     combine(unit_measure, comp)[0], b > 0, threshold, order=lab_rank[lab])
+    small = withheld(n_dis, n_ref, pack(unit_measure, lab), pack(unit_measure, comp, b),
+                     pack(unit_measure, comp), b > 0, threshold, order=lab_rank[lab])
     for arr in (n_dis, n_ref, mean_dis, mean_ref, sd_dis, sd_ref):
         arr[small] = np.nan
-    shown_in, shown_nat = np.flatnonzero(~small[:n_in]), n_in + np.flatnonzero(~small[n_in:])
+    score = score[src]
     st = {k: np.full(len(src), np.nan) for k in ("diff", "se", "low", "high", "p", "effect")}
-    i = shown_in
+    i = np.flatnonzero(~small & ~is_nat)
     for k, v in _in_school(score[i], n_ref[i], mean_ref[i], sd_ref[i], n_dis[i], mean_dis[i], sd_dis[i]).items():
         st[k][i] = v
-    i = shown_nat
-    p8 = np.array([nm == "progress8" for nm in names])[m[i]]
+    i = np.flatnonzero(~small & is_nat)
+    # Progress 8 against national: the DfE's national pupil-level SD for the year
     sd_by_year = {y: p8_sd("progress8", int(y)) for y in np.unique(unit_year)}
-    known_sd = np.where(p8, np.array([sd_by_year[y] for y in unit_year[u[i]]], dtype=float), np.nan)
-    for k, v in _against_national(score[src[i]], mean_ref[i], known_sd, n_dis[i], mean_dis[i], sd_dis[i]).items():
+    known_sd = np.where(np.array(names, dtype=object)[m[i]] == "progress8",
+                        np.array([sd_by_year[y] for y in unit_year[u[i]]], dtype=float), np.nan)
+    for k, v in _against_national(score[i], mean_ref[i], known_sd, n_dis[i], mean_dis[i], sd_dis[i]).items():
         st[k][i] = v
 
     higher = np.array([registry[nm].higher_is_better for nm in names], dtype=bool)
@@ -308,9 +326,9 @@ def gap_table(pupils: pd.DataFrame, *, threshold: int = DEFAULT_THRESHOLD, schoo
     # e.g. nobody severely absent) is left out of the count (Tarone's refinement)
     flat = (sd_dis == 0) & (np.nan_to_num(sd_ref, nan=0.0) == 0) & (gap == 0)
     q = stats.bh_qvalues(np.where(flat, np.nan, st["p"]), u * 3 + tier)
-    clear_unknown = small | np.isnan(q)
     clear = (q < fdr) & significant & ~unknown
 
+    # rows in report order: school, key stage, year, measure, comparison, subgroup
     order_of = {name: i for i, name in enumerate(list(STANDARD_MEASURES) + list(_va_measures()))}
     m_rank = _ranks([(order_of.get(nm, len(order_of)), nm) for nm in names])
     u_rank = _ranks([(s, k, y) for s, k, y in zip(unit_school, unit_ks, unit_year)])
@@ -320,12 +338,13 @@ def gap_table(pupils: pd.DataFrame, *, threshold: int = DEFAULT_THRESHOLD, schoo
     def whole_numbers(a):
         return pd.array(a[o], dtype="Float64").astype("Int64")
 
+    measure_info = {k: [getattr(registry[nm], k) for nm in names] for k in ("kind", "label", "unit")}
     out = pd.DataFrame({
         "school_id": _str_array(unit_school).take(u),
         "key_stage": _str_array(unit_ks).take(u),
         "year": pd.array(unit_year[u], dtype="Int64"),
         "measure": _str_array(names).take(m),
-        "kind": _str_array(kinds).take(m),
+        "kind": _str_array(measure_info["kind"]).take(m),
         "comparison": _str_array(["in_school", "national_other"]).take(comp),
         "subgroup": pd.Series(np.array(labels, dtype=object)[lab], dtype=object),
         "n_disadvantaged": whole_numbers(n_dis),
@@ -336,12 +355,12 @@ def gap_table(pupils: pd.DataFrame, *, threshold: int = DEFAULT_THRESHOLD, schoo
         "suppressed": small[o],
     })
     if detail:
-        out["label"] = _str_array([registry[nm].label for nm in names]).take(m)
-        out["unit"] = _str_array([registry[nm].unit for nm in names]).take(m)
+        out["label"] = _str_array(measure_info["label"]).take(m)
+        out["unit"] = _str_array(measure_info["unit"]).take(m)
         out["higher_is_better"] = higher[m]
         out["sd_disadvantaged"], out["sd_reference"] = sd_dis[o], sd_ref[o]
         out["se"], out["p_value"], out["q_value"] = st["se"][o], st["p"][o], q[o]
-        out["clear"] = pd.arrays.BooleanArray(clear[o], clear_unknown[o])
+        out["clear"] = pd.arrays.BooleanArray(clear[o], (small | np.isnan(q))[o])
         out["effect_size"] = effect[o]
-        out["national_source"] = _str_array(source[o]) if len(nat) else None
+        out["national_source"] = _str_array(source[o]) if is_nat.any() else None
     return out

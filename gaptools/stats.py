@@ -121,7 +121,10 @@ def bh_qvalues(p: np.ndarray, groups: np.ndarray | None = None) -> np.ndarray:
     """
     p = np.asarray(p, dtype=float)
     groups = np.zeros(len(p), dtype=np.int64) if groups is None else np.asarray(groups)
-    gid = pd.factorize(groups)[0]
+    if groups.dtype.kind in "iu" and len(groups) and groups.min() >= 0 and groups.max() < 4 * len(groups):
+        gid = groups.astype(np.int64, copy=False)  # usable as they are
+    else:
+        gid = pd.factorize(groups)[0]
     q = np.full(len(p), np.nan)
     ok = ~np.isnan(p)
     if not ok.any():
