@@ -4,16 +4,17 @@ A gap table needs, for every school, key stage and year, the count, mean and
 SD of each measure for disadvantaged and other pupils: for the whole cohort,
 then again within each level of every split (prior band, sex, SEN, ...). That
 is one group-by per split over a national cohort. Here every grouping is a
-block of rows in one sparse 0/1 matrix with a column per pupil, so a single
-product with ``[present, x - k, (x - k)^2]`` gives every count and sum of every
-measure in every grouping at once.
+block of rows in one sparse 0/1 matrix with a column per pupil, so three
+products, with ``present``, ``x - k`` and ``(x - k)^2``, give every count and
+sum of every measure in every grouping at once.
 
 Accuracy: the sums are shifted by ``k`` (0 for whole-number measures such as
-grades and yes/no measures, whose sums are then exact; the measure's mean
-otherwise). A group whose values look constant after that arithmetic is
-checked directly, so that a constant group has SD exactly 0 and mean exactly
-its value, as a two-pass computation gives: the statistics downstream treat a
-group with no spread at all specially.
+grades and yes/no measures, whose sums are then exact; otherwise the mean of
+the pupil's group in the first grouping, e.g. the school's disadvantaged
+pupils, which every later grouping refines). A group whose values look
+constant after that arithmetic is checked directly, so that a constant group
+has SD exactly 0 and mean exactly its value, as a two-pass computation gives:
+the statistics downstream treat a group with no spread at all specially.
 """
 from __future__ import annotations
 

@@ -183,6 +183,15 @@ def test_value_added_is_outcome_minus_group_mean():
     va = gaptools.value_added(p, ["attainment8"])["va_attainment8"].tolist()
     # groups: 100 -> group 14 (99.5 to 100), 100.5 -> group 15, 112 -> group 26
     assert va == pytest.approx([-5, 5, 0, 5, -5])
+    # against another reference population: one school's pupils scored by the whole trust's
+    # expectations; a pupil whose group the reference lacks, or who has no prior score, gets none
+    ref = pd.concat([p, p.assign(school_id="B", attainment8=p["attainment8"] + 10)], ignore_index=True)
+    own = pd.concat([p.iloc[:2], p.iloc[:1].assign(pupil_id="q", prior_attainment=90.0),
+                     p.iloc[:1].assign(pupil_id="r", prior_attainment=pd.NA)], ignore_index=True)
+    va = gaptools.value_added(own, ["attainment8"], reference=ref)["va_attainment8"].tolist()
+    # group 14's reference mean: (40 + 50 + 50 + 60) / 4 = 50
+    assert va[:2] == pytest.approx([-10, 0])
+    assert np.isnan(va[2]) and np.isnan(va[3])
 
 
 def test_progress8_derived_from_dfe_table(tmp_path):
@@ -207,3 +216,64 @@ def test_no_progress8_for_cohorts_without_ks2():
     with pytest.warns(gaptools.GaptoolsWarning, match="no Progress 8"):
         p = gaptools.load_pupils(df)
     assert p["progress8"].isna().all()
+
+
+def test_every_row_of_a_many_school_table_matches_a_direct_computation():
+    """All schools, all subgroups: counts, means, SDs and intervals recomputed pupil by pupil."""
+    rng = np.random.default_rng(11)
+    n = 40 * 70
+    school = np.repeat([f"S{i:02d}" for i in range(40)], 70)
+    dis = rng.random(n) < rng.uniform(0.1, 0.6, 40)[np.repeat(np.arange(40), 70)]
+    att = np.clip(95 - rng.gamma(1.5, 3, n) - 3 * dis, 40, 100).round(1)
+    att[:70][~dis[:70]] = 100.0  # a school whose other pupils all attended fully: constant group
+    frame = pd.DataFrame({
+        "school_id": school, "year": 2024, "key_stage": "KS4", "pupil_id": [f"p{i}" for i in range(n)],
+        "disadvantaged": dis, "sex": np.where(rng.random(n) < 0.5, "F", "M"),
+        "sen": rng.choice(["N", "K", "E"], n, p=[0.8, 0.15, 0.05]),
+        "prior_attainment": np.clip(np.round((104 + 6 * rng.normal(size=n) - 2 * dis) * 2) / 2, 80, 120),
+        "attendance_pct": att,
+        "attainment8": np.clip(45 + 15 * rng.normal(size=n) - 6 * dis, 0, 90).round(1),
+        "grade_english": np.clip(np.round(4.5 + 1.5 * rng.normal(size=n) - 0.5 * dis), 0, 9).astype(int),
+        "grade_maths": np.clip(np.round(4.5 + 1.5 * rng.normal(size=n) - 0.5 * dis), 0, 9).astype(int),
+    })
+    frame.loc[rng.random(n) < 0.05, "grade_maths"] = None  # missing grades are left out, not zero
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        p = gaptools.load_pupils(frame)
+    g = gaptools.gap_table(p, national=False, progress=False, detail=True)
+    shown = g[~g.suppressed]
+    assert len(shown) > 1000 and g.suppressed.any()
+    band = pd.cut(p["prior_attainment"].astype(float), [-np.inf, 100, 110, np.inf], right=False,
+                  labels=["low", "middle", "high"]).astype(object)
+    split_values = {"sex": p["sex"].astype(object), "sen": p["sen"].astype(object), "prior_band": band,
+                    "persistent_absence": p["persistent_absence"].astype(object).map(str)}
+    checked = {"score": 0, "rate": 0, "constant": 0}
+    for row in shown.itertuples():
+        rows = p["school_id"] == row.school_id
+        if isinstance(row.subgroup, str):
+            split, value = row.subgroup.split("=", 1)
+            rows &= (split_values[split] == value).to_numpy()
+        x = p.loc[rows, row.measure].astype("float64")
+        flag = p.loc[rows, "disadvantaged"].to_numpy(dtype=bool)
+        d, o = x[flag].dropna().to_numpy(), x[~flag].dropna().to_numpy()
+        assert (row.n_disadvantaged, row.n_reference) == (len(d), len(o))
+        assert row.mean_disadvantaged == pytest.approx(d.mean(), rel=1e-12, abs=1e-12)
+        assert row.mean_reference == pytest.approx(o.mean(), rel=1e-12, abs=1e-12)
+        assert row.sd_disadvantaged == pytest.approx(d.std(ddof=1), rel=1e-9, abs=1e-12)
+        assert row.sd_reference == pytest.approx(o.std(ddof=1), rel=1e-9, abs=1e-12)
+        if row.kind == "score" and o.min() == o.max():
+            assert row.sd_reference == 0.0 and row.mean_reference == o[0]  # exactly: no spread at all
+            checked["constant"] += 1
+        sign = 1 if row.higher_is_better else -1
+        if row.kind == "score":
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # scipy warns on the constant group
+                t = sps.ttest_ind(o, d, equal_var=False)
+            lo, hi = sorted(sign * np.array(t.confidence_interval(0.95)))
+        else:
+            lo, hi = sorted(sign * np.array(confint_proportions_2indep(o.sum(), len(o), d.sum(), len(d),
+                                                                       method="newcomb", compare="diff")))
+        checked[row.kind] += 1
+        assert row.ci_low == pytest.approx(lo, rel=1e-9, abs=1e-12)
+        assert row.ci_high == pytest.approx(hi, rel=1e-9, abs=1e-12)
+    assert checked["score"] > 500 and checked["rate"] > 200 and checked["constant"] >= 1
