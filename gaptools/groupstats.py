@@ -36,31 +36,6 @@ def codes(values) -> tuple[np.ndarray, np.ndarray]:
     return np.asarray(c, dtype=np.int64), np.asarray(uniques, dtype=object)
 
 
-def combine(*code_arrays) -> tuple[np.ndarray, np.ndarray]:
-    """Dense ids of the distinct combinations of several non-negative code arrays, and one row of each.
-
-    Returns
-    -------
-    (ids, first)
-        ``ids[i]`` is the combination of row ``i`` (0, 1, ... in order of first
-        appearance); ``first[j]`` a row holding combination ``j``.
-    """
-    key = np.zeros(len(code_arrays[0]), dtype=np.int64)
-    bound = 1
-    for c in code_arrays:
-        c = np.asarray(c, dtype=np.int64) + 1  # -1 (missing) is a value of its own
-        width = int(c.max(initial=0)) + 1
-        if bound * width >= 2 ** 62:  # keep the packed key inside int64
-            key = pd.factorize(key)[0].astype(np.int64)
-            bound = int(key.max(initial=0)) + 1
-        key = key * width + c
-        bound *= width
-    ids = pd.factorize(key)[0].astype(np.int64)
-    first = np.empty(int(ids.max(initial=-1)) + 1, dtype=np.int64)
-    first[ids[::-1]] = np.arange(len(ids))[::-1]  # any member would do: all share the key
-    return ids, first
-
-
 def pack(*code_arrays) -> np.ndarray:
     """Non-negative integer keys equal exactly where all the code arrays are equal.
 
@@ -80,6 +55,21 @@ def pack(*code_arrays) -> np.ndarray:
         key = key * width + c
         bound *= width
     return key
+
+
+def combine(*code_arrays) -> tuple[np.ndarray, np.ndarray]:
+    """Dense ids of the distinct combinations of several code arrays, and one row of each.
+
+    Returns
+    -------
+    (ids, first)
+        ``ids[i]`` is the combination of row ``i`` (0, 1, ... in order of first
+        appearance); ``first[j]`` a row holding combination ``j``.
+    """
+    ids = pd.factorize(pack(*code_arrays))[0].astype(np.int64)
+    first = np.empty(int(ids.max(initial=-1)) + 1, dtype=np.int64)
+    first[ids[::-1]] = np.arange(len(ids))[::-1]  # any member would do: all share the key
+    return ids, first
 
 
 def grouped_moments(blocks: list[np.ndarray], sizes: list[int], columns: list[np.ndarray], *,

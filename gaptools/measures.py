@@ -170,9 +170,14 @@ def _kleene_and(*parts: pd.Series) -> pd.Series:
 PRIOR_BANDS = (("low", -np.inf, 100.0), ("middle", 100.0, 110.0), ("high", 110.0, np.inf))
 
 
+def as_floats(values) -> np.ndarray:
+    """A column as float64, missing (or not a number) as NaN."""
+    return pd.to_numeric(pd.Series(values), errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+
+
 def prior_band_codes(prior: pd.Series) -> tuple[np.ndarray, list[str]]:
     """Each pupil's prior-attainment band as a code (0 low, 1 middle, 2 high; -1 unknown) and the band names."""
-    values = pd.to_numeric(pd.Series(prior), errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+    values = as_floats(prior)
     out = np.full(len(values), -1, dtype=np.int64)
     for i, (_, lo, hi) in enumerate(PRIOR_BANDS):
         out[(values >= lo) & (values < hi)] = i

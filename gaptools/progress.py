@@ -4,7 +4,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .groupstats import combine
+from .groupstats import pack
+from .measures import as_floats
 from .reference import p8_estimates
 
 #: Cohorts with no KS2 tests (summers 2020 and 2021 were cancelled): no P8.
@@ -26,14 +27,10 @@ def p8_group(prior: pd.Series | np.ndarray, estimates: pd.DataFrame) -> np.ndarr
 def _group_row(prior, estimates: pd.DataFrame) -> np.ndarray:
     """Row of ``estimates`` (sorted by group) for each prior score; -1 where unknown."""
     highs = estimates["ks2_high"].to_numpy(dtype=float) + 0.25
-    values = _floats(prior)
+    values = as_floats(prior)
     idx = np.searchsorted(highs, values, side="left").clip(0, len(highs) - 1)
     idx[np.isnan(values)] = -1
     return idx
-
-
-def _floats(values) -> np.ndarray:
-    return pd.to_numeric(pd.Series(values), errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
 
 
 def progress8_from(attainment8, prior, year: int | None = None) -> np.ndarray:
@@ -42,16 +39,16 @@ def progress8_from(attainment8, prior, year: int | None = None) -> np.ndarray:
     idx = _group_row(prior, est)
     expected = est["attainment8"].to_numpy(dtype=float)[np.maximum(idx, 0)]
     expected[idx < 0] = np.nan
-    return (_floats(attainment8) - expected) / 10
+    return (as_floats(attainment8) - expected) / 10
 
 
 def fill_progress8(pupils: pd.DataFrame) -> list[str]:
     """Derive missing ``progress8`` for KS4 pupils in place; return notes for people."""
     if not {"attainment8", "prior_attainment"} <= set(pupils.columns):
         return []
-    p8 = (_floats(pupils["progress8"]) if "progress8" in pupils.columns
+    p8 = (as_floats(pupils["progress8"]) if "progress8" in pupils.columns
           else np.full(len(pupils), np.nan))
-    a8, prior = _floats(pupils["attainment8"]), _floats(pupils["prior_attainment"])
+    a8, prior = as_floats(pupils["attainment8"]), as_floats(pupils["prior_attainment"])
     year = pupils["year"].to_numpy(dtype="float64", na_value=np.nan)
     notes = []
     need = (pupils["key_stage"] == "KS4").to_numpy(dtype=bool, na_value=False) \
@@ -116,7 +113,7 @@ def value_added(pupils: pd.DataFrame, measures=tuple(VALUE_ADDED), *, reference:
 
     ks, yr = pd.factorize(joined("key_stage"))[0], pd.factorize(joined("year"))[0]
     grp = np.concatenate([_group_row(f["prior_attainment"], est) for f in frames])
-    key = combine(ks, yr, grp)[0]
+    key = pack(ks, yr, grp)
     key[(ks < 0) | (yr < 0) | (grp < 0)] = -1
     n_ref = len(reference)
     ref_key, own_key = key[:n_ref], (key[:n_ref] if same else key[n_ref:])
@@ -125,12 +122,12 @@ def value_added(pupils: pd.DataFrame, measures=tuple(VALUE_ADDED), *, reference:
     for m in measures:
         if m not in pupils.columns or m not in reference.columns:
             continue
-        y_ref = _floats(reference[m])
+        y_ref = as_floats(reference[m])
         use = ~np.isnan(y_ref) & (ref_key >= 0)
         total = np.bincount(ref_slot[use], weights=y_ref[use], minlength=slots)
         count = np.bincount(ref_slot[use], minlength=slots)
         with np.errstate(invalid="ignore", divide="ignore"):
             expected = np.where(count > 0, total / count, np.nan)
         expected[-1] = np.nan
-        out[f"va_{m}"] = (y_ref if same else _floats(pupils[m])) - expected[own_slot]
+        out[f"va_{m}"] = (y_ref if same else as_floats(pupils[m])) - expected[own_slot]
     return out
