@@ -397,7 +397,7 @@ def summary(table: pd.DataFrame):
     las = sorted(table[table["level"] == "local authority"]["la"].dropna().unique())
     withheld = int((table["status"] != "ok").sum())
     return markdown(f"Read {table['source'].nunique()} files: {table['key_stage'].iloc[0]}, "
-                    f"{', '.join(f'{y - 1}/{str(y)[2:]}' for y in years)}; {schools} schools in local "
+                    f"{', '.join(_academic_year(y) for y in years)}; {schools} schools in local "
                     f"authorities {', '.join(las)}. {withheld:,} cells are withheld or blank and are kept as such "
                     "(never read as zero).")
 
@@ -407,8 +407,18 @@ def withheld_table(table: pd.DataFrame):
 
     w = withheld_counts(table).pivot(index="status", columns="year", values="cells").fillna(0).astype(int)
     w.index = [f"{code} ({WITHHELD_CODES.get(code, code)})" if code in WITHHELD_CODES else code for code in w.index]
-    w.columns = [f"{y - 1}/{str(y)[2:]}" for y in w.columns]
+    w.columns = [_academic_year(y) for y in w.columns]
     return Table(w, index=True)
+
+
+def _academic_year(y) -> str:
+    """2019 -> "2018/19", as the performance tables name a year."""
+    return f"{y - 1}/{str(y)[2:]}"
+
+
+def _whole(missing: str = "", sign: str = ""):
+    """Formatter for percentages shown as whole numbers; ``missing`` where there is none."""
+    return lambda v: missing if pd.isna(v) else f"{v:{sign}.0f}"
 
 
 def national_table(table: pd.DataFrame):
@@ -418,8 +428,8 @@ def national_table(table: pd.DataFrame):
     n["gap"] = n["other"] - n["disadvantaged"]
     for c in n.columns:
         if c != "year":
-            n[c] = n[c].map(lambda v: "" if pd.isna(v) else f"{v:.0f}")
-    n["year"] = [f"{y - 1}/{str(y)[2:]}" for y in n["year"]]
+            n[c] = n[c].map(_whole())
+    n["year"] = [_academic_year(y) for y in n["year"]]
     return Table(n.rename(columns=str.capitalize))
 
 
@@ -430,17 +440,15 @@ def benchmarks_table(table: pd.DataFrame, urns):
     if b.empty:
         return markdown("_None of the chosen schools is in these files._")
     show = pd.DataFrame({
-        "School": b["school_name"], "Year": [f"{y - 1}/{str(y)[2:]}" for y in b["year"]],
-        "Disadvantaged": b["disadvantaged"].map(lambda v: "withheld" if pd.isna(v) else f"{v:.0f}"),
-        "Others in school": b["other"].map(lambda v: "withheld" if pd.isna(v) else f"{v:.0f}"),
-        "National other": b["national_other"].map(lambda v: f"{v:.0f}"),
-        "Gap to national other": b["gap_national"].map(lambda v: "" if pd.isna(v) else f"{v:.0f}"),
-        "LA disadvantaged": b["la_disadvantaged"].map(lambda v: "" if pd.isna(v) else f"{v:.0f}"),
-        "Similar schools' disadvantaged (median)": b["similar_disadvantaged"].map(
-            lambda v: "" if pd.isna(v) else f"{v:.0f}"),
-        "Percentile among all schools": b["percentile"].map(lambda v: "" if pd.isna(v) else f"{v:.0f}"),
-        "Change in gap since the year before": b["change_gap_national"].map(
-            lambda v: "" if pd.isna(v) else f"{v:+.0f}"),
+        "School": b["school_name"], "Year": [_academic_year(y) for y in b["year"]],
+        "Disadvantaged": b["disadvantaged"].map(_whole("withheld")),
+        "Others in school": b["other"].map(_whole("withheld")),
+        "National other": b["national_other"].map(_whole()),
+        "Gap to national other": b["gap_national"].map(_whole()),
+        "LA disadvantaged": b["la_disadvantaged"].map(_whole()),
+        "Similar schools' disadvantaged (median)": b["similar_disadvantaged"].map(_whole()),
+        "Percentile among all schools": b["percentile"].map(_whole()),
+        "Change in gap since the year before": b["change_gap_national"].map(_whole(sign="+")),
         "Status": b["status"],
     })
     return Table(show)
@@ -456,7 +464,7 @@ def progress_table(table: pd.DataFrame, urns):
                         for v, lo, hi, s in zip(p["value"], p["lower"], p["upper"], p["status"])])
     wide = p.pivot_table(index=["school_name", "measure", "group"], columns="year", values="Score",
                          aggfunc="first")
-    wide.columns = [f"{y - 1}/{str(y)[2:]}" for y in wide.columns]
+    wide.columns = [_academic_year(y) for y in wide.columns]
     return Table(wide.fillna("not published"), index=True)
 
 

@@ -301,7 +301,7 @@ def story_markdown(trust: pd.DataFrame) -> str:
             lines.append(f"| {sid} | {year} | " + " | ".join(["withheld"] * len(cols)) + " |")
             continue
         gap = means.loc[(sid, year, False)] - means.loc[(sid, year, True)]
-        cells = ["" if pd.isna(gap[c]) else f"{gap[c]:.1f}" if c != "attainment8" else f"{gap[c]:.1f}" for c in cols]
+        cells = ["" if pd.isna(gap[c]) else f"{gap[c]:.1f}" for c in cols]
         lines.append(f"| {sid} | {year} | " + " | ".join(cells) + " |")
     lines.append("")
     return "\n".join(lines)
