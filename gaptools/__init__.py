@@ -13,20 +13,28 @@ from .errors import DataValidationError, GaptoolsWarning, Problem
 __version__ = "0.1.0"
 
 _EXPORTS = {
-    "load_pupils": "loading", "load_mapping": "mapping", "Measure": "measures", "measures_for": "measures",
-    "prior_band": "measures", "cohort_profile": "profile", "gap_table": "gaps", "gap_index": "gapindex",
-    "gap_trends": "trends", "findings": "findings", "value_added": "progress",
-    "SchoolResults": "results", "analyse_school": "results", "write_results": "results",
-    "read_results": "results", "priorities": "targeting", "approaches_table": "targeting",
-    "target_pupils": "targeting", "Weights": "targeting", "write_targeting_outputs": "targeting",
-    "strategy_statement": "strategy", "SchoolReport": "report", "TrustReport": "report",
+    "load_pupils": "io.loading", "load_mapping": "io.mapping", "Measure": "domain.measures",
+    "measures_for": "domain.measures", "prior_band": "domain.measures", "cohort_profile": "analysis.profile",
+    "gap_table": "analysis.gaps", "gap_index": "analysis.gapindex", "gap_trends": "analysis.trends",
+    "findings": "analysis.findings", "value_added": "analysis.progress",
+    "SchoolResults": "analysis.results", "analyse_school": "analysis.results", "write_results": "analysis.results",
+    "read_results": "analysis.results", "priorities": "targeting.priorities",
+    "approaches_table": "targeting.priorities", "target_pupils": "targeting.pupils", "Weights": "targeting.pupils",
+    "write_targeting_outputs": "targeting.pupils", "strategy_statement": "targeting.strategy",
+    "SchoolReport": "reporting.school", "TrustReport": "reporting.trust",
 }
+#: Modules reachable as attributes (``gaptools.published``), as before the layered layout.
+_MODULES = {"published": "reporting.published"}
 __all__ = ["DataValidationError", "GaptoolsWarning", "Problem", *_EXPORTS]
 
 
 def __getattr__(name: str):
     if name in _EXPORTS:
         value = getattr(importlib.import_module(f".{_EXPORTS[name]}", __name__), name)
+        globals()[name] = value
+        return value
+    if name in _MODULES:
+        value = importlib.import_module(f".{_MODULES[name]}", __name__)
         globals()[name] = value
         return value
     raise AttributeError(f"module 'gaptools' has no attribute {name!r}")

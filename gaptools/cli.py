@@ -62,7 +62,7 @@ def _check_paths(args) -> str | None:
 
 
 def cmd_sample(args) -> int:
-    from .sample import generate_trust, write_trust
+    from .io.sample import generate_trust, write_trust
 
     if args.schools < 1 or args.years < 1:
         print("gaptools: error: --schools and --years must be at least 1", file=sys.stderr)
@@ -93,7 +93,7 @@ def describe(pupils) -> str:
 
 def cmd_validate(args) -> int:
     from .errors import DataValidationError, GaptoolsWarning
-    from .loading import load_pupils
+    from .io.loading import load_pupils
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", GaptoolsWarning)
@@ -114,7 +114,7 @@ def cmd_validate(args) -> int:
 
 
 def cmd_run(args) -> int:
-    from .batch import run_cli
+    from .batch.runner import run_cli
 
     return run_cli(args)
 

@@ -12,7 +12,7 @@ import pytest
 
 import gaptools
 from gaptools.batch import run, safe_folder_names
-from gaptools.results import results_dict
+from gaptools.analysis.results import results_dict
 
 from conftest import ROOT, SAMPLE
 

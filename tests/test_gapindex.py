@@ -6,7 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.stats import mannwhitneyu
 
-from gaptools.gapindex import index_value
+from gaptools.analysis.gapindex import index_value
 
 scores = st.lists(st.integers(0, 18), min_size=1, max_size=40)
 

@@ -8,7 +8,7 @@ from scipy import stats as sps
 from statsmodels.stats.proportion import confint_proportions_2indep
 
 import gaptools
-from gaptools.gaps import CONTRACT_COLUMNS
+from gaptools.analysis.gaps import CONTRACT_COLUMNS
 
 
 def make_pupils(spec, seed=0):

@@ -3,7 +3,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from gaptools.groupstats import combine, grouped_moments
+from gaptools.analysis.groupstats import combine, grouped_moments
 
 
 def _pandas_moments(groups, x, size):

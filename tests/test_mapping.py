@@ -4,7 +4,7 @@ import pytest
 
 import gaptools
 from gaptools import DataValidationError
-from gaptools.measures import measures_for
+from gaptools.domain.measures import measures_for
 
 from conftest import DATA
 

@@ -8,7 +8,7 @@ from collections import Counter
 import numpy as np
 import pytest
 
-from gaptools import published as pub
+from gaptools.reporting import published as pub
 
 from conftest import ROOT, SHARED
 
@@ -44,7 +44,7 @@ def test_anstey_junior_2018_19(table):
 def test_national_rwm_2018_19(table):
     nat = pub.national_figures(table).set_index("year")
     assert (nat.loc[2019, "disadvantaged"], nat.loc[2019, "other"]) == (51, 71)
-    from gaptools.reference import national_figures
+    from gaptools.domain.reference import national_figures
     ours = national_figures().query("key_stage == 'KS2' and year == 2019 and measure == 'rwm_expected'")
     assert dict(zip(ours.group, ours.value)) == {"disadvantaged": 0.51, "other": 0.71}
 
@@ -97,7 +97,7 @@ def test_benchmarks_for_a_school(table):
 
 def test_similar_schools_are_nearest(table):
     t = table[table.year == 2019]
-    feats = pub._similarity_features(t).dropna()
+    feats = pub.similarity_features(t).dropna()
     assert list(feats.columns) == ["share", "prior"] and len(feats) > 250  # both features, most schools
     near = pub.similar_schools(feats, "115851", k=5)
     z = (feats - feats.mean()) / feats.std(ddof=0)

@@ -4,7 +4,7 @@ import filecmp
 import numpy as np
 import pandas as pd
 
-from gaptools.sample import generate_trust, write_trust
+from gaptools.io.sample import generate_trust, write_trust
 
 from conftest import SAMPLE
 
@@ -82,6 +82,6 @@ def test_planted_stories_in_raw_means(sample_pupils):
 
 
 def test_pupil_ids_are_valid_upns(sample_pupils):
-    from gaptools.upn import is_valid_upn
+    from gaptools.domain.upn import is_valid_upn
 
     assert all(is_valid_upn(u) for u in sample_pupils["pupil_id"])

@@ -5,7 +5,7 @@ from scipy import stats as sps
 from statsmodels.stats.multitest import multipletests
 from statsmodels.stats.proportion import confint_proportions_2indep
 
-from gaptools import stats
+from gaptools.analysis import stats
 
 
 def test_welch_matches_scipy():

@@ -4,7 +4,7 @@ import json
 import pytest
 
 import gaptools
-from gaptools.gaps import CONTRACT_COLUMNS
+from gaptools.analysis.gaps import CONTRACT_COLUMNS
 
 
 @pytest.fixture(scope="module")

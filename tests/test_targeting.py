@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 import gaptools
-from gaptools.evidence import approaches_for, evidence_table
+from gaptools.targeting.evidence import approaches_for, evidence_table
 
 
 def test_evidence_table_has_source_and_as_of():

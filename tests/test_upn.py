@@ -1,6 +1,6 @@
 import pytest
 
-from gaptools.upn import check_letter, is_valid_upn, looks_like_upn
+from gaptools.domain.upn import check_letter, is_valid_upn, looks_like_upn
 
 
 @pytest.mark.parametrize("upn", ["B801200005001", "A950000178301", "H243278544154"])

@@ -15,7 +15,7 @@ import pandas as pd
 import seaborn as sns
 from matplotlib.figure import Figure
 
-from .charts_text import cap
+from ..domain.formatting import cap
 
 #: Okabe-Ito, safe for the common forms of colour blindness.
 DISADVANTAGED = "#D55E00"   # vermillion: always the disadvantaged group
@@ -26,7 +26,7 @@ GROUP_COLOURS = {"disadvantaged": DISADVANTAGED, "other": OTHER}
 sns.set_theme(style="whitegrid", context="notebook")
 
 
-def _title(ax, text: str) -> None:
+def set_title(ax, text: str) -> None:
     """A left-aligned title that wraps instead of running off the chart."""
     import textwrap
 
@@ -72,7 +72,7 @@ def gap_bars(gaps: pd.DataFrame, *, title: str | None = None, ax=None):
     unit = rows["unit"].iloc[0]
     ax.set_xlabel("gap in " + ("percentage points" if unit == "%" else unit)
                   + " (+ = disadvantaged behind); lines: 95% intervals")
-    _title(ax, title or "Where disadvantaged pupils are behind")
+    set_title(ax, title or "Where disadvantaged pupils are behind")
     return fig
 
 
@@ -93,7 +93,7 @@ def group_means(gaps: pd.DataFrame, *, title: str | None = None, ax=None):
     ax.set_ylabel("")
     ax.set_xlabel("average" + (" (%)" if rows["unit"].iloc[0] == "%" else f" ({rows['unit'].iloc[0]})"))
     ax.legend(title="", loc="lower right")
-    _title(ax, title or "Disadvantaged and other pupils side by side")
+    set_title(ax, title or "Disadvantaged and other pupils side by side")
     return fig
 
 
@@ -114,7 +114,7 @@ def trend_lines(gaps: pd.DataFrame, *, title: str | None = None, ax=None):
     unit = rows["unit"].iloc[0]
     ax.set_ylabel("gap (" + ("percentage points" if unit == "%" else unit) + ")")
     ax.legend(loc="best", fontsize=9)
-    _title(ax, title or "How the gap has changed")
+    set_title(ax, title or "How the gap has changed")
     return fig
 
 
@@ -136,7 +136,7 @@ def profile_bars(profile: pd.DataFrame, characteristic: str, *, title: str | Non
     ax.set_xlabel("% of the group")
     ax.set_ylabel("")
     ax.legend(title="", loc="lower right")
-    _title(ax, title or characteristic)
+    set_title(ax, title or characteristic)
     return fig
 
 
@@ -169,7 +169,7 @@ def funnel(table: pd.DataFrame, *, value: str = "gap", n: str = "n_disadvantaged
     ax.plot([], [], "--", color="#555555", label="95% limits")
     ax.plot([], [], ":", color="#555555", label="99.8% limits")
     ax.legend(loc="upper right", fontsize=9)
-    _title(ax, title or "Which schools' gaps stand out from the trust")
+    set_title(ax, title or "Which schools' gaps stand out from the trust")
     return fig
 
 
@@ -186,5 +186,5 @@ def heatmap(matrix: pd.DataFrame, *, withheld: pd.DataFrame | None = None, title
                 ax=ax, cbar_kws={"label": "gap in SDs (+ = disadv. behind)"})
     ax.set_xlabel("")
     ax.set_ylabel("")
-    _title(ax, title or "Gaps across schools and measures")
+    set_title(ax, title or "Gaps across schools and measures")
     return fig

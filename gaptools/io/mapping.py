@@ -12,8 +12,15 @@ from pathlib import Path
 
 import yaml
 
-from .columns import COLUMNS, DERIVED, GRADE_PREFIX, TRUE_WORDS, FALSE_WORDS, canonical_name
-from .errors import DataValidationError, Problem
+from ..domain.columns import (
+    COLUMNS,
+    DERIVED,
+    FALSE_WORDS,
+    GRADE_PREFIX,
+    TRUE_WORDS,
+    canonical_name,
+)
+from ..errors import DataValidationError, Problem
 
 SECTIONS = ("columns", "values", "constants", "measures")
 MEASURE_KINDS = ("score", "rate")

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
-PACKAGE_DIR = Path(__file__).with_name("data")
+PACKAGE_DIR = Path(__file__).resolve().parents[1] / "data"
 _override: Path | None = None
 
 

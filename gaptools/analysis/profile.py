@@ -4,8 +4,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .measures import prior_band
-from .suppression import DEFAULT_THRESHOLD
+from ..domain.measures import prior_band
+from ..domain.suppression import DEFAULT_THRESHOLD
 
 COLUMNS = ["school_id", "key_stage", "year", "characteristic", "value", "group", "n", "pct", "suppressed"]
 ATTENDANCE_BANDS = (("95% or more", 95, np.inf), ("90% to 95%", 90, 95),

@@ -8,12 +8,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import columns as C
-from .errors import DataValidationError, GaptoolsWarning, Problem
+from ..domain import columns as C
+from ..domain.measures import Measure, derive_standard_measures
+from ..domain.upn import is_valid_upn, looks_like_upn
+from ..errors import DataValidationError, GaptoolsWarning, Problem
 from .mapping import Mapping, load_mapping
-from .measures import Measure, derive_standard_measures
 from .readers import read_table, table_files
-from .upn import is_valid_upn, looks_like_upn
 
 UPN_PATTERN = r"[A-Z]\d{11}[0-9A-Z]"
 
@@ -30,7 +30,7 @@ class _Part:
     unresolved: set[str] = field(default_factory=set)  # mapped columns the file lacks (already reported)
 
 
-def _sources(data) -> list[tuple[str, Path | pd.DataFrame]]:
+def sources(data) -> list[tuple[str, Path | pd.DataFrame]]:
     if isinstance(data, pd.DataFrame):
         return [("<DataFrame>", data)]
     path = Path(data)
@@ -45,7 +45,7 @@ def _sources(data) -> list[tuple[str, Path | pd.DataFrame]]:
     return [(str(path), path)]
 
 
-def _rename(name: str, frame: pd.DataFrame, mapping: Mapping | None) -> tuple[_Part | None, list[Problem]]:
+def rename_columns(name: str, frame: pd.DataFrame, mapping: Mapping | None) -> tuple[_Part | None, list[Problem]]:
     """Give columns their canonical names (mapping first, then by normalised header)."""
     problems: list[Problem] = []
     headers = list(frame.columns)
@@ -116,7 +116,7 @@ def _apply_values(raw: pd.DataFrame, mapping: Mapping) -> None:
 
 def _read_parts(data, mapping: Mapping | None) -> tuple[list[_Part], list[Problem]]:
     parts, problems = [], []
-    for name, src in _sources(data):
+    for name, src in sources(data):
         if isinstance(src, pd.DataFrame):
             frame, found = src.copy(), []
             frame.columns = [str(c) for c in frame.columns]
@@ -125,7 +125,7 @@ def _read_parts(data, mapping: Mapping | None) -> tuple[list[_Part], list[Proble
         problems += found
         if frame is None:
             continue
-        part, found = _rename(name, frame, mapping)
+        part, found = rename_columns(name, frame, mapping)
         problems += found
         constants = set(mapping.constants) if mapping else set()
         missing = [c for c in C.REQUIRED if c not in part.frame.columns and c not in constants]
@@ -185,6 +185,7 @@ def _cell_problems(raw: pd.DataFrame, col: str, bad: pd.Series, message: str,
 def _schema_problems(typed: pd.DataFrame, raw: pd.DataFrame,
                      originals: dict[str, dict[str, str]]) -> list[Problem]:
     from pandera.errors import SchemaErrors
+
     from .schema import PupilTable
 
     try:
@@ -318,7 +319,7 @@ def load_pupils(data, mapping=None, *, derive_progress: bool = True) -> pd.DataF
     else:
         typed["school_name"] = typed["school_name"].fillna(typed["school_id"])
     if derive_progress:
-        from .progress import fill_progress8
+        from ..domain.progress8 import fill_progress8
         notes += fill_progress8(typed)
     derive_standard_measures(typed)
     typed.attrs["gaptools_measures"] = {

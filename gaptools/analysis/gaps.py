@@ -12,12 +12,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ..domain.measures import STANDARD_MEASURES, Measure, measures_for, prior_band_codes
+from ..domain.reference import national_figures, p8_sd
+from ..domain.suppression import DEFAULT_THRESHOLD, withheld
 from . import stats
 from .groupstats import codes, combine, grouped_moments, pack
-from .measures import STANDARD_MEASURES, Measure, measures_for, prior_band_codes
 from .progress import VALUE_ADDED, value_added
-from .reference import national_figures, p8_sd
-from .suppression import DEFAULT_THRESHOLD, withheld
 
 CONTRACT_COLUMNS = ["school_id", "key_stage", "year", "measure", "kind", "comparison", "subgroup",
                     "n_disadvantaged", "n_reference", "mean_disadvantaged", "mean_reference",

@@ -14,9 +14,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .reference import p8_estimates
-from .progress import p8_group
-from .upn import check_letter
+from ..domain.progress8 import p8_group
+from ..domain.reference import p8_estimates
+from ..domain.upn import check_letter
 
 FIRST_YEAR = 2023
 ETHNIC_GROUPS = ["White", "Asian", "Black", "Mixed", "Other"]

@@ -1,11 +1,4 @@
-"""What the notebooks show: one method per table, chart or paragraph.
-
-The notebooks are narrative over these two classes. :class:`SchoolReport`
-serves notebooks 01-03 (one school); :class:`TrustReport` serves 04 (every
-school, from ``results.json`` files or from the data). Tables come back
-formatted for people (percentages, rounding, withheld cells said as such);
-charts come back as Figures; words come back as Markdown.
-"""
+"""What the school notebooks (01-03) show: one method per table, chart or paragraph."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -14,94 +7,18 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .charts_text import cap
-from .findings import _num, _yes
-from .suppression import DEFAULT_THRESHOLD
-
-WITHHELD = "withheld"
+from ..domain.formatting import cap, is_yes, number
+from ..domain.suppression import DEFAULT_THRESHOLD
+from .display import WITHHELD, Section, Table, markdown
 
 
-class Chart:
-    """A rendered chart: a PNG for notebooks and HTML, its title as the text alternative."""
-
-    def __init__(self, figure):
-        import io
-
-        self.figure = figure
-        axes = figure.get_axes()
-        self.title = axes[0].get_title(loc="left") if axes else ""
-        buf = io.BytesIO()
-        figure.savefig(buf, format="png", dpi=110)
-        self.png = buf.getvalue()
-
-    def _repr_mimebundle_(self, include=None, exclude=None):
-        import base64
-
-        return {"image/png": base64.b64encode(self.png).decode("ascii"),
-                "text/plain": f"Chart: {self.title}"}
-
-    def __repr__(self):
-        return f"Chart({self.title!r})"
-
-
-class Table:
-    """A table for people: no row numbers, text left-aligned; ``.data`` is the DataFrame."""
-
-    def __init__(self, data: pd.DataFrame, index: bool = False):
-        self.data = data
-        self.index = index
-
-    def _repr_html_(self):
-        styler = self.data.style.format(precision=2, na_rep="")
-        if not self.index:
-            styler = styler.hide(axis="index")
-        styler = styler.set_properties(**{"text-align": "left"}).set_table_styles(
-            [{"selector": "th", "props": [("text-align", "left")]}])
-        return styler.to_html()
-
-    def __repr__(self):
-        return self.data.to_string(index=self.index)
-
-
-def _presentable(part):
-    from matplotlib.figure import Figure
-
-    if isinstance(part, Figure):
-        return Chart(part)
-    if isinstance(part, pd.DataFrame):
-        return Table(part, index=not isinstance(part.index, pd.RangeIndex))
-    return part
-
-
-class Section(list):
-    """Several outputs shown one after another (e.g. one per key stage)."""
-
-    def _ipython_display_(self):
-        from IPython.display import display
-
-        for part in self:
-            if part is not None:
-                display(part)
-
-    def append(self, part):
-        super().append(_presentable(part))
-
-
-def markdown(text: str):
-    """IPython Markdown when in a notebook, plain text otherwise."""
-    try:
-        from IPython.display import Markdown
-        return Markdown(text)
-    except ImportError:  # pragma: no cover - gaptools always installs IPython via ipykernel
-        return text
-
-
-def _load(data, mapping):
+def load_data(data, mapping):
     if isinstance(data, pd.DataFrame) and "gaptools_sources" in data.attrs:
         return data
-    from .loading import load_pupils
     import warnings
-    from .errors import GaptoolsWarning
+
+    from ..errors import GaptoolsWarning
+    from ..io.loading import load_pupils
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", GaptoolsWarning)
@@ -115,7 +32,7 @@ def _fmt_value(value, unit: str, measure: str) -> str:
     if abs(value) < 5e-4:
         value = 0.0  # no "-0"
     rate = unit == "%" and measure != "attendance_pct"
-    return _num(value, unit, measure) + ("%" if rate else "")
+    return number(value, unit, measure) + ("%" if rate else "")
 
 
 def _fmt_gap(row) -> str:
@@ -137,7 +54,7 @@ def people_table(gaps: pd.DataFrame, threshold: int = DEFAULT_THRESHOLD) -> pd.D
         return pd.DataFrame()
     rows = []
     for _, r in gaps.iterrows():
-        clear = _yes(r.get("clear"))
+        clear = is_yes(r.get("clear"))
         verdict = (f"too few pupils (under {threshold})" if r["suppressed"]
                    else "clear gap" if clear and r["gap"] > 0
                    else "disadvantaged clearly ahead" if clear else "no clear difference")
@@ -184,7 +101,7 @@ class SchoolReport:
 
     def __init__(self, data, school_id, *, year=None, key_stage=None, mapping=None,
                  threshold: int = DEFAULT_THRESHOLD, out_dir=None):
-        self.pupils = _load(data, mapping)
+        self.pupils = load_data(data, mapping)
         self.school_id = str(school_id)
         self.threshold = int(threshold)
         self.out_dir = Path(out_dir) if out_dir else None
@@ -218,7 +135,7 @@ class SchoolReport:
             if cached is not None:
                 self._results = cached
             else:
-                from .results import analyse_school
+                from ..analysis.results import analyse_school
 
                 self._results = analyse_school(self.pupils, self.school_id, threshold=self.threshold)
                 self._write_cache()
@@ -230,7 +147,7 @@ class SchoolReport:
         if self._results is not None:
             return self._results.profile
         if self._profile is None:
-            from .profile import cohort_profile
+            from ..analysis.profile import cohort_profile
 
             self._profile = cohort_profile(self.pupils, school_id=self.school_id, threshold=self.threshold)
         return self._profile
@@ -238,7 +155,7 @@ class SchoolReport:
     CACHE = ".gaptools-analysis.pkl"
 
     def _cache_key(self):
-        from . import __version__
+        from .. import __version__
 
         digest = pd.util.hash_pandas_object(self.pupils, index=False).sum()
         return (__version__, self.school_id, self.threshold, int(digest), len(self.pupils))
@@ -523,7 +440,7 @@ class SchoolReport:
 
     # ----------------------------------------------------------- targeting
     def priorities_data(self, c: _Cohort | None = None) -> pd.DataFrame:
-        from .targeting import priorities
+        from ..targeting.priorities import priorities
 
         c = c or self.cohorts[0]
         key = (c.key_stage, c.year)
@@ -544,7 +461,7 @@ class SchoolReport:
         return self._each(one)
 
     def approaches(self):
-        from .targeting import approaches_table
+        from ..targeting.priorities import approaches_table
 
         def one(c):
             t = approaches_table(self.priorities_data(c))
@@ -558,14 +475,14 @@ class SchoolReport:
     def weights(self):
         from dataclasses import fields
 
-        from .targeting import Weights
+        from ..targeting.pupils import Weights
 
         w = Weights()
         return Table(pd.DataFrame({"Signal": [f.name.replace("_", " ") for f in fields(w)],
                                    "Points": [getattr(w, f.name) for f in fields(w)]}))
 
     def targets(self, limit: int = 40):
-        from .targeting import target_pupils
+        from ..targeting.pupils import target_pupils
 
         def one(c):
             t = target_pupils(self.pupils, self.school_id, c.year, key_stage=c.key_stage)
@@ -579,7 +496,7 @@ class SchoolReport:
         return self._each(lambda c: markdown(self.strategy_text(c)))
 
     def strategy_text(self, c: _Cohort | None = None) -> str:
-        from .strategy import strategy_statement
+        from ..targeting.strategy import strategy_statement
 
         c = c or self.cohorts[0]
         return strategy_statement(self.pupils, self.school_id, year=c.year, key_stage=c.key_stage,
@@ -592,8 +509,8 @@ class SchoolReport:
         with ``targets`` this school's targets.csv and strategy.md."""
         if self.out_dir is None:
             return markdown("_No out_dir set: nothing written._")
-        from .results import write_results
-        from .targeting import target_pupils, write_targeting_outputs
+        from ..analysis.results import write_results
+        from ..targeting.pupils import target_pupils, write_targeting_outputs
 
         written = [write_results(self.out_dir, self.results)]
         if targets:
@@ -646,196 +563,3 @@ def _no_split_text(split: str, c: _Cohort) -> str:
                     "(2020 and 2021 were cancelled)._")
         return f"_No prior attainment in the data for {c.key_stage} {c.year}._"
     return f"_No {NAMES.get(split, split.replace('_', ' '))} data for this cohort._"
-
-
-class TrustReport:
-    """Every school side by side: which gaps are real, which are closing, where to put support.
-
-    Parameters
-    ----------
-    data : path or DataFrame, optional
-        The pupil table, used when ``results_dir`` is None.
-    results_dir : path, optional
-        A ``gaptools run`` output folder: read each school's ``results.json``.
-    mapping : path, optional
-    threshold : int, default 6
-    """
-
-    def __init__(self, data=None, *, results_dir=None, mapping=None, threshold: int = DEFAULT_THRESHOLD):
-        from .results import analyse_school, read_results, results_dict
-
-        self.threshold = threshold
-        docs = []
-        if results_dir is not None:
-            for path in sorted(Path(results_dir).glob("*/results.json")):
-                docs.append(read_results(path))
-        else:
-            pupils = _load(data, mapping)
-            for sid in sorted(pupils["school_id"].unique()):
-                docs.append(results_dict(analyse_school(pupils, sid, threshold=threshold)))
-        self.docs = docs
-        rows = []
-        for d in docs:
-            for g in d["gaps"]:
-                rows.append({"school_id": d["school_id"], "school_name": d["school_name"], **g})
-        self.gaps = pd.DataFrame(rows)
-        self.findings = pd.DataFrame([{"school_id": d["school_id"], "school_name": d["school_name"], **f}
-                                      for d in docs for f in d["findings"]])
-
-    def _latest(self, comparison="in_school"):
-        g = self.gaps
-        if g.empty:
-            return g
-        g = g[(g["comparison"] == comparison) & g["subgroup"].isna()]
-        latest = g.groupby(["school_id", "key_stage"])["year"].transform("max")
-        return g[g["year"] == latest]
-
-    def schools_table(self):
-        """Each school's headline gaps (latest year) with intervals."""
-        g = self._latest()
-        if g.empty:
-            return markdown("_No results._")
-        rows = []
-        for (sid, ks), s in g.groupby(["school_id", "key_stage"], sort=True):
-            s = s.set_index("measure")
-            row = {"School": s["school_name"].iloc[0], "Key stage": ks, "Year": int(s["year"].iloc[0])}
-            for m, label in (("attainment8", "Attainment 8 gap"), ("basics_4plus", "Grade 4+ E&M gap"),
-                             ("rwm_expected", "RWM expected gap"), ("attendance_pct", "Attendance gap")):
-                if m in s.index:
-                    r = s.loc[m]
-                    unit = "%" if m in ("basics_4plus", "rwm_expected") else ""
-                    row[label] = _trust_gap_text(r, unit)
-            fs = self.findings
-            if len(fs):
-                real = fs[(fs["school_id"] == sid) & (fs["key_stage"] == ks) & (fs["year"] == row["Year"])
-                          & fs["category"].isin(["gap", "national"])]
-                row["Clear gaps"] = len(real)
-            rows.append(row)
-        return Table(pd.DataFrame(rows).fillna(""))
-
-    def funnel(self, measure: str | None = None):
-        """Funnel plot of one measure's gap against the number of disadvantaged pupils."""
-        from .charts import funnel
-
-        out = Section()
-        g = self._latest()
-        if g.empty:
-            return markdown("_No results._")
-        for ks in sorted(g["key_stage"].unique()):
-            m = measure or ("attainment8" if ks == "KS4" else "rwm_expected")
-            rows = g[(g["key_stage"] == ks) & (g["measure"] == m) & ~g["suppressed"].astype(bool)].copy()
-            if len(rows) < 2:
-                out.append(markdown(f"_{ks}: fewer than two schools with {m} figures: no funnel to draw._"))
-                continue
-            sd = float(np.median(_pupil_sd(rows)))
-            ratio = float(np.median(rows["n_reference"] / rows["n_disadvantaged"]))
-            scale = 100 if m in ("basics_4plus", "basics_5plus", "rwm_expected", "rwm_higher") else 1
-            rows["gap_shown"] = rows["gap"] * scale
-            centre = float(np.average(rows["gap_shown"], weights=rows["n_disadvantaged"]))
-            k, v = rows["n_disadvantaged"].to_numpy(float), rows["gap_shown"].to_numpy(float)
-            lim = 3.09 * sd * scale * np.sqrt(1 / k + 1 / (ratio * k))
-            out_of = rows.loc[np.abs(v - centre) > lim, "school_name"].tolist()
-            title = (f"{ks}: " + (", ".join(out_of) + (" stands" if len(out_of) == 1 else " stand") + " out from the trust" if out_of
-                                  else "no school's gap stands out from the trust beyond chance"))
-            out.append(funnel(rows, value="gap_shown", sd=sd * scale, centre=centre, ratio=ratio, title=title,
-                              label=f"{m} gap" + (" (percentage points)" if scale == 100 else "")))
-        return out
-
-    def heatmap(self):
-        """Schools by measures: the latest gap in standard deviations, withheld cells marked."""
-        from .charts import heatmap
-
-        g = self._latest()
-        if g.empty:
-            return markdown("_No results._")
-        g = g[~g["measure"].str.startswith("grade_") | g["measure"].isin(["grade_english", "grade_maths"])].copy()
-        g["std_gap"] = g["gap"] / _pupil_sd(g)
-        g["row"] = g["school_name"] + " (" + g["key_stage"] + ")"
-        g["measure"] = g["measure"].map(lambda m: _SHORT.get(m, m))
-        matrix = g.pivot_table(index="row", columns="measure", values="std_gap", aggfunc="first")
-        matrix = matrix.loc[:, matrix.abs().max() > 1e-9]
-        withheld = g.pivot_table(index="row", columns="measure", values="suppressed", aggfunc="first")
-        return Chart(heatmap(matrix, withheld=withheld.reindex_like(matrix),
-                       title=f"Gaps by school and measure: {int(_real(g).sum())} of {int(g['gap'].notna().sum())} "
-                             "shown gaps are clear (withheld: c)"))
-
-    def trends_table(self):
-        """Which schools' gaps are clearly closing or widening (first to last year)."""
-        from .trends import gap_trends
-
-        g = self.gaps
-        if g.empty:
-            return markdown("_No results._")
-        g = g.copy()
-        g["se"] = _se(g)
-        tr = gap_trends(g)
-        tr = tr[tr["subgroup"].isna() & (tr["comparison"] == "in_school") & tr["direction"].isin(["closing", "widening"])
-                & (tr["span"] == "first_to_last")]
-        if tr.empty:
-            return markdown("_No school's gap is clearly closing or widening over the years in the data._")
-        names = dict(zip(self.gaps["school_id"], self.gaps["school_name"]))
-        from .measures import STANDARD_MEASURES, grade_measure
-
-        units = [(STANDARD_MEASURES.get(m) or grade_measure(m)).unit if m in STANDARD_MEASURES or
-                 m.startswith("grade_") else "" for m in tr["measure"]]
-        change = [(f"{c * 100:+.0f} pts" if u == "%" and m != "attendance_pct" else f"{c:+.2f}")
-                  for c, u, m in zip(tr["change"], units, tr["measure"])]
-        return Table(pd.DataFrame({"School": tr["school_id"].map(names), "Key stage": tr["key_stage"],
-                                   "Measure": tr["measure"].map(lambda m: _SHORT.get(m, m)), "From": tr["year_from"],
-                                   "To": tr["year_to"], "Change in the gap": change,
-                                   "Verdict": tr["direction"]}).reset_index(drop=True))
-
-    def support_table(self):
-        """Where central support should go: schools ranked by clear headline gaps x pupils affected."""
-        g = self._latest()
-        if g.empty:
-            return markdown("_No results._")
-        head = g[g["measure"].isin(["attainment8", "progress8", "basics_4plus", "grade_english", "grade_maths",
-                                    "rwm_expected", "reading_score", "maths_score", "attendance_pct",
-                                    "persistent_absence"])].copy()
-        head = head[_real(head) & (head["gap"] > 0)]
-        head["weight"] = (head["gap"] / _pupil_sd(head)) * head["n_disadvantaged"]
-        if head.empty:
-            return markdown("_No school has a clear headline gap: no case for targeted central support from the data._")
-        agg = head.groupby(["school_id", "school_name", "key_stage"]).agg(
-            pupils=("n_disadvantaged", "max"), weight=("weight", "sum"),
-            measures=("measure", lambda s: ", ".join(sorted(set(s))))).reset_index()
-        agg = agg.sort_values("weight", ascending=False)
-        agg["weight"] = agg["weight"].fillna(0)
-        agg["measures"] = agg["measures"].map(lambda v: ", ".join(_SHORT.get(m, m) for m in v.split(", ")))
-        return Table(pd.DataFrame({"Rank": range(1, len(agg) + 1), "School": agg["school_name"],
-                                   "Key stage": agg["key_stage"], "Disadvantaged pupils": agg["pupils"].astype(int),
-                                   "Clear gaps in": agg["measures"],
-                                   "Weight (gap size x pupils)": agg["weight"].round(0).astype(int)}))
-
-
-_SHORT = {"attainment8": "Attainment 8", "progress8": "Progress 8", "grade_english": "English", "grade_maths": "maths",
-          "basics_4plus": "4+ E&M", "basics_5plus": "5+ E&M", "attendance_pct": "attendance",
-          "persistent_absence": "persistent absence", "severe_absence": "severe absence", "suspensions": "suspensions",
-          "reading_score": "KS2 reading", "maths_score": "KS2 maths", "gps_score": "KS2 GPS",
-          "rwm_expected": "RWM expected", "rwm_higher": "RWM higher"}
-
-
-def _se(g: pd.DataFrame) -> pd.Series:
-    """Standard error recovered from a 95% interval (results.json keeps intervals, not SEs)."""
-    return (g["ci_high"] - g["ci_low"]) / (2 * 1.96)
-
-
-def _pupil_sd(g: pd.DataFrame) -> pd.Series:
-    """Pupil-level SD implied by a gap's standard error and its two group sizes."""
-    return _se(g) / np.sqrt(1 / g["n_disadvantaged"] + 1 / g["n_reference"])
-
-
-def _real(g: pd.DataFrame) -> pd.Series:
-    """Gaps that survive the false-discovery-rate control (``clear``), or, in
-    results written before that field existed, whose interval excludes zero."""
-    col = g["clear"] if "clear" in g.columns else g["significant"]
-    return col.map(_yes).astype(bool)
-
-
-def _trust_gap_text(r, unit: str) -> str:
-    if r["suppressed"]:
-        return WITHHELD
-    scale = 100 if unit == "%" else 1
-    mark = " *" if _yes(r.get("clear", r["significant"])) else ""
-    return f"{r['gap'] * scale:.1f} ({r['ci_low'] * scale:.1f} to {r['ci_high'] * scale:.1f}){mark}"

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .reference import read_reference
+from ..domain.reference import read_reference
 
 NEEDS = {
     "literacy": "literacy, reading and oral language",

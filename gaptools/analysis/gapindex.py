@@ -11,8 +11,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .reference import national_gap_index
-from .suppression import DEFAULT_THRESHOLD
+from ..domain.reference import national_gap_index
+from ..domain.suppression import DEFAULT_THRESHOLD
 
 COLUMNS = ["school_id", "key_stage", "year", "value", "suppressed", "n_disadvantaged", "n_other",
            "reference", "national"]

@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pandas as pd
 
+from ..domain.suppression import DEFAULT_THRESHOLD
 from .findings import findings as make_findings
 from .gapindex import gap_index
 from .gaps import CONTRACT_COLUMNS, gap_table
 from .profile import cohort_profile
-from .suppression import DEFAULT_THRESHOLD
 from .trends import gap_trends
 
 SCHEMA_VERSION = 1

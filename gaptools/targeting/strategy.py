@@ -11,10 +11,11 @@ from datetime import date
 
 import pandas as pd
 
+from ..analysis.gaps import SPLITS, gap_table
+from ..domain.suppression import DEFAULT_THRESHOLD
 from .evidence import TIERS, describe
-from .gaps import gap_table
-from .suppression import DEFAULT_THRESHOLD
-from .targeting import SPLITS, _cohort, _fmt, priorities as make_priorities
+from .priorities import cohort, format_gap
+from .priorities import priorities as make_priorities
 
 #: Share of a gap the draft proposes to close over the strategy's three years.
 NARROW_BY = 1 / 3
@@ -56,7 +57,7 @@ def strategy_statement(pupils: pd.DataFrame, school_id: str, *, year: int | None
     str
         Markdown following the DfE template's sections.
     """
-    key_stage, year = _cohort(pupils, school_id, year, key_stage)
+    key_stage, year = cohort(pupils, school_id, year, key_stage)
     if gaps is None:
         gaps = gap_table(pupils, school_id=str(school_id), key_stage=key_stage, threshold=threshold,
                          subgroups=SPLITS, detail=True)
@@ -145,8 +146,8 @@ def strategy_statement(pupils: pd.DataFrame, school_id: str, *, year: int | None
             r = now.loc[m]
             outcome_rows.append([
                 f"Narrow the gap in {r['label']} (challenge {p['rank']})",
-                f"The gap between disadvantaged and other pupils falls from {_fmt(r, r['gap'])} in {year} "
-                f"to {_fmt(r, _target(r))} or less by {start + 2}, judged with its 95% interval.",
+                f"The gap between disadvantaged and other pupils falls from {format_gap(r, r['gap'])} in {year} "
+                f"to {format_gap(r, _target(r))} or less by {start + 2}, judged with its 95% interval.",
             ])
     out.append(_md_table(["Intended outcome", "Success criteria"], outcome_rows) if outcome_rows
                else "_No measurable outcome follows from the data alone: set outcomes for individual pupils._")
@@ -187,8 +188,8 @@ def strategy_statement(pupils: pd.DataFrame, school_id: str, *, year: int | None
             if a["suppressed"] or b["suppressed"]:
                 review.append([a["label"], "withheld (small group)", "withheld (small group)", ""])
                 continue
-            review.append([b["label"], f"{_fmt(a, a['gap'])} ({_fmt(a, a['ci_low'], False)} to {_fmt(a, a['ci_high'], False)})",
-                           f"{_fmt(b, b['gap'])} ({_fmt(b, b['ci_low'], False)} to {_fmt(b, b['ci_high'], False)})",
+            review.append([b["label"], f"{format_gap(a, a['gap'])} ({format_gap(a, a['ci_low'], False)} to {format_gap(a, a['ci_high'], False)})",
+                           f"{format_gap(b, b['gap'])} ({format_gap(b, b['ci_low'], False)} to {format_gap(b, b['ci_high'], False)})",
                            "smaller" if b["gap"] < a["gap"] else "larger"])
         if not review:
             out.append(f"_Figures withheld: groups of fewer than {threshold} pupils are not shown._")

@@ -9,7 +9,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .measures import STANDARD_MEASURES
+from ..domain.formatting import is_yes, number
+from ..domain.measures import STANDARD_MEASURES
 
 COLUMNS = ["school_id", "key_stage", "year", "measure", "category", "importance", "text"]
 #: How much a measure matters in a report: headline outcomes first.
@@ -31,19 +32,6 @@ SUBGROUP_WORDS = {"prior_band=low": "low prior attainers", "prior_band=middle": 
                   "persistent_absence=False": "pupils who attend regularly"}
 
 
-def _yes(x) -> bool:
-    """True for a true flag; False for false or missing (pandas NA-aware)."""
-    return x is not None and not pd.isna(x) and bool(x)
-
-
-def _num(x: float, unit: str, measure: str) -> str:
-    if unit == "suspensions":
-        return f"{x:.2f}"
-    if unit == "%":
-        return f"{x * 100:.0f}" if measure != "attendance_pct" else f"{x:.1f}"
-    if measure == "progress8" or measure.startswith("va_grade"):
-        return f"{x:.2f}"
-    return f"{x:.1f}"
 
 
 def _unit_words(row) -> str:
@@ -53,8 +41,8 @@ def _unit_words(row) -> str:
 
 
 def _interval(row) -> str:
-    return (f"95% interval {_num(row['ci_low'], row['unit'], row['measure'])} to "
-            f"{_num(row['ci_high'], row['unit'], row['measure'])}")
+    return (f"95% interval {number(row['ci_low'], row['unit'], row['measure'])} to "
+            f"{number(row['ci_high'], row['unit'], row['measure'])}")
 
 
 def _pct(x: float) -> str:
@@ -80,7 +68,7 @@ def _gap_sentence(row, against: str, against_poss: str | None = None) -> str:
         more_less = ("more" if behind else "fewer") if not row["higher_is_better"] else \
             ("fewer" if behind else "more")
         return (f"{row['label'][:1].upper() + row['label'][1:]}: {_pct(row['mean_disadvantaged'])} of disadvantaged "
-                f"pupils against {_pct(row['mean_reference'])} of {against}, {_num(gap, unit, m)} percentage "
+                f"pupils against {_pct(row['mean_reference'])} of {against}, {number(gap, unit, m)} percentage "
                 f"points {more_less} ({_interval(row)}).")
     if row["kind"] == "rate":
         verb = "were" if not row["higher_is_better"] else "reached"
@@ -88,16 +76,16 @@ def _gap_sentence(row, against: str, against_poss: str | None = None) -> str:
         more_less = ("more" if not row["higher_is_better"] else "fewer") if behind else \
             ("fewer" if not row["higher_is_better"] else "more")
         return (f"{_pct(row['mean_disadvantaged'])} of disadvantaged pupils {verb} {row['label']}, against "
-                f"{ref} of {against}: {_num(gap, unit, m)} percentage points {more_less} ({_interval(row)}).")
+                f"{ref} of {against}: {number(gap, unit, m)} percentage points {more_less} ({_interval(row)}).")
     if not row["higher_is_better"]:
         word = "more" if behind else "fewer"
         return (f"Disadvantaged pupils had {word} {row['label']}: "
-                f"{_num(row['mean_disadvantaged'], unit, m)} against {_num(row['mean_reference'], unit, m)} "
+                f"{number(row['mean_disadvantaged'], unit, m)} against {number(row['mean_reference'], unit, m)} "
                 f"for {against} ({_interval(row)}).")
     direction = "behind" if behind else "ahead of"
-    return (f"Disadvantaged pupils' {row['label']} is {_num(gap, unit, m)} {_unit_words(row)} {direction} "
-            f"{against_poss or against + chr(39)} ({_num(row['mean_disadvantaged'], unit, m)} against "
-            f"{_num(row['mean_reference'], unit, m)}; {_interval(row)}).")
+    return (f"Disadvantaged pupils' {row['label']} is {number(gap, unit, m)} {_unit_words(row)} {direction} "
+            f"{against_poss or against + chr(39)} ({number(row['mean_disadvantaged'], unit, m)} against "
+            f"{number(row['mean_reference'], unit, m)}; {_interval(row)}).")
 
 
 def concentration(split_rows: pd.DataFrame):
@@ -184,14 +172,14 @@ def findings(gaps: pd.DataFrame, trends: pd.DataFrame | None = None, index: pd.D
         for a, b, name_a, name_b in PAIRS:
             if a in ins.index and b in ins.index:
                 ra, rb = ins.loc[a], ins.loc[b]
-                if _yes(ra["clear"]) and not ra["suppressed"] and not rb["suppressed"] \
+                if is_yes(ra["clear"]) and not ra["suppressed"] and not rb["suppressed"] \
                         and rb["gap"] > 0 and ra["gap"] > rb["gap"] and ra["ci_low"] > rb["gap"]:
                     ratio_note[a] = f": {_times(ra['gap'] / rb['gap'])} their {name_b} gap"
-                elif _yes(rb["clear"]) and not ra["suppressed"] and not rb["suppressed"] \
+                elif is_yes(rb["clear"]) and not ra["suppressed"] and not rb["suppressed"] \
                         and ra["gap"] > 0 and rb["gap"] > ra["gap"] and rb["ci_low"] > ra["gap"]:
                     ratio_note[b] = f": {_times(rb['gap'] / ra['gap'])} their {name_a} gap"
         for _, row in ins[~ins["suppressed"]].iterrows():
-            if _yes(row["clear"]):
+            if is_yes(row["clear"]):
                 text = _gap_sentence(row, "other pupils")
                 if row["measure"] in ratio_note:
                     text = text[:-1] + ratio_note[row["measure"]] + "."
@@ -200,13 +188,13 @@ def findings(gaps: pd.DataFrame, trends: pd.DataFrame | None = None, index: pd.D
                 add(row["measure"], "gap" if row["gap"] > 0 else "ahead", _importance(row), text)
             elif row["measure"] in HEADLINE:
                 caveat = (" once the number of comparisons in this report is allowed for"
-                          if _yes(row["significant"]) else "")
+                          if is_yes(row["significant"]) else "")
                 add(row["measure"], "no_clear_difference", 0.0,
                     f"No clear difference between disadvantaged and other pupils in {row['label']}{caveat} "
-                    f"(gap {_num(row['gap'], row['unit'], row['measure'])}, {_interval(row)}).")
+                    f"(gap {number(row['gap'], row['unit'], row['measure'])}, {_interval(row)}).")
         nat = whole[(whole["comparison"] == "national_other") & ~whole["suppressed"]]
         for _, row in nat.iterrows():
-            if _yes(row["clear"]):
+            if is_yes(row["clear"]):
                 text = _gap_sentence(row, f"national other pupils ({year})",
                                      f"national other pupils' ({year})")
                 add(row["measure"], "national" if row["gap"] > 0 else "ahead", _importance(row) * 0.9, text)
@@ -216,11 +204,11 @@ def findings(gaps: pd.DataFrame, trends: pd.DataFrame | None = None, index: pd.D
             if found is None:
                 continue
             top, rest = found
-            others = "; ".join(f"{_num(r['gap'], r['unit'], measure)} for "
+            others = "; ".join(f"{number(r['gap'], r['unit'], measure)} for "
                                f"{SUBGROUP_WORDS.get(r['subgroup'], r['subgroup'])}" for _, r in rest.iterrows())
             add(measure, "subgroup", _importance(top) * 0.8,
                 f"The {top['label']} gap is concentrated in {SUBGROUP_WORDS.get(top['subgroup'], top['subgroup'])}: "
-                f"{_num(top['gap'], top['unit'], measure)} {_unit_words(top)} ({_interval(top)}), against "
+                f"{number(top['gap'], top['unit'], measure)} {_unit_words(top)} ({_interval(top)}), against "
                 f"{others}.")
         if trends is not None and len(trends):
             tr = trends[(trends["school_id"] == sid) & (trends["key_stage"] == ks) & (trends["year_to"] == year)
@@ -238,7 +226,7 @@ def findings(gaps: pd.DataFrame, trends: pd.DataFrame | None = None, index: pd.D
                 unit = units.get(m, "")
                 verb = "narrowed" if r["direction"] == "closing" else "widened"
                 pp = unit == "%" and m != "attendance_pct"
-                fmt = (lambda x: f"{x * 100:.0f}") if pp else (lambda x: _num(x, unit, m))
+                fmt = (lambda x: f"{x * 100:.0f}") if pp else (lambda x: number(x, unit, m))
                 words = " percentage points" if pp else (" " + unit if unit in ("grades", "points") else "")
                 # a clear change in a headline measure is among the first things a head needs to know
                 z = abs(r["change"]) / max((r["ci_high"] - r["ci_low"]) / 3.92, 1e-9)

@@ -1,0 +1,84 @@
+"""Validate the data once, setting aside any school whose rows are invalid."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from ..errors import DataValidationError, Problem
+
+
+# --------------------------------------------------------------- validation
+def validate_by_school(data, mapping=None) -> tuple[pd.DataFrame | None, dict[str, list[Problem]]]:
+    """Validate the data once, setting aside any school whose rows are invalid.
+
+    Returns
+    -------
+    (DataFrame or None, dict)
+        The valid schools' pupils, and for each failed school id (or file
+        name, where no school can be told) the problems found.
+    """
+    import warnings
+
+    from ..errors import GaptoolsWarning
+    from ..io.loading import load_pupils, rename_columns, sources
+    from ..io.mapping import load_mapping
+    from ..io.readers import read_table
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", GaptoolsWarning)
+        try:
+            return load_pupils(data, mapping), {}
+        except DataValidationError as err:
+            first = err
+    mapping = load_mapping(mapping)
+    failures: dict[str, list[Problem]] = {}
+    frames = []
+    by_file: dict[str, list[Problem]] = {}
+    for p in first.problems:
+        by_file.setdefault(p.file or "<input>", []).append(p)
+    for name, src in sources(data):
+        problems = by_file.get(name, [])
+        if not problems:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", GaptoolsWarning)
+                frames.append(load_pupils(src, mapping))
+            continue
+        raw = src if isinstance(src, pd.DataFrame) else read_table(src, name)[0]
+        sid = None
+        if raw is not None:
+            part, _ = rename_columns(name, raw, mapping)
+            if "school_id" in part.frame.columns:
+                sid = part.frame["school_id"].astype(str).str.strip()
+            elif mapping is not None and "school_id" in mapping.constants:
+                sid = pd.Series(mapping.constants["school_id"], index=raw.index)
+        located = [p for p in problems if p.line and p.line >= 2]
+        if sid is None or len(located) < len(problems):
+            key = sid.iloc[0] if sid is not None and sid.nunique() == 1 else Path(name).name
+            failures.setdefault(key, []).extend(problems)
+            continue
+        bad = {}
+        for p in located:
+            bad.setdefault(sid.iloc[p.line - 2], []).append(p)
+        for school, found in bad.items():
+            failures.setdefault(school, []).extend(found)
+        keep = raw[~sid.isin(list(bad))]
+        if len(keep):
+            try:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore", GaptoolsWarning)
+                    frames.append(load_pupils(keep.reset_index(drop=True), mapping))
+            except DataValidationError as again:  # should not happen: report rather than lose it
+                for school in keep.index.map(sid).unique():
+                    failures.setdefault(school, []).extend(again.problems)
+    if not frames:
+        return None, failures
+    pupils = pd.concat(frames, ignore_index=True)
+    pupils.attrs = frames[0].attrs
+    return pupils, failures
+
+
+def problems_text(problems: list[Problem], limit: int = 8) -> str:
+    shown = "; ".join(str(p) for p in problems[:limit])
+    more = f" (and {len(problems) - limit} more)" if len(problems) > limit else ""
+    return f"invalid data: {len(problems)} problem{'s' if len(problems) != 1 else ''}: {shown}{more}"

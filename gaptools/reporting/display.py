@@ -1,0 +1,81 @@
+"""Display types for notebooks and pages: charts, tables, sections, Markdown."""
+from __future__ import annotations
+
+import pandas as pd
+
+WITHHELD = "withheld"
+
+
+class Chart:
+    """A rendered chart: a PNG for notebooks and HTML, its title as the text alternative."""
+
+    def __init__(self, figure):
+        import io
+
+        self.figure = figure
+        axes = figure.get_axes()
+        self.title = axes[0].get_title(loc="left") if axes else ""
+        buf = io.BytesIO()
+        figure.savefig(buf, format="png", dpi=110)
+        self.png = buf.getvalue()
+
+    def _repr_mimebundle_(self, include=None, exclude=None):
+        import base64
+
+        return {"image/png": base64.b64encode(self.png).decode("ascii"),
+                "text/plain": f"Chart: {self.title}"}
+
+    def __repr__(self):
+        return f"Chart({self.title!r})"
+
+
+class Table:
+    """A table for people: no row numbers, text left-aligned; ``.data`` is the DataFrame."""
+
+    def __init__(self, data: pd.DataFrame, index: bool = False):
+        self.data = data
+        self.index = index
+
+    def _repr_html_(self):
+        styler = self.data.style.format(precision=2, na_rep="")
+        if not self.index:
+            styler = styler.hide(axis="index")
+        styler = styler.set_properties(**{"text-align": "left"}).set_table_styles(
+            [{"selector": "th", "props": [("text-align", "left")]}])
+        return styler.to_html()
+
+    def __repr__(self):
+        return self.data.to_string(index=self.index)
+
+
+def _presentable(part):
+    from matplotlib.figure import Figure
+
+    if isinstance(part, Figure):
+        return Chart(part)
+    if isinstance(part, pd.DataFrame):
+        return Table(part, index=not isinstance(part.index, pd.RangeIndex))
+    return part
+
+
+class Section(list):
+    """Several outputs shown one after another (e.g. one per key stage)."""
+
+    def _ipython_display_(self):
+        from IPython.display import display
+
+        for part in self:
+            if part is not None:
+                display(part)
+
+    def append(self, part):
+        super().append(_presentable(part))
+
+
+def markdown(text: str):
+    """IPython Markdown when in a notebook, plain text otherwise."""
+    try:
+        from IPython.display import Markdown
+        return Markdown(text)
+    except ImportError:  # pragma: no cover - gaptools always installs IPython via ipykernel
+        return text

@@ -1,0 +1,168 @@
+"""A school's priority areas from its clear gaps, with the evidence for each."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ..analysis.findings import HEADLINE, SUBGROUP_WORDS, concentration
+from ..analysis.gaps import SPLITS, gap_table
+from ..analysis.trends import gap_trends
+from ..domain.formatting import number
+from ..domain.suppression import DEFAULT_THRESHOLD
+from .evidence import NEEDS, approaches_for, describe
+
+#: Which need a measure speaks to.
+MEASURE_NEEDS = {
+    "grade_english": "literacy", "va_grade_english": "literacy", "reading_score": "literacy",
+    "gps_score": "literacy",
+    "grade_maths": "maths", "va_grade_maths": "maths", "maths_score": "maths",
+    "attainment8": "teaching", "progress8": "teaching", "va_attainment8": "teaching",
+    "basics_4plus": "teaching", "basics_5plus": "teaching", "rwm_expected": "teaching",
+    "rwm_higher": "teaching",
+    "attendance_pct": "attendance", "persistent_absence": "attendance", "severe_absence": "attendance",
+    "suspensions": "behaviour",
+}
+
+
+PRIORITY_COLUMNS = ["rank", "need", "area", "score", "year", "key_stage", "n_disadvantaged", "evidence",
+                    "concentrated_in", "trend", "approaches", "measures"]
+
+
+SUBGROUP_NAMES = SUBGROUP_WORDS
+
+
+def _need_of(measure: str, pupils: pd.DataFrame) -> str | None:
+    if measure in MEASURE_NEEDS:
+        return MEASURE_NEEDS[measure]
+    name = measure.lower()
+    if any(w in name for w in ("read", "phonic", "writ", "spell", "english", "literacy", "language")):
+        return "literacy"
+    if any(w in name for w in ("math", "numer")):
+        return "maths"
+    if name.startswith("grade_"):
+        return "teaching"
+    return None
+
+
+def cohort(pupils, school_id, year, key_stage):
+    rows = pupils[pupils["school_id"] == str(school_id)]
+    if key_stage is None:
+        key_stage = rows["key_stage"].mode().iloc[0] if len(rows) else None
+    rows = rows[rows["key_stage"] == key_stage]
+    if year is None and len(rows):
+        year = int(rows["year"].max())
+    return key_stage, year
+
+
+def _effect(row) -> float:
+    if row["kind"] == "score" and pd.notna(row["effect_size"]):
+        return abs(float(row["effect_size"]))
+    p1, p2 = float(row["mean_disadvantaged"]), float(row["mean_reference"])
+    return abs(2 * np.arcsin(np.sqrt(p1)) - 2 * np.arcsin(np.sqrt(p2)))
+
+
+def format_gap(row, value, unit: bool = True) -> str:
+    """A gap figure as the findings write it, with its unit in words."""
+    words = {"%": "percentage points"}.get(row["unit"], row["unit"])
+    return number(value, row["unit"], row["measure"]) + (f" {words}" if unit else "")
+
+
+def _evidence_text(r) -> str:
+    """'GCSE English grade: 1.3 grades behind (95% interval 0.8 to 1.7; 75 disadvantaged pupils)'."""
+    how = "behind" if r["higher_is_better"] else "higher for disadvantaged pupils"
+    return (f"{r['label']}: {format_gap(r, r['gap'])} {how} (95% interval {format_gap(r, r['ci_low'], False)} to "
+            f"{format_gap(r, r['ci_high'], False)}; {int(r['n_disadvantaged'])} disadvantaged pupils)")
+
+
+def priorities(pupils: pd.DataFrame, school_id: str, *, year: int | None = None,
+               key_stage: str | None = None, threshold: int = DEFAULT_THRESHOLD,
+               gaps: pd.DataFrame | None = None, max_approaches: int = 4) -> pd.DataFrame:
+    """The school's priority areas, most important first.
+
+    A priority is a need (literacy, maths, attendance, behaviour, whole-cohort
+    teaching) backed by at least one clear gap (surviving false-discovery-rate
+    control) in the chosen year. Importance = size of gap (standardised) x
+    number of disadvantaged pupils x confidence (1 - q-value), taking the
+    strongest gap of the area. Nothing is proposed that the data does not support.
+
+    Parameters
+    ----------
+    pupils : DataFrame
+        From :func:`gaptools.load_pupils` (the trust: it sets value-added expectations).
+    school_id : str
+    year, key_stage : optional
+        Default: the school's latest year and its main key stage.
+    threshold : int, default 6
+    gaps : DataFrame, optional
+        ``gap_table(..., detail=True)`` for the school, if already computed.
+
+    Returns
+    -------
+    DataFrame
+        ``rank, need, area, score, year, key_stage, n_disadvantaged, evidence``
+        (the gaps with intervals, in words), ``concentrated_in``, ``trend``,
+        ``approaches`` (a DataFrame of toolkit strands) and ``measures``.
+    """
+    key_stage, year = cohort(pupils, school_id, year, key_stage)
+    if gaps is None or not {"persistent_absence"} & {s.split("=")[0] for s in gaps["subgroup"].dropna()}:
+        gaps = gap_table(pupils, school_id=str(school_id), key_stage=key_stage, threshold=threshold,
+                         subgroups=SPLITS, detail=True)
+    phase = "primary" if key_stage == "KS2" else "secondary"
+    g = gaps[(gaps["key_stage"] == key_stage)]
+    now = g[(g["year"] == year) & (g["comparison"] == "in_school")]
+    whole = now[now["subgroup"].isna() & now["clear"].fillna(False).astype(bool) & (now["gap"] > 0)]
+    trends = gap_trends(g) if "se" in g.columns else None
+    areas: dict[str, dict] = {}
+    for _, row in whole.iterrows():
+        need = _need_of(row["measure"], pupils)
+        if need is None:
+            continue
+        score = _effect(row) * float(row["n_disadvantaged"]) * (1 - float(row["q_value"]))
+        area = areas.setdefault(need, {"score": 0.0, "rows": []})
+        area["rows"].append(row)
+        area["score"] = max(area["score"], score)
+    out = []
+    for need, area in areas.items():
+        # headline measures first (A8 before GCSE art), then by size of gap
+        rows = sorted(area["rows"], key=lambda r: (r["measure"] not in HEADLINE, -_effect(r)))
+        lead = rows[0]
+        evidence = "; ".join(_evidence_text(r) for r in rows[:4])
+        measures = [r["measure"] for r in rows]
+        conc = []
+        subs = now[now["measure"].isin(measures) & now["subgroup"].notna() & ~now["suppressed"]]
+        for (measure, split), s in subs.groupby(["measure", subs["subgroup"].str.split("=").str[0]]):
+            found = concentration(s)
+            if found is not None:
+                t = found[0]
+                conc.append(f"{SUBGROUP_NAMES.get(t['subgroup'], t['subgroup'])} "
+                            f"({t['label']}: {format_gap(t, t['gap'])} behind)")
+        trend = None
+        if trends is not None and len(trends):
+            tr = trends[(trends["measure"] == lead["measure"]) & trends["subgroup"].isna()
+                        & (trends["comparison"] == "in_school") & (trends["year_to"] == year)
+                        & (trends["span"] == "previous_year")]
+            if len(tr):
+                r = tr.iloc[0]
+                trend = (f"{r['direction']} since {r['year_from']}" if r["direction"] in ("closing", "widening")
+                         else f"no clear change since {r['year_from']}") if r["direction"] else None
+        out.append({
+            "need": need, "area": NEEDS[need], "score": round(area["score"], 3), "year": year,
+            "key_stage": key_stage, "n_disadvantaged": int(lead["n_disadvantaged"]), "evidence": evidence,
+            "concentrated_in": "; ".join(dict.fromkeys(conc)) or None, "trend": trend,
+            "approaches": approaches_for(need, phase=phase, limit=max_approaches), "measures": measures,
+        })
+    if not out:
+        return pd.DataFrame(columns=PRIORITY_COLUMNS)
+    result = pd.DataFrame(out).sort_values(["score", "need"], ascending=[False, True], kind="stable")
+    result.insert(0, "rank", range(1, len(result) + 1))
+    return result[PRIORITY_COLUMNS].reset_index(drop=True)
+
+
+def approaches_table(prio: pd.DataFrame) -> pd.DataFrame:
+    """One row per priority and approach, for display."""
+    rows = []
+    for _, p in prio.iterrows():
+        for _, a in p["approaches"].iterrows():
+            rows.append({"priority": p["rank"], "area": p["area"], "approach": a["strand"],
+                         "tier": a["tier"], "evidence": describe(a), "note": a["note"] if pd.notna(a["note"]) else ""})
+    return pd.DataFrame(rows, columns=["priority", "area", "approach", "tier", "evidence", "note"])
