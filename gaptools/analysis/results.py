@@ -3,14 +3,13 @@ from __future__ import annotations
 
 import json
 import math
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 
 from ..domain.suppression import DEFAULT_THRESHOLD
+from ..io.files import atomic_write_text
 from .findings import findings as make_findings
 from .gapindex import gap_index
 from .gaps import CONTRACT_COLUMNS, gap_table
@@ -117,10 +116,7 @@ def write_results(path: str | Path, results: SchoolResults) -> Path:
         path = path / "results.json"
     path.parent.mkdir(parents=True, exist_ok=True)
     text = json.dumps(results_dict(results), indent=1, ensure_ascii=False, allow_nan=False)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".results.", suffix=".tmp")
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        fh.write(text + "\n")
-    os.replace(tmp, path)
+    atomic_write_text(path, text + "\n")
     return path
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 def run_published_notebook(out: Path, published, school_ids) -> dict:
     """Run notebooks/05 for the trust's schools that appear in the files (used by ``gaptools run``)."""
 
+    from ..io.files import atomic_write_text
     from ..reporting.html import notebook_html
     from .kernels import execute_notebook, execution_error
     from .school import NOTEBOOK_DIR
@@ -23,9 +24,7 @@ def run_published_notebook(out: Path, published, school_ids) -> dict:
                  cwd=str(NOTEBOOK_DIR), timeout=600, retries=2)
         (out / "trust").mkdir(exist_ok=True)
         page = notebook_html(stage / f"{name}.ipynb", nav_html='<a href="../index.html">Trust index</a>')
-        tmp = out / "trust" / f".{name}.html.tmp"
-        tmp.write_text(page, encoding="utf-8")
-        tmp.replace(out / "trust" / f"{name}.html")
+        atomic_write_text(out / "trust" / f"{name}.html", page)
         return {"status": "ok", "error": None, "outputs": [f"trust/{name}.html"],
                 "duration_s": round(time.perf_counter() - start, 2)}
     except Exception as exc:

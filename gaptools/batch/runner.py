@@ -14,6 +14,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..errors import DataValidationError, Problem
+from ..io.files import atomic_write_text
 from .index import render_index
 from .kernels import execute_notebook, execution_error
 from .school import (
@@ -53,10 +54,6 @@ def _hash_inputs(data_file: Path, threshold: int, notebook_dir: Path) -> str:
     return h.hexdigest()[:16]
 
 
-def _atomic_write(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
 
 
 def _complete(out: Path, outcome: dict) -> bool:
@@ -161,8 +158,8 @@ def run(data, out, *, mapping=None, schools=None, workers: int | None = None, sc
         "trust": trust,
         "schools": {sid: asdict(outcomes[sid]) for sid in all_ids},
     }
-    _atomic_write(manifest_path, json.dumps(manifest, indent=1, ensure_ascii=False))
-    _atomic_write(out / "index.html", render_index(out, manifest))
+    atomic_write_text(manifest_path, json.dumps(manifest, indent=1, ensure_ascii=False))
+    atomic_write_text(out / "index.html", render_index(out, manifest))
     shutil.rmtree(out / WORK / "stage", ignore_errors=True)
     shutil.rmtree(out / WORK / "old", ignore_errors=True)
     return manifest
@@ -232,7 +229,7 @@ def _trust_overview(out: Path, threshold: int, timeout: int) -> dict:
                   "results_dir": str(out.resolve())}, cwd=str(NOTEBOOK_DIR), timeout=timeout, retries=2)
         (out / "trust").mkdir(exist_ok=True)
         page = notebook_html(executed, nav_html='<a href="../index.html">Trust index</a>')
-        _atomic_write(out / "trust" / f"{name}.html", page)
+        atomic_write_text(out / "trust" / f"{name}.html", page)
         return {"status": "ok", "error": None, "duration_s": round(time.perf_counter() - start, 2),
                 "outputs": [f"trust/{name}.html"]}
     except Exception as exc:

@@ -14,9 +14,15 @@ from ..analysis.benchmarks import (
     wide_table,
     withheld_counts,
 )
-from ..io.published_tables import HEADLINE, WITHHELD_CODES
+
 # re-exported: notebook 05 and users' scripts read the tables through this module
-from ..io.published_tables import COUNT_COLUMNS, read_performance_table, read_performance_tables  # noqa: F401
+from ..io.published_tables import (  # noqa: F401
+    COUNT_COLUMNS,
+    HEADLINE,
+    WITHHELD_CODES,
+    read_performance_table,
+    read_performance_tables,
+)
 
 
 def funnel_chart(table: pd.DataFrame, urns, *, year: int | None = None, measure: str | None = None):

@@ -125,9 +125,9 @@ def write_targeting_outputs(out_dir, school_id: str, targets: pd.DataFrame, stra
 
     Writes are atomic: a reader never sees half a file.
     """
-    import os
-    import tempfile
     from pathlib import Path
+
+    from ..io.files import atomic_write_text
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -136,9 +136,5 @@ def write_targeting_outputs(out_dir, school_id: str, targets: pd.DataFrame, stra
     written = []
     for name, text in (("targets.csv", targets.to_csv(index=False, lineterminator="\n")),
                        ("strategy.md", strategy)):
-        fd, tmp = tempfile.mkstemp(dir=out, prefix=f".{name}.", suffix=".tmp")
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, out / name)
-        written.append(out / name)
+        written.append(atomic_write_text(out / name, text))
     return written
