@@ -53,10 +53,13 @@ def test_results_json_matches_contract(results, tmp_path):
     path = gaptools.write_results(tmp_path, results["900101"])
     doc = json.loads(path.read_text())
     assert list(doc)[:4] == ["schema_version", "school_id", "school_name", "suppression_threshold"]
-    assert doc["schema_version"] == 1 and doc["school_id"] == "900101" and doc["suppression_threshold"] == 6
+    assert doc["schema_version"] == 2 and doc["school_id"] == "900101" and doc["suppression_threshold"] == 6
     contract = [c for c in CONTRACT_COLUMNS if c != "school_id"]
     assert all(list(row)[:len(contract)] == contract for row in doc["gaps"])  # extensions come after
-    assert all(set(row) - set(contract) <= {"clear", "q_value"} for row in doc["gaps"])
+    # schema version 2 adds the results model's fields after version 1's
+    v2 = {"label", "unit", "gap_unit", "higher_is_better", "trend", "trend_from", "trend_change", "trend_ci_low",
+          "trend_ci_high", "trend_q_value", "withheld_reason"}
+    assert all(set(row) - set(contract) <= {"clear", "q_value"} | v2 for row in doc["gaps"])
     assert {"key_stage", "year", "value", "suppressed"} <= set(doc["gap_index"][0])
     assert {"key_stage", "year", "measure", "text"} <= set(doc["findings"][0])
     # withheld rows carry nulls for every figure

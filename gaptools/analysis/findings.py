@@ -9,8 +9,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..domain.formatting import is_yes, number
+from ..domain.formatting import amount, is_yes, number, value_text, withheld_text
+from ..domain.suppression import DEFAULT_THRESHOLD
 from ..domain.measures import STANDARD_MEASURES
+from .trends import with_verdicts
 
 COLUMNS = ["school_id", "key_stage", "year", "measure", "category", "importance", "text"]
 #: How much a measure matters in a report: headline outcomes first.
@@ -80,12 +82,12 @@ def _gap_sentence(row, against: str, against_poss: str | None = None) -> str:
     if not row["higher_is_better"]:
         word = "more" if behind else "fewer"
         return (f"Disadvantaged pupils had {word} {row['label']}: "
-                f"{number(row['mean_disadvantaged'], unit, m)} against {number(row['mean_reference'], unit, m)} "
-                f"for {against} ({_interval(row)}).")
+                f"{value_text(row['mean_disadvantaged'], unit, m, row['kind'])} against "
+                f"{value_text(row['mean_reference'], unit, m, row['kind'])} for {against} ({_interval(row)}).")
     direction = "behind" if behind else "ahead of"
     return (f"Disadvantaged pupils' {row['label']} is {number(gap, unit, m)} {_unit_words(row)} {direction} "
-            f"{against_poss or against + chr(39)} ({number(row['mean_disadvantaged'], unit, m)} against "
-            f"{number(row['mean_reference'], unit, m)}; {_interval(row)}).")
+            f"{against_poss or against + chr(39)} ({value_text(row['mean_disadvantaged'], unit, m, row['kind'])} "
+            f"against {value_text(row['mean_reference'], unit, m, row['kind'])}; {_interval(row)}).")
 
 
 def concentration(split_rows: pd.DataFrame):
@@ -122,15 +124,17 @@ def _importance(row) -> float:
 
 
 def findings(gaps: pd.DataFrame, trends: pd.DataFrame | None = None, index: pd.DataFrame | None = None,
-             *, threshold: int = 6) -> pd.DataFrame:
+             *, threshold: int = DEFAULT_THRESHOLD) -> pd.DataFrame:
     """Ranked plain-English statements about each school, key stage and year.
 
     Parameters
     ----------
     gaps : DataFrame
+        The results model (:func:`gaptools.analysis.results.results_table`), or
         :func:`gaptools.gap_table` with ``detail=True``.
     trends : DataFrame, optional
-        :func:`gaptools.gap_trends` of the same gaps.
+        :func:`gaptools.gap_trends` of the same gaps (for a plain gap table;
+        the results model already carries each gap's trend verdict).
     index : DataFrame, optional
         :func:`gaptools.gap_index` rows, reported beside the national series.
     threshold : int
@@ -159,15 +163,24 @@ def findings(gaps: pd.DataFrame, trends: pd.DataFrame | None = None, index: pd.D
                         "importance": round(float(importance), 4), "text": text})
 
         withheld = ins[ins["suppressed"]]
-        if len(ins) and len(withheld) == len(ins):
+        reasons = (set(withheld["withheld_reason"].dropna()) if "withheld_reason" in withheld.columns
+                   else set())
+        if len(ins) and len(withheld) == len(ins) and reasons == {"no_comparison_group"}:
             add(None, "too_few", 5.0,
-                f"Too few disadvantaged pupils (or too few others) in {year} to report any gap: "
+                f"There is no comparison group in school in {year}: every pupil in this cohort is "
+                "disadvantaged, or none is. Comparisons with national other pupils are given where a "
+                "national figure is on file.")
+        elif len(ins) and len(withheld) == len(ins):
+            add(None, "too_few", 5.0,
+                f"Too few disadvantaged pupils (or too few others) in {year} to report any gap in school: "
                 f"groups of fewer than {threshold} pupils are withheld so that no pupil can be identified.")
-            continue
-        if len(withheld):
+        elif len(withheld):
             names = ", ".join(withheld["label"].head(6))
             add(None, "too_few", 0.0,
-                f"Too few pupils to say anything about {names}: groups of fewer than {threshold} are withheld.")
+                f"Nothing can be said about {names}: " + "; ".join(
+                    withheld_text(r, threshold) for r in dict.fromkeys(
+                        withheld["withheld_reason"] if "withheld_reason" in withheld.columns
+                        else [None] * len(withheld))) + ".")
         ratio_note = {}
         for a, b, name_a, name_b in PAIRS:
             if a in ins.index and b in ins.index:
@@ -210,30 +223,22 @@ def findings(gaps: pd.DataFrame, trends: pd.DataFrame | None = None, index: pd.D
                 f"The {top['label']} gap is concentrated in {SUBGROUP_WORDS.get(top['subgroup'], top['subgroup'])}: "
                 f"{number(top['gap'], top['unit'], measure)} {_unit_words(top)} ({_interval(top)}), against "
                 f"{others}.")
-        if trends is not None and len(trends):
-            tr = trends[(trends["school_id"] == sid) & (trends["key_stage"] == ks) & (trends["year_to"] == year)
-                        & trends["subgroup"].isna() & (trends["comparison"] == "in_school")
-                        & trends["direction"].isin(["closing", "widening"])]
-            # one sentence per measure: the longest view that is clear
-            tr = tr.assign(_long=tr["span"] == "first_to_last").sort_values("_long", ascending=False)
-            tr = tr.drop_duplicates("measure")
-            labels = dict(zip(ins["measure"], ins["label"]))
-            units = dict(zip(ins["measure"], ins["unit"]))
-            for _, r in tr.iterrows():
-                m = r["measure"]
-                if m not in HEADLINE:
-                    continue
-                unit = units.get(m, "")
-                verb = "narrowed" if r["direction"] == "closing" else "widened"
-                pp = unit == "%" and m != "attendance_pct"
-                fmt = (lambda x: f"{x * 100:.0f}") if pp else (lambda x: number(x, unit, m))
-                words = " percentage points" if pp else (" " + unit if unit in ("grades", "points") else "")
-                # a clear change in a headline measure is among the first things a head needs to know
-                z = abs(r["change"]) / max((r["ci_high"] - r["ci_low"]) / 3.92, 1e-9)
-                add(m, r["direction"], 3.0 + z * WEIGHT.get(m, 0.6),
-                    f"The {labels.get(m, m)} gap has {verb} from {fmt(r['gap_from'])}{words} in {r['year_from']} "
-                    f"to {fmt(r['gap_to'])}{words} in {r['year_to']} (change {fmt(r['change'])}; "
-                    f"95% interval {fmt(r['ci_low'])} to {fmt(r['ci_high'])}).")
+        # trend sentences: the results model's verdict for each headline measure
+        verdicts = ins if "trend" in ins.columns else with_verdicts(ins, trends) if trends is not None \
+            and len(trends) else ins.iloc[0:0].assign(trend=None)
+        for _, r in verdicts[verdicts["trend"].isin(["closing", "widening"])].iterrows():
+            m = r["measure"]
+            if m not in HEADLINE:
+                continue
+            verb = "narrowed" if r["trend"] == "closing" else "widened"
+            unit, kind = r["unit"], r["kind"]
+            a = lambda x: amount(x, unit, m, kind)  # noqa: E731
+            # a clear change in a headline measure is among the first things a head needs to know
+            z = abs(r["trend_change"]) / max((r["trend_ci_high"] - r["trend_ci_low"]) / 3.92, 1e-9)
+            add(m, r["trend"], 3.0 + z * WEIGHT.get(m, 0.6),
+                f"The {r['label']} gap has {verb} from {a(r['gap'] - r['trend_change'])} in "
+                f"{int(r['trend_from'])} to {a(r['gap'])} in {year} (change {a(r['trend_change'])}; 95% interval "
+                f"{number(r['trend_ci_low'], unit, m, kind)} to {number(r['trend_ci_high'], unit, m, kind)}).")
         if index is not None and len(index):
             gi = index[(index["school_id"] == sid) & (index["key_stage"] == ks) & (index["year"] == year)]
             for _, r in gi.iterrows():

@@ -1,26 +1,137 @@
-"""One school's analysis bundled, and ``results.json`` (data contract §3)."""
+"""One school's analysis bundled: the results model, and ``results.json`` (data contract §3).
+
+The results model is the one table every page reads: a row per key stage,
+year, measure, comparison and subgroup carrying the figures, how people read
+them (label, unit, direction), whether the gap is ``clear``, the trend verdict
+and why a figure is withheld. Pages render it; none re-derives clear, trend,
+unit or suppression. :class:`ResultsModel` declares it and is checked where the
+table is built, written and read.
+"""
 from __future__ import annotations
 
 import json
 import math
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Optional
 
 import pandas as pd
+import pandera.pandas as pa
+from pandera.typing import Series
 
+from ..domain.formatting import gap_unit
 from ..domain.suppression import DEFAULT_THRESHOLD
+from ..errors import GaptoolsError
 from ..io.files import atomic_write_text
 from .findings import findings as make_findings
 from .gapindex import gap_index
 from .gaps import CONTRACT_COLUMNS, gap_table
 from .profile import cohort_profile
-from .trends import gap_trends
+from .trends import VERDICT_COLUMNS, gap_trends, with_verdicts
 
-SCHEMA_VERSION = 1
-#: Contract §3 fields, then our extensions: ``clear`` (the gap survives
-#: Benjamini-Hochberg false-discovery-rate control within the school's report)
-#: and its ``q_value``. Findings call a gap a gap only when ``clear``.
-GAP_FIELDS = [c for c in CONTRACT_COLUMNS if c != "school_id"] + ["clear", "q_value"]
+SCHEMA_VERSION = 2
+#: The reasons a figure is withheld (``withheld_reason``; set by the gap table).
+WITHHELD_REASONS = ["too_few_disadvantaged", "too_few_others", "protects_another_group",
+                    "no_comparison_group", "no_national_figure"]
+TRENDS = ["closing", "widening", "no clear change"]
+#: Version 1 fields (contract §3 and ``clear``/``q_value``: the gap survives
+#: Benjamini-Hochberg false-discovery-rate control within the school's report),
+#: then what version 2 adds so that a page needs nothing else.
+V1_GAP_FIELDS = [c for c in CONTRACT_COLUMNS if c != "school_id"] + ["clear", "q_value"]
+GAP_FIELDS = V1_GAP_FIELDS + ["label", "unit", "gap_unit", "higher_is_better"] + VERDICT_COLUMNS \
+    + ["withheld_reason"]
+
+
+class ResultsModel(pa.DataFrameModel):
+    """One row of the results table (``results.json`` ``gaps``, schema version 2).
+
+    Figures of a withheld row are null; ``withheld_reason`` says why.
+    ``clear`` is only ever true for a shown gap; ``trend`` is the verdict on
+    the change in this gap (see :func:`gaptools.analysis.trends.with_verdicts`).
+    """
+
+    key_stage: Series[str] = pa.Field(nullable=False)
+    year: Series[pd.Int64Dtype] = pa.Field(nullable=False, coerce=True)
+    measure: Series[str] = pa.Field(nullable=False)
+    label: Series[str] = pa.Field(nullable=False)
+    unit: Series[str] = pa.Field(nullable=False)
+    gap_unit: Series[str] = pa.Field(nullable=False)
+    kind: Series[str] = pa.Field(isin=["score", "rate"])
+    higher_is_better: Series[bool] = pa.Field(coerce=True)
+    comparison: Series[str] = pa.Field(isin=["in_school", "national_other"])
+    subgroup: Series[object] = pa.Field(nullable=True)
+    n_disadvantaged: Series[pd.Int64Dtype] = pa.Field(nullable=True, ge=0, coerce=True)
+    n_reference: Series[pd.Int64Dtype] = pa.Field(nullable=True, ge=0, coerce=True)
+    mean_disadvantaged: Series[float] = pa.Field(nullable=True, coerce=True)
+    mean_reference: Series[float] = pa.Field(nullable=True, coerce=True)
+    gap: Series[float] = pa.Field(nullable=True, coerce=True)
+    ci_low: Series[float] = pa.Field(nullable=True, coerce=True)
+    ci_high: Series[float] = pa.Field(nullable=True, coerce=True)
+    significant: Series[pd.BooleanDtype] = pa.Field(nullable=True, coerce=True)
+    suppressed: Series[bool] = pa.Field(coerce=True)
+    clear: Series[pd.BooleanDtype] = pa.Field(nullable=True, coerce=True)
+    q_value: Series[float] = pa.Field(nullable=True, ge=0, le=1, coerce=True)
+    trend: Series[object] = pa.Field(nullable=True, isin=TRENDS)
+    trend_from: Series[pd.Int64Dtype] = pa.Field(nullable=True, coerce=True)
+    trend_change: Series[float] = pa.Field(nullable=True, coerce=True)
+    trend_ci_low: Series[float] = pa.Field(nullable=True, coerce=True)
+    trend_ci_high: Series[float] = pa.Field(nullable=True, coerce=True)
+    trend_q_value: Series[float] = pa.Field(nullable=True, coerce=True)
+    withheld_reason: Series[object] = pa.Field(nullable=True, isin=WITHHELD_REASONS)
+
+    class Config:
+        strict = False  # in memory the table also carries the working columns (se, SDs, effect size)
+
+    @pa.dataframe_check
+    def withheld_shows_nothing(cls, df: pd.DataFrame) -> Series[bool]:
+        return ~df["suppressed"] | (df["gap"].isna() & df["mean_disadvantaged"].isna()
+                                    & ~df["clear"].fillna(False).astype(bool) & df["trend"].isna())
+
+    @pa.dataframe_check
+    def reason_only_when_withheld(cls, df: pd.DataFrame) -> Series[bool]:
+        return df["withheld_reason"].isna() | df["suppressed"]
+
+    @pa.dataframe_check
+    def clear_only_when_significant(cls, df: pd.DataFrame) -> Series[bool]:
+        return ~df["clear"].fillna(False).astype(bool) | df["significant"].fillna(False).astype(bool)
+
+
+def results_table(gaps: pd.DataFrame, trends: pd.DataFrame) -> pd.DataFrame:
+    """The results model: the gap table with trend verdicts, units and reasons, validated.
+
+    Parameters
+    ----------
+    gaps : DataFrame
+        :func:`gaptools.gap_table` with ``detail=True`` (one school or several).
+    trends : DataFrame
+        :func:`gaptools.gap_trends` of the same gaps.
+
+    Returns
+    -------
+    DataFrame
+        Valid against :class:`ResultsModel`.
+    """
+    table = with_verdicts(gaps, trends)
+    table["gap_unit"] = [gap_unit(u) for u in table["unit"]]
+    if "withheld_reason" not in table.columns:
+        table["withheld_reason"] = None  # a gap table that does not yet record reasons
+    table["withheld_reason"] = table["withheld_reason"].astype(object).where(table["withheld_reason"].notna(), None)
+    return validate_table(table)
+
+
+class ResultsError(GaptoolsError, ValueError):
+    """A results table or ``results.json`` that does not match the results model."""
+
+
+def validate_table(table: pd.DataFrame, source: str = "the results table") -> pd.DataFrame:
+    """Check a results table against :class:`ResultsModel` (a clear error, never a traceback)."""
+    try:
+        return ResultsModel.validate(table, lazy=True)
+    except pa.errors.SchemaErrors as e:
+        cases = "; ".join(f"{r.get('column') or 'row'}: {r.get('check')} fails for {r.get('failure_case')!r}"
+                          for r in e.failure_cases.head(5).to_dict("records"))
+        raise ResultsError(f"{source} is not a valid results table (schema version {SCHEMA_VERSION}): "
+                           f"{cases}") from None
 INDEX_FIELDS = ["key_stage", "year", "value", "suppressed", "national", "reference"]
 FINDING_FIELDS = ["key_stage", "year", "measure", "text", "category", "importance"]
 
@@ -37,6 +148,8 @@ class SchoolResults:
     trends: pd.DataFrame
     findings: pd.DataFrame
     profile: pd.DataFrame
+    table: pd.DataFrame | None = None
+    """The results model (:class:`ResultsModel`): what every page reads."""
 
 
 def analyse_school(pupils: pd.DataFrame, school_id: str, *, threshold: int = DEFAULT_THRESHOLD,
@@ -63,9 +176,10 @@ def analyse_school(pupils: pd.DataFrame, school_id: str, *, threshold: int = DEF
     gaps = gap_table(pupils, school_id=school_id, threshold=threshold, detail=True)
     index = gap_index(pupils, school_id=school_id, threshold=threshold)
     trends = gap_trends(gaps)
-    found = make_findings(gaps, trends, index, threshold=threshold)
+    table = results_table(gaps, trends)
+    found = make_findings(table, trends, index, threshold=threshold)
     profile = cohort_profile(pupils, school_id=school_id, threshold=threshold)
-    return SchoolResults(school_id, name, threshold, gaps, index, trends, found, profile)
+    return SchoolResults(school_id, name, threshold, gaps, index, trends, found, profile, table)
 
 
 def _clean(value):
@@ -84,13 +198,14 @@ def _records(frame: pd.DataFrame, fields: list[str]) -> list[dict]:
 
 
 def results_dict(results: SchoolResults) -> dict:
-    """The data-contract §3 document for one school."""
+    """The data-contract §3 document for one school (the results model, validated)."""
+    table = results.table if results.table is not None else results_table(results.gaps, results.trends)
     return {
         "schema_version": SCHEMA_VERSION,
         "school_id": results.school_id,
         "school_name": results.school_name,
         "suppression_threshold": results.threshold,
-        "gaps": _records(results.gaps, GAP_FIELDS),
+        "gaps": _records(validate_table(table), GAP_FIELDS),
         "gap_index": _records(results.gap_index, INDEX_FIELDS),
         "findings": _records(results.findings, FINDING_FIELDS),
     }
@@ -121,8 +236,32 @@ def write_results(path: str | Path, results: SchoolResults) -> Path:
 
 
 def read_results(path: str | Path) -> dict:
-    """Read a ``results.json`` (a file or the folder holding it)."""
+    """Read a ``results.json`` (a file or the folder holding it), its gaps checked against the model.
+
+    Raises
+    ------
+    ResultsError
+        The file is not a version-2 results file, or a row breaks the model.
+    """
     path = Path(path)
     if path.is_dir():
         path = path / "results.json"
-    return json.loads(path.read_text(encoding="utf-8"))
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise ResultsError(f"{path}: cannot read results: {e}") from None
+    version = doc.get("schema_version") if isinstance(doc, dict) else None
+    if version != SCHEMA_VERSION:
+        raise ResultsError(f"{path}: results schema version {version!r}; this gaptools reads version "
+                           f"{SCHEMA_VERSION}: run `gaptools run` again to rewrite it")
+    results_frame(doc, source=path)
+    return doc
+
+
+def results_frame(doc: dict, source="results.json") -> pd.DataFrame:
+    """The ``gaps`` of a results document as a results-model table (validated)."""
+    frame = pd.DataFrame(doc.get("gaps", []), columns=GAP_FIELDS)
+    frame["subgroup"] = frame["subgroup"].astype(object).where(frame["subgroup"].notna(), None)
+    for c in ("trend", "withheld_reason"):
+        frame[c] = frame[c].astype(object).where(frame[c].notna(), None)
+    return validate_table(frame, str(source))

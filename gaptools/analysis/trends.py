@@ -83,3 +83,52 @@ def gap_trends(gaps: pd.DataFrame, *, fdr: float = 0.05, level: float = 0.95) ->
     out.loc[withheld | out["p_value"].isna(), "direction"] = None
     return out[COLUMNS].sort_values(["school_id", "key_stage", "measure", "comparison", "subgroup", "span",
                                      "year_to"], na_position="first", kind="stable").reset_index(drop=True)
+
+
+#: The trend columns of the results model (see :func:`with_verdicts`).
+VERDICT_COLUMNS = ["trend", "trend_from", "trend_change", "trend_ci_low", "trend_ci_high", "trend_q_value"]
+
+
+def with_verdicts(gaps: pd.DataFrame, trends: pd.DataFrame) -> pd.DataFrame:
+    """Each gap row with the one trend verdict every page gives for it.
+
+    The verdict for a gap in year Y is the change over the longest view ending
+    in Y that :func:`gap_trends` tests: first year to last where the series has
+    one (three or more years) and neither end is withheld, otherwise the
+    previous year to Y. ``trend`` is
+    ``closing``, ``widening``, ``no clear change``, or None where there is no
+    earlier year or either year is withheld.
+
+    Parameters
+    ----------
+    gaps : DataFrame
+        A gap table.
+    trends : DataFrame
+        :func:`gap_trends` of the same gaps.
+
+    Returns
+    -------
+    DataFrame
+        ``gaps`` with :data:`VERDICT_COLUMNS` added (same rows, same order).
+    """
+    keys = ["school_id", "key_stage", "measure", "comparison", "subgroup"]
+    # the longest view with a verdict; a span with a withheld year gives way to a shorter one
+    rank = 2 * trends["direction"].notna().astype(int) + (trends["span"] == "first_to_last").astype(int)
+    t = trends.assign(subgroup=trends["subgroup"].fillna(""), _rank=rank)
+    t = t.sort_values("_rank", ascending=False, kind="stable").drop_duplicates(keys + ["year_to"])
+    t = t.rename(columns={"year_to": "year", "direction": "trend", "year_from": "trend_from",
+                          "change": "trend_change", "ci_low": "trend_ci_low", "ci_high": "trend_ci_high",
+                          "q_value": "trend_q_value"})
+    t = t[keys + ["year"] + VERDICT_COLUMNS]
+    left = gaps.drop(columns=[c for c in VERDICT_COLUMNS if c in gaps.columns])
+    left = left.assign(_sub=left["subgroup"].fillna("").astype(str), _year=left["year"].astype("int64"),
+                       _row=np.arange(len(left)))
+    t = t.assign(_year=t["year"].astype("int64"), _sub=t["subgroup"].astype(str)).drop(columns=["year", "subgroup"])
+    merged = left.merge(t.astype({k: str for k in ("school_id", "key_stage", "measure", "comparison")}),
+                        on=["school_id", "key_stage", "measure", "comparison", "_sub", "_year"], how="left")
+    merged = merged.sort_values("_row").drop(columns=["_sub", "_year", "_row"]).set_index(gaps.index)
+    merged["trend"] = merged["trend"].astype(object).where(merged["trend"].notna(), None)
+    merged["trend_from"] = merged["trend_from"].astype("Int64")
+    for c in ("trend_change", "trend_ci_low", "trend_ci_high", "trend_q_value"):
+        merged[c] = merged[c].astype("float64")
+    return merged

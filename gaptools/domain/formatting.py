@@ -1,7 +1,31 @@
-"""One formatting rule for every page: numbers with their units, labels, yes/no (no plotting imports)."""
+"""One formatting rule for every page: numbers with their units, labels, years, reasons (no plotting imports).
+
+A ``rate`` measure (a yes/no) holds proportions 0-1 and is shown as a
+percentage; its gaps and changes are in percentage points. A score whose unit
+is ``%`` (attendance) is already a percentage: its gaps are percentage points
+too. Every page formats through these functions, so one figure reads the same
+everywhere.
+"""
 from __future__ import annotations
 
+import html
+import re
+
 import pandas as pd
+
+#: Why a figure is withheld (the values of ``withheld_reason`` in the results
+#: model, set by the gap table), in words; ``{t}`` is the threshold used.
+WITHHELD_WORDS = {
+    "too_few_disadvantaged": "withheld: too few disadvantaged pupils (under {t})",
+    "too_few_others": "withheld: too few other pupils (under {t})",
+    "protects_another_group": "withheld to protect another, smaller group",
+    "no_comparison_group": "no comparison group in school",
+    "no_national_figure": "no national figure on file",
+}
+#: A withheld figure whose reason is not recorded (a results file written before reasons existed).
+WITHHELD_UNKNOWN = "withheld: too few pupils (under {t})"
+#: The trend verdicts of the results model, and how a page says each.
+TREND_WORDS = {"closing": "closing", "widening": "widening", "no clear change": "no clear change"}
 
 
 def cap(text) -> str:
@@ -15,11 +39,102 @@ def is_yes(x) -> bool:
     return x is not None and not pd.isna(x) and bool(x)
 
 
-def number(x: float, unit: str, measure: str) -> str:
-    if unit == "suspensions":
-        return f"{x:.2f}"
-    if unit == "%":
-        return f"{x * 100:.0f}" if measure != "attendance_pct" else f"{x:.1f}"
-    if measure == "progress8" or measure.startswith("va_grade"):
-        return f"{x:.2f}"
-    return f"{x:.1f}"
+def is_missing(x) -> bool:
+    """None, NA or NaN."""
+    return x is None or (not isinstance(x, str) and bool(pd.isna(x)))
+
+
+def is_proportion(unit: str, measure: str, kind: str | None = None) -> bool:
+    """Whether figures are proportions 0-1 shown x100: every ``rate`` measure.
+
+    Without ``kind`` (older callers), a ``%`` unit other than attendance.
+    """
+    if kind is not None:
+        return kind == "rate"
+    return unit == "%" and measure != "attendance_pct"
+
+
+def decimals(unit: str, measure: str, kind: str | None = None) -> int:
+    """Decimal places a figure of this measure is shown with."""
+    if is_proportion(unit, measure, kind):
+        return 0
+    if unit == "suspensions" or measure == "progress8" or str(measure).startswith("va_grade"):
+        return 2
+    return 1
+
+
+def number(x: float, unit: str, measure: str, kind: str | None = None) -> str:
+    """A figure as a bare number (rates x100), never '-0'."""
+    if is_missing(x):
+        return ""
+    x = float(x) * (100 if is_proportion(unit, measure, kind) else 1)
+    text = f"{x:.{decimals(unit, measure, kind)}f}"
+    return text[1:] if re.fullmatch(r"-0(\.0*)?", text) else text
+
+
+def gap_unit(unit: str) -> str:
+    """The unit of a difference (gap, change) in words: percentage points for anything in %."""
+    return "percentage points" if unit == "%" else str(unit)
+
+
+def value_text(x: float, unit: str, measure: str, kind: str | None = None) -> str:
+    """A mean as people read it: '45%', '94.5%', '4.2' (blank when missing)."""
+    if is_missing(x):
+        return ""
+    return number(x, unit, measure, kind) + ("%" if unit == "%" or is_proportion(unit, measure, kind) else "")
+
+
+def amount(x: float, unit: str, measure: str, kind: str | None = None, *, short: bool = False) -> str:
+    """A gap or a change with its unit: '12 percentage points' ('12 pts' with ``short``), '4.8 points'."""
+    if is_missing(x):
+        return ""
+    text = number(x, unit, measure, kind)
+    words = gap_unit(unit)
+    if short and words == "percentage points":
+        words = "pts"
+    if text in ("1", "-1"):
+        words = {"percentage points": "percentage point", "pts": "pt", "points": "point",
+                 "grades": "grade", "suspensions": "suspension"}.get(words, words)
+    return f"{text} {words}" if words else text
+
+
+def with_interval(x: float, low: float, high: float, unit: str, measure: str, kind: str | None = None,
+                  *, short: bool = True) -> str:
+    """'4.8 points (0.2 to 9.4)': a figure with its 95% interval, the unit said once."""
+    if is_missing(x):
+        return ""
+    return (f"{amount(x, unit, measure, kind, short=short)} ({number(low, unit, measure, kind)} to "
+            f"{number(high, unit, measure, kind)})")
+
+
+def academic_year(year) -> str:
+    """The results year 2025 as people write it: '2024/25'."""
+    year = int(year)
+    return f"{year - 1}/{str(year)[2:]}"
+
+
+def withheld_text(reason, threshold: int) -> str:
+    """Why a figure is not shown, in words (``reason`` is the model's ``withheld_reason``)."""
+    words = WITHHELD_WORDS.get(reason, WITHHELD_UNKNOWN) if not is_missing(reason) else WITHHELD_UNKNOWN
+    return words.format(t=int(threshold))
+
+
+def trend_text(verdict, year_from=None) -> str:
+    """The model's trend verdict in words: 'widening since 2023'; '' where there is none."""
+    if is_missing(verdict):
+        return ""
+    since = f" since {int(year_from)}" if not is_missing(year_from) else ""
+    return TREND_WORDS.get(verdict, str(verdict)) + since
+
+
+def md_text(text) -> str:
+    """Text from data made safe for Markdown that is rendered as HTML (notebook Markdown, strategy.md).
+
+    Characters Markdown reads as formatting are backslash-escaped and HTML
+    special characters become entities, so a school called ``<meta ...>`` or
+    ``*Star* Academy`` prints as written and adds no tag.
+    """
+    if is_missing(text):
+        return ""
+    marked = re.sub(r"([\\`*_{}\[\]()#+!|~-])", r"\\\1", str(text))
+    return html.escape(marked, quote=True)
