@@ -38,6 +38,8 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("data", type=Path)
     r.add_argument("--out", required=True, type=Path)
     r.add_argument("--mapping", type=Path)
+    r.add_argument("--current", type=Path,
+                   help="pupils on roll now (same columns or mapping): the pupil lists come from these alone")
     r.add_argument("--schools", help="comma-separated school ids (default: all)")
     r.add_argument("--workers", type=int, default=None)
     r.add_argument("--scheduler", help="address of a Dask distributed scheduler")
@@ -55,6 +57,9 @@ def _check_paths(args) -> str | None:
     mapping = getattr(args, "mapping", None)
     if mapping is not None and not mapping.is_file():
         return f"{mapping}: mapping file not found"
+    current = getattr(args, "current", None)
+    if current is not None and not current.exists():
+        return f"{current}: no such current-pupils file or folder"
     for published in getattr(args, "published", None) or []:
         if not published.exists():
             return f"{published}: no such published file or folder"

@@ -38,7 +38,8 @@ def test_templates_are_clean_and_parameterised(name):
     nb = nbformat.read(NOTEBOOKS / f"{name}.ipynb", as_version=4)
     assert not any(c.get("outputs") for c in nb.cells if c.cell_type == "code"), "template stored with outputs"
     assert all(c.get("execution_count") is None for c in nb.cells if c.cell_type == "code")
-    expected = TRUST_PARAMETERS if name.startswith("04") else SCHOOL_PARAMETERS
+    expected = TRUST_PARAMETERS if name.startswith("04") else \
+        SCHOOL_PARAMETERS + (["current"] if name.startswith("03") else [])
     assert parameter_names(nb) == expected
     # narrative before every result: each code cell after the parameters follows a markdown cell
     # or a cell that continues the same section
@@ -125,11 +126,11 @@ def test_targeting_reports(executed):
     assert "No priority area" in text(executed, "03_intervention_targeting", "900202", year=2024)
     out = executed["out"] / "900101"
     assert {"targets.csv", "strategy.md", "results.json"} <= {p.name for p in out.iterdir()}
+    # run without current pupils: the list says it needs them and lists nobody (leavers never)
+    assert "the list needs the pupils on roll now" in first
     with open(out / "targets.csv") as fh:
-        ids = {r["pupil_id"] for r in csv.DictReader(fh)}
-    with open(SAMPLE / "900101.csv") as fh:
-        mine = {r["pupil_id"] for r in csv.DictReader(fh)}
-    assert ids and ids <= mine
+        ids = {r["UPN"] for r in csv.DictReader(fh)}
+    assert ids == set()
 
 
 def test_trust_overview_from_data(tmp_path):

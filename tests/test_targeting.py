@@ -54,51 +54,43 @@ def _one_school(rows):
 
 
 def test_target_reasons_and_scores_by_hand():
+    # the rule: below a bar, 1 point + 1 per further step (a grade; 5 score points; 5 points of
+    # attendance; a suspension), at most 4 per measure
     base = {"school_id": "S", "year": 2024, "key_stage": "KS4", "disadvantaged": True, "sen": "N",
             "suspensions": 0, "attendance_pct": 96.0, "grade_english": 6, "grade_maths": 6}
     rows = [
-        {**base, "pupil_id": "a", "grade_english": 3},                        # near threshold: 3.0
-        {**base, "pupil_id": "b", "attendance_pct": 89.9},                    # persistent absence: 3.0
+        {**base, "pupil_id": "a", "grade_english": 3},                        # one grade below 4: 1
+        {**base, "pupil_id": "b", "attendance_pct": 89.9},                    # 1 + 0.1 / 5 = 1.02
         {**base, "pupil_id": "c", "attendance_pct": 90.0},                    # edge: not below 90
-        {**base, "pupil_id": "d", "attendance_pct": 45.0, "suspensions": 4},  # 3 + 2 + 1.5*3 = 9.5
-        {**base, "pupil_id": "e", "sen": "E", "grade_maths": 4},              # EHC plan: 1.0
-        {**base, "pupil_id": "f", "grade_maths": 2},                          # grade 2 is not "near"
+        {**base, "pupil_id": "d", "attendance_pct": 45.0, "suspensions": 4},  # min(1 + 45/5, 4) + min(4, 4) = 8
+        {**base, "pupil_id": "e", "sen": "E", "grade_maths": 4},              # at the bar: nothing
+        {**base, "pupil_id": "f", "grade_maths": 2},                          # two grades below: 2
         {**base, "pupil_id": "g", "disadvantaged": False, "grade_english": 3},
+        {**base, "pupil_id": "h", "grade_english": 3, "grade_maths": 5},      # ties with a: by pupil id
     ]
     t = gaptools.target_pupils(_one_school(rows), "S")
     got = dict(zip(t.pupil_id, t.score))
-    assert got == {"d": 9.5, "a": 3.0, "b": 3.0, "e": 1.0}
-    assert t.pupil_id.tolist() == ["d", "a", "b", "e"]  # ties broken by pupil id
+    assert got == {"d": 8.0, "f": 2.0, "a": 1.0, "h": 1.0, "b": 1.02}
+    assert t.pupil_id.tolist() == ["d", "f", "b", "a", "h"]  # ties (a, h) broken by pupil id
     reasons = dict(zip(t.pupil_id, t.reasons))
-    assert reasons["a"] == "grade 3 in English: one grade from a standard pass"
-    assert reasons["b"] == "attendance 89.9%"
-    assert reasons["d"] == "attendance 45.0% (severely absent); 4 suspensions"
+    assert reasons["a"] == "English grade 3: 1 below a standard pass"
+    assert reasons["b"] == "attendance 89.9%: 0.1 points below 90%"
+    assert reasons["d"] == "attendance 45.0%: 45.0 points below 90% (severely absent); 4 suspensions"
     assert "g" not in got
     everyone = gaptools.target_pupils(_one_school(rows), "S", all_pupils=True)
-    assert set(everyone.pupil_id) == set("abcdefg")
+    assert set(everyone.pupil_id) == {"a", "b", "d", "f", "g", "h"}
 
 
-def test_value_added_signal_by_hand():
-    # prior 100 -> DfE group 14; trust mean English grade in that group = (2 + 6 + 7) / 3 = 5
-    base = {"school_id": "S", "year": 2024, "key_stage": "KS4", "prior_attainment": 100.0, "grade_maths": 5}
-    rows = [{**base, "pupil_id": "a", "disadvantaged": True, "grade_english": 2},
-            {**base, "pupil_id": "b", "disadvantaged": False, "grade_english": 6},
-            {**base, "pupil_id": "c", "disadvantaged": True, "grade_english": 7}]
-    t = gaptools.target_pupils(_one_school(rows), "S")
-    assert t.pupil_id.tolist() == ["a"]
-    assert t.loc[0, "va_english"] == pytest.approx(-3.0)
-    assert t.loc[0, "score"] == pytest.approx(2.0 * 3.0)
-    assert t.loc[0, "reasons"] == "English 3.0 grades below pupils with similar KS2 results"
-
-
-def test_ks2_near_threshold_edges():
+def test_ks2_distance_below_the_expected_standard():
     base = {"school_id": "P", "year": 2025, "key_stage": "KS2", "disadvantaged": True, "maths_score": 105}
     rows = [{**base, "pupil_id": p, "reading_score": s} for p, s in
-            (("a", 94), ("b", 95), ("c", 99), ("d", 100))]
+            (("a", 94), ("b", 95), ("c", 99), ("d", 100), ("e", 80))]
     t = gaptools.target_pupils(_one_school(rows), "P")
-    assert t.pupil_id.tolist() == ["b", "c"]
-    assert t.reasons.tolist() == ["reading scaled score 95: 5 below the expected standard",
-                                  "reading scaled score 99: 1 below the expected standard"]
+    # 1 + (100 - score - 1) / 5, at most 4: e 4.0, a 2.0, b 1.8, c 1.0; d is at the standard
+    assert dict(zip(t.pupil_id, t.score)) == {"e": 4.0, "a": 2.0, "b": 1.8, "c": 1.0}
+    assert t.pupil_id.tolist() == ["e", "a", "b", "c"]
+    assert t.reasons.tolist()[2:] == ["reading scaled score 95: 5 below the expected standard",
+                                      "reading scaled score 99: 1 below the expected standard"]
 
 
 def test_targets_are_this_schools_pupils_only(sample_pupils):
@@ -129,4 +121,4 @@ def test_strategy_statement_shape(sample_pupils, tmp_path):
     assert f"falls from {gap:.1f} grades in 2025 to {gap * 2 / 3:.1f} grades or less by 2028" in text
     files = gaptools.write_targeting_outputs(tmp_path, "900101", gaptools.target_pupils(sample_pupils, "900101"), text)
     assert [f.name for f in files] == ["targets.csv", "strategy.md"]
-    assert pd.read_csv(files[0]).pupil_id.isin(sample_pupils[sample_pupils.school_id == "900101"].pupil_id).all()
+    assert pd.read_csv(files[0], dtype=str).UPN.isin(sample_pupils[sample_pupils.school_id == "900101"].pupil_id).all()

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from ..domain.columns import NAME_COLUMNS
 from ..errors import DataValidationError, Problem
 from ..io.files import atomic_write_text
 from .index import render_index
@@ -41,11 +42,14 @@ def _default_workers() -> int:
     return max(1, min(cpus, by_memory))
 
 
-def _hash_inputs(data_file: Path, threshold: int, notebook_dir: Path) -> str:
+def _hash_inputs(data_file: Path, threshold: int, notebook_dir: Path, current: Path | None = None) -> str:
     """What a school's outputs depend on: all the data (value added and the gap
-    index are relative to the trust), the threshold, the templates, the version."""
+    index are relative to the trust), the current pupils, the threshold, the templates, the version."""
     h = hashlib.sha256()
     h.update(data_file.read_bytes())
+    for f in ([current] if current and current.is_file() else sorted(current.rglob("*")) if current else []):
+        if f.is_file():
+            h.update(f.read_bytes())
     h.update(str(threshold).encode())
     for name, _ in SCHOOL_NOTEBOOKS:
         h.update((notebook_dir / f"{name}.ipynb").read_bytes())
@@ -63,7 +67,7 @@ def _complete(out: Path, outcome: dict) -> bool:
 
 def run(data, out, *, mapping=None, schools=None, workers: int | None = None, scheduler: str | None = None,
         resume: bool = False, quiet: bool = False, threshold: int = 6, timeout: int = 600,
-        published=None, notebook_dir=None) -> dict:
+        published=None, notebook_dir=None, current=None) -> dict:
     """Run every school's notebooks and build the trust index.
 
     Parameters
@@ -90,6 +94,11 @@ def run(data, out, *, mapping=None, schools=None, workers: int | None = None, sc
         DfE performance-table CSVs for the published benchmarks page.
     notebook_dir : path, optional
         A folder of (customised) notebook templates with the same names.
+    current : path, optional
+        The pupils on roll now (same contract and mapping as ``data``), for the
+        pupil lists. Validated first (any problem stops the run with
+        :class:`DataValidationError`); read by each school's notebook from where
+        it is, never copied into ``out``.
 
     Returns
     -------
@@ -102,11 +111,12 @@ def run(data, out, *, mapping=None, schools=None, workers: int | None = None, sc
     out.mkdir(parents=True, exist_ok=True)
     (out / WORK).mkdir(exist_ok=True)
     started = time.perf_counter()
+    current = _validated_current(current, mapping)
     pupils, failures = validate_by_school(data, mapping)
     data_file = out / WORK / "pupils.parquet"
     names: dict[str, str] = {}
     if pupils is not None:
-        save_validated(pupils, data_file)
+        save_validated(pupils.drop(columns=list(NAME_COLUMNS), errors="ignore"), data_file)  # names stay out
         names = pupils.groupby("school_id")["school_name"].first().astype(str).to_dict()
     wanted = None if not schools else {str(s) for s in schools}
     all_ids = sorted(set(names) | set(failures))
@@ -123,7 +133,8 @@ def run(data, out, *, mapping=None, schools=None, workers: int | None = None, sc
             previous = json.loads(manifest_path.read_text(encoding="utf-8")).get("schools", {})
         except json.JSONDecodeError:
             previous = {}
-    input_hash = _hash_inputs(data_file, threshold, Path(notebook_dir or NOTEBOOK_DIR)) if pupils is not None else None
+    input_hash = _hash_inputs(data_file, threshold, Path(notebook_dir or NOTEBOOK_DIR), current) \
+        if pupils is not None else None
     outcomes: dict[str, SchoolOutcome] = {}
     jobs = []
     for sid in all_ids:
@@ -139,7 +150,9 @@ def run(data, out, *, mapping=None, schools=None, workers: int | None = None, sc
             outcomes[sid].duration_s = 0.0
             continue
         jobs.append(SchoolJob(sid, names[sid], folders[sid], str(data_file.resolve()), str(out.resolve()),
-                              threshold, timeout, notebook_dir=str(Path(notebook_dir or NOTEBOOK_DIR).resolve())))
+                              threshold, timeout, notebook_dir=str(Path(notebook_dir or NOTEBOOK_DIR).resolve()),
+                              current=str(current) if current else None,
+                              mapping=str(Path(mapping).resolve()) if current and isinstance(mapping, (str, Path)) else None))
     skipped = len(all_ids) - len(jobs) - sum(o.status == "failed" for o in outcomes.values())
     for outcome in _dispatch(jobs, workers=workers, scheduler=scheduler, quiet=quiet,
                              already_failed=sum(o.status == "failed" for o in outcomes.values()), skipped=skipped):
@@ -163,6 +176,21 @@ def run(data, out, *, mapping=None, schools=None, workers: int | None = None, sc
     shutil.rmtree(out / WORK / "stage", ignore_errors=True)
     shutil.rmtree(out / WORK / "old", ignore_errors=True)
     return manifest
+
+
+def _validated_current(current, mapping) -> Path | None:
+    """The current-pupils table's resolved path, once it passes the same validation as the main table."""
+    if current is None:
+        return None
+    import warnings
+
+    from ..errors import GaptoolsWarning
+    from ..io.loading import load_pupils
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", GaptoolsWarning)
+        load_pupils(current, mapping)  # raises DataValidationError naming file, line, column and value
+    return Path(current).resolve()
 
 
 def _dispatch(jobs, *, workers, scheduler, quiet, already_failed=0, skipped=0):
@@ -254,11 +282,12 @@ def run_cli(args) -> int:
     try:
         manifest = run(args.data, args.out, mapping=args.mapping, schools=schools, workers=args.workers,
                        scheduler=args.scheduler, resume=args.resume, quiet=args.quiet,
-                       published=getattr(args, "published", None))
-    except DataValidationError as err:  # the mapping file itself is broken: nothing can run
+                       published=getattr(args, "published", None), current=getattr(args, "current", None))
+    except DataValidationError as err:  # the mapping file itself, or the current pupils, are broken: nothing can run
         for p in err.problems:
             print(p, file=sys.stderr)
-        return 2
+        return 2 if not getattr(args, "current", None) or any(p.file == str(args.mapping) for p in err.problems) \
+            else 1
     statuses = [s["status"] for s in manifest["schools"].values()]
     failed = [sid for sid, s in manifest["schools"].items() if s["status"] == "failed"]
     print(f"{len(statuses)} schools: {statuses.count('ok')} ok, {len(failed)} failed; "

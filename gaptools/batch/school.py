@@ -43,6 +43,8 @@ class SchoolJob:
     timeout: int = 600
     retries: int = 2
     notebook_dir: str = str(NOTEBOOK_DIR)
+    current: str | None = None   # the current pupils' table, read where it is (never copied)
+    mapping: str | None = None   # the mapping, for the current pupils' table
 
 
 @dataclass
@@ -100,6 +102,8 @@ def run_school(job: SchoolJob) -> SchoolOutcome:
     (stage / "notebooks").mkdir(parents=True)
     params = {"data": job.data, "school_id": job.school_id, "year": None, "key_stage": None, "mapping": None,
               "suppression_threshold": job.threshold, "out_dir": str(stage)}
+    if job.current:
+        params.update(current=job.current, mapping=job.mapping)
     outcome = SchoolOutcome(job.school_id, job.school_name, job.folder, "ok")
     try:
         for name, _ in SCHOOL_NOTEBOOKS:

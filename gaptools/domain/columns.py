@@ -79,6 +79,8 @@ _SPECS = [
     ColumnSpec("eal", "bool"),
     ColumnSpec("fsm", "bool"),
     ColumnSpec("ethnicity", "text"),
+    ColumnSpec("forename", "text", meaning="shown only in the school's own pupil list"),
+    ColumnSpec("surname", "text", meaning="shown only in the school's own pupil list"),
     ColumnSpec("prior_attainment", "float", ge=80, le=120),
     ColumnSpec("attendance_pct", "float", ge=0, le=100),
     ColumnSpec("suspensions", "int", ge=0),
@@ -93,6 +95,8 @@ COLUMNS: dict[str, ColumnSpec] = {s.name: s for s in _SPECS}
 GRADE_PREFIX = "grade_"
 GRADE_SPEC = ColumnSpec("grade_<subject>", "grade", ge=0, le=9)
 REQUIRED = tuple(s.name for s in _SPECS if s.required)
+#: Pupils' names: only ever written to the school's own targeting outputs.
+NAME_COLUMNS = ("forename", "surname")
 #: Standard measures gaptools derives; never read from input.
 DERIVED = ("basics_4plus", "basics_5plus", "rwm_expected", "rwm_higher",
            "persistent_absence", "severe_absence")

@@ -268,8 +268,8 @@ def load_pupils(data, mapping=None, *, derive_progress: bool = True) -> pd.DataF
     FileNotFoundError
         When ``data`` does not exist.
     """
-    if mapping is None and not isinstance(data, pd.DataFrame) and str(data).lower().endswith(".parquet") \
-            and Path(data).is_file():
+    # (a validated table is canonical already: a mapping, meant for a current-pupils export beside it, is not applied)
+    if not isinstance(data, pd.DataFrame) and str(data).lower().endswith(".parquet") and Path(data).is_file():
         validated = read_validated(data)
         if validated is not None:  # written by save_validated: checked already
             return validated

@@ -32,6 +32,8 @@ class PupilTable(pa.DataFrameModel):
     eal: Optional[Series[Bool]] = pa.Field(nullable=True)
     fsm: Optional[Series[Bool]] = pa.Field(nullable=True)
     ethnicity: Optional[Series[Text]] = pa.Field(nullable=True)
+    forename: Optional[Series[Text]] = pa.Field(nullable=True)
+    surname: Optional[Series[Text]] = pa.Field(nullable=True)
     prior_attainment: Optional[Series[Float]] = pa.Field(ge=80, le=120, nullable=True)
     attendance_pct: Optional[Series[Float]] = pa.Field(ge=0, le=100, nullable=True)
     suspensions: Optional[Series[Int]] = pa.Field(ge=0, nullable=True)

@@ -97,11 +97,16 @@ class SchoolReport:
         Suppression threshold.
     out_dir : path, optional
         Where side outputs (results.json, targets.csv, strategy.md) go.
+    current : path or DataFrame, optional
+        The pupils on roll now (same contract and mapping as ``data``; ``year``
+        = the summer their results will belong to): the pupil list comes from
+        these alone. Without it no pupil is listed.
     """
 
     def __init__(self, data, school_id, *, year=None, key_stage=None, mapping=None,
-                 threshold: int = DEFAULT_THRESHOLD, out_dir=None):
+                 threshold: int = DEFAULT_THRESHOLD, out_dir=None, current=None):
         self.pupils = load_data(data, mapping)
+        self.current = None if current is None else load_data(current, mapping)
         self.school_id = str(school_id)
         self.threshold = int(threshold)
         self.out_dir = Path(out_dir) if out_dir else None
@@ -461,35 +466,71 @@ class SchoolReport:
         return self._each(one)
 
     def approaches(self):
+        """The whole-school foundations once, then for each priority the approaches matched to its need."""
+        from ..targeting.evidence import describe, foundations
         from ..targeting.priorities import approaches_table
+
+        tiers = {"teaching": "1 teaching", "targeted": "2 targeted support", "wider": "3 wider"}
 
         def one(c):
             t = approaches_table(self.priorities_data(c))
             if t.empty:
                 return markdown("_No priority, so no approach is matched to one._")
+            base = foundations(phase="primary" if c.key_stage == "KS2" else "secondary")
+            out = Section()
+            if len(base):
+                out.append(markdown("**For every priority, first:** high-quality teaching for all (tier 1): "
+                                    + "; ".join(f"*{a['strand']}* ({describe(a)})" for _, a in base.iterrows())
+                                    + ". The tables below list what addresses each priority's own need."))
             t = t.rename(columns=str.capitalize)
-            t["Tier"] = t["Tier"].map({"teaching": "1 teaching", "targeted": "2 targeted support", "wider": "3 wider"})
-            return t
+            t["Tier"] = t["Tier"].map(tiers)
+            out.append(t)
+            return out
         return self._each(one)
 
     def weights(self):
+        """The ranking rule in one sentence, and its points."""
         from dataclasses import fields
 
-        from ..targeting.pupils import Weights
+        from ..targeting.pupils import RULE, Weights
 
         w = Weights()
-        return Table(pd.DataFrame({"Signal": [f.name.replace("_", " ") for f in fields(w)],
-                                   "Points": [getattr(w, f.name) for f in fields(w)]}))
+        words = {"below_bar": "below a bar at all", "per_step": "each further step below it",
+                 "most_per_measure": "most points from one measure",
+                 "priority_factor": "times counted for a measure in a priority area"}
+        return Section([markdown(RULE), Table(pd.DataFrame({
+            "Rule": [words.get(f.name, f.name.replace("_", " ")) for f in fields(w)],
+            "Points": [f"{getattr(w, f.name):g}" for f in fields(w)]}))])
 
-    def targets(self, limit: int = 40):
+    def targets_data(self, c: _Cohort | None = None) -> pd.DataFrame:
+        """The current pupils to focus on for cohort ``c``'s priorities (empty without current pupils)."""
         from ..targeting.pupils import target_pupils
 
+        c = c or self.cohorts[0]
+        if self.current is None:
+            return pd.DataFrame(columns=["rank", "pupil_id", "score", "reasons"])
+        return target_pupils(self.current, self.school_id, key_stage=c.key_stage,
+                             priorities=self.priorities_data(c))
+
+    def targets(self, limit: int = 40):
+        """The current pupils to focus on, as staff read the list."""
+        from ..targeting.pupils import staff_list
+
         def one(c):
-            t = target_pupils(self.pupils, self.school_id, c.year, key_stage=c.key_stage)
-            self._last_targets = t
+            if self.current is None:
+                return markdown("**No pupil is listed:** the list needs the pupils on roll now. Pass a table of "
+                                "current pupils (`current` here, `--current` to `gaptools run`): pupils who have "
+                                "left are never listed.")
+            t = self.targets_data(c)
             if t.empty:
-                return markdown("_No disadvantaged pupil in this cohort shows any of the signals._")
-            return t.head(limit)
+                mine = self.current[(self.current["school_id"] == self.school_id)
+                                    & (self.current["key_stage"] == c.key_stage)]
+                return markdown(f"_No current {c.key_stage} pupil in the table of current pupils._" if mine.empty
+                                else "_No current disadvantaged pupil is below a bar in the school's priority "
+                                     "areas._")
+            shown = staff_list(t.head(limit))
+            more = f" (the first {limit} of {len(t)}; all are in `targets.csv`)" if len(t) > limit else ""
+            return Section([markdown(f"{len(t)} current disadvantaged pupils{more}."), Table(shown)])
         return self._each(one)
 
     def strategy(self):
@@ -510,12 +551,11 @@ class SchoolReport:
         if self.out_dir is None:
             return markdown("_No out_dir set: nothing written._")
         from ..analysis.results import write_results
-        from ..targeting.pupils import target_pupils, write_targeting_outputs
+        from ..targeting.pupils import write_targeting_outputs
 
         written = [write_results(self.out_dir, self.results)]
         if targets:
-            t = pd.concat([target_pupils(self.pupils, self.school_id, k.year, key_stage=k.key_stage)
-                           .assign(key_stage=k.key_stage, year=k.year) for k in self.cohorts], ignore_index=True)
+            t = pd.concat([self.targets_data(k) for k in self.cohorts], ignore_index=True)
             text = "\n\n".join(self.strategy_text(k) for k in self.cohorts)
             written += write_targeting_outputs(self.out_dir, self.school_id, t, text)
         return markdown("Written: " + ", ".join(f"`{p.name}`" for p in written))

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..analysis.findings import HEADLINE, SUBGROUP_WORDS, concentration
+from ..analysis.findings import HEADLINE, SUBGROUP_WORDS
 from ..analysis.gaps import SPLITS, gap_table
 from ..analysis.trends import gap_trends
 from ..domain.formatting import number
@@ -65,6 +65,45 @@ def format_gap(row, value, unit: bool = True) -> str:
     """A gap figure as the findings write it, with its unit in words."""
     words = {"%": "percentage points"}.get(row["unit"], row["unit"])
     return number(value, row["unit"], row["measure"]) + (f" {words}" if unit else "")
+
+
+#: The splits "Concentrated in" looks at (headline measures only: a GCSE option group is too narrow to act on).
+CONCENTRATION_SPLITS = ("prior_band", "sex", "sen")
+#: How sure the page must be that one group's gap is larger than each other group's (two-sided 95%).
+CONCENTRATION_Z = 1.96
+
+
+def concentrated(split_rows: pd.DataFrame):
+    """The group of one split (prior band, sex, SEN, ...) where a gap is clearly larger, or None.
+
+    Clearly larger: the group's own gap is positive with a 95% interval above
+    zero, and it exceeds the gap of every other shown group of the split by
+    more than 1.96 standard errors of the difference (and by at least half
+    again). Withheld groups take no part.
+
+    Parameters
+    ----------
+    split_rows : DataFrame
+        Gap-table rows (``detail=True``: with ``se``) of one measure, one split.
+
+    Returns
+    -------
+    Series or None
+        The row of that group.
+    """
+    rows = split_rows[split_rows["gap"].notna() & split_rows["se"].notna()]
+    if len(rows) < 2:
+        return None
+    top = rows.loc[rows["gap"].astype(float).idxmax()]
+    rest = rows[rows.index != top.name]
+    gap, se = float(top["gap"]), float(top["se"])
+    if not (gap > 0 and float(top["ci_low"]) > 0):
+        return None
+    others = rest["gap"].astype(float)
+    diff_se = np.sqrt(se ** 2 + rest["se"].astype(float) ** 2)
+    if ((gap - others) / diff_se > CONCENTRATION_Z).all() and (others <= gap / 1.5).all():
+        return top
+    return None
 
 
 def _evidence_text(r) -> str:
@@ -129,11 +168,12 @@ def priorities(pupils: pd.DataFrame, school_id: str, *, year: int | None = None,
         evidence = "; ".join(_evidence_text(r) for r in rows[:4])
         measures = [r["measure"] for r in rows]
         conc = []
-        subs = now[now["measure"].isin(measures) & now["subgroup"].notna() & ~now["suppressed"]]
-        for (measure, split), s in subs.groupby(["measure", subs["subgroup"].str.split("=").str[0]]):
-            found = concentration(s)
-            if found is not None:
-                t = found[0]
+        split = now["subgroup"].fillna("").str.split("=").str[0]
+        subs = now[now["measure"].isin([m for m in measures if m in HEADLINE]) & split.isin(CONCENTRATION_SPLITS)
+                   & ~now["suppressed"]]
+        for (measure, split), s in subs.groupby(["measure", subs["subgroup"].str.split("=").str[0]], sort=False):
+            t = concentrated(s)
+            if t is not None:
                 conc.append(f"{SUBGROUP_NAMES.get(t['subgroup'], t['subgroup'])} "
                             f"({t['label']}: {format_gap(t, t['gap'])} behind)")
         trend = None
@@ -149,7 +189,7 @@ def priorities(pupils: pd.DataFrame, school_id: str, *, year: int | None = None,
             "need": need, "area": NEEDS[need], "score": round(area["score"], 3), "year": year,
             "key_stage": key_stage, "n_disadvantaged": int(lead["n_disadvantaged"]), "evidence": evidence,
             "concentrated_in": "; ".join(dict.fromkeys(conc)) or None, "trend": trend,
-            "approaches": approaches_for(need, phase=phase, limit=max_approaches), "measures": measures,
+            "approaches": approaches_for(need, phase=phase, limit=max_approaches, matched=True), "measures": measures,
         })
     if not out:
         return pd.DataFrame(columns=PRIORITY_COLUMNS)

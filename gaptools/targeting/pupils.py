@@ -1,4 +1,9 @@
-"""The pupils to focus on, with reasons, and the school's targeting files."""
+"""The pupils to focus on: current pupils ranked by need, with reasons, and the school's targeting files.
+
+The priorities come from past results; the pupils come only from the table of
+pupils on roll now (their working-at grades, attendance to date, ...), so a
+pupil who has left is never listed.
+"""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -6,46 +11,111 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ..analysis.progress import value_added
-from .priorities import cohort
+from ..domain.columns import KS2_TEST_CODES, NAME_COLUMNS
+
+
+@dataclass(frozen=True)
+class Bar:
+    """A bar a pupil can fall below, and how far below counts as one more step."""
+
+    column: str
+    needs: tuple[str, ...]   # the priority areas (see ``evidence.NEEDS``) this measure speaks to
+    label: str
+    bar: float               # the value that counts: a pupil below it has a need
+    step: float              # each further step below the bar adds a point
+    unit: float              # the smallest shortfall a value can have (1 grade, 1 point, 0 for a percentage)
+    bar_text: str            # how the page names the bar
+    step_text: str
+
+
+#: The bars, in the order reasons are written.
+BARS = (
+    Bar("grade_english", ("literacy", "teaching"), "English", 4, 1, 1, "grade 4 (a standard pass)", "a grade"),
+    Bar("grade_maths", ("maths", "teaching"), "maths", 4, 1, 1, "grade 4 (a standard pass)", "a grade"),
+    Bar("reading_score", ("literacy", "teaching"), "reading", 100, 5, 1, "a scaled score of 100 (the expected "
+        "standard)", "5 points"),
+    Bar("gps_score", ("literacy",), "grammar, punctuation and spelling", 100, 5, 1,
+        "a scaled score of 100 (the expected standard)", "5 points"),
+    Bar("maths_score", ("maths", "teaching"), "maths", 100, 5, 1, "a scaled score of 100 (the expected standard)",
+        "5 points"),
+    Bar("attendance_pct", ("attendance",), "attendance", 90, 5, 0, "90% (below it a pupil is persistently absent)",
+        "5 percentage points"),
+    Bar("suspensions", ("behaviour",), "suspensions", 0, 1, 1, "no suspension", "a suspension"),
+)
+WRITING_BELOW = {"WTS": 1.0}  # working towards: one step below EXS; anything lower (PK, BLW, HNM): two
 
 
 @dataclass(frozen=True)
 class Weights:
-    """How much each signal adds to a pupil's priority score (shown in the notebook)."""
+    """How the need score is built (stated on the page so anyone can check a pupil's place by hand)."""
 
-    below_expected: float = 2.0       # per grade (KS4) of value added below similar pupils, at -0.5 or worse, up to 3
-    near_threshold: float = 3.0       # grade 3 in English or maths (KS4); scaled score 95-99 (KS2)
-    persistent_absence: float = 3.0   # attendance below 90%
-    severe_absence: float = 2.0       # attendance below 50%, on top
-    suspension: float = 1.5           # per suspension, up to 3
-    sen: float = 1.0                  # SEN support or EHC plan
+    below_bar: float = 1.0        # for being below a bar at all
+    per_step: float = 1.0         # for each further step below it
+    most_per_measure: float = 4.0  # no single measure counts for more than this
+    priority_factor: float = 2.0  # points in one of the school's priority areas count this many times
 
 
-TARGET_COLUMNS = ["rank", "pupil_id", "disadvantaged", "score", "reasons", "sen", "attendance_pct",
-                  "suspensions", "grade_english", "grade_maths", "va_english", "va_maths",
-                  "reading_score", "maths_score"]
+RULE = ("Each pupil scores, for every measure below its bar (grade 4 in English or maths; a scaled score of 100; "
+        "90% attendance; no suspension), 1 point plus 1 for each further step below it (a grade, 5 score points, "
+        "5 percentage points of attendance, a suspension), at most 4 per measure, doubled for measures in the "
+        "school's priority areas; the highest score comes first, so a pupil far below a bar ranks above one just "
+        "below it.")
+
+TARGET_COLUMNS = ["rank", "pupil_id", *NAME_COLUMNS, "key_stage", "year", "disadvantaged", "score", "priorities",
+                  "reasons", "sen", "eal", "attendance_pct", "suspensions", "grade_english", "grade_maths",
+                  "reading_score", "gps_score", "maths_score", "writing_ta", "prior_attainment"]
 
 
-def target_pupils(pupils: pd.DataFrame, school_id: str, year: int | None = None, *,
-                  key_stage: str | None = None, all_pupils: bool = False,
+def _steps(bar: Bar, value: np.ndarray, w: Weights) -> np.ndarray:
+    """Points for each value: 0 at or above the bar, else 1 + further steps below, capped."""
+    if bar.column == "suspensions":
+        short = value - bar.bar  # lower is better: every suspension is a step
+        pts = np.where(short > 0, w.below_bar + w.per_step * (short - bar.unit) / bar.step, 0.0)
+    else:
+        short = bar.bar - value
+        pts = np.where(short > 0, w.below_bar + w.per_step * np.maximum(short - bar.unit, 0) / bar.step, 0.0)
+    return np.minimum(np.nan_to_num(pts, nan=0.0), w.most_per_measure)
+
+
+def _fmt(x: float) -> str:
+    return f"{x:.0f}" if float(x).is_integer() else f"{x:.1f}"
+
+
+def _reason(bar: Bar, v: float) -> str:
+    if bar.column.startswith("grade_"):
+        grade = "U" if v == 0 else f"{int(v)}"
+        return f"{bar.label} grade {grade}: {int(bar.bar - v)} below a standard pass"
+    if bar.column == "attendance_pct":
+        return f"attendance {v:.1f}%: {bar.bar - v:.1f} points below 90%" + (" (severely absent)" if v < 50 else "")
+    if bar.column == "suspensions":
+        return f"{int(v)} suspension{'s' if v > 1 else ''}"
+    return f"{bar.label} scaled score {int(v)}: {int(bar.bar - v)} below the expected standard"
+
+
+def target_pupils(current: pd.DataFrame, school_id: str, *, key_stage: str | None = None,
+                  priorities: pd.DataFrame | None = None, all_pupils: bool = False,
                   weights: Weights = Weights()) -> pd.DataFrame:
-    """The pupils to focus on, each with a priority score and plain reasons.
+    """The school's current pupils to focus on, ranked by need, each with plain reasons.
 
-    Signals (weights in :class:`Weights`): value added below pupils with similar
-    KS2 results across the trust (KS4 English and maths, -0.5 grades or worse);
-    near a threshold that counts (grade 3 in English or maths at KS4; a
-    scaled score of 95-99 at KS2); attendance below 90% (and below 50%);
-    suspensions; SEN. Deterministic: ties are broken by pupil id.
+    Scoring (:data:`RULE`, weights in :class:`Weights`): for every measure of
+    :data:`BARS` a pupil is below the bar of, 1 point plus 1 per further step
+    below it, at most 4 per measure; KS2 writing counts 1 for WTS and 2 for
+    anything lower, a KS2 test code of B (working below the test) counts as far
+    below as a score can be. Points in a measure of one of the school's
+    ``priorities`` count twice. Ties are broken by pupil id.
 
     Parameters
     ----------
-    pupils : DataFrame
-        From :func:`gaptools.load_pupils` (the trust sets value-added expectations).
+    current : DataFrame
+        The pupils on roll now (from :func:`gaptools.load_pupils`), ``year``
+        being the summer their results will belong to, with in-year data.
     school_id : str
-    year : int, optional
-        Default: the school's latest year.
     key_stage : str, optional
+        Only pupils of this key stage (default: all the school's current pupils).
+    priorities : DataFrame, optional
+        From :func:`gaptools.priorities` (past results). When it holds any
+        priority, only pupils below a bar in a priority area are listed;
+        otherwise every pupil below any bar.
     all_pupils : bool, default False
         Include pupils who are not disadvantaged too.
     weights : Weights
@@ -53,88 +123,137 @@ def target_pupils(pupils: pd.DataFrame, school_id: str, year: int | None = None,
     Returns
     -------
     DataFrame
-        This school's pupils only, highest score first, with ``reasons``.
-        Pupils with no signal are listed last with score 0 when
-        ``all_pupils``; otherwise only pupils with a signal are listed.
+        Columns of :data:`TARGET_COLUMNS` that the data has: ``score``,
+        ``priorities`` (the priority ranks the pupil's needs match, e.g. "1, 3")
+        and ``reasons``, highest score first.
     """
-    key_stage, year = cohort(pupils, school_id, year, key_stage)
-    mine = (pupils["school_id"] == str(school_id)) & (pupils["key_stage"] == key_stage) & (pupils["year"] == year)
-    rows = pupils[mine]
+    rows = current[current["school_id"].astype(str) == str(school_id)]
+    if key_stage is not None:
+        rows = rows[rows["key_stage"] == key_stage]
     if not all_pupils:
         rows = rows[rows["disadvantaged"].astype(bool)]
-    if rows.empty:
-        return pd.DataFrame(columns=TARGET_COLUMNS)
-    va = value_added(pupils[(pupils["key_stage"] == key_stage) & (pupils["year"] == year)],
-                     ["grade_english", "grade_maths"]).reindex(rows.index) \
-        if "prior_attainment" in pupils.columns else pd.DataFrame(index=rows.index)
     n = len(rows)
+    need_rank = {} if priorities is None or priorities.empty else dict(zip(priorities["need"], priorities["rank"]))
     score = np.zeros(n)
-    reasons: list[list[str]] = [[] for _ in range(n)]
+    in_priority = np.zeros(n, dtype=bool)
+    matched: list[set[int]] = [set() for _ in range(n)]
+    reasons: list[list[tuple[bool, str]]] = [[] for _ in range(n)]
 
-    def col(name):
-        return rows[name].astype("float64").to_numpy() if name in rows.columns else np.full(n, np.nan)
+    def add(i: int, pts: float, needs: tuple[str, ...], text: str) -> None:
+        ranks = {need_rank[nd] for nd in needs if nd in need_rank}
+        score[i] += pts * (weights.priority_factor if ranks else 1.0)
+        in_priority[i] |= bool(ranks)
+        matched[i] |= ranks
+        reasons[i].append((bool(ranks), text))
 
-    for subject, label in (("english", "English"), ("maths", "maths")):
-        v = va[f"va_grade_{subject}"].to_numpy(dtype=float) if f"va_grade_{subject}" in va else np.full(n, np.nan)
-        for i in np.flatnonzero(v <= -0.5):
-            score[i] += weights.below_expected * min(-v[i], 3.0)
-            reasons[i].append(f"{label} {-v[i]:.1f} grades below pupils with similar KS2 results")
-        g = col(f"grade_{subject}")
-        for i in np.flatnonzero(g == 3):
-            score[i] += weights.near_threshold
-            reasons[i].append(f"grade 3 in {label}: one grade from a standard pass")
-    for name, label in (("reading_score", "reading"), ("maths_score", "maths")):
-        s = col(name)
-        for i in np.flatnonzero((s >= 95) & (s <= 99)):
-            score[i] += weights.near_threshold
-            reasons[i].append(f"{label} scaled score {int(s[i])}: {100 - int(s[i])} below the expected standard")
-    att = col("attendance_pct")
-    for i in np.flatnonzero(att < 90):
-        score[i] += weights.persistent_absence + (weights.severe_absence if att[i] < 50 else 0)
-        reasons[i].append(f"attendance {att[i]:.1f}%" + (" (severely absent)" if att[i] < 50 else ""))
-    sus = col("suspensions")
-    for i in np.flatnonzero(sus >= 1):
-        score[i] += weights.suspension * min(sus[i], 3)
-        reasons[i].append(f"{int(sus[i])} suspension{'s' if sus[i] > 1 else ''}")
-    if "sen" in rows.columns:
-        sen = rows["sen"].astype(object).to_numpy()
-        for i in np.flatnonzero(np.isin(sen, ["K", "E"])):
-            score[i] += weights.sen
-            reasons[i].append("SEN support" if sen[i] == "K" else "EHC plan")
+    for bar in BARS:
+        if bar.column not in rows.columns:
+            continue
+        v = rows[bar.column].astype("float64").to_numpy()
+        pts = _steps(bar, v, weights)
+        for i in np.flatnonzero(pts > 0):
+            add(i, pts[i], bar.needs, _reason(bar, v[i]))
+        code = f"{bar.column}_code"
+        if code in rows.columns:  # B: working below the standard of the test: as far below as can be
+            for i in np.flatnonzero((rows[code] == "B").to_numpy(dtype=bool, na_value=False)):
+                add(i, weights.most_per_measure, bar.needs, f"{bar.label}: {KS2_TEST_CODES['B'][0]}")
+    if "writing_ta" in rows.columns:
+        ta = rows["writing_ta"].astype(object).to_numpy()
+        for i, t in enumerate(ta):
+            if isinstance(t, str) and t not in ("EXS", "GDS") and t not in ("A", "D", "L", "F", "P", "Q"):
+                steps = WRITING_BELOW.get(t, 2.0)
+                add(i, weights.below_bar + weights.per_step * (steps - 1), ("literacy",),
+                    f"writing {t}: below the expected standard")
+    keep = score > 0
+    if need_rank:
+        keep &= in_priority
     out = pd.DataFrame({
         "pupil_id": rows["pupil_id"].astype(str).to_numpy(),
+        **{c: rows[c].to_numpy() for c in NAME_COLUMNS if c in rows.columns},
+        "key_stage": rows["key_stage"].to_numpy(), "year": rows["year"].to_numpy(),
         "disadvantaged": rows["disadvantaged"].astype(bool).to_numpy(),
-        "score": np.round(score, 2), "reasons": ["; ".join(r) for r in reasons],
-        "sen": rows["sen"].to_numpy() if "sen" in rows else None,
-        "attendance_pct": att, "suspensions": sus,
-        "grade_english": col("grade_english"), "grade_maths": col("grade_maths"),
-        "va_english": va["va_grade_english"].to_numpy(dtype=float).round(2) if "va_grade_english" in va else np.nan,
-        "va_maths": va["va_grade_maths"].to_numpy(dtype=float).round(2) if "va_grade_maths" in va else np.nan,
-        "reading_score": col("reading_score"), "maths_score": col("maths_score"),
-    })
-    if not all_pupils:
-        out = out[out["score"] > 0]
+        "score": np.round(score, 2),
+        "priorities": [", ".join(map(str, sorted(m))) for m in matched],
+        # the reasons in the school's priority areas first
+        "reasons": ["; ".join(t for _, t in sorted(r, key=lambda x: not x[0])) for r in reasons],
+        **{c: rows[c].to_numpy() for c in TARGET_COLUMNS[TARGET_COLUMNS.index("sen"):] if c in rows.columns},
+    })[keep]
     out = out.sort_values(["score", "pupil_id"], ascending=[False, True], kind="stable").reset_index(drop=True)
     out.insert(0, "rank", range(1, len(out) + 1))
-    keep = [c for c in TARGET_COLUMNS if c in out.columns and (c in ("rank", "pupil_id") or out[c].notna().any())]
-    return out[keep]
+    return out[[c for c in TARGET_COLUMNS if c in out.columns]]
+
+
+#: The names staff read, for the columns of :func:`target_pupils`.
+STAFF_NAMES = {"rank": "Rank", "pupil_id": "UPN", "forename": "Forename", "surname": "Surname",
+               "key_stage": "Key stage", "year": "Results in", "disadvantaged": "Disadvantaged",
+               "score": "Need score", "priorities": "Priorities", "reasons": "Reasons",
+               "sen": "SEN", "eal": "EAL", "attendance_pct": "Attendance %", "suspensions": "Suspensions",
+               "grade_english": "English", "grade_maths": "Maths", "reading_score": "Reading",
+               "gps_score": "GPS", "maths_score": "Maths score", "writing_ta": "Writing",
+               "prior_attainment": "KS2 average"}
+#: Columns always shown, even where every pupil has the same value.
+_ALWAYS = ("rank", "pupil_id", "forename", "surname", "score", "reasons")
+
+
+def _grade(v) -> str:
+    return "" if v is None or pd.isna(v) else ("U" if int(v) == 0 else str(int(v)))
+
+
+def _whole(v) -> str:
+    return "" if v is None or pd.isna(v) else str(int(round(float(v))))
+
+
+def staff_list(targets: pd.DataFrame) -> pd.DataFrame:
+    """The pupil list as staff read it: readable headings, whole-number grades, no constant columns.
+
+    Parameters
+    ----------
+    targets : DataFrame
+        From :func:`target_pupils`.
+
+    Returns
+    -------
+    DataFrame
+        Text cells; a column every pupil shares the same value of (or none has)
+        is left out, except rank, UPN, names, score and reasons.
+    """
+    t = targets.copy()
+    formats = {
+        "disadvantaged": lambda v: "yes" if v is True or v == 1 else "no",
+        "sen": lambda v: {"K": "SEN support", "E": "EHC plan", "N": ""}.get(v, "") if isinstance(v, str) else "",
+        "eal": lambda v: "yes" if v is True else "",
+        "attendance_pct": lambda v: "" if pd.isna(v) else f"{float(v):.1f}",
+        "score": lambda v: _fmt(float(v)),
+        "grade_english": _grade, "grade_maths": _grade,
+        "suspensions": _whole, "reading_score": _whole, "gps_score": _whole, "maths_score": _whole,
+        "prior_attainment": lambda v: "" if pd.isna(v) else f"{float(v):.1f}",
+    }
+    for col, f in formats.items():
+        if col in t.columns:
+            t[col] = [f(v) for v in t[col].astype(object)]
+    for col in t.columns:
+        t[col] = t[col].astype(object).where(t[col].notna(), "").astype(str)
+    drop = [c for c in t.columns if c not in _ALWAYS and (t[c].nunique() <= 1 if len(t) > 1 else (t[c] == "").all())]
+    return t.drop(columns=drop).rename(columns=STAFF_NAMES)
 
 
 def write_targeting_outputs(out_dir, school_id: str, targets: pd.DataFrame, strategy: str) -> list:
     """Write ``targets.csv`` (this school's pupils only) and ``strategy.md`` into ``out_dir``.
 
-    Writes are atomic: a reader never sees half a file.
+    ``targets.csv`` is the staff list (:func:`staff_list`), every cell safe to
+    open in a spreadsheet (:func:`gaptools.io.spreadsheet.safe_csv`). Writes are
+    atomic: a reader never sees half a file.
     """
     from pathlib import Path
 
     from ..io.files import atomic_write_text
+    from ..io.spreadsheet import safe_csv
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     if "school_id" in targets.columns and (targets["school_id"].astype(str) != str(school_id)).any():
         raise ValueError("targets hold pupils of another school: refusing to write them")
     written = []
-    for name, text in (("targets.csv", targets.to_csv(index=False, lineterminator="\n")),
-                       ("strategy.md", strategy)):
+    for name, text in (("targets.csv", safe_csv(staff_list(targets))), ("strategy.md", strategy)):
         written.append(atomic_write_text(out / name, text))
     return written

@@ -13,7 +13,7 @@ import pandas as pd
 
 from ..analysis.gaps import SPLITS, gap_table
 from ..domain.suppression import DEFAULT_THRESHOLD
-from .evidence import TIERS, describe
+from .evidence import TIERS, describe, foundations
 from .priorities import cohort, format_gap
 from .priorities import priorities as make_priorities
 
@@ -154,8 +154,12 @@ def strategy_statement(pupils: pd.DataFrame, school_id: str, *, year: int | None
     out += ["", "## Activity in this academic year", "",
             "Budgeted costs are for the school to complete. Evidence: EEF Teaching and Learning Toolkit "
             "(months of additional progress, cost, strength of evidence) as shipped with gaptools; check the live toolkit.", ""]
+    base = foundations(phase="primary" if key_stage == "KS2" else "secondary") if len(priorities) else None
     for tier, title in TIERS.items():
         acts: dict[str, dict] = {}
+        if tier == "teaching" and base is not None:  # the whole-school foundations serve every challenge
+            for _, a in base.iterrows():
+                acts[a["strand"]] = {"row": a, "challenges": [str(r) for r in priorities["rank"]]}
         for _, p in priorities.iterrows():
             for _, a in p["approaches"].iterrows():
                 if a["tier"] != tier:
