@@ -242,3 +242,14 @@ def test_run_refuses_invalid_current_pupils(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "current.csv" in err and "line 3" in err and "maybe" in err and "140" in err
     assert main(["run", str(SAMPLE), "--out", str(tmp_path / "o"), "--current", str(tmp_path / "none.csv")]) == 2
+
+
+def test_names_from_data_are_escaped_on_the_page(tmp_path, sample_pupils):
+    rows = [{**BASE, "school_id": "900101", "pupil_id": "<b>1</b>", "forename": "<img src=x onerror=alert(1)>",
+             "surname": "O'Neil & <Co>", "grade_english": 1}]
+    path = tmp_path / "current.csv"
+    pd.DataFrame(rows).to_csv(path, index=False)
+    r = gaptools.SchoolReport(sample_pupils, "900101", current=path)
+    html = "".join(p._repr_html_() for p in r.targets()[0] if hasattr(p, "_repr_html_"))
+    assert "&lt;img src=x onerror=alert(1)&gt;" in html and "<img" not in html
+    assert "&lt;b&gt;1&lt;/b&gt;" in html and "O&#x27;Neil &amp; &lt;Co&gt;" in html.replace("&#39;", "&#x27;")

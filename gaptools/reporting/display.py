@@ -37,7 +37,10 @@ class Table:
         self.index = index
 
     def _repr_html_(self):
-        styler = self.data.style.format(precision=2, na_rep="")
+        # every cell and heading may come from data: escaped for HTML here, at the boundary
+        styler = self.data.style.format(precision=2, na_rep="", escape="html").format_index(escape="html", axis=1)
+        if self.index:
+            styler = styler.format_index(escape="html", axis=0)
         if not self.index:
             styler = styler.hide(axis="index")
         styler = styler.set_properties(**{"text-align": "left"}).set_table_styles(
