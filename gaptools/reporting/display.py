@@ -7,14 +7,20 @@ WITHHELD = "withheld"
 
 
 class Chart:
-    """A rendered chart: a PNG for notebooks and HTML, its title as the text alternative."""
+    """A rendered chart: a PNG for notebooks and HTML, with a text alternative.
+
+    ``title`` is the chart's title; ``alt`` says what it shows in words (set by
+    :func:`gaptools.reporting.charts.describe`; the title when there is none),
+    and reaches the page as the image's ``alt`` attribute.
+    """
 
     def __init__(self, figure):
         import io
 
         self.figure = figure
         axes = figure.get_axes()
-        self.title = axes[0].get_title(loc="left") if axes else ""
+        self.title = getattr(figure, "gaptools_title", "") or (axes[0].get_title(loc="left") if axes else "")
+        self.alt = getattr(figure, "alt_text", "") or self.title or "Chart"
         buf = io.BytesIO()
         figure.savefig(buf, format="png", dpi=110)
         self.png = buf.getvalue()
@@ -22,8 +28,8 @@ class Chart:
     def _repr_mimebundle_(self, include=None, exclude=None):
         import base64
 
-        return {"image/png": base64.b64encode(self.png).decode("ascii"),
-                "text/plain": f"Chart: {self.title}"}
+        return ({"image/png": base64.b64encode(self.png).decode("ascii"), "text/plain": f"Chart: {self.title}"},
+                {"image/png": {"alt": self.alt}})
 
     def __repr__(self):
         return f"Chart({self.title!r})"

@@ -14,6 +14,7 @@ from ..analysis.benchmarks import (
     wide_table,
     withheld_counts,
 )
+from ..domain.labels import group_label, published_label
 
 # re-exported: notebook 05 and users' scripts read the tables through this module
 from ..io.published_tables import (  # noqa: F401
@@ -33,7 +34,7 @@ def funnel_chart(table: pd.DataFrame, urns, *, year: int | None = None, measure:
     matplotlib.use("Agg")
     from matplotlib.figure import Figure
 
-    from .charts import DISADVANTAGED, OTHER, set_title
+    from .charts import DISADVANTAGED, OTHER, describe, set_title, wrap
 
     g = gap_by_school(table, measure)
     year = year or int(g["year"].max())
@@ -47,11 +48,14 @@ def funnel_chart(table: pd.DataFrame, urns, *, year: int | None = None, measure:
     ax = fig.add_subplot()
     chosen = g["urn"].isin([str(u) for u in urns])
     ax.scatter(g.loc[~chosen, "n_disadvantaged"], g.loc[~chosen, "gap"], s=14, color="#BBBBBB", label="all schools")
-    ax.scatter(g.loc[chosen, "n_disadvantaged"], g.loc[chosen, "gap"], s=50, color=DISADVANTAGED,
-               label="chosen schools", zorder=3)
+    if chosen.any():
+        ax.scatter(g.loc[chosen, "n_disadvantaged"], g.loc[chosen, "gap"], s=50, color=DISADVANTAGED,
+                   label="our schools", zorder=3)
+    mid = (g["n_disadvantaged"].min() + g["n_disadvantaged"].max()) / 2
     for _, r in g[chosen].iterrows():
-        ax.annotate(str(r["school_name"])[:26], (r["n_disadvantaged"], r["gap"]), fontsize=8, xytext=(4, 3),
-                    textcoords="offset points")
+        left = r["n_disadvantaged"] > mid  # keep the name inside the chart
+        ax.annotate(wrap(r["school_name"], 2.2, 8), (r["n_disadvantaged"], r["gap"]), fontsize=8,
+                    xytext=(-5 if left else 5, 3), textcoords="offset points", ha="right" if left else "left")
     if pd.notna(centre) and g["n_disadvantaged"].max() > 0:
         p_d, p_o = nat.get("disadvantaged", 50) / 100, nat.get("other", 50) / 100
         n = np.linspace(max(2, g["n_disadvantaged"].min()), g["n_disadvantaged"].max(), 200)
@@ -62,11 +66,21 @@ def funnel_chart(table: pd.DataFrame, urns, *, year: int | None = None, measure:
             ax.plot(n, centre + z * se, style, color="#555555", lw=1)
             ax.plot(n, centre - z * se, style, color="#555555", lw=1)
         ax.axhline(centre, color=OTHER, lw=1, label=f"national gap ({centre:.0f} points)")
-    ax.set_xlabel("number of disadvantaged pupils")
-    ax.set_ylabel("gap: other minus disadvantaged (percentage points)" if table["unit"].eq("%").any()
-                  else "gap: other minus disadvantaged")
-    ax.legend(loc="upper right", fontsize=8)
-    set_title(ax, f"{year}: published gaps of every school in the file, chosen schools highlighted")
+    ax.set_xlabel("Number of disadvantaged pupils", fontsize=10)
+    ax.set_ylabel(wrap("Gap: other minus disadvantaged pupils" + (" (percentage points)" if table["unit"].eq("%").any()
+                                                                   else ""), 4.0, 10), fontsize=10)
+    ax.plot([], [], "--", color="#555555", label="95% limits")
+    ax.plot([], [], ":", color="#555555", label="99.8% limits")
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False, fontsize=8)
+    ours = ", ".join(g.loc[chosen, "school_name"].astype(str))
+    set_title(ax, f"{academic_year(year)}: the published gap of every school in the files"
+              + (f", ours highlighted ({ours})" if ours else "; none of our schools is in them"))
+    describe(fig, f"Scatter plot of {len(g)} schools' published gap between other and disadvantaged pupils against "
+                  f"their number of disadvantaged pupils, with funnel limits around the national gap"
+                  + (f" of {centre:.0f} percentage points" if pd.notna(centre) else "") + "."
+                  + (" Our schools: " + "; ".join(f"{r['school_name']} {r['gap']:.0f} with "
+                                                   f"{int(r['n_disadvantaged'])} disadvantaged pupils"
+                                                   for _, r in g[chosen].iterrows()) + "." if ours else ""))
     return fig
 
 
@@ -77,7 +91,7 @@ def similar_chart(table: pd.DataFrame, urn: str, *, year: int | None = None, k: 
     matplotlib.use("Agg")
     from matplotlib.figure import Figure
 
-    from .charts import DISADVANTAGED, NATIONAL, set_title
+    from .charts import DISADVANTAGED, NATIONAL, describe, set_title, wrap
 
     ks = table["key_stage"].iloc[0]
     measure = HEADLINE.get(ks, "PTRWM_EXP")
@@ -85,7 +99,7 @@ def similar_chart(table: pd.DataFrame, urn: str, *, year: int | None = None, k: 
     t = table[table["year"] == year]
     similar = similar_schools(similarity_features(t), str(urn), k=k)
     wide = wide_table(t, measure)
-    if len(wide) == 0:
+    if len(wide) == 0 or not similar:
         return None
     wide = wide.xs(year, level="year")
     names = t.dropna(subset=["urn"]).groupby("urn")["school_name"].first()
@@ -99,18 +113,29 @@ def similar_chart(table: pd.DataFrame, urn: str, *, year: int | None = None, k: 
     for yi, v in zip(y, vals):
         if pd.isna(v):
             ax.text(0.5, yi, "withheld", va="center", fontsize=8)
-    ax.set_yticks(y, [str(names.get(i, i))[:34] for i in ids])
-    ax.invert_yaxis()
-    ax.set_xlabel(f"disadvantaged pupils: {measure} ({year})")
+    ax.set_yticks(y, [wrap(names.get(i, i), 2.8, 9) for i in ids], fontsize=9)
+    ax.set_ylim(len(ids) - 0.5, -0.5)
+    ax.set_xlabel(f"Disadvantaged pupils: {published_label(measure)} ({academic_year(year)})",
+                  fontsize=10)
     rank = vals.rank(ascending=False).get(str(urn))
     set_title(ax, f"{names.get(str(urn), urn)} against its {len(similar)} most similar schools"
                + (f": {int(rank)} of {vals.notna().sum()}" if pd.notna(rank) else ""))
+    describe(fig, "Bar chart of the disadvantaged pupils' figure of the school and of its most similar schools. "
+                  + "; ".join(f"{names.get(i, i)}: " + ("withheld" if pd.isna(v) else f"{v:.0f}")
+                              for i, v in zip(ids, vals)) + ".")
     return fig
 
 
+
+def in_files(table: pd.DataFrame, urns) -> list[str]:
+    """The chosen schools that appear in the published files."""
+    present = set(table.loc[table["level"].isin(["school", "special school"]), "urn"].dropna().astype(str))
+    return [str(u) for u in urns if str(u) in present]
+
+
 # ------------------------------------------------------------ for the notebook
-def summary(table: pd.DataFrame):
-    """What was read, in one paragraph."""
+def summary(table: pd.DataFrame, urns=None):
+    """What was read, in one paragraph, and which of our schools (``urns``) the files include."""
     from .display import markdown
 
     schools = table[table["level"].isin(["school", "special school"])]["urn"].nunique()
@@ -120,7 +145,20 @@ def summary(table: pd.DataFrame):
     return markdown(f"Read {table['source'].nunique()} files: {table['key_stage'].iloc[0]}, "
                     f"{', '.join(academic_year(y) for y in years)}; {schools} schools in local "
                     f"authorities {', '.join(las)}. {withheld:,} cells are withheld or blank and are kept as such "
-                    "(never read as zero).")
+                    "(never read as zero)." + ("" if urns is None else " " + coverage_text(table, urns)))
+
+
+def coverage_text(table: pd.DataFrame, urns) -> str:
+    """A sentence saying which of our schools the files include (none, some, all)."""
+    urns = [str(u) for u in urns]
+    found = in_files(table, urns)
+    if not found:
+        return (f"**None of our {len(urns)} school{'s' if len(urns) != 1 else ''} is in these files**, so this page "
+                "shows national figures and all other schools only, for context: to place our schools, add the "
+                "performance tables of their local authorities.")
+    missing = [u for u in urns if u not in found]
+    return (f"{len(found)} of our {len(urns)} schools are in these files"
+            + (f"; not in them: {', '.join(missing)}." if missing else "."))
 
 
 def withheld_table(table: pd.DataFrame):
@@ -159,7 +197,7 @@ def benchmarks_table(table: pd.DataFrame, urns):
 
     b = benchmarks(table, urns)
     if b.empty:
-        return markdown("_None of the chosen schools is in these files._")
+        return markdown("_None of our schools is in these files, so there is nothing to compare here._")
     show = pd.DataFrame({
         "School": b["school_name"], "Year": [academic_year(y) for y in b["year"]],
         "Disadvantaged": b["disadvantaged"].map(_whole("withheld")),
@@ -183,9 +221,11 @@ def progress_table(table: pd.DataFrame, urns):
         return markdown("_No published progress scores for these schools._")
     p = p.assign(Score=[("withheld: " + s) if s != "ok" else f"{v:+.1f} ({lo:+.1f} to {hi:+.1f})"
                         for v, lo, hi, s in zip(p["value"], p["lower"], p["upper"], p["status"])])
+    p = p.assign(measure=p["measure"].map(published_label), group=p["group"].map(group_label))
     wide = p.pivot_table(index=["school_name", "measure", "group"], columns="year", values="Score",
                          aggfunc="first")
     wide.columns = [academic_year(y) for y in wide.columns]
+    wide.index.names = ["School", "Measure", "Pupils"]
     return Table(wide.fillna("not published"), index=True)
 
 
@@ -196,10 +236,15 @@ def funnel(table: pd.DataFrame, urns, year: int | None = None):
 
 
 def similar(table: pd.DataFrame, urns, year: int | None = None):
+    """Each of our schools against its most similar schools; one sentence when none is in the files."""
     from .display import Chart, Section, markdown
 
     out = Section()
+    found = in_files(table, urns)
+    if not found:
+        out.append(markdown("_None of our schools is in these files, so there are no similar schools to show._"))
+        return out
     for urn in urns:
-        fig = similar_chart(table, str(urn), year=year)
-        out.append(Chart(fig) if fig is not None else markdown(f"_{urn}: not in the files._"))
+        fig = similar_chart(table, str(urn), year=year) if str(urn) in found else None
+        out.append(Chart(fig) if fig is not None else markdown(f"_{urn}: not in these files._"))
     return out
