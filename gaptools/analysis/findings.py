@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..domain.formatting import amount, is_yes, number, value_text, withheld_text
+from ..domain.formatting import amount, comparator, is_yes, number, value_text, withheld_text
 from ..domain.suppression import DEFAULT_THRESHOLD
 from ..domain.measures import STANDARD_MEASURES
 from .trends import with_verdicts
@@ -146,7 +146,7 @@ def findings(gaps: pd.DataFrame, trends: pd.DataFrame | None = None, index: pd.D
         ``school_id, key_stage, year, measure, category, importance, text``,
         most important first within each school, key stage and year.
         Categories: ``gap`` (a clear gap), ``ahead`` (disadvantaged clearly
-        ahead), ``national`` (clearly behind national other pupils),
+        ahead), ``national`` (clearly behind a national comparator, named in the text),
         ``subgroup`` (where a gap is concentrated), ``closing``/``widening``,
         ``no_clear_difference``, ``too_few``, ``context``.
     """
@@ -205,12 +205,13 @@ def findings(gaps: pd.DataFrame, trends: pd.DataFrame | None = None, index: pd.D
                 add(row["measure"], "no_clear_difference", 0.0,
                     f"No clear difference between disadvantaged and other pupils in {row['label']}{caveat} "
                     f"(gap {number(row['gap'], row['unit'], row['measure'])}, {_interval(row)}).")
-        nat = whole[(whole["comparison"] == "national_other") & ~whole["suppressed"]]
+        nat = whole[whole["comparison"].str.startswith("national_") & ~whole["suppressed"]]
         for _, row in nat.iterrows():
             if is_yes(row["clear"]):
-                text = _gap_sentence(row, f"national other pupils ({year})",
-                                     f"national other pupils' ({year})")
-                add(row["measure"], "national" if row["gap"] > 0 else "ahead", _importance(row) * 0.9, text)
+                text = _gap_sentence(row, f"{comparator(row['comparison'])} ({year})",
+                                     f"{comparator(row['comparison'], possessive=True)} ({year})")
+                weight = 0.7 if row["comparison"] == "national_disadvantaged" else 0.9
+                add(row["measure"], "national" if row["gap"] > 0 else "ahead", _importance(row) * weight, text)
         subs = g[g["subgroup"].notna() & (g["comparison"] == "in_school") & ~g["suppressed"]]
         for (measure, split), s in subs.groupby(["measure", subs["subgroup"].str.split("=").str[0]]):
             found = concentration(s) if measure in HEADLINE + ("va_grade_english", "va_grade_maths") else None

@@ -31,6 +31,10 @@ ATTENDANCE_MEASURES = ("attendance_pct", "persistent_absence", "severe_absence")
 #: Whole-cohort measures in the headline false-discovery family (with custom and
 #: value-added measures); other GCSE subjects form a family of their own.
 HEADLINE_MEASURES = ("grade_english", "grade_maths")
+#: ``comparison`` values in report order; the national ones with the group of
+#: the national figures (national.csv ``group``) they compare with.
+COMPARISONS = ("in_school", "national_other", "national_all", "national_disadvantaged")
+NATIONAL_GROUPS = {"national_other": "other", "national_all": "all", "national_disadvantaged": "disadvantaged"}
 
 
 def _va_measures() -> dict[str, Measure]:
@@ -69,22 +73,30 @@ def _split_levels(frame: pd.DataFrame, split: str) -> tuple[np.ndarray, list[str
 
 
 def _national_lookup(unit_ks: np.ndarray, unit_year: np.ndarray, names: list[str]
-                     ) -> tuple[np.ndarray, np.ndarray]:
-    """National other pupils' figure (and its source) for every unit and measure, NaN where none."""
+                     ) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Each national comparator's figure (and its source) for every unit and measure, NaN where none.
+
+    ``national_all`` is kept only where no national other pupils' figure exists
+    for that key stage, year and measure: it stands in for the DfE's comparison
+    where only the all-pupil figure is published (as for KS4 2024/25).
+    """
     nat = national_figures()
-    nat = nat[(nat["group"] == "other") & nat["value"].notna()]
-    table = {(str(k), int(y), str(m)): (float(v), str(src)) for k, y, m, v, src in
-             nat[["key_stage", "year", "measure", "value", "source"]].itertuples(index=False)}
-    value = np.full((len(unit_ks), len(names)), np.nan)
-    source = np.full((len(unit_ks), len(names)), None, dtype=object)
-    pairs = {}
+    nat = nat[nat["value"].notna()]
+    table = {(str(g), str(k), int(y), str(m)): (float(v), str(src)) for g, k, y, m, v, src in
+             nat[["group", "key_stage", "year", "measure", "value", "source"]].itertuples(index=False)}
+    pairs: dict[tuple[str, int], list[int]] = {}
     for i, (k, y) in enumerate(zip(unit_ks, unit_year)):
         pairs.setdefault((str(k), int(y)), []).append(i)
-    for (k, y), units in pairs.items():
-        for j, m in enumerate(names):
-            if (k, y, m) in table:
-                value[units, j], source[units, j] = table[(k, y, m)]
-    return value, source
+    out = {}
+    for comparison, group in NATIONAL_GROUPS.items():
+        value = np.full((len(unit_ks), len(names)), np.nan)
+        source = np.full((len(unit_ks), len(names)), None, dtype=object)
+        for (k, y), units in pairs.items():
+            for j, m in enumerate(names):
+                if (group, k, y, m) in table and not (group == "all" and ("other", k, y, m) in table):
+                    value[units, j], source[units, j] = table[(group, k, y, m)]
+        out[comparison] = value, source
+    return out
 
 
 def _in_school(score, n_ref, mean_ref, sd_ref, n_dis, mean_dis, sd_dis) -> dict[str, np.ndarray]:
@@ -217,14 +229,21 @@ def gap_table(pupils: pd.DataFrame, *, threshold: int = DEFAULT_THRESHOLD, schoo
         Splits to repeat the in-school gaps within: ``prior_band``, ``sex``, ``sen``,
         ``persistent_absence`` (not for the attendance measures themselves).
     national : bool, default True
-        Add ``national_other`` rows where a national figure exists for that year.
+        Add whole-cohort rows against each national figure on file for that key
+        stage, year and measure (:func:`gaptools.domain.reference.national_figures`):
+        ``national_other`` (national other pupils, the DfE and Ofsted
+        comparison), ``national_disadvantaged`` (disadvantaged pupils
+        nationally) and ``national_all`` (all pupils nationally, only where no
+        other pupils' figure is published). ``mean_reference`` is the national
+        figure and ``n_reference`` is null.
     progress : bool, default True
         Add trust-relative value-added measures (``va_grade_english`` ...).
     fdr : float, default 0.05
         False discovery rate for ``clear``: Benjamini-Hochberg within each
-        school, key stage and year (one report), in three families: headline
-        measures (every non-subject measure plus English and maths), other
-        GCSE subjects, and subgroup rows.
+        school, key stage and year (one report), in four families: headline
+        measures (every non-subject measure plus English and maths, in school
+        and against national other or all pupils), other GCSE subjects,
+        subgroup rows, and the comparisons with national disadvantaged pupils.
     detail : bool, default False
         Add the working columns: label, unit, SDs, se, p_value, q_value,
         clear (BH-significant), effect_size (Hedges' g), national_source.
@@ -268,24 +287,28 @@ def gap_table(pupils: pd.DataFrame, *, threshold: int = DEFAULT_THRESHOLD, schoo
     if not len(r["unit"]):
         return empty
     score = np.array([registry[nm].kind == "score" for nm in names])[r["measure"]]
-    # national other pupils, for whole-cohort rows where a national figure exists
-    nat_value, nat_source = (_national_lookup(unit_ks, unit_year, names) if national
-                             else (np.full((n_units, n_measures), np.nan), None))
-    ref_nat = nat_value[r["unit"], r["measure"]]
-    nat = np.flatnonzero((r["block"] == 0) & ~np.isnan(ref_nat))
+    # national figures (other, all, disadvantaged pupils), for whole-cohort rows where one exists
+    national_refs = _national_lookup(unit_ks, unit_year, names) if national else {}
+    n_in = len(r["unit"])
+    picks, refs, sources, comps = [np.arange(n_in)], [r["mean_ref"]], [np.full(n_in, None, dtype=object)], \
+        [np.zeros(n_in, dtype=np.int64)]
+    for comparison, (nat_value, nat_source) in national_refs.items():
+        ref = nat_value[r["unit"], r["measure"]]
+        rows = np.flatnonzero((r["block"] == 0) & ~np.isnan(ref))
+        picks.append(rows)
+        refs.append(ref[rows])
+        sources.append(nat_source[r["unit"][rows], r["measure"][rows]])
+        comps.append(np.full(len(rows), COMPARISONS.index(comparison), dtype=np.int64))
 
     # every row: the in-school comparisons, then the national ones
-    n_in = len(r["unit"])
-    src = np.concatenate([np.arange(n_in), nat])
-    comp = np.r_[np.zeros(n_in, dtype=np.int64), np.ones(len(nat), dtype=np.int64)]
-    is_nat = comp == 1
+    src, comp = np.concatenate(picks), np.concatenate(comps)
+    is_nat = comp > 0
     u, b, lab, m = (r[k][src] for k in ("unit", "block", "label", "measure"))
     n_dis, mean_dis, sd_dis = r["n_dis"][src], r["mean_dis"][src], r["sd_dis"][src]
     n_ref = np.where(is_nat, np.nan, r["n_ref"][src])
     sd_ref = np.where(is_nat, np.nan, r["sd_ref"][src])
-    mean_ref = np.r_[r["mean_ref"], ref_nat[nat]]
-    source = np.r_[np.full(n_in, None, dtype=object),
-                   nat_source[r["unit"][nat], r["measure"][nat]] if len(nat) else np.array([], dtype=object)]
+    mean_ref = np.concatenate(refs)
+    source = np.concatenate(sources)
 
     # withhold small groups, and a second cell where one withheld cell could be derived;
     # intervals are then worked out only for the rows shown
@@ -322,10 +345,13 @@ def gap_table(pupils: pd.DataFrame, *, threshold: int = DEFAULT_THRESHOLD, schoo
     # so that many subgroup cells do not drown a real whole-cohort gap
     subject = np.array([nm.startswith("grade_") and nm not in HEADLINE_MEASURES for nm in names])[m]
     tier = np.where(b > 0, 2, np.where(subject, 1, 0))
+    # the comparison with disadvantaged pupils nationally is a further view, not the
+    # DfE's: a family of its own, so adding it leaves the headline family as it was
+    tier = np.where(comp == COMPARISONS.index("national_disadvantaged"), 3, tier)
     # a comparison that cannot reach significance (both groups constant and equal,
     # e.g. nobody severely absent) is left out of the count (Tarone's refinement)
     flat = (sd_dis == 0) & (np.nan_to_num(sd_ref, nan=0.0) == 0) & (gap == 0)
-    q = stats.bh_qvalues(np.where(flat, np.nan, st["p"]), u * 3 + tier)
+    q = stats.bh_qvalues(np.where(flat, np.nan, st["p"]), u * 4 + tier)
     clear = (q < fdr) & significant & ~unknown
 
     # rows in report order: school, key stage, year, measure, comparison, subgroup
@@ -345,7 +371,7 @@ def gap_table(pupils: pd.DataFrame, *, threshold: int = DEFAULT_THRESHOLD, schoo
         "year": pd.array(unit_year[u], dtype="Int64"),
         "measure": _str_array(names).take(m),
         "kind": _str_array(measure_info["kind"]).take(m),
-        "comparison": _str_array(["in_school", "national_other"]).take(comp),
+        "comparison": _str_array(COMPARISONS).take(comp),
         "subgroup": pd.Series(np.array(labels, dtype=object)[lab], dtype=object),
         "n_disadvantaged": whole_numbers(n_dis),
         "n_reference": whole_numbers(n_ref),

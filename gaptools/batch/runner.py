@@ -44,7 +44,8 @@ def _default_workers() -> int:
 
 def _hash_inputs(data_file: Path, threshold: int, notebook_dir: Path, current: Path | None = None) -> str:
     """What a school's outputs depend on: all the data (value added and the gap
-    index are relative to the trust), the current pupils, the threshold, the templates, the version."""
+    index are relative to the trust), the current pupils, the threshold, the templates, the version
+    and the reference data (national figures)."""
     h = hashlib.sha256()
     h.update(data_file.read_bytes())
     for f in ([current] if current and current.is_file() else sorted(current.rglob("*")) if current else []):
@@ -54,7 +55,9 @@ def _hash_inputs(data_file: Path, threshold: int, notebook_dir: Path, current: P
     for name, _ in SCHOOL_NOTEBOOKS:
         h.update((notebook_dir / f"{name}.ipynb").read_bytes())
     from .. import __version__
+    from ..domain.reference import reference_fingerprint
     h.update(__version__.encode())
+    h.update(reference_fingerprint().encode())  # national figures imported since change the reports
     return h.hexdigest()[:16]
 
 

@@ -138,3 +138,25 @@ def md_text(text) -> str:
         return ""
     marked = re.sub(r"([\\`*_{}\[\]()#+!|~-])", r"\\\1", str(text))
     return html.escape(marked, quote=True)
+
+
+#: Each ``comparison`` value of the gap table (data contract §3) in words.
+COMPARATOR_WORDS = {
+    "in_school": "other pupils in school",
+    "national_other": "national other pupils",
+    "national_disadvantaged": "national disadvantaged pupils",
+    "national_all": "all pupils nationally",
+}
+#: The same comparators where a sentence needs a possessive ("... is 3 points behind national other pupils'").
+COMPARATOR_POSSESSIVE = {
+    "in_school": "other pupils' in school",
+    "national_other": "national other pupils'",
+    "national_disadvantaged": "national disadvantaged pupils'",
+    "national_all": "the figure for all pupils nationally",
+}
+
+
+def comparator(comparison: str, possessive: bool = False) -> str:
+    """The comparator a gap row was measured against, in words (e.g. "national other pupils")."""
+    words = COMPARATOR_POSSESSIVE if possessive else COMPARATOR_WORDS
+    return words.get(comparison, comparison)

@@ -135,7 +135,8 @@ def derive_standard_measures(pupils: pd.DataFrame) -> pd.DataFrame:
         if codes_col is not None and codes_col in pupils:
             not_met = pupils[codes_col].map(
                 lambda c: KS2_TEST_CODES.get(c, ("", False))[1], na_action="ignore")
-            met = met.mask(not_met.fillna(False).astype(bool), False)
+            # as objects: mapping a column with no code at all keeps its string dtype, which cannot hold False
+            met = met.mask(not_met.astype(object).fillna(False).astype(bool), False)
         return met
 
     if {"grade_english", "grade_maths"} <= set(pupils.columns):

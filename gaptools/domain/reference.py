@@ -1,12 +1,17 @@
 """Reference data: national figures, gap-index series, DfE Progress 8 estimates.
 
 Shipped as CSV files in ``gaptools/data`` (each with ``source`` and ``as_of``
-columns; see PROVENANCE.md there). A user with newer figures points gaptools
-at a folder of files with the same names and columns.
+columns; see PROVENANCE.md there). The user's reference folder
+(:func:`user_reference_dir`) may hold files of the same names and columns:
+its ``national.csv`` adds to the shipped national figures (its rows win for the
+same key stage, year, measure and group; ``gaptools reference import`` writes
+it), and any other file there replaces the shipped one.
 """
 from __future__ import annotations
 
+import hashlib
 import os
+import sys
 from functools import lru_cache
 from pathlib import Path
 
@@ -16,24 +21,56 @@ PACKAGE_DIR = Path(__file__).resolve().parents[1] / "data"
 _override: Path | None = None
 
 
+#: The columns of national.csv; a national figure is identified by the first four.
+NATIONAL_COLUMNS = ["key_stage", "year", "measure", "group", "value", "definition", "source", "as_of"]
+NATIONAL_KEY = ["key_stage", "year", "measure", "group"]
+
+
 def set_reference_dir(path: str | Path | None) -> None:
-    """Read reference files from ``path`` first (None: back to the shipped files)."""
+    """Read reference files from ``path`` first (None: back to the user folder and shipped files)."""
     global _override
     _override = Path(path) if path is not None else None
-    _read.cache_clear()
+
+
+def user_reference_dir() -> Path:
+    """The user's reference folder: ``GAPTOOLS_REFERENCE_DIR`` if set, else under the user's data folder.
+
+    The data folder is ``$XDG_DATA_HOME`` (default ``~/.local/share``), or
+    ``%LOCALAPPDATA%`` on Windows; the reference folder is ``gaptools/reference`` in it.
+    """
+    chosen = os.environ.get("GAPTOOLS_REFERENCE_DIR")
+    if chosen:
+        return Path(chosen).expanduser()
+    if sys.platform == "win32" and os.environ.get("LOCALAPPDATA"):
+        base = Path(os.environ["LOCALAPPDATA"])
+    else:
+        base = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
+    return base / "gaptools" / "reference"
+
+
+def _user_folders() -> list[Path]:
+    """Folders searched before the shipped files, first one first."""
+    return [f for f in (_override, user_reference_dir()) if f is not None]
 
 
 def reference_path(name: str) -> Path:
-    """Where reference file ``name`` is read from."""
-    for folder in (_override, os.environ.get("GAPTOOLS_REFERENCE_DIR")):
-        if folder and (Path(folder) / name).is_file():
-            return Path(folder) / name
+    """Where reference file ``name`` is read from (the first user folder holding it, else the shipped file)."""
+    for folder in _user_folders():
+        if (folder / name).is_file():
+            return folder / name
     return PACKAGE_DIR / name
 
 
 @lru_cache(maxsize=None)
-def _read(path: Path) -> pd.DataFrame:
+def _read_version(path: Path, mtime_ns: int, size: int) -> pd.DataFrame:
     return pd.read_csv(path, encoding="utf-8-sig")
+
+
+def _read(path: Path) -> pd.DataFrame:
+    # keyed by modification time and size too, so a file rewritten by
+    # ``reference import`` is read again in the same process
+    st = path.stat()
+    return _read_version(path, st.st_mtime_ns, st.st_size)
 
 
 def read_reference(name: str) -> pd.DataFrame:
@@ -65,11 +102,63 @@ def p8_sd(element: str = "progress8", year: int | None = None) -> float:
     return float(row["sd"])
 
 
+def merge_national(base: pd.DataFrame, newer: pd.DataFrame) -> pd.DataFrame:
+    """National figures from ``base`` and ``newer``; ``newer``'s row wins for the same key.
+
+    The key is key stage, year, measure and group; the result is sorted by it.
+    """
+    frames = [f.reindex(columns=NATIONAL_COLUMNS) for f in (base, newer) if len(f)]
+    if not frames:
+        return pd.DataFrame(columns=NATIONAL_COLUMNS)
+    both = pd.concat(frames, ignore_index=True)
+    both["year"] = both["year"].astype("int64")
+    both["value"] = pd.to_numeric(both["value"])
+    both = both.drop_duplicates(NATIONAL_KEY, keep="last")
+    return both.sort_values(NATIONAL_KEY, kind="stable").reset_index(drop=True)
+
+
 def national_figures() -> pd.DataFrame:
-    """National disadvantaged/other figures: key_stage, year, measure, group, value, source, as_of."""
-    return read_reference("national.csv")
+    """National figures: key_stage, year, measure, group, value, definition, source, as_of.
+
+    ``group`` is ``disadvantaged``, ``other`` (not disadvantaged) or ``all``
+    (plus ``gap``, ``fsm``, ``not_fsm`` rows kept for reference). The shipped
+    figures, then the user folders' ``national.csv`` (see
+    :func:`user_reference_dir`), each winning over the ones before it for the
+    same key stage, year, measure and group. An empty ``value`` means the
+    figure is not published (the ``definition`` says why).
+    """
+    table = _read(PACKAGE_DIR / "national.csv")
+    for folder in reversed(_user_folders()):
+        if (folder / "national.csv").is_file():
+            table = merge_national(table, _read(folder / "national.csv"))
+    return table.copy()
+
+
+def national_on_file(key_stage: str) -> str:
+    """A sentence naming the years with national figures on file for ``key_stage``."""
+    nat = national_figures()
+    years = sorted(int(y) for y in nat.loc[(nat["key_stage"] == key_stage) & nat["value"].notna()
+                                           & nat["group"].isin(["other", "all", "disadvantaged"]), "year"].unique())
+    if not years:
+        return f"none is on file for {key_stage}."
+    return f"{key_stage} figures are on file for {', '.join(map(str, years))}."
 
 
 def national_gap_index() -> pd.DataFrame:
     """The DfE national disadvantage gap index series by key stage and year."""
     return read_reference("gap_index_national.csv")
+
+
+def reference_fingerprint() -> str:
+    """A short hash of every reference file in use (shipped and the user's).
+
+    Results computed with other national figures are stale: cached results
+    and ``gaptools run --resume`` compare this.
+    """
+    h = hashlib.sha256()
+    files = [reference_path(p.name) for p in sorted(PACKAGE_DIR.glob("*.csv"))]
+    files += [f / "national.csv" for f in _user_folders() if (f / "national.csv").is_file()]
+    for path in files:
+        h.update(str(path).encode())
+        h.update(path.read_bytes())
+    return h.hexdigest()[:16]

@@ -7,7 +7,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..domain.formatting import cap, is_yes, number
+from ..domain.formatting import cap, comparator, is_yes, number
+from ..domain.reference import national_on_file, reference_fingerprint
 from ..domain.suppression import DEFAULT_THRESHOLD
 from .display import WITHHELD, Section, Table, markdown
 
@@ -60,7 +61,7 @@ def people_table(gaps: pd.DataFrame, threshold: int = DEFAULT_THRESHOLD) -> pd.D
                    else "disadvantaged clearly ahead" if clear else "no clear difference")
         rows.append({
             "Measure": cap(r["label"]),
-            "Compared with": "other pupils in school" if r["comparison"] == "in_school" else "national other pupils",
+            "Compared with": comparator(r["comparison"]),
             "Disadvantaged": _fmt_value(r["mean_disadvantaged"], r["unit"], r["measure"]) if not r["suppressed"] else WITHHELD,
             "Others": _fmt_value(r["mean_reference"], r["unit"], r["measure"]) if not r["suppressed"] else WITHHELD,
             "Pupils (disadv. / others)": (WITHHELD if r["suppressed"] else
@@ -163,7 +164,8 @@ class SchoolReport:
         from .. import __version__
 
         digest = pd.util.hash_pandas_object(self.pupils, index=False).sum()
-        return (__version__, self.school_id, self.threshold, int(digest), len(self.pupils))
+        return (__version__, self.school_id, self.threshold, int(digest), len(self.pupils),
+                reference_fingerprint())
 
     def _read_cache(self):
         import pickle
@@ -347,14 +349,16 @@ class SchoolReport:
         return self._each(one)
 
     def national_table(self):
-        """Disadvantaged pupils against national other pupils, where a national figure exists."""
+        """Disadvantaged pupils against each national group on file (other, all or disadvantaged pupils)."""
         def one(c):
-            g = self._gaps(c, comparison="national_other")
+            g = self._gaps(c)
+            g = g[g["comparison"].str.startswith("national_")]
             if g.empty:
-                return markdown(f"_No national figure for disadvantaged and other pupils is on file for {c.key_stage} "
-                                f"{c.year}: add one to the reference data to compare. (Figures on file: "
-                                "KS2 RWM 2019 and 2024; KS4 P8 and grade 5+ 2024, grade 4+ 2019 and 2023.)_")
-            return people_table(g, self.threshold)
+                return markdown(f"_No national figure is on file for {c.key_stage} {c.year}: "
+                                f"{national_on_file(c.key_stage)} To compare, add the DfE's national file with "
+                                "`gaptools reference import FILE`._")
+            # the reference column holds the national figure of the group named beside it
+            return people_table(g, self.threshold).rename(columns={"Others": "National figure"})
         return self._each(one)
 
     def subgroup_table(self, split: str = "prior_band"):
