@@ -168,8 +168,8 @@ def findings(gaps: pd.DataFrame, trends: pd.DataFrame | None = None, index: pd.D
         if len(ins) and len(withheld) == len(ins) and reasons == {"no_comparison_group"}:
             add(None, "too_few", 5.0,
                 f"There is no comparison group in school in {year}: every pupil in this cohort is "
-                "disadvantaged, or none is. Comparisons with national other pupils are given where a "
-                "national figure is on file.")
+                "disadvantaged, or none is. Comparisons with national figures (other, disadvantaged or all "
+                "pupils) are given where one is on file.")
         elif len(ins) and len(withheld) == len(ins):
             add(None, "too_few", 5.0,
                 f"Too few disadvantaged pupils (or too few others) in {year} to report any gap in school: "

@@ -25,7 +25,7 @@ from ..errors import GaptoolsError
 from ..io.files import atomic_write_text
 from .findings import findings as make_findings
 from .gapindex import gap_index
-from .gaps import CONTRACT_COLUMNS, gap_table
+from .gaps import COMPARISONS, CONTRACT_COLUMNS, gap_table
 from .profile import cohort_profile
 from .trends import VERDICT_COLUMNS, gap_trends, with_verdicts
 
@@ -58,7 +58,7 @@ class ResultsModel(pa.DataFrameModel):
     gap_unit: Series[str] = pa.Field(nullable=False)
     kind: Series[str] = pa.Field(isin=["score", "rate"])
     higher_is_better: Series[bool] = pa.Field(coerce=True)
-    comparison: Series[str] = pa.Field(isin=["in_school", "national_other"])
+    comparison: Series[str] = pa.Field(isin=list(COMPARISONS))
     subgroup: Series[object] = pa.Field(nullable=True)
     n_disadvantaged: Series[pd.Int64Dtype] = pa.Field(nullable=True, ge=0, coerce=True)
     n_reference: Series[pd.Int64Dtype] = pa.Field(nullable=True, ge=0, coerce=True)
