@@ -34,20 +34,54 @@ def _parser() -> argparse.ArgumentParser:
     v.add_argument("data", type=Path, help="a CSV/Excel/Parquet file or a folder of them")
     v.add_argument("--mapping", type=Path, help="YAML mapping file for an MIS export")
 
-    r = sub.add_parser("run", help="analyse every school and write the reports")
-    r.add_argument("data", type=Path)
-    r.add_argument("--out", required=True, type=Path)
-    r.add_argument("--mapping", type=Path)
-    r.add_argument("--current", type=Path,
-                   help="pupils on roll now (same columns or mapping): the pupil lists come from these alone")
-    r.add_argument("--schools", help="comma-separated school ids (default: all)")
-    r.add_argument("--workers", type=int, default=None)
-    r.add_argument("--scheduler", help="address of a Dask distributed scheduler")
-    r.add_argument("--resume", action="store_true", help="skip schools whose outputs are complete and unchanged")
-    r.add_argument("--quiet", action="store_true", help="no progress bar")
-    r.add_argument("--published", type=Path, action="append",
-                   help="DfE performance-table CSV file or folder: adds the published benchmarks page (repeatable)")
+    _run_parser(sub)
     return p
+
+
+RUN_EXAMPLES = """examples:
+  gaptools run data/sample --out reports
+  gaptools run exports/ --out reports --mapping sims.yaml --schools 100001,100002 --resume
+  gaptools run pupils.parquet --out reports --threshold 10 --year 2024 --workers 4
+  gaptools run pupils.parquet --out /shared/reports --scheduler tcp://10.0.0.5:8786
+"""
+
+
+def _run_parser(sub) -> argparse.ArgumentParser:
+    """``gaptools run``: one argument per line, each with an example (others add theirs here)."""
+    r = sub.add_parser("run", help="analyse every school and write the reports",
+                       description="Validate the pupil table once, run notebooks 01-03 for every school and the "
+                                   "trust overview, and write an offline HTML report folder.",
+                       epilog=RUN_EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
+    r.add_argument("data", type=Path,
+                   help="the pupil table: a CSV/Excel/Parquet file or a folder of them (e.g. data/sample)")
+    r.add_argument("--out", required=True, type=Path,
+                   help="output folder, created if missing; an earlier gaptools output is updated in place "
+                        "(e.g. --out reports)")
+    r.add_argument("--mapping", type=Path, help="YAML mapping file for an MIS export (e.g. --mapping sims.yaml)")
+    r.add_argument("--current", type=Path,
+                   help="pupils on roll now (same columns or mapping): the pupil lists come from these alone "
+                        "(e.g. --current exports/current.csv)")
+    r.add_argument("--schools", help="only these comma-separated school ids; default all (e.g. --schools 100001,100002)")
+    r.add_argument("--workers", type=int, default=None,
+                   help="notebooks run side by side; default one per core, bounded by memory (e.g. --workers 4)")
+    r.add_argument("--scheduler",
+                   help="run the school jobs on this Dask distributed scheduler (e.g. --scheduler tcp://10.0.0.5:8786)")
+    r.add_argument("--threshold", type=int, default=6,
+                   help="withhold groups smaller than this; at least 2, default 6 (e.g. --threshold 10)")
+    r.add_argument("--year", type=int, default=None,
+                   help="report this results year (2025 = 2024/25) and the years before it; default the latest "
+                        "(e.g. --year 2024)")
+    r.add_argument("--resume", action="store_true",
+                   help="skip schools whose reports are complete, readable and made from the same data and "
+                        "settings (e.g. after Ctrl-C)")
+    r.add_argument("--force", action="store_true",
+                   help="write into a non-empty folder that is not a gaptools output; files with the names "
+                        "gaptools writes are replaced, other files are kept (e.g. --out shared --force)")
+    r.add_argument("--quiet", action="store_true", help="one line per school instead of a progress bar (for logs)")
+    r.add_argument("--published", type=Path, action="append",
+                   help="DfE performance-table CSV file or folder: adds the published benchmarks page; "
+                        "repeatable (e.g. --published data/dfe/ks2_school_level)")
+    return r
 
 
 def _check_paths(args) -> str | None:

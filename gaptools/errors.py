@@ -66,3 +66,12 @@ class DataValidationError(GaptoolsError, ValueError):
 
 class GaptoolsWarning(UserWarning):
     """Something worth a person's attention that does not stop the analysis."""
+
+
+class UsageError(GaptoolsError):
+    """The command was asked for something it cannot do as given (exit code 2).
+
+    A wrong option, an output folder that belongs to someone else or is in use,
+    a school id that is not in the data: found before any work starts, and
+    said in one plain sentence.
+    """

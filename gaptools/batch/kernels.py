@@ -1,6 +1,16 @@
-"""Run one notebook in its own kernel (papermill), over IPC sockets."""
+"""Run one notebook in its own kernel (papermill), over IPC sockets, and stop every kernel at once.
+
+Every kernel this process starts is recorded until it is shut down, so that
+:func:`stop_all` (called on Ctrl-C or SIGTERM) can kill each one at once
+instead of waiting for its notebook to finish. Kernels start in their own
+session (jupyter_client does that), so the terminal's Ctrl-C reaches the
+runner alone and the runner decides what stops.
+"""
 from __future__ import annotations
 
+import os
+import signal
+import threading
 import time
 from pathlib import Path
 
@@ -8,14 +18,68 @@ from pathlib import Path
 RETRYABLE = ("Kernel didn't respond", "Kernel died before replying", "Address already in use",
              "ZMQError", "kernel_info", "Timeout waiting for", "Kernel not responding")
 
+_LIVE: set[int] = set()          # process ids of the kernels running now
+_LIVE_LOCK = threading.Lock()
+_STOP = threading.Event()        # set by stop_all: no kernel starts any more
 
-def _kernel_manager_class(cwd: str | None = None):
+
+class Stopped(RuntimeError):
+    """The run is being stopped: no new notebook is started."""
+
+
+def stopping() -> bool:
+    """True once :func:`stop_all` was called (until :func:`reset`)."""
+    return _STOP.is_set()
+
+
+def reset() -> None:
+    """Allow kernels to start again (at the start of a run)."""
+    _STOP.clear()
+
+
+def stop_all() -> int:
+    """Kill every kernel this process started and refuse to start more.
+
+    Safe to call from a signal handler. The notebooks' own threads then see a
+    dead kernel within about a second, shut their kernel managers down (which
+    removes the connection files) and return.
+
+    Returns
+    -------
+    int
+        How many kernels were killed.
+    """
+    _STOP.set()
+    with _LIVE_LOCK:
+        pids = list(_LIVE)
+    for pid in pids:
+        try:
+            os.killpg(pid, signal.SIGKILL)  # the kernel leads its own session: its children go too
+        except ProcessLookupError:
+            pass
+        except PermissionError:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
+    return len(pids)
+
+
+def live_kernels() -> list[int]:
+    """Process ids of the kernels running now."""
+    with _LIVE_LOCK:
+        return sorted(_LIVE)
+
+
+def _kernel_manager_class(cwd: str | None = None, runtime: str | None = None):
     """Kernels talk over IPC sockets, not TCP ports: no port races between
     parallel kernels, and nothing listening on the network. ``cwd`` is the
     kernel's own working directory, given to the kernel process alone: the
     runner's process never changes directory (papermill's ``cwd`` would
-    ``chdir`` the whole process, under every thread)."""
+    ``chdir`` the whole process, under every thread). ``runtime`` is a private
+    folder for the connection file and sockets (removed by the caller)."""
     import tempfile
+    import uuid
 
     from jupyter_client.manager import AsyncKernelManager
     from traitlets import CaselessStrEnum, default
@@ -23,50 +87,71 @@ def _kernel_manager_class(cwd: str | None = None):
     class IPCKernelManager(AsyncKernelManager):
         transport = CaselessStrEnum(["tcp", "ipc"], default_value="ipc", config=True)
 
+        @default("connection_file")
+        def _private_connection_file(self):
+            # the sockets go beside it ("<name>-ipc-N"): all in the run's private folder
+            folder = runtime or tempfile.mkdtemp(prefix="gaptools-kernel-")
+            return str(Path(folder) / f"kernel-{uuid.uuid4().hex}.json")
+
         def cleanup_ipc_files(self) -> None:
             super().cleanup_ipc_files()
-            try:
-                Path(self.ip).parent.rmdir()
-            except OSError:
-                pass
+            if runtime is None:
+                try:
+                    Path(self.connection_file).parent.rmdir()
+                except OSError:
+                    pass
 
         async def _async_launch_kernel(self, kernel_cmd, **kw):
             # the kernel's own chatter (shutdown notices) stays out of the run's output;
             # cell errors reach us as messages, not through stderr
             import subprocess
 
+            if _STOP.is_set():
+                raise Stopped("the run is stopping")
             kw.setdefault("stderr", subprocess.DEVNULL)
             if cwd is not None:
                 kw["cwd"] = cwd
-            return await super()._async_launch_kernel(kernel_cmd, **kw)
+            await super()._async_launch_kernel(kernel_cmd, **kw)
+            pid = self.provisioner.process.pid
+            with _LIVE_LOCK:
+                _LIVE.add(pid)
+            self._gaptools_pid = pid
+            if _STOP.is_set():  # stop_all ran while this kernel was starting
+                stop_all()
 
-        @default("ip")
-        def _private_socket_path(self):
-            # each kernel its own folder: jupyter's default ('kernel-ipc' in the
-            # working directory) is shared by kernels started side by side
-            return str(Path(tempfile.mkdtemp(prefix="gaptools-kernel-")) / "ipc")
+        async def _async_cleanup_resources(self, restart: bool = False) -> None:
+            await super()._async_cleanup_resources(restart=restart)
+            with _LIVE_LOCK:
+                _LIVE.discard(getattr(self, "_gaptools_pid", None))
 
     return IPCKernelManager
 
 
-def execute_notebook(source: Path, target: Path, parameters: dict, *, cwd: str, timeout: int, retries: int):
+def execute_notebook(source: Path, target: Path, parameters: dict, *, cwd: str, timeout: int, retries: int,
+                     runtime: str | None = None):
     """Run one notebook; retry only the kernel start-up races, never a failing cell.
 
     ``cwd`` becomes the kernel's working directory; the calling process's own
     directory is never changed, so relative paths elsewhere stay as they were.
+    ``runtime`` is the private folder for the kernel's connection file.
+    Raises :class:`Stopped` when the run is being stopped.
     """
     import papermill as pm
     from papermill.exceptions import PapermillExecutionError
 
     for attempt in range(retries + 1):
+        if _STOP.is_set():
+            raise Stopped("the run is stopping")
         try:
             pm.execute_notebook(str(source), str(target), parameters=parameters, kernel_name="python3",
                                 progress_bar=False, log_output=False, execution_timeout=timeout,
-                                start_timeout=120, kernel_manager_class=_kernel_manager_class(str(cwd)))
+                                start_timeout=120, kernel_manager_class=_kernel_manager_class(str(cwd), runtime))
             return
         except PapermillExecutionError:
             raise
         except Exception as exc:  # kernel start-up races surface as assorted runtime errors
+            if _STOP.is_set():
+                raise Stopped("the run is stopping") from exc
             if attempt < retries and any(s in f"{type(exc).__name__}: {exc}" for s in RETRYABLE):
                 time.sleep(1.0 + attempt)
                 continue
@@ -74,10 +159,13 @@ def execute_notebook(source: Path, target: Path, parameters: dict, *, cwd: str, 
 
 
 def execution_error(exc, notebook: str) -> str:
+    """One line saying which notebook, which cell and what went wrong (no traceback)."""
     from papermill.exceptions import PapermillExecutionError
 
     if isinstance(exc, PapermillExecutionError):
         first = (exc.source or "").strip().splitlines()
         code = first[0][:80] if first else ""
         return f"{notebook}: cell {exc.exec_count} ({code}) failed: {exc.ename}: {exc.evalue}"
+    if isinstance(exc, OSError) and exc.filename:
+        return f"{notebook}: could not write {exc.filename}: {exc.strerror or exc}"
     return f"{notebook}: {type(exc).__name__}: {exc}"

@@ -1,8 +1,13 @@
-"""``gaptools run``: every school's reports, a trust overview, and nothing lost when one school fails."""
+"""``gaptools run``: every school's reports, a trust overview, and nothing lost when one school fails.
+
+The order of a run: check the options and the output folder (misuse is
+refused before any work); validate the data into the run's private folder;
+take the output folder's lock; build each school's folder aside and move it
+into place as it finishes; then the trust pages, the index and the manifest.
+"""
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import shutil
 import sys
@@ -14,24 +19,28 @@ from pathlib import Path
 import pandas as pd
 
 from ..domain.columns import NAME_COLUMNS
-from ..errors import DataValidationError, Problem
-from ..io.files import atomic_write_text
+from ..errors import DataValidationError, UsageError
 from .index import render_index
-from .kernels import execute_notebook, execution_error
+from .interrupt import Interrupted, StopOnSignal
+from .kernels import execute_notebook, execution_error, reset, stop_all
+from .outdir import OutputFolder, check_output_folder
 from .school import (
     NOTEBOOK_DIR,
     SCHOOL_NOTEBOOKS,
     TRUST_NOTEBOOK,
-    WORK,
     SchoolJob,
     SchoolOutcome,
     run_school,
     safe_folder_names,
 )
 from .validate import problems_text, validate_by_school
+from .workspace import private_folder
+
+SCHEMA_VERSION = 2
+MIN_YEAR = 1900
 
 
-# --------------------------------------------------------------- the run
+# --------------------------------------------------------------- checks before any work
 def _default_workers() -> int:
     cpus = os.cpu_count() or 1
     try:
@@ -42,35 +51,89 @@ def _default_workers() -> int:
     return max(1, min(cpus, by_memory))
 
 
-def _hash_inputs(data_file: Path, threshold: int, notebook_dir: Path, current: Path | None = None) -> str:
-    """What a school's outputs depend on: all the data (value added and the gap
-    index are relative to the trust), the current pupils, the threshold, the templates, the version
+def scheduler_address(address: str) -> tuple[str, str, int]:
+    """``(scheme, host, port)`` of a Dask scheduler address such as ``tcp://10.0.0.5:8786``.
+
+    Raises
+    ------
+    UsageError
+        The address is not of that form (an unknown scheme, no port, a port out of range).
+    """
+    import re
+
+    m = re.fullmatch(r"(?:(tcp|tls)://)?(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._-]+):(\d{1,5})/?", address.strip())
+    if not m or not 1 <= int(m.group(3)) <= 65535:
+        raise UsageError(f"--scheduler {address!r}: not a Dask scheduler address; write tcp://HOST:PORT "
+                         "with a port from 1 to 65535 (e.g. tcp://10.0.0.5:8786)")
+    return m.group(1) or "tcp", m.group(2).strip("[]"), int(m.group(3))
+
+
+def check_options(*, threshold: int, year: int | None, workers: int | None, scheduler: str | None) -> None:
+    """Refuse impossible options before any work (raises :class:`UsageError`)."""
+    if isinstance(threshold, bool) or not isinstance(threshold, int) or threshold < 2:
+        raise UsageError(f"--threshold {threshold}: the suppression threshold must be a whole number, at least 2 "
+                         "(default 6: groups of 5 or fewer pupils are withheld)")
+    if year is not None and (isinstance(year, bool) or not isinstance(year, int) or not MIN_YEAR <= year <= 2100):
+        raise UsageError(f"--year {year}: give a results year from {MIN_YEAR} to 2100 (2025 = 2024/25)")
+    if workers is not None and workers < 1:
+        raise UsageError(f"--workers {workers}: must be at least 1")
+    if scheduler:
+        scheduler_address(scheduler)
+
+
+def _connect(scheduler: str, wait_s: float = 10.0):
+    """A Dask client, or a :class:`UsageError` within seconds if the scheduler cannot be reached."""
+    import socket
+
+    from distributed import Client
+
+    scheme, host, port = scheduler_address(scheduler)
+    try:
+        socket.create_connection((host, port), timeout=wait_s).close()  # refused or unroutable: said at once
+        return Client(f"{scheme}://{host}:{port}" if ":" not in host else f"{scheme}://[{host}]:{port}",
+                      timeout=f"{wait_s:.0f}s", set_as_default=False)
+    except (OSError, TimeoutError) as exc:
+        raise UsageError(f"--scheduler {scheduler}: cannot reach the Dask scheduler "
+                         f"({getattr(exc, 'strerror', None) or exc or 'no answer'}); is it running?") from exc
+
+
+def _unknown_schools(wanted: list[str], known: list[str], source: str) -> str:
+    import difflib
+
+    lines = []
+    for sid in wanted:
+        close = difflib.get_close_matches(sid, known, n=5, cutoff=0.5) or known[:5]
+        lines.append(f"--schools: school id {sid!r} is not in {source}; closest ids in the data: {', '.join(close)}")
+    return "\n".join(lines)
+
+
+def _hash_inputs(data_file: Path, threshold: int, year: int | None, notebook_dir: Path,
+                 current: Path | None = None) -> str:
+    """What a school's outputs depend on: all the data (value added and the gap index are
+    relative to the trust), the current pupils, the threshold, the year, the templates, the version
     and the reference data (national figures)."""
-    h = hashlib.sha256()
-    h.update(data_file.read_bytes())
-    for f in ([current] if current and current.is_file() else sorted(current.rglob("*")) if current else []):
-        if f.is_file():
-            h.update(f.read_bytes())
-    h.update(str(threshold).encode())
-    for name, _ in SCHOOL_NOTEBOOKS:
-        h.update((notebook_dir / f"{name}.ipynb").read_bytes())
     from .. import __version__
     from ..domain.reference import reference_fingerprint
-    h.update(__version__.encode())
+
+    h = hashlib.sha256()
+    files = [data_file, *([current] if current and current.is_file() else sorted(current.rglob("*")) if current
+                          else [])]
+    for f in files:
+        if f.is_file():
+            with open(f, "rb") as fh:
+                for block in iter(lambda fh=fh: fh.read(1 << 20), b""):
+                    h.update(block)
+    h.update(f"threshold={threshold};year={year};version={__version__}".encode())
     h.update(reference_fingerprint().encode())  # national figures imported since change the reports
+    for name, _ in SCHOOL_NOTEBOOKS:
+        h.update((notebook_dir / f"{name}.ipynb").read_bytes())
     return h.hexdigest()[:16]
 
 
-
-
-def _complete(out: Path, outcome: dict) -> bool:
-    return outcome.get("status") == "ok" and all((out / f).is_file() for f in outcome.get("outputs", [])) \
-        and bool(outcome.get("outputs"))
-
-
+# --------------------------------------------------------------- the run
 def run(data, out, *, mapping=None, schools=None, workers: int | None = None, scheduler: str | None = None,
-        resume: bool = False, quiet: bool = False, threshold: int = 6, timeout: int = 600,
-        published=None, notebook_dir=None, current=None) -> dict:
+        resume: bool = False, quiet: bool = False, threshold: int = 6, year: int | None = None,
+        force: bool = False, timeout: int = 600, published=None, notebook_dir=None, current=None) -> dict:
     """Run every school's notebooks and build the trust index.
 
     Parameters
@@ -78,19 +141,27 @@ def run(data, out, *, mapping=None, schools=None, workers: int | None = None, sc
     data : path or DataFrame
         The pupil table (file or folder).
     out : path
-        Output folder (created).
+        Output folder (created). An earlier gaptools output is updated in
+        place; files gaptools did not write are kept.
     mapping : path, optional
     schools : list of str, optional
-        Only these school ids.
+        Only (re)build these school ids; the index and trust pages then cover
+        them and every other complete school folder made from the same data.
     workers : int, optional
         Size of the local pool (default: CPU count, bounded by memory).
     scheduler : str, optional
         Address of a Dask distributed scheduler: run school jobs there instead.
     resume : bool
-        Skip schools whose outputs are complete and whose inputs have not changed.
+        Skip schools whose folders are complete, intact and made from the same
+        data and settings (checked against the manifest's hashes).
     quiet : bool
         No progress bar (for logs).
     threshold : int, default 6
+        Suppression threshold (at least 2).
+    year : int, optional
+        Report this results year (and the years before it); default the latest.
+    force : bool
+        Write into a non-empty folder that is not a gaptools output.
     timeout : int, default 600
         Seconds any one notebook cell may run.
     published : path or list of paths, optional
@@ -107,78 +178,142 @@ def run(data, out, *, mapping=None, schools=None, workers: int | None = None, sc
     -------
     dict
         The manifest (also written to ``out/manifest.json``).
+
+    Raises
+    ------
+    UsageError
+        Misuse found before any work: a bad option, an output folder that is a
+        file, someone else's or in use, a school id not in the data.
+    Interrupted
+        Ctrl-C or SIGTERM: kernels were killed, the manifest and index of what
+        finished were written (``exc.manifest``); ``resume=True`` completes the rest.
     """
     from ..io.loading import save_validated
 
+    check_options(threshold=threshold, year=year, workers=workers, scheduler=scheduler)
     out = Path(out).resolve()  # every path resolved once: nothing depends on the process's directory later
-    out.mkdir(parents=True, exist_ok=True)
-    (out / WORK).mkdir(exist_ok=True)
+    check_output_folder(out, force=force)
+    notebook_dir = Path(notebook_dir or NOTEBOOK_DIR).resolve()
+    source = "<DataFrame>" if isinstance(data, pd.DataFrame) else str(data)
     started = time.perf_counter()
-    current = _validated_current(current, mapping)
-    pupils, failures = validate_by_school(data, mapping)
-    data_file = out / WORK / "pupils.parquet"
-    names: dict[str, str] = {}
-    if pupils is not None:
-        save_validated(pupils.drop(columns=list(NAME_COLUMNS), errors="ignore"), data_file)  # names stay out
-        names = pupils.groupby("school_id")["school_name"].first().astype(str).to_dict()
-    wanted = None if not schools else {str(s) for s in schools}
-    all_ids = sorted(set(names) | set(failures))
-    if wanted is not None:
-        unknown = wanted - set(all_ids)
-        for sid in sorted(unknown):
-            failures[sid] = [Problem(None, None, None, sid, "this school id is not in the data")]
-        all_ids = sorted(wanted)
-    folders = safe_folder_names(all_ids)
-    manifest_path = out / "manifest.json"
-    previous = {}
-    if resume and manifest_path.is_file():
+    reset()
+    with StopOnSignal() as stopper, private_folder() as private:
+        client = _connect(scheduler) if scheduler else None
         try:
-            previous = json.loads(manifest_path.read_text(encoding="utf-8")).get("schools", {})
-        except json.JSONDecodeError:
-            previous = {}
-    input_hash = _hash_inputs(data_file, threshold, Path(notebook_dir or NOTEBOOK_DIR), current) \
-        if pupils is not None else None
+            current = _validated_current(current, mapping)
+            pupils, failures = validate_by_school(data, mapping)
+            names = pupils.groupby("school_id")["school_name"].first().astype(str).to_dict() \
+                if pupils is not None else {}
+            known = sorted(set(names) | set(failures))
+            wanted = None if not schools else list(dict.fromkeys(str(s).strip() for s in schools))
+            if wanted is not None and set(wanted) - set(known):
+                raise UsageError(_unknown_schools([s for s in wanted if s not in known], known, source))
+            data_file = private / "pupils.parquet"
+            input_hash = None
+            if pupils is not None:
+                if year is not None:
+                    if not (pupils["year"] == year).any():
+                        years = ", ".join(map(str, sorted(pupils["year"].unique())))
+                        raise UsageError(f"--year {year}: {source} has no results for {year} (years: {years})")
+                    kept = pupils[pupils["year"] <= year].reset_index(drop=True)
+                    kept.attrs = pupils.attrs
+                    pupils = kept
+                save_validated(pupils.drop(columns=list(NAME_COLUMNS), errors="ignore"), data_file)  # names stay out
+                input_hash = _hash_inputs(data_file, threshold, year, notebook_dir, current)
+            del pupils  # the workers read the private file; this process needs only the names
+            with OutputFolder(out) as folder:
+                return _run_in(folder, private, stopper, client, data_file=data_file, input_hash=input_hash,
+                               source=source, names=names, failures=failures, known=known, wanted=wanted,
+                               resume=resume, workers=workers, quiet=quiet, threshold=threshold, year=year,
+                               timeout=timeout, published=published, notebook_dir=notebook_dir, started=started,
+                               current=current, mapping=mapping)
+        finally:
+            if client is not None:
+                client.close()
+
+
+def _run_in(folder: OutputFolder, private: Path, stopper: StopOnSignal, client, *, data_file, input_hash, source,
+            names, failures, known, wanted, resume, workers, quiet, threshold, year, timeout, published,
+            notebook_dir, started, current, mapping) -> dict:
+    out = folder.path
+    folders = safe_folder_names(known)
+    asked = wanted if wanted is not None else known
     outcomes: dict[str, SchoolOutcome] = {}
     jobs = []
-    for sid in all_ids:
+    for sid in known:
         if sid in failures:
-            outcomes[sid] = SchoolOutcome(sid, names.get(sid, sid), folders[sid], "failed",
-                                          problems_text(failures[sid]))
+            if sid in asked:
+                outcomes[sid] = SchoolOutcome(sid, names.get(sid, sid), folders[sid], "failed",
+                                              problems_text(failures[sid]))
             continue
-        prev = previous.get(sid)
-        if resume and prev and prev.get("input_hash") == input_hash and _complete(out, prev):
-            outcomes[sid] = SchoolOutcome(**{**{k: prev.get(k) for k in ("school_id", "school_name", "folder",
-                                                                           "outputs", "duration_s")},
-                                             "status": "ok", "error": None, "input_hash": input_hash})
-            outcomes[sid].duration_s = 0.0
-            continue
-        jobs.append(SchoolJob(sid, names[sid], folders[sid], str(data_file.resolve()), str(out.resolve()),
-                              threshold, timeout, notebook_dir=str(Path(notebook_dir or NOTEBOOK_DIR).resolve()),
-                              current=str(current) if current else None,
-                              mapping=str(Path(mapping).resolve()) if current and isinstance(mapping, (str, Path)) else None))
-    skipped = len(all_ids) - len(jobs) - sum(o.status == "failed" for o in outcomes.values())
-    for outcome in _dispatch(jobs, workers=workers, scheduler=scheduler, quiet=quiet,
-                             already_failed=sum(o.status == "failed" for o in outcomes.values()), skipped=skipped):
-        outcome.input_hash = input_hash if outcome.status == "ok" else None
-        outcomes[outcome.school_id] = outcome
-    trust = _trust_overview(out, threshold, timeout) if any(o.status == "ok" for o in outcomes.values()) else \
-        {"status": "skipped", "error": "no school succeeded"}
-    if published:
-        trust["published"] = _published_page(out, published, [s for s in all_ids if s in names])
-    manifest = {
-        "schema_version": 1,
-        "generated": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "data": str(data) if not isinstance(data, pd.DataFrame) else "<DataFrame>",
-        "suppression_threshold": threshold,
-        "duration_s": round(time.perf_counter() - started, 2),
-        "trust": trust,
-        "schools": {sid: asdict(outcomes[sid]) for sid in all_ids},
-    }
-    atomic_write_text(manifest_path, json.dumps(manifest, indent=1, ensure_ascii=False))
-    atomic_write_text(out / "index.html", render_index(out, manifest))
-    shutil.rmtree(out / WORK / "stage", ignore_errors=True)
-    shutil.rmtree(out / WORK / "old", ignore_errors=True)
-    return manifest
+        rebuild = sid in asked
+        kept = folder.verified(folders[sid], sid, input_hash) if (resume or not rebuild) else None
+        if kept:
+            outcomes[sid] = SchoolOutcome(sid, names[sid], folders[sid], "ok", outputs=kept, input_hash=input_hash)
+        elif rebuild:
+            jobs.append(SchoolJob(sid, names[sid], folders[sid], str(data_file), str(folder.stage / folders[sid]),
+                                  threshold, year, timeout, notebook_dir=str(notebook_dir), scratch=str(private),
+                                  current=str(current) if current else None,
+                                  mapping=str(Path(mapping).resolve()) if current and isinstance(mapping, (str, Path))
+                                  else None))
+    order = [sid for sid in known if sid in outcomes or any(j.school_id == sid for j in jobs)]
+    fields = {"schema_version": SCHEMA_VERSION,
+              "generated": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+              "data": source, "input_hash": input_hash, "suppression_threshold": threshold, "year": year,
+              "status": "running", "duration_s": None, "trust": {"status": "running", "error": None, "outputs": []}}
+
+    def schools_now(pending: str = "running") -> dict:
+        done = {}
+        for sid in order:
+            o = outcomes.get(sid)
+            done[sid] = asdict(o) if o else asdict(SchoolOutcome(sid, names.get(sid, sid), folders[sid], pending))
+        return done
+
+    with stopper.critical():
+        folder.save(**fields, schools=schools_now())
+    try:
+        skipped = sum(o.status == "ok" for o in outcomes.values())
+        already_failed = sum(o.status == "failed" for o in outcomes.values())
+        for outcome in _dispatch(jobs, client=client, data_file=data_file, workers=workers, quiet=quiet,
+                                 already_failed=already_failed, skipped=skipped):
+            with stopper.critical():
+                if outcome.status == "ok":
+                    try:
+                        outcome.outputs = folder.commit(outcome.folder, outcome.school_id, input_hash,
+                                                        folder.stage / outcome.folder)
+                        outcome.input_hash = input_hash
+                    except OSError as exc:
+                        shutil.rmtree(folder.stage / outcome.folder, ignore_errors=True)
+                        outcome.status, outcome.outputs = "failed", []
+                        outcome.error = f"could not write {out / outcome.folder}: {exc.strerror or exc}"
+                outcomes[outcome.school_id] = outcome
+                folder.save(schools=schools_now())
+        if wanted is None:  # a full run: folders of schools that are not in this data go
+            mine = set(folders.values())
+            for stale in [f for f in folder.folders if f not in mine]:
+                with stopper.critical():
+                    folder.remove_folder(stale)
+        ok = [sid for sid in order if outcomes[sid].status == "ok"]
+        trust = _trust_overview(folder, private, [outcomes[s] for s in ok], threshold, timeout) if ok else \
+            {"status": "skipped", "error": "no school succeeded", "outputs": []}
+        if published:
+            trust["published"] = _published_page(folder, private, published,
+                                                 [s for s in asked if s in names], timeout)
+        status = "complete"
+    except Interrupted as stop:
+        with stopper.finishing():
+            for sid in order:
+                if sid not in outcomes:
+                    kept = folder.verified(folders[sid], sid, input_hash)
+                    outcomes[sid] = SchoolOutcome(sid, names[sid], folders[sid], "ok", outputs=kept,
+                                                  input_hash=input_hash) if kept else \
+                        SchoolOutcome(sid, names[sid], folders[sid], "interrupted",
+                                      "the run was stopped before this school finished; run again with --resume")
+            trust = {"status": "interrupted", "error": "the run was stopped before the trust overview", "outputs": []}
+            stop.manifest = _finish(folder, fields, trust, schools_now(), "interrupted", started)
+        raise
+    with stopper.critical():
+        return _finish(folder, fields, trust, schools_now(), status, started)
 
 
 def _validated_current(current, mapping) -> Path | None:
@@ -196,8 +331,23 @@ def _validated_current(current, mapping) -> Path | None:
     return Path(current).resolve()
 
 
-def _dispatch(jobs, *, workers, scheduler, quiet, already_failed=0, skipped=0):
-    """Run the jobs (locally or on Dask), yielding outcomes as they finish, with a progress bar."""
+def _finish(folder: OutputFolder, fields: dict, trust: dict, schools: dict, status: str, started: float) -> dict:
+    """Write index.html and manifest.json so that both describe exactly what is on disk."""
+    pages = set(trust.get("outputs") or []) | set((trust.get("published") or {}).get("outputs") or [])
+    for rel in [r for r in folder.files if r.startswith("trust/") and r not in pages]:
+        folder.remove_file(rel)  # an old trust page that this run did not rebuild: not left to mislead
+    fields.update(status=status, trust=trust, duration_s=round(time.perf_counter() - started, 2))
+    page = render_index(folder.path, {"generator": "gaptools", **fields, "schools": schools})
+    folder.write_text("index.html", page)
+    return folder.save(**fields, schools=schools)
+
+
+def _dispatch(jobs, *, client, data_file, workers, quiet, already_failed=0, skipped=0):
+    """Run the jobs (locally or on Dask), yielding outcomes as they finish, with a progress bar.
+
+    On an interruption every kernel is killed, queued jobs are cancelled and
+    the running ones are waited for (seconds: their kernels are dead).
+    """
     from tqdm import tqdm
 
     bar = tqdm(total=len(jobs), unit="school", disable=quiet or not jobs, file=sys.stderr,
@@ -216,11 +366,14 @@ def _dispatch(jobs, *, workers, scheduler, quiet, already_failed=0, skipped=0):
     try:
         if not jobs:
             return
-        if scheduler:
-            from distributed import Client, as_completed
+        if client is not None:
+            from distributed import as_completed
 
-            with Client(scheduler, timeout="30s") as client:
-                futures = client.map(run_school, jobs, pure=False, key=[f"gaptools-{j.folder}" for j in jobs])
+            # the workers may be other machines: they get the validated table's bytes, not its path
+            data = client.scatter(Path(data_file).read_bytes(), broadcast=True)
+            futures = client.map(run_school, jobs, data=data, pure=False,
+                                 key=[f"gaptools-{j.folder}-{os.getpid()}-{time.time_ns()}" for j in jobs])
+            try:
                 for fut in as_completed(futures):
                     try:
                         outcome = fut.result()
@@ -230,71 +383,100 @@ def _dispatch(jobs, *, workers, scheduler, quiet, already_failed=0, skipped=0):
                                                 f"the Dask worker failed: {type(exc).__name__}: {exc}")
                     tick(outcome)
                     yield outcome
+            finally:
+                client.cancel(futures, force=True)
         else:
-            from concurrent.futures import ThreadPoolExecutor
-            from concurrent.futures import as_completed as done
+            from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 
             # threads suffice: each notebook runs in its own kernel process
             n = max(1, min(workers or _default_workers(), len(jobs)))
-            with ThreadPoolExecutor(max_workers=n) as pool:
-                futures = {pool.submit(run_school, j): j for j in jobs}
-                for fut in done(futures):
-                    outcome = fut.result()
-                    tick(outcome)
-                    yield outcome
+            pool = ThreadPoolExecutor(max_workers=n, thread_name_prefix="gaptools-school")
+            try:
+                pending = {pool.submit(run_school, j) for j in jobs}
+                while pending:
+                    done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                    for fut in done:
+                        outcome = fut.result()
+                        tick(outcome)
+                        yield outcome
+            except BaseException:
+                stop_all()  # running notebooks are interrupted, not waited for
+                raise
+            finally:
+                pool.shutdown(wait=True, cancel_futures=True)
     finally:
         bar.close()
 
 
-def _trust_overview(out: Path, threshold: int, timeout: int) -> dict:
+def _trust_overview(folder: OutputFolder, private: Path, outcomes: list[SchoolOutcome], threshold: int,
+                    timeout: int) -> dict:
+    """Notebook 04 over exactly the schools given (their results.json copied to the private folder)."""
     from ..reporting.html import notebook_html
 
-    name, title = TRUST_NOTEBOOK
-    stage = out / WORK / "trust"
-    stage.mkdir(parents=True, exist_ok=True)
-    executed = stage / f"{name}.ipynb"
+    name, _ = TRUST_NOTEBOOK
+    results = private / "results"
+    for o in outcomes:
+        (results / o.folder).mkdir(parents=True)
+        shutil.copyfile(folder.path / o.folder / "results.json", results / o.folder / "results.json")
+    executed = private / f"{name}.ipynb"
     start = time.perf_counter()
     try:
         execute_notebook(NOTEBOOK_DIR / f"{name}.ipynb", executed,
-                 {"data": None, "mapping": None, "suppression_threshold": threshold,
-                  "results_dir": str(out.resolve())}, cwd=str(NOTEBOOK_DIR), timeout=timeout, retries=2)
-        (out / "trust").mkdir(exist_ok=True)
+                         {"data": None, "mapping": None, "suppression_threshold": threshold,
+                          "results_dir": str(results)}, cwd=str(NOTEBOOK_DIR), timeout=timeout, retries=2,
+                         runtime=str(private))
         page = notebook_html(executed, nav_html='<a href="../index.html">Trust index</a>')
-        atomic_write_text(out / "trust" / f"{name}.html", page)
+        rel = folder.write_text(f"trust/{name}.html", page)
         return {"status": "ok", "error": None, "duration_s": round(time.perf_counter() - start, 2),
-                "outputs": [f"trust/{name}.html"]}
+                "outputs": [rel]}
     except Exception as exc:
         return {"status": "failed", "error": execution_error(exc, name),
                 "duration_s": round(time.perf_counter() - start, 2), "outputs": []}
 
 
-def _published_page(out: Path, published, school_ids) -> dict:
-    try:
-        from .published import run_published_notebook
-    except ImportError:
-        return {"status": "failed", "error": "published benchmarks are not available in this version"}
-    return run_published_notebook(out, published, school_ids)
+def _published_page(folder: OutputFolder, private: Path, published, school_ids, timeout: int) -> dict:
+    from .published import run_published_notebook
+
+    return run_published_notebook(folder, private, published, school_ids, timeout)
 
 
+# --------------------------------------------------------------- the command
 def run_cli(args) -> int:
-    """``gaptools run`` (see data contract §4)."""
+    """``gaptools run`` (see data contract §4). Exit 0 all ok, 1 a school or page failed
+    (or could not be written), 2 misuse found before any work, 130/143 stopped by a signal."""
+    import signal
+
     schools = [s.strip() for s in args.schools.split(",") if s.strip()] if args.schools else None
-    if args.workers is not None and args.workers < 1:
-        print("gaptools: error: --workers must be at least 1", file=sys.stderr)
-        return 2
     try:
         manifest = run(args.data, args.out, mapping=args.mapping, schools=schools, workers=args.workers,
                        scheduler=args.scheduler, resume=args.resume, quiet=args.quiet,
-                       published=getattr(args, "published", None), current=getattr(args, "current", None))
+                       threshold=getattr(args, "threshold", 6), year=getattr(args, "year", None),
+                       force=getattr(args, "force", False), published=getattr(args, "published", None),
+                       current=getattr(args, "current", None))
+    except UsageError as err:
+        print(f"gaptools: error: {err}", file=sys.stderr)
+        return 2
     except DataValidationError as err:  # the mapping file itself, or the current pupils, are broken: nothing can run
         for p in err.problems:
             print(p, file=sys.stderr)
         return 2 if not getattr(args, "current", None) or any(p.file == str(args.mapping) for p in err.problems) \
             else 1
+    except Interrupted as stop:
+        done = stop.manifest or {"schools": {}}
+        n_ok = sum(s["status"] == "ok" for s in done["schools"].values())
+        print(f"gaptools: stopped by {signal.Signals(stop.signum).name}: {n_ok} of {len(done['schools'])} schools "
+              f"complete; every kernel stopped. Run the same command with --resume to finish.", file=sys.stderr)
+        return 128 + stop.signum
+    except OSError as exc:  # the output folder cannot be written at all (read-only, full, a link in the way)
+        where = f" {exc.filename}" if getattr(exc, "filename", None) else ""
+        print(f"gaptools: error: cannot write the reports in {args.out}:{where} {exc.strerror or exc}",
+              file=sys.stderr)
+        return 1
     statuses = [s["status"] for s in manifest["schools"].values()]
     failed = [sid for sid, s in manifest["schools"].items() if s["status"] == "failed"]
     print(f"{len(statuses)} schools: {statuses.count('ok')} ok, {len(failed)} failed; "
-          f"trust overview {manifest['trust']['status']}; {manifest['duration_s']:.0f}s. Open {Path(args.out) / 'index.html'}")
+          f"trust overview {manifest['trust']['status']}; {manifest['duration_s']:.0f}s. "
+          f"Open {Path(args.out) / 'index.html'}")
     for sid in failed:
         print(f"  failed {sid}: {manifest['schools'][sid]['error']}", file=sys.stderr)
     return 1 if failed or manifest["trust"]["status"] == "failed" else 0

@@ -1,9 +1,13 @@
-"""One school's job: its notebooks, HTML pages and side outputs, in a folder moved into place whole."""
+"""One school's job: its notebooks, HTML pages and side outputs, built in a stage folder.
+
+A job only builds; the runner alone moves a finished stage into the output
+folder (see :mod:`gaptools.batch.outdir`), so every change to the output
+folder happens in one place, in order, under the run's lock.
+"""
 from __future__ import annotations
 
 import hashlib
 import html
-import os
 import re
 import shutil
 import time
@@ -11,7 +15,7 @@ import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .kernels import execute_notebook, execution_error
+from .kernels import Stopped, execute_notebook, execution_error
 
 NOTEBOOK_DIR = Path(__file__).resolve().parents[2] / "notebooks"
 
@@ -37,12 +41,14 @@ class SchoolJob:
     school_id: str
     school_name: str
     folder: str
-    data: str            # the validated Parquet file
-    out: str             # the run's output folder
+    data: str            # the validated Parquet file (in the run's private folder)
+    stage: str           # where to build the school's folder (inside the output folder's work area)
     threshold: int = 6
+    year: int | None = None
     timeout: int = 600
     retries: int = 2
     notebook_dir: str = str(NOTEBOOK_DIR)
+    scratch: str | None = None   # parent of the job's private folder (None: the system's temp folder)
     current: str | None = None   # the current pupils' table, read where it is (never copied)
     mapping: str | None = None   # the mapping, for the current pupils' table
 
@@ -52,7 +58,7 @@ class SchoolOutcome:
     school_id: str
     school_name: str
     folder: str
-    status: str                       # ok | failed | skipped
+    status: str                       # ok | failed | interrupted
     error: str | None = None
     duration_s: float = 0.0
     outputs: list[str] = field(default_factory=list)
@@ -78,6 +84,15 @@ def safe_folder_names(school_ids) -> dict[str, str]:
     return out
 
 
+def school_parameters(job: SchoolJob, data: str, out_dir: str) -> dict:
+    """The parameters every school notebook (01-03) receives: built here and nowhere else."""
+    params = {"data": data, "school_id": job.school_id, "year": job.year, "key_stage": None, "mapping": None,
+              "suppression_threshold": job.threshold, "out_dir": out_dir}
+    if job.current:
+        params.update(current=job.current, mapping=job.mapping)
+    return params
+
+
 # --------------------------------------------------------------- one school
 def _nav(folder: str, current: str | None) -> str:
     links = ['<a href="../index.html">Trust index</a>']
@@ -87,48 +102,65 @@ def _nav(folder: str, current: str | None) -> str:
     return " · ".join(links)
 
 
-def run_school(job: SchoolJob) -> SchoolOutcome:
-    """Produce one school's folder: executed notebooks, HTML reports and side outputs.
+def run_school(job: SchoolJob, data: bytes | None = None) -> SchoolOutcome:
+    """Build one school's folder in ``job.stage``: executed notebooks, HTML reports, side outputs.
 
-    Safe to call in a worker process or on a Dask worker: it only reads
-    ``job.data`` and writes under ``job.out``.
+    Safe in a thread, a worker process or on a Dask worker. The notebooks'
+    working files (the shared analysis cache, kernel connection files) stay
+    in a private folder removed before returning; ``job.stage`` receives only
+    the school's outputs. On failure ``job.stage`` is removed.
+
+    Parameters
+    ----------
+    job : SchoolJob
+    data : bytes, optional
+        The validated Parquet file's bytes, for a worker that cannot read
+        ``job.data`` (a Dask worker on another machine).
     """
     from ..reporting.html import notebook_html
+    from .workspace import private_folder
 
     start = time.perf_counter()
-    out = Path(job.out)
-    stage = out / WORK / "stage" / job.folder
-    shutil.rmtree(stage, ignore_errors=True)
-    (stage / "notebooks").mkdir(parents=True)
-    params = {"data": job.data, "school_id": job.school_id, "year": None, "key_stage": None, "mapping": None,
-              "suppression_threshold": job.threshold, "out_dir": str(stage)}
-    if job.current:
-        params.update(current=job.current, mapping=job.mapping)
+    stage = Path(job.stage)
     outcome = SchoolOutcome(job.school_id, job.school_name, job.folder, "ok")
     try:
-        for name, _ in SCHOOL_NOTEBOOKS:
-            executed = stage / "notebooks" / f"{name}.ipynb"
-            try:
-                execute_notebook(Path(job.notebook_dir) / f"{name}.ipynb", executed, params,
-                         cwd=job.notebook_dir, timeout=job.timeout, retries=job.retries)
-            except Exception as exc:
-                outcome.status, outcome.error = "failed", execution_error(exc, name)
-                break
-            (stage / f"{name}.html").write_text(notebook_html(executed, nav_html=_nav(job.folder, name)),
-                                                encoding="utf-8")
+        with private_folder(job.scratch) as private:
+            data_path = job.data
+            if data is not None:
+                data_path = str(private / "pupils.parquet")
+                Path(data_path).write_bytes(data)
+            work = private / "outputs"
+            work.mkdir()
+            shutil.rmtree(stage, ignore_errors=True)
+            (stage / "notebooks").mkdir(parents=True)
+            params = school_parameters(job, data_path, str(work))
+            for name, _ in SCHOOL_NOTEBOOKS:
+                executed = stage / "notebooks" / f"{name}.ipynb"
+                try:
+                    execute_notebook(Path(job.notebook_dir) / f"{name}.ipynb", executed, params,
+                                     cwd=job.notebook_dir, timeout=job.timeout, retries=job.retries,
+                                     runtime=str(private))
+                except Stopped:
+                    outcome.status, outcome.error = "interrupted", "interrupted before it finished"
+                    break
+                except Exception as exc:
+                    outcome.status, outcome.error = "failed", execution_error(exc, name)
+                    break
+                (stage / f"{name}.html").write_text(notebook_html(executed, nav_html=_nav(job.folder, name)),
+                                                    encoding="utf-8")
+            if outcome.status == "ok":
+                for path in sorted(work.iterdir()):  # results.json, targets.csv, strategy.md
+                    if path.is_file() and not path.name.startswith("."):  # not the notebooks' shared cache
+                        shutil.copyfile(path, stage / path.name)
+    except OSError as exc:  # a full disk, a read-only folder
+        outcome.status = "failed"
+        outcome.error = f"could not write {exc.filename or 'the reports'}: {exc.strerror or exc}"
     except Exception as exc:  # a bug of ours must not take the other schools down
         outcome.status = "failed"
         outcome.error = f"{type(exc).__name__}: {exc} ({traceback.format_exc(limit=1).strip().splitlines()[-1]})"
-    (stage / ".gaptools-analysis.pkl").unlink(missing_ok=True)  # shared by the notebooks, not an output
-    if outcome.status == "ok":
-        final = out / job.folder
-        old = out / WORK / "old" / job.folder
-        shutil.rmtree(old, ignore_errors=True)
-        old.parent.mkdir(parents=True, exist_ok=True)
-        if final.exists():
-            os.replace(final, old)
-        os.replace(stage, final)   # the whole folder appears at once
-        shutil.rmtree(old, ignore_errors=True)
-        outcome.outputs = sorted(str(p.relative_to(out)) for p in final.rglob("*") if p.is_file())
+    if outcome.status != "ok":
+        shutil.rmtree(stage, ignore_errors=True)
+    else:
+        outcome.outputs = sorted(p.relative_to(stage).as_posix() for p in stage.rglob("*") if p.is_file())
     outcome.duration_s = round(time.perf_counter() - start, 2)
     return outcome

@@ -69,7 +69,7 @@ class ColumnSpec:
 _SPECS = [
     ColumnSpec("school_id", "text", required=True, meaning="URN or trust code"),
     ColumnSpec("school_name", "text"),
-    ColumnSpec("year", "year", required=True, ge=2000, le=2100,
+    ColumnSpec("year", "year", required=True, ge=1900, le=2100,
                meaning="the summer the results belong to (2025 = 2024/25)"),
     ColumnSpec("key_stage", "key_stage", required=True),
     ColumnSpec("pupil_id", "text", required=True),

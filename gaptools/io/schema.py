@@ -23,7 +23,7 @@ class PupilTable(pa.DataFrameModel):
 
     school_id: Series[Text] = pa.Field(nullable=False)
     school_name: Optional[Series[Text]] = pa.Field(nullable=True)
-    year: Series[Int] = pa.Field(ge=2000, le=2100, nullable=False)
+    year: Series[Int] = pa.Field(ge=1900, le=2100, nullable=False)
     key_stage: Series[Text] = pa.Field(nullable=False)
     pupil_id: Series[Text] = pa.Field(nullable=False)
     disadvantaged: Series[Bool] = pa.Field(nullable=False)

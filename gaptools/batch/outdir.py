@@ -1,0 +1,376 @@
+"""The output folder belongs to the user: gaptools changes only the files it wrote.
+
+``manifest.json`` records every file gaptools wrote there, with its SHA-256
+(``files``), and which data each school folder was made from (``folders``).
+From that record alone a later run knows which files are its own to replace
+or remove, and whether a school's folder is complete and current; any other
+file (a note a teacher added to a school folder) is kept. Nothing is written
+through a symbolic link, and a school folder is replaced whole, atomically:
+
+1. the new folder is built aside, in ``.gaptools/stage-*``;
+2. the manifest records the new files as gaptools' own (not yet verified);
+3. the user's files in the old folder get a second name (a hard link) in the new one;
+4. old folder -> ``.gaptools/old/``, new folder -> its place (two renames);
+5. the old folder is removed and the manifest records the new files' hashes.
+
+A run killed between the renames leaves the old folder in ``.gaptools/old``;
+the next run puts it back before anything else. A run holds
+``.gaptools/lock`` (an ``flock``, released by the system when the process
+ends, however it ends) so that two runs never write the same folder at once.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import socket
+import stat
+from datetime import datetime, timezone
+from pathlib import Path
+
+from ..errors import UsageError
+from ..io.files import atomic_write_text
+from .school import SCHOOL_NOTEBOOKS, WORK
+
+MANIFEST = "manifest.json"
+LOCK = "lock"
+#: What makes a school's folder complete (besides every recorded file being intact).
+REQUIRED = ("results.json", *(f"{name}.html" for name, _ in SCHOOL_NOTEBOOKS))
+
+
+class OutputError(OSError):
+    """The output folder cannot be written as asked (a symbolic link in the way, a file for a folder)."""
+
+
+def sha256_file(path: Path) -> str:
+    """The SHA-256 of a file's bytes (hex)."""
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def read_manifest(path: Path) -> dict | None:
+    """The gaptools manifest in folder ``path``; None when there is none or it is not gaptools'."""
+    try:
+        doc = json.loads((path / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(doc, dict) or not isinstance(doc.get("schools"), dict):
+        return None
+    if doc.get("generator") == "gaptools" or ("trust" in doc and "schema_version" in doc):
+        return doc
+    return None
+
+
+def check_output_folder(path: Path, *, force: bool = False) -> None:
+    """Refuse, before any work, an output folder gaptools must not write.
+
+    Raises
+    ------
+    UsageError
+        ``path`` is a file; its ``.gaptools`` is a link; or it is a non-empty
+        folder that no gaptools run wrote (unless ``force``).
+    """
+    if path.exists() and not path.is_dir():
+        raise UsageError(f"--out {path}: this is a file, not a folder; give a folder for the reports")
+    if not path.is_dir():
+        return
+    work = path / WORK
+    if work.is_symlink() or (work.exists() and not work.is_dir()):
+        raise UsageError(f"{work}: not a folder gaptools made (a link or a file); gaptools will not write through it. "
+                         "Remove it, or choose another --out folder")
+    try:
+        entries = {p.name for p in path.iterdir()}
+    except OSError as exc:
+        raise UsageError(f"--out {path}: cannot read this folder: {exc.strerror or exc}") from exc
+    if entries - {WORK} and read_manifest(path) is None and not force:
+        raise UsageError(
+            f"--out {path}: this folder is not empty and is not a gaptools output (it has no gaptools "
+            f"{MANIFEST}). Choose a new or empty folder, or add --force to write the reports into it "
+            "(files gaptools does not write are kept)")
+
+
+class OutputFolder:
+    """The output folder of one run: its lock, its record of gaptools' files, its changes.
+
+    Use as a context manager (it takes the lock on entering and releases it,
+    removing its work area, on leaving).
+
+    Parameters
+    ----------
+    path : Path
+        The output folder, already resolved to an absolute path.
+    """
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        self.work = self.path / WORK
+        self.files: dict[str, str | None] = {}     # relative path -> sha256 (None: being written)
+        self.folders: dict[str, dict] = {}         # school folder -> {"school_id", "input_hash"}
+        self.fields: dict = {}                     # the rest of the manifest (the runner's)
+        self.stage: Path | None = None
+        self._lock_fd: int | None = None
+
+    # ----------------------------------------------------------- lock and recovery
+    def __enter__(self) -> OutputFolder:
+        self.path.mkdir(parents=True, exist_ok=True)
+        if self.work.is_symlink():
+            raise OutputError(f"{self.work} is a symbolic link; gaptools will not write through it")
+        self.work.mkdir(mode=0o700, exist_ok=True)
+        self._lock()
+        try:
+            self._recover()
+            self._read_record()
+            self.stage = self.work / f"stage-{os.getpid()}"
+            self.stage.mkdir(mode=0o700)
+        except BaseException:
+            self._unlock()
+            raise
+        return self
+
+    def __exit__(self, *exc) -> None:
+        try:
+            if self.stage is not None:
+                shutil.rmtree(self.stage, ignore_errors=True)
+            shutil.rmtree(self.work / "old", ignore_errors=True)
+        finally:
+            self._unlock()
+
+    def _lock(self) -> None:
+        import fcntl
+
+        fd = os.open(self.work / LOCK, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.read(fd, 4096).decode("utf-8", "replace").strip()
+            os.close(fd)
+            raise UsageError(f"--out {self.path}: another gaptools run is writing this folder ({holder or 'running'}); "
+                             "wait for it to finish, or choose another --out folder") from None
+        os.ftruncate(fd, 0)
+        started = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        os.pwrite(fd, f"pid {os.getpid()} on {socket.gethostname()}, started {started}".encode(), 0)
+        self._lock_fd = fd
+
+    def _unlock(self) -> None:
+        if self._lock_fd is not None:
+            os.close(self._lock_fd)  # releases the flock
+            self._lock_fd = None
+
+    def _recover(self) -> None:
+        """Undo what a killed run left half done: put back a folder caught between two renames,
+        and remove stages and working files of earlier runs (and versions)."""
+        old = self.work / "old"
+        if old.is_dir() and not old.is_symlink():
+            for moved in old.iterdir():
+                final = self.path / moved.name
+                if not final.exists() and not final.is_symlink():
+                    os.rename(moved, final)
+                else:  # the new folder is in place; every user file in it has its own link
+                    shutil.rmtree(moved, ignore_errors=True)
+        for entry in self.work.iterdir():
+            if entry.name == LOCK:
+                continue
+            if entry.is_dir() and not entry.is_symlink():
+                shutil.rmtree(entry, ignore_errors=True)
+            else:
+                entry.unlink(missing_ok=True)
+
+    def _read_record(self) -> None:
+        doc = read_manifest(self.path) or {}
+        self.previous = doc
+        if "files" in doc and "folders" in doc:
+            self.files = {str(k): v for k, v in doc["files"].items()}
+            self.folders = {str(k): dict(v) for k, v in doc["folders"].items()}
+        else:  # written by an older gaptools: its files are known, their hashes are not
+            for s in doc.get("schools", {}).values():
+                if s.get("folder"):
+                    self.folders[s["folder"]] = {"school_id": s.get("school_id"), "input_hash": None}
+                for rel in s.get("outputs") or []:
+                    self.files[rel] = None
+            for rel in (doc.get("trust") or {}).get("outputs") or []:
+                self.files[rel] = None
+            if doc:
+                self.files["index.html"] = None
+        self.fields = {k: v for k, v in doc.items() if k not in ("files", "folders")}
+
+    # ----------------------------------------------------------- paths
+    def _inside(self, rel: str) -> Path | None:
+        """``path/rel`` if no part of it below the output folder is a symbolic link, else None."""
+        parts = Path(rel).parts
+        if not parts or ".." in parts or Path(rel).is_absolute():
+            return None
+        here = self.path
+        for part in parts:
+            here = here / part
+            if here.is_symlink():
+                return None
+        return here
+
+    def real_dir(self, rel: str) -> Path:
+        """The folder ``path/rel``, created if missing; refused if it is a link or a file."""
+        here = self._inside(rel)
+        if here is None or (here.exists() and not here.is_dir()):
+            raise OutputError(f"{self.path / rel} is a symbolic link or a file; gaptools will not write through it")
+        here.mkdir(parents=True, exist_ok=True)
+        return here
+
+    def owned(self, folder: str) -> dict[str, str | None]:
+        """gaptools' own files in school folder ``folder`` (paths relative to it)."""
+        head = folder + "/"
+        return {rel[len(head):]: h for rel, h in self.files.items() if rel.startswith(head)}
+
+    # ----------------------------------------------------------- schools
+    def verified(self, folder: str, school_id: str, input_hash: str) -> list[str] | None:
+        """The school's outputs if its folder is complete, intact and made from these inputs, else None.
+
+        Complete: every file gaptools recorded there is a regular file (not a
+        link) with the recorded SHA-256, the reports and ``results.json`` are
+        among them, and ``results.json`` parses.
+        """
+        meta = self.folders.get(folder)
+        if not meta or meta.get("input_hash") != input_hash or meta.get("school_id") != school_id:
+            return None
+        files = self.owned(folder)
+        if not set(REQUIRED) <= set(files):
+            return None
+        for rel, digest in files.items():
+            path = self._inside(f"{folder}/{rel}")
+            try:
+                if digest is None or path is None or not stat.S_ISREG(path.lstat().st_mode) \
+                        or sha256_file(path) != digest:
+                    return None
+            except OSError:
+                return None
+        try:
+            doc = json.loads((self.path / folder / "results.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        if not isinstance(doc, dict) or not isinstance(doc.get("gaps"), list):
+            return None
+        return sorted(f"{folder}/{rel}" for rel in files)
+
+    def commit(self, folder: str, school_id: str, input_hash: str, stage: Path) -> list[str]:
+        """Put a finished school folder in place of the old one, keeping the user's files in it.
+
+        Returns
+        -------
+        list of str
+            The school's outputs, relative to the output folder.
+
+        Raises
+        ------
+        OSError
+            The folder could not be replaced (the old one, if any, is still in place).
+        """
+        final = self.path / folder
+        if final.is_symlink() or (final.exists() and not final.is_dir()):
+            raise OutputError(f"{final} is a symbolic link or a file, not a folder gaptools made; "
+                              "gaptools will not replace it")
+        new = sorted(p.relative_to(stage).as_posix() for p in stage.rglob("*") if p.is_file())
+        ours = self.owned(folder)
+        for rel in new:  # journal first: whatever is on disk next, the record claims no more than is true
+            self.files[f"{folder}/{rel}"] = None
+        self.folders[folder] = {"school_id": school_id, "input_hash": None}
+        self.save()
+        if final.is_dir():
+            _link_user_files(final, stage, skip=set(ours) | set(new))
+        old = self.work / "old" / folder
+        shutil.rmtree(old, ignore_errors=True)
+        old.parent.mkdir(exist_ok=True)
+        if final.exists():
+            os.rename(final, old)
+        try:
+            os.rename(stage, final)  # the whole folder appears at once
+        except OSError:
+            if old.exists() and not final.exists():
+                os.rename(old, final)
+            raise
+        shutil.rmtree(old, ignore_errors=True)
+        for rel in set(ours) - set(new):  # our old files that are not made any more went with the old folder
+            self.files.pop(f"{folder}/{rel}", None)
+        for rel in new:
+            self.files[f"{folder}/{rel}"] = sha256_file(final / rel)
+        self.folders[folder] = {"school_id": school_id, "input_hash": input_hash}
+        self.save()
+        return [f"{folder}/{rel}" for rel in new]
+
+    def remove_folder(self, folder: str) -> None:
+        """Remove gaptools' own files of a school folder (and the folder, if nothing else is left)."""
+        dirs = set()
+        for rel in list(self.owned(folder)):
+            path = self._inside(f"{folder}/{rel}")
+            if path is not None:
+                try:
+                    if not stat.S_ISDIR(path.lstat().st_mode):
+                        path.unlink()
+                except FileNotFoundError:
+                    pass
+                dirs.update(str(Path(folder, rel).parents[i]) for i in range(len(Path(rel).parts)))
+            self.files.pop(f"{folder}/{rel}", None)
+        for d in sorted(dirs, key=lambda d: -len(Path(d).parts)):
+            path = self._inside(d)
+            if path is not None:
+                try:
+                    path.rmdir()  # only when empty: the user's files stay
+                except OSError:
+                    pass
+        self.folders.pop(folder, None)
+        self.save()
+
+    def remove_file(self, rel: str) -> None:
+        """Remove one of gaptools' own files (never through a link) and forget it."""
+        path = self._inside(rel)
+        if rel in self.files:
+            try:
+                if path is not None and not stat.S_ISDIR(path.lstat().st_mode):
+                    path.unlink()
+            except FileNotFoundError:
+                pass
+        self.files.pop(rel, None)
+
+    # ----------------------------------------------------------- pages and the record
+    def write_text(self, rel: str, text: str) -> str:
+        """Write a page of the run (``index.html``, ``trust/...``) atomically, recorded as gaptools'."""
+        parent = str(Path(rel).parent)
+        folder = self.path if parent == "." else self.real_dir(parent)
+        self.files[rel] = None
+        atomic_write_text(folder / Path(rel).name, text)
+        self.files[rel] = hashlib.sha256(text.encode("utf-8")).hexdigest()
+        return rel
+
+    def save(self, **fields) -> dict:
+        """Write ``manifest.json``: the runner's fields (updated with ``fields``) and the record of files."""
+        self.fields.update(fields)
+        doc = {"generator": "gaptools", **self.fields,
+               "files": dict(sorted(self.files.items())), "folders": dict(sorted(self.folders.items()))}
+        atomic_write_text(self.path / MANIFEST, json.dumps(doc, indent=1, ensure_ascii=False))
+        return doc
+
+
+def _link_user_files(final: Path, stage: Path, skip: set[str]) -> None:
+    """Give every file in ``final`` that gaptools did not write a second name in ``stage``.
+
+    Hard links cost nothing and mean the file always has a name in the output
+    folder or in ``.gaptools/old`` while the folders swap; where a file system
+    has no hard links, the file is copied. Links are linked, never followed.
+    """
+    for root, dirs, files in os.walk(final):
+        here = Path(root)
+        rel_dir = here.relative_to(final)
+        for name in [*files, *(d for d in dirs if (here / d).is_symlink())]:
+            rel = (rel_dir / name).as_posix()
+            if rel in skip:
+                continue
+            dest = stage / rel
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                os.link(here / name, dest, follow_symlinks=False)
+            except OSError:
+                shutil.copy2(here / name, dest, follow_symlinks=False)
+        for d in dirs:
+            if not (here / d).is_symlink():
+                (stage / rel_dir / d).mkdir(parents=True, exist_ok=True)
