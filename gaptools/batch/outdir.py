@@ -58,10 +58,13 @@ def read_manifest(path: Path) -> dict | None:
         doc = json.loads((path / MANIFEST).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
-    if not isinstance(doc, dict) or not isinstance(doc.get("schools"), dict):
+    if not isinstance(doc, dict):
         return None
-    if doc.get("generator") == "gaptools" or ("trust" in doc and "schema_version" in doc):
+    if doc.get("generator") == "gaptools" and isinstance(doc.get("files"), dict) \
+            and isinstance(doc.get("folders"), dict):
         return doc
+    if isinstance(doc.get("schools"), dict) and "trust" in doc and "schema_version" in doc:
+        return doc  # written by gaptools before the record of files
     return None
 
 
