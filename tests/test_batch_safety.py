@@ -1,0 +1,265 @@
+"""`gaptools run` keeps the user's files and the pupils' data safe (issue 12), end to end.
+
+Real runs (real kernels, real signals, a real tmpfs) on a tiny generated trust of two schools,
+started as a user would: ``python -m gaptools.cli run ...`` in a separate process.
+"""
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from gaptools.io.sample import generate_trust, write_trust
+
+from conftest import ROOT
+
+SCHOOL_FILES = {"01_cohort_overview.html", "02_gap_analysis.html", "03_intervention_targeting.html",
+                "results.json", "targets.csv", "strategy.md", "notebooks/01_cohort_overview.ipynb",
+                "notebooks/02_gap_analysis.ipynb", "notebooks/03_intervention_targeting.ipynb"}
+
+
+def _tiny_trust(dst: Path, *, seed: int, year: int | None = None) -> pd.DataFrame:
+    trust = generate_trust(schools=2, years=1, seed=seed)
+    if year is not None:
+        trust["year"] = year
+    write_trust(trust, dst)
+    return trust
+
+
+def _start(args, cwd=None, env=None) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "gaptools.cli", "run", *map(str, args)], cwd=cwd, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def _wait_for(condition, timeout: float, what: str):
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.2)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+
+
+def _kernels_of(runner_pid: int) -> list[int]:
+    """Live kernel processes started by a run: found in the process list by their connection
+    file, which lives in that run's private folder (so they are found even after the runner died)."""
+    mark = f"gaptools-run-{runner_pid}-".encode()
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            cmd = (entry / "cmdline").read_bytes()
+            state = (entry / "stat").read_text().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            continue
+        if mark in cmd and b"ipykernel" in cmd and state != "Z":
+            found.append(int(entry.name))
+    return found
+
+
+def _private_folders(runner_pid: int) -> list[Path]:
+    return list(Path(tempfile.gettempdir()).glob(f"gaptools-run-{runner_pid}-*"))
+
+
+def _manifest(out: Path) -> dict:
+    return json.loads((out / "manifest.json").read_text())
+
+
+# --------------------------------------------------------------- a fresh clone, relative --out
+@pytest.fixture(scope="module")
+def clone_run(tmp_path_factory):
+    """A clone-like copy of the project; `gaptools run data/tiny --out reports` in it (relative
+    paths, as `make report` runs it), and a second run into the same folder started meanwhile."""
+    clone = tmp_path_factory.mktemp("clone") / "gaptools"
+    shutil.copytree(ROOT / "gaptools", clone / "gaptools", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(ROOT / "notebooks", clone / "notebooks", ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
+    trust = _tiny_trust(clone / "data" / "tiny", seed=11)
+    now = trust.copy()  # the pupils on roll now, named: what the targeting lists are made from
+    now["year"] = now["year"] + 1
+    now["pupil_id"] = [f"CUR{i:05d}" for i in range(len(now))]
+    now["forename"] = [f"Fore{i:05d}" for i in range(len(now))]
+    now["surname"] = [f"Sur{i:05d}" for i in range(len(now))]
+    now.to_csv(clone / "data" / "current.csv", index=False)
+    before = sorted((p.name, p.stat().st_mtime_ns) for p in (clone / "notebooks").iterdir())
+    env = {**os.environ, "PYTHONPATH": str(clone)}
+    first = _start(["data/tiny", "--current", "data/current.csv", "--out", "reports", "--quiet", "--workers", "2"],
+                   cwd=clone, env=env)
+    lock = clone / "reports" / ".gaptools" / "lock"
+    _wait_for(lambda: lock.is_file() and lock.read_text().startswith("pid"), 300, "the first run's lock")
+    second = subprocess.run([sys.executable, "-m", "gaptools.cli", "run", "data/tiny", "--out", "reports"],
+                            cwd=clone, env=env, capture_output=True, text=True, timeout=300)
+    out, err = first.communicate(timeout=1800)
+    return {"clone": clone, "trust": trust, "now": now, "notebooks_before": before, "first": (first.returncode, out, err),
+            "first_pid": first.pid, "second": second}
+
+
+def test_relative_out_from_a_fresh_clone(clone_run):
+    clone = clone_run["clone"]
+    rc, out, err = clone_run["first"]
+    assert rc == 0, out + err
+    reports = clone / "reports"
+    assert (reports / "index.html").is_file() and (reports / "manifest.json").is_file()
+    assert (reports / "trust" / "04_trust_overview.html").is_file()
+    manifest = _manifest(reports)
+    assert {s: m["status"] for s, m in manifest["schools"].items()} == {"900101": "ok", "900102": "ok"}
+    for sid in ("900101", "900102"):
+        assert {p.relative_to(reports / sid).as_posix() for p in (reports / sid).rglob("*") if p.is_file()} \
+            == SCHOOL_FILES
+        assert len(pd.read_csv(reports / sid / "targets.csv"))  # the list the privacy test looks for
+    # nothing written among the templates, nothing in the clone beyond reports/ and the data
+    after = sorted((p.name, p.stat().st_mtime_ns) for p in (clone / "notebooks").iterdir())
+    assert after == clone_run["notebooks_before"]
+    assert sorted(p.name for p in clone.iterdir()) == ["data", "gaptools", "notebooks", "reports"]
+    assert "Open reports/index.html" in out
+
+
+def test_a_second_run_into_the_same_folder_is_refused_not_interleaved(clone_run):
+    second = clone_run["second"]
+    assert second.returncode == 2, second.stdout + second.stderr
+    assert f"another gaptools run is writing this folder (pid {clone_run['first_pid']}" in second.stderr
+    assert "Traceback" not in second.stderr
+
+
+def test_no_pupil_data_outside_each_schools_own_targeting_files(clone_run):
+    reports = clone_run["clone"] / "reports"
+    pupils = pd.concat([clone_run["trust"], clone_run["now"]])
+    ids = {sid: set(rows["pupil_id"]) | set(rows["forename"].dropna()) | set(rows["surname"].dropna())
+           for sid, rows in pupils.groupby("school_id")}
+    everyone = set().union(*ids.values())
+    allowed = {f"{sid}/{f}" for sid in ids for f in ("targets.csv", "03_intervention_targeting.html",
+                                                     "notebooks/03_intervention_targeting.ipynb")}
+    holding = {}
+    for path in reports.rglob("*"):
+        if not path.is_file():
+            continue
+        rel = path.relative_to(reports).as_posix()
+        assert not rel.endswith((".parquet", ".pkl", ".pickle", ".tmp")), rel  # no working copies or caches
+        text = path.read_bytes().decode("utf-8", "replace")
+        found = {i for i in everyone if i in text}
+        if found:
+            holding[rel] = found
+    assert holding, "the targeting lists name pupils: the search must find them"
+    assert set(holding) <= allowed, sorted(set(holding) - allowed)
+    for rel, found in holding.items():  # a school's own files name its own pupils only
+        assert found <= ids[rel.split("/")[0]], rel
+    assert sorted(os.listdir(reports / ".gaptools")) == ["lock"]
+    assert not _private_folders(clone_run["first_pid"]) and not _kernels_of(clone_run["first_pid"])
+    assert "pupils.parquet" not in json.dumps(_manifest(reports))
+
+
+def test_user_files_survive_resume_and_a_schools_run(clone_run, tmp_path):
+    clone = clone_run["clone"]
+    env = {**os.environ, "PYTHONPATH": str(clone)}
+    out = tmp_path / "reports"
+    shutil.copytree(clone / "reports", out, symlinks=True)
+    (out / "900102" / "my_edits.md").write_text("our plan for Year 11")
+    (out / "900102" / "notebooks" / "scratch.ipynb").write_text("{}")
+    (out / "README.txt").write_text("shared with governors")
+    # a foreign folder, linked in, with a results.json of another trust: never on the pages
+    elsewhere = tmp_path / "elsewhere"
+    shutil.copytree(out / "900101", elsewhere)
+    doc = json.loads((elsewhere / "results.json").read_text())
+    doc["school_name"] = "Foreign Linked School"
+    (elsewhere / "results.json").write_text(json.dumps(doc))
+    (out / "999999").symlink_to(elsewhere, target_is_directory=True)
+    stamp = (out / "900101" / "02_gap_analysis.html").stat().st_mtime_ns
+    current = ["--current", clone / "data" / "current.csv"]
+    r = subprocess.run([sys.executable, "-m", "gaptools.cli", "run", clone / "data" / "tiny", "--out", out,
+                        *current, "--resume", "--quiet"], capture_output=True, text=True, timeout=1800, env=env)
+    assert r.returncode == 0, r.stdout + r.stderr
+    resumed = _manifest(out)
+    assert all(s["status"] == "ok" and s["duration_s"] == 0.0 for s in resumed["schools"].values())
+    assert (out / "900101" / "02_gap_analysis.html").stat().st_mtime_ns == stamp
+    # --schools: that school is rebuilt, the other (same data, complete) stays on the pages
+    r = subprocess.run([sys.executable, "-m", "gaptools.cli", "run", clone / "data" / "tiny", "--out", out,
+                        *current, "--schools", "900102", "--quiet"], capture_output=True, text=True, timeout=1800, env=env)
+    assert r.returncode == 0, r.stdout + r.stderr
+    manifest = _manifest(out)
+    assert manifest["schools"]["900102"]["duration_s"] > 0 and manifest["schools"]["900101"]["duration_s"] == 0
+    assert (out / "900102" / "my_edits.md").read_text() == "our plan for Year 11"
+    assert (out / "900102" / "notebooks" / "scratch.ipynb").read_text() == "{}"
+    assert (out / "README.txt").read_text() == "shared with governors"
+    index = (out / "index.html").read_text()
+    overview = (out / "trust" / "04_trust_overview.html").read_text()
+    names = clone_run["trust"].groupby("school_id")["school_name"].first()
+    for sid in ("900101", "900102"):
+        assert 'href="%s/02_gap_analysis.html"' % sid in index
+        assert names[sid].replace("'", "&#39;") in overview
+    assert "Foreign Linked School" not in index + overview and "999999" not in index
+    assert sorted(os.listdir(elsewhere)) == sorted(os.listdir(out / "900101"))  # nothing written there
+    assert "my_edits.md" not in json.dumps(manifest) and "README.txt" not in json.dumps(manifest)
+
+
+def test_a_foreign_folder_is_refused_unless_forced(tmp_path):
+    out = tmp_path / "thesis"
+    out.mkdir()
+    (out / "chapter1.docx").write_text("years of work")
+    r = subprocess.run([sys.executable, "-m", "gaptools.cli", "run", ROOT / "data" / "sample", "--out", out],
+                       capture_output=True, text=True, timeout=300)
+    assert r.returncode == 2 and "not a gaptools output" in r.stderr and "--force" in r.stderr
+    assert sorted(os.listdir(out)) == ["chapter1.docx"]
+
+
+# --------------------------------------------------------------- interruptions
+def test_kill_9_sigint_and_sigterm_leave_nothing_behind_and_resume_completes(tmp_path):
+    """Also: Tennessee-STAR-like data dated 1986 validates and runs."""
+    data = tmp_path / "star"
+    trust = _tiny_trust(data, seed=23, year=1986)
+    r = subprocess.run([sys.executable, "-m", "gaptools.cli", "validate", data], capture_output=True, text=True)
+    assert r.returncode == 0 and "1986" in r.stdout, r.stdout + r.stderr
+    out = tmp_path / "out"
+    args = [data, "--out", out, "--quiet", "--workers", "1"]
+
+    # kill -9 once the first school is in place and the second one's kernel is running
+    run = _start(args)
+    first = _wait_for(lambda: (out / "manifest.json").is_file() and next(
+        (s for s, m in _manifest(out)["schools"].items() if m["status"] == "ok"), None), 1200, "a finished school")
+    _wait_for(lambda: _kernels_of(run.pid), 300, "the next school's kernel")
+    run.send_signal(signal.SIGKILL)
+    run.communicate()
+    _wait_for(lambda: not _kernels_of(run.pid), 30, "the orphaned kernels to exit")
+    assert _private_folders(run.pid)  # a killed process cannot clean up: the next run does
+    # damage the finished school as a crash or a user might: --resume must not take it as complete
+    (out / first / "results.json").write_text('{"gaps": [')
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        run = _start([*args, "--resume"])
+        _wait_for(lambda: _kernels_of(run.pid), 300, "a kernel")
+        kernels = _kernels_of(run.pid)
+        sent = time.monotonic()
+        run.send_signal(sig)
+        stdout, stderr = run.communicate(timeout=120)
+        stopped_in = time.monotonic() - sent
+        assert run.returncode == 128 + sig, stdout + stderr
+        assert stopped_in < 20, stopped_in
+        assert "--resume" in stderr and "Traceback" not in stderr
+        assert not any(Path(f"/proc/{k}").exists() and k in _kernels_of(run.pid) for k in kernels)
+        assert not _private_folders(run.pid)
+        assert sorted(os.listdir(out / ".gaptools")) == ["lock"]
+        manifest = _manifest(out)
+        assert manifest["status"] == "interrupted"
+        for sid, s in manifest["schools"].items():  # nothing half-written presented as complete
+            if s["status"] == "ok":
+                assert json.loads((out / s["folder"] / "results.json").read_text())["gaps"]
+    assert not list(Path(tempfile.gettempdir()).glob("gaptools-run-*")) or all(
+        int(p.name.split("-")[2]) != run.pid for p in Path(tempfile.gettempdir()).glob("gaptools-run-*"))
+
+    r = subprocess.run([sys.executable, "-m", "gaptools.cli", "run", *map(str, args), "--resume"],
+                       capture_output=True, text=True, timeout=1800)
+    assert r.returncode == 0, r.stdout + r.stderr
+    manifest = _manifest(out)
+    assert manifest["status"] == "complete"
+    assert {s: m["status"] for s, m in manifest["schools"].items()} == {s: "ok" for s in trust["school_id"].unique()}
+    for sid in manifest["schools"]:
+        doc = json.loads((out / sid / "results.json").read_text())
+        assert {g["year"] for g in doc["gaps"]} == {1986}
+    assert sorted(os.listdir(out / ".gaptools")) == ["lock"]
