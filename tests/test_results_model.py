@@ -109,5 +109,6 @@ def test_value_and_year_and_reason_words():
     assert fmt.withheld_text("too_few_others", 10) == "withheld: too few other pupils (under 10)"
     assert fmt.withheld_text("protects_another_group", 6) == "withheld to protect another, smaller group"
     assert fmt.withheld_text("no_comparison_group", 6) == "no comparison group in school"
-    assert fmt.md_text("<meta http-equiv='refresh'>") == "&lt;meta http\\-equiv=&#x27;refresh&#x27;&gt;"
+    assert fmt.md_text("<meta http-equiv='refresh'>") == "&lt;meta http-equiv='refresh'&gt;"
+    assert fmt.md_text("*Star* [A](x) & Co|") == "\\*Star\\* \\[A\\](x) &amp; Co\\|"
     assert pd.isna(np.nan) and fmt.amount(np.nan, "%", "x", "rate") == ""

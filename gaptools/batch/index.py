@@ -7,6 +7,7 @@ from ..analysis.results import ResultsError, read_results, results_frame
 from ..domain.formatting import academic_year, amount, cap, is_missing, is_yes, trend_text, with_interval, \
     withheld_text
 from ..domain.suppression import DEFAULT_THRESHOLD
+from ..reporting.html import content_security_policy
 from .school import SCHOOL_NOTEBOOKS
 
 
@@ -62,12 +63,12 @@ def render_index(out: Path, manifest: dict) -> str:
     n_failed = sum(s["status"] == "failed" for s in schools)
     page = env.from_string(INDEX_TEMPLATE).render(manifest=manifest, schools=schools, n_failed=n_failed,
                                                   trust=manifest["trust"], threshold=threshold)
-    return page
+    return page.replace("gaptools-csp-placeholder", content_security_policy(page))
 
 
 INDEX_TEMPLATE = """<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">
+<meta http-equiv="Content-Security-Policy" content="gaptools-csp-placeholder">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Disadvantage gap reports</title>
 <style>

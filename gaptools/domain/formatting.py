@@ -130,14 +130,15 @@ def trend_text(verdict, year_from=None) -> str:
 def md_text(text) -> str:
     """Text from data made safe for Markdown that is rendered as HTML (notebook Markdown, strategy.md).
 
-    Characters Markdown reads as formatting are backslash-escaped and HTML
-    special characters become entities, so a school called ``<meta ...>`` or
-    ``*Star* Academy`` prints as written and adds no tag.
+    ``<``, ``>`` and ``&`` become entities (no tag, no entity of the data's
+    own), and the characters Markdown reads as emphasis, code, links or table
+    cells are backslash-escaped, so a school called ``<meta ...>`` or
+    ``*Star* [Academy](x)`` prints as written. Line breaks become spaces.
     """
     if is_missing(text):
         return ""
-    marked = re.sub(r"([\\`*_{}\[\]()#+!|~-])", r"\\\1", str(text))
-    return html.escape(marked, quote=True)
+    marked = re.sub(r"([\\`*_\[\]|~])", r"\\\1", " ".join(str(text).splitlines()))
+    return html.escape(marked, quote=False)
 
 
 #: Each ``comparison`` value of the gap table (data contract §3) in words.

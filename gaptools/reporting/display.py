@@ -1,6 +1,8 @@
 """Display types for notebooks and pages: charts, tables, sections, Markdown."""
 from __future__ import annotations
 
+import html
+
 import pandas as pd
 
 WITHHELD = "withheld"
@@ -43,10 +45,12 @@ class Table:
         self.index = index
 
     def _repr_html_(self):
-        # every cell and heading may come from data: escaped for HTML here, at the boundary
-        styler = self.data.style.format(precision=2, na_rep="", escape="html").format_index(escape="html", axis=1)
-        if self.index:
-            styler = styler.format_index(escape="html", axis=0)
+        # every cell and heading may come from data: HTML-escaped (a school, a pupil id, an ethnicity)
+        data = self.data.copy(deep=False)
+        for axis in (data.index, data.columns):  # Styler leaves index and column *names* as they are
+            axis.names = [None if n is None else html.escape(str(n)) for n in axis.names]
+        styler = data.style.format(precision=2, na_rep="", escape="html")
+        styler = styler.format_index(escape="html", axis=0).format_index(escape="html", axis=1)
         if not self.index:
             styler = styler.hide(axis="index")
         styler = styler.set_properties(**{"text-align": "left"}).set_table_styles(

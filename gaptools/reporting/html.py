@@ -1,9 +1,27 @@
 """Executed notebooks to self-contained HTML reports (no code, nothing fetched)."""
 from __future__ import annotations
 
+import base64
+import hashlib
+import re
 from pathlib import Path
 
 TEMPLATES = Path(__file__).with_name("templates")
+#: The Content-Security-Policy of every report page: nothing is fetched, no script runs, and only
+#: the page's own style blocks (by hash) apply. ``{styles}`` becomes their hashes.
+CSP = ("default-src 'none'; img-src data:; font-src data:; style-src {styles}; script-src 'none'; "
+       "connect-src 'none'; form-action 'none'; base-uri 'none'; frame-src 'none'; object-src 'none'")
+_CSP_MARK = "gaptools-csp-placeholder"
+#: Elements that could fetch, navigate or change the page if text from data ever reached the body unescaped.
+_ACTIVE = re.compile(r"<(/?)(meta|base|link|script|iframe|frame|object|embed|form|svg|math)\b", re.I)
+
+
+def content_security_policy(page: str) -> str:
+    """The CSP for ``page``: :data:`CSP` with a sha256 hash for each of its ``<style>`` blocks."""
+    hashes = sorted({"'sha256-" + base64.b64encode(hashlib.sha256(css.encode("utf-8")).digest()).decode() + "'"
+                     for css in re.findall(r"<style[^>]*>(.*?)</style>", page, flags=re.S | re.I)})
+    return CSP.format(styles=" ".join(hashes) or "'none'")
+
 
 #: Cells with this tag run but never show: side outputs (results.json, targets.csv) a
 #: notebook writes for the run, which a reader has no use for.
@@ -18,6 +36,12 @@ def notebook_html(notebook, *, nav_html: str = "") -> str:
     Cells tagged ``gaptools-hidden`` are left out, and so is anything a cell
     wrote to stderr (warnings) and any error output: the page shows the
     report, never the machinery.
+
+    Every text from data is escaped where the report builds it (tables,
+    Markdown); as a second line of defence no ``<meta>``, ``<base>``,
+    ``<link>``, ``<script>``, frame, object or form element can appear in the
+    body, and the Content-Security-Policy allows only the page's own style
+    blocks (by hash) and ``data:`` images.
 
     Parameters
     ----------
@@ -38,5 +62,7 @@ def notebook_html(notebook, *, nav_html: str = "") -> str:
     exporter = HTMLExporter(template_name="gaptools_report", extra_template_basedirs=[str(TEMPLATES)],
                             exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True)
     exporter.register_preprocessor(TagRemovePreprocessor(remove_cell_tags={HIDDEN}), enabled=True)
-    body, _ = exporter.from_notebook_node(nb, resources={"gaptools_nav": nav_html})
-    return body
+    page, _ = exporter.from_notebook_node(nb, resources={"gaptools_nav": nav_html})
+    head, sep, body = page.partition("<body")
+    page = head + sep + _ACTIVE.sub(lambda m: f"&lt;{m.group(1)}{m.group(2)}", body)
+    return page.replace(_CSP_MARK, content_security_policy(page))

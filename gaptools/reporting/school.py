@@ -7,7 +7,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..domain.formatting import cap, comparator, is_yes, number
+from ..domain.formatting import (academic_year, amount, cap, comparator, is_missing, is_yes, md_text, trend_text,
+                                  value_text, with_interval, withheld_text)
 from ..domain.reference import national_on_file, reference_fingerprint
 from ..domain.suppression import DEFAULT_THRESHOLD
 from .display import WITHHELD, Section, Table, markdown
@@ -26,49 +27,43 @@ def load_data(data, mapping):
         return load_pupils(data, mapping)
 
 
-def _fmt_value(value, unit: str, measure: str) -> str:
-    if value is None or pd.isna(value):
-        return ""
-    value = float(value)
-    if abs(value) < 5e-4:
-        value = 0.0  # no "-0"
-    rate = unit == "%" and measure != "attendance_pct"
-    return number(value, unit, measure) + ("%" if rate else "")
+def verdict(r, threshold: int) -> str:
+    """What a row of the results model means, in words (the model's ``clear`` and ``withheld_reason``)."""
+    if r["suppressed"]:
+        return withheld_text(r.get("withheld_reason"), threshold)
+    if is_yes(r.get("clear")):
+        return "clear gap" if r["gap"] > 0 else "disadvantaged clearly ahead"
+    return "no clear difference"
 
 
-def _fmt_gap(row) -> str:
-    if row["suppressed"]:
-        return WITHHELD
-    unit, m = row["unit"], row["measure"]
-    if unit == "%" and m != "attendance_pct":
-        f = lambda v: f"{v * 100 + 0.0:.0f}".replace("-0", "0") if abs(v) < 0.005 else f"{v * 100:.0f}"  # noqa: E731
-        tail = " pts"
-    else:
-        f = lambda v: _fmt_value(v, unit, m)  # noqa: E731
-        tail = ""
-    return f"{f(row['gap'])}{tail} ({f(row['ci_low'])} to {f(row['ci_high'])})"
+def gap_cell(r, threshold: int) -> str:
+    """A gap with its unit and interval, or why it is withheld."""
+    if r["suppressed"]:
+        return withheld_text(r.get("withheld_reason"), threshold)
+    if is_missing(r["ci_low"]):
+        return amount(r["gap"], r["unit"], r["measure"], r["kind"], short=True) + " (no interval)"
+    return with_interval(r["gap"], r["ci_low"], r["ci_high"], r["unit"], r["measure"], r["kind"])
 
 
 def people_table(gaps: pd.DataFrame, threshold: int = DEFAULT_THRESHOLD) -> pd.DataFrame:
-    """A gap table as a head teacher reads it."""
+    """Rows of the results model as a head teacher reads them (nothing re-derived)."""
     if gaps.empty:
         return pd.DataFrame()
     rows = []
     for _, r in gaps.iterrows():
-        clear = is_yes(r.get("clear"))
-        verdict = (f"too few pupils (under {threshold})" if r["suppressed"]
-                   else "clear gap" if clear and r["gap"] > 0
-                   else "disadvantaged clearly ahead" if clear else "no clear difference")
+        shown = not r["suppressed"]
+        n_ref = r["n_reference"]
         rows.append({
             "Measure": cap(r["label"]),
             "Compared with": comparator(r["comparison"]),
-            "Disadvantaged": _fmt_value(r["mean_disadvantaged"], r["unit"], r["measure"]) if not r["suppressed"] else WITHHELD,
-            "Others": _fmt_value(r["mean_reference"], r["unit"], r["measure"]) if not r["suppressed"] else WITHHELD,
-            "Pupils (disadv. / others)": (WITHHELD if r["suppressed"] else
+            "Disadvantaged": value_text(r["mean_disadvantaged"], r["unit"], r["measure"], r["kind"]) if shown else WITHHELD,
+            "Others": value_text(r["mean_reference"], r["unit"], r["measure"], r["kind"]) if shown else WITHHELD,
+            "Pupils (disadv. / others)": (WITHHELD if not shown else
                                          f"{int(r['n_disadvantaged'])} / " +
-                                         (f"{int(r['n_reference'])}" if pd.notna(r["n_reference"]) else "national")),
-            "Gap (95% interval)": _fmt_gap(r),
-            "What it means": verdict,
+                                         (f"{int(n_ref)}" if not is_missing(n_ref) else "national")),
+            "Gap (95% interval)": gap_cell(r, threshold),
+            "What it means": verdict(r, threshold),
+            "Trend": trend_text(r.get("trend"), r.get("trend_from")) if "trend" in r.index else "",
         })
     return pd.DataFrame(rows)
 
@@ -192,8 +187,19 @@ class SchoolReport:
             pickle.dump((self._cache_key(), self._results), fh)
         os.replace(tmp, self.out_dir / self.CACHE)
 
+    @property
+    def table(self) -> pd.DataFrame:
+        """The results model (:class:`~gaptools.analysis.results.ResultsModel`): what every table,
+        chart and sentence here reads."""
+        r = self.results
+        if r.table is None:
+            from ..analysis.results import results_table
+
+            r.table = results_table(r.gaps, r.trends)
+        return r.table
+
     def _gaps(self, c: _Cohort, *, comparison=None, whole=True, year=True):
-        g = self.results.gaps
+        g = self.table
         g = g[g["key_stage"] == c.key_stage]
         if year:
             g = g[g["year"] == c.year]
@@ -207,7 +213,7 @@ class SchoolReport:
         out = Section()
         for c in self.cohorts:
             if len(self.cohorts) > 1:
-                out.append(markdown(f"#### {c.key_stage} {c.year}"))
+                out.append(markdown(f"#### {md_text(c.key_stage)} {academic_year(c.year)}"))
             out.append(fn(c))
         return out
 
@@ -219,9 +225,11 @@ class SchoolReport:
                                & (self.pupils["year"] == c.year)]
             n, d = len(rows), int(rows["disadvantaged"].astype(bool).sum())
             share = (f"fewer than {self.threshold} disadvantaged pupils (figures withheld)" if 0 < d < self.threshold
+                     else "every pupil is disadvantaged, so there is no comparison group in school" if d == n
+                     else "no disadvantaged pupils, so there is no gap to measure" if d == 0
                      else f"{d} disadvantaged pupils ({d / n:.0%} of the cohort)")
-            return markdown(f"**{self.school_name}** ({self.school_id}), {c.key_stage} results of "
-                            f"{c.year - 1}/{str(c.year)[2:]}: {n} pupils, {share}.")
+            return markdown(f"**{md_text(self.school_name)}** ({md_text(self.school_id)}), {md_text(c.key_stage)} "
+                            f"results of {academic_year(c.year)}: {n} pupils, {share}.")
         return self._each(one)
 
     def findings(self, limit: int = 12):
@@ -231,7 +239,7 @@ class SchoolReport:
             f = f[(f["key_stage"] == c.key_stage) & (f["year"] == c.year)].head(limit)
             if f.empty:
                 return markdown("_No findings: there is no outcome data for this cohort._")
-            return markdown("\n".join(f"- {t}" for t in f["text"]))
+            return markdown("\n".join(f"- {md_text(t)}" for t in f["text"]))
         return self._each(one)
 
     def distinctive(self, limit: int = 5):
@@ -258,7 +266,7 @@ class SchoolReport:
             lines = []
             for (char, value), r in top.iterrows():
                 what = value if not char.startswith("overlap") else char.split(": ", 1)[1]
-                lines.append(f"- **{what}**: {r['disadvantaged']:.0%} of disadvantaged pupils against "
+                lines.append(f"- **{md_text(what)}**: {r['disadvantaged']:.0%} of disadvantaged pupils against "
                              f"{r['other']:.0%} of other pupils")
             return markdown("\n".join(lines))
         return self._each(one)
@@ -290,8 +298,9 @@ class SchoolReport:
         def one(c):
             p = self.profile_data(c)
             return (profile_bars(p, characteristic, title=title or _profile_title(p, characteristic))
-                    or markdown(f"_No {NAMES.get(characteristic, characteristic)} data to chart for {c.key_stage} "
-                                f"{c.year} (or the groups are too small to show)._"))
+                    or markdown(f"_No {NAMES.get(characteristic, characteristic)} data to chart for "
+                                f"{md_text(c.key_stage)} {academic_year(c.year)} (or the groups are too small "
+                                "to show)._"))
         return self._each(one)
 
     def overlaps(self):
@@ -354,7 +363,7 @@ class SchoolReport:
             g = self._gaps(c)
             g = g[g["comparison"].str.startswith("national_")]
             if g.empty:
-                return markdown(f"_No national figure is on file for {c.key_stage} {c.year}: "
+                return markdown(f"_No national figure is on file for {md_text(c.key_stage)} {academic_year(c.year)}: "
                                 f"{national_on_file(c.key_stage)} To compare, add the DfE's national file with "
                                 "`gaptools reference import FILE`._")
             # the reference column holds the national figure of the group named beside it
@@ -377,6 +386,8 @@ class SchoolReport:
 
         def one(c):
             m = measure or _headline_measure(self._gaps(c, comparison="in_school"))
+            if m is None:
+                return markdown(_no_measure_text(c))
             g = self._gaps(c, comparison="in_school", whole=False)
             g = g[(g["measure"] == m) & g["subgroup"].fillna("").str.startswith(split + "=")]
             if g.empty:
@@ -394,41 +405,46 @@ class SchoolReport:
 
         def one(c):
             g = self._gaps(c, comparison="in_school", year=False)
-            m = measures or [_headline_measure(g)]
-            g = g[g["measure"].isin(m) & ~g["suppressed"]]
+            m = measures or [_headline_measure(g[g["year"] == c.year])]
+            if m == [None]:
+                return markdown(_no_measure_text(c))
+            g = g[g["measure"].isin(m) & ~g["suppressed"] & (g["year"] <= c.year)]
             if g["year"].nunique() < 2:
                 return markdown("_Only one year of results (with enough pupils): no trend to show yet._")
-            tr = self.trend_table_data(c)
-            tr = tr[tr["measure"].isin(m) & (tr["span"] == "first_to_last")]
-            word = tr["direction"].dropna().iloc[0] if len(tr) and tr["direction"].notna().any() else None
-            label = g["label"].iloc[0]
-            title = {"closing": f"The {label} gap is closing", "widening": f"The {label} gap is widening"}.get(
-                word, f"The {label} gap: no clear change over the years")
+            # the title is the model's verdict for the first measure in the cohort's year
+            now = g[(g["year"] == c.year) & (g["measure"] == m[0])]
+            word = now["trend"].iloc[0] if len(now) else None
+            label = g[g["measure"] == m[0]]["label"].iloc[0] if (g["measure"] == m[0]).any() else g["label"].iloc[0]
+            since = f" since {int(now['trend_from'].iloc[0])}" if len(now) and word else ""
+            title = {"closing": f"The {label} gap is closing{since}",
+                     "widening": f"The {label} gap is widening{since}",
+                     "no clear change": f"The {label} gap: no clear change{since}"}.get(
+                word, f"The {label} gap over the years (no verdict: a year is withheld)")
             return trend_lines(g, title=title)
         return self._each(one)
 
     def trend_table_data(self, c: _Cohort | None = None) -> pd.DataFrame:
+        """The results model's whole-cohort, in-school rows of the cohort's year that have a trend verdict."""
         c = c or self.cohorts[0]
-        t = self.results.trends
-        return t[(t["key_stage"] == c.key_stage) & t["subgroup"].isna() & (t["comparison"] == "in_school")]
+        t = self._gaps(c, comparison="in_school")
+        return t[t["trend"].notna()]
 
     def trend_table(self):
-        """Which gaps are closing or widening (only clear changes are called either)."""
+        """Which gaps are closing or widening: the model's verdict for each measure (only clear
+        changes are called either)."""
         def one(c):
             t = self.trend_table_data(c)
-            t = t[t["direction"].notna()]
             if t.empty:
                 return markdown("_Only one year of results (with enough pupils): no trend yet._")
-            labels = dict(zip(self.results.gaps["measure"], self.results.gaps["label"]))
-            units = dict(zip(self.results.gaps["measure"], self.results.gaps["unit"]))
             rows = []
             for _, r in t.iterrows():
-                u, m = units.get(r["measure"], ""), r["measure"]
-                rows.append({"Measure": cap(labels.get(m, m)), "From": r["year_from"], "To": r["year_to"],
-                             "Gap then": _fmt_value(r["gap_from"], u, m), "Gap now": _fmt_value(r["gap_to"], u, m),
-                             "Change (95% interval)": f"{_fmt_value(r['change'], u, m)} ({_fmt_value(r['ci_low'], u, m)} "
-                                                      f"to {_fmt_value(r['ci_high'], u, m)})",
-                             "Verdict": r["direction"]})
+                u, m, k = r["unit"], r["measure"], r["kind"]
+                rows.append({"Measure": cap(r["label"]), "From": int(r["trend_from"]), "To": int(r["year"]),
+                             "Gap then": amount(r["gap"] - r["trend_change"], u, m, k, short=True),
+                             "Gap now": amount(r["gap"], u, m, k, short=True),
+                             "Change (95% interval)": with_interval(r["trend_change"], r["trend_ci_low"],
+                                                                    r["trend_ci_high"], u, m, k),
+                             "Verdict": r["trend"]})
             out = pd.DataFrame(rows)
             order = {"closing": 0, "widening": 0, "no clear change": 1}
             return out.sort_values("Verdict", key=lambda s: s.map(order), kind="stable").reset_index(drop=True)
@@ -455,12 +471,16 @@ class SchoolReport:
         key = (c.key_stage, c.year)
         if key not in self._priorities:
             self._priorities[key] = priorities(self.pupils, self.school_id, year=c.year, key_stage=c.key_stage,
-                                               threshold=self.threshold, gaps=self.results.gaps)
+                                               threshold=self.threshold, gaps=self.table)
         return self._priorities[key]
 
     def priorities(self):
         def one(c):
             p = self.priorities_data(c)
+            if p.empty and self._no_comparison_group(c):
+                return markdown("**No priority area from in-school gaps:** there is no comparison group in school "
+                                "(every pupil in this cohort is disadvantaged, or none is). See the gap analysis for "
+                                "comparisons with national other pupils, and use the pupil list and staff knowledge.")
             if p.empty:
                 return markdown("**No priority area:** the data shows no clear gap between disadvantaged and other "
                                 "pupils this year once uncertainty is allowed for (or the groups are too small to "
@@ -546,7 +566,13 @@ class SchoolReport:
         c = c or self.cohorts[0]
         return strategy_statement(self.pupils, self.school_id, year=c.year, key_stage=c.key_stage,
                                   threshold=self.threshold, priorities=self.priorities_data(c),
-                                  gaps=self.results.gaps)
+                                  gaps=self.table)
+
+    def _no_comparison_group(self, c: _Cohort) -> bool:
+        rows = self.pupils[(self.pupils["school_id"] == self.school_id) & (self.pupils["key_stage"] == c.key_stage)
+                           & (self.pupils["year"] == c.year)]
+        d = int(rows["disadvantaged"].astype(bool).sum())
+        return d in (0, len(rows))
 
     # ----------------------------------------------------------- outputs
     def save(self, *, targets: bool = False):
@@ -580,20 +606,26 @@ def _profile_title(p: pd.DataFrame, characteristic: str) -> str:
     return f"'{cap(v)}' is {more} common among disadvantaged pupils ({d:.0%} against {o:.0%})"
 
 
-def _headline_measure(g: pd.DataFrame) -> str:
+def _headline_measure(g: pd.DataFrame) -> str | None:
+    """The measure a chart leads with: a headline one if the cohort has it, else any shown one; None if none."""
     for m in ("attainment8", "rwm_expected", "progress8", "grade_english", "reading_score"):
         if m in set(g["measure"]):
             return m
-    return g["measure"].iloc[0]
+    shown = g[~g["suppressed"]] if "suppressed" in g.columns else g
+    return shown["measure"].iloc[0] if len(shown) else (g["measure"].iloc[0] if len(g) else None)
+
+
+def _no_measure_text(c: _Cohort) -> str:
+    return (f"_No outcome measure in the data for {md_text(c.key_stage)} {academic_year(c.year)} "
+            "(the file has none of the outcome columns the data contract lists): nothing to chart._")
 
 
 def _gap_title(g: pd.DataFrame) -> str:
     clear = g[g["clear"].fillna(False).astype(bool) & (g["gap"] > 0)]
     if clear.empty:
         return "No clear gap in these measures"
-    scale = 100 if (g["unit"].iloc[0] == "%") else 1
     top = clear.sort_values("gap", ascending=False).iloc[0]
-    return f"Widest clear gap: {top['label']}, {top['gap'] * scale:.1f}{' percentage points' if scale == 100 else ''}"
+    return f"Widest clear gap: {top['label']}, {amount(top['gap'], top['unit'], top['measure'], top['kind'])}"
 
 
 NAMES = {"sen": "SEN", "eal": "EAL", "prior_band": "prior attainment", "sex": "sex",
@@ -603,7 +635,7 @@ NAMES = {"sen": "SEN", "eal": "EAL", "prior_band": "prior attainment", "sex": "s
 def _no_split_text(split: str, c: _Cohort) -> str:
     if split == "prior_band":
         if c.key_stage == "KS4" and c.year in (2025, 2026):
-            return (f"_No prior attainment for {c.key_stage} {c.year}: this cohort sat no KS2 tests "
+            return (f"_No prior attainment for {c.key_stage} {academic_year(c.year)}: this cohort sat no KS2 tests "
                     "(2020 and 2021 were cancelled)._")
-        return f"_No prior attainment in the data for {c.key_stage} {c.year}._"
+        return f"_No prior attainment in the data for {md_text(c.key_stage)} {academic_year(c.year)}._"
     return f"_No {NAMES.get(split, split.replace('_', ' '))} data for this cohort._"

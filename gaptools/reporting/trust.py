@@ -6,9 +6,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..domain.formatting import is_yes
+from ..domain.formatting import academic_year, amount, cap, is_proportion, is_yes, md_text, trend_text, \
+    with_interval, withheld_text
 from ..domain.suppression import DEFAULT_THRESHOLD
-from .display import WITHHELD, Chart, Section, Table, markdown
+from .display import Chart, Section, Table, markdown
 from .school import load_data
 
 
@@ -23,12 +24,16 @@ class TrustReport:
         A ``gaptools run`` output folder: read each school's ``results.json``.
     mapping : path, optional
     threshold : int, default 6
+        Used when computing from ``data``; with ``results_dir`` the threshold
+        the results were written with is the one reported.
+
+    Every figure, verdict and reason comes from the schools' results model
+    (``gaps``: one validated table of all schools); nothing is re-derived.
     """
 
-    def __init__(self, data=None, *, results_dir=None, mapping=None, threshold: int = DEFAULT_THRESHOLD):
-        from ..analysis.results import analyse_school, read_results, results_dict
+    def __init__(self, data=None, *, results_dir=None, mapping=None, threshold: int | None = None):
+        from ..analysis.results import analyse_school, read_results, results_dict, results_frame
 
-        self.threshold = threshold
         docs = []
         if results_dir is not None:
             for path in sorted(Path(results_dir).glob("*/results.json")):
@@ -36,13 +41,12 @@ class TrustReport:
         else:
             pupils = load_data(data, mapping)
             for sid in sorted(pupils["school_id"].unique()):
-                docs.append(results_dict(analyse_school(pupils, sid, threshold=threshold)))
+                docs.append(results_dict(analyse_school(pupils, sid, threshold=threshold or DEFAULT_THRESHOLD)))
         self.docs = docs
-        rows = []
-        for d in docs:
-            for g in d["gaps"]:
-                rows.append({"school_id": d["school_id"], "school_name": d["school_name"], **g})
-        self.gaps = pd.DataFrame(rows)
+        used = sorted({int(d["suppression_threshold"]) for d in docs})
+        self.threshold = used[-1] if used else (threshold or DEFAULT_THRESHOLD)
+        frames = [results_frame(d).assign(school_id=d["school_id"], school_name=d["school_name"]) for d in docs]
+        self.gaps = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
         self.findings = pd.DataFrame([{"school_id": d["school_id"], "school_name": d["school_name"], **f}
                                       for d in docs for f in d["findings"]])
 
@@ -61,21 +65,22 @@ class TrustReport:
             return markdown("_No results._")
         rows = []
         for (sid, ks), s in g.groupby(["school_id", "key_stage"], sort=True):
-            s = s.set_index("measure")
+            s = s.set_index("measure", drop=False)
             row = {"School": s["school_name"].iloc[0], "Key stage": ks, "Year": int(s["year"].iloc[0])}
+            row["Year"] = academic_year(row["Year"])
             for m, label in (("attainment8", "Attainment 8 gap"), ("basics_4plus", "Grade 4+ E&M gap"),
                              ("rwm_expected", "RWM expected gap"), ("attendance_pct", "Attendance gap")):
                 if m in s.index:
-                    r = s.loc[m]
-                    unit = "%" if m in ("basics_4plus", "rwm_expected") else ""
-                    row[label] = _trust_gap_text(r, unit)
+                    row[label] = _trust_gap_text(s.loc[m], self.threshold)
             fs = self.findings
             if len(fs):
-                real = fs[(fs["school_id"] == sid) & (fs["key_stage"] == ks) & (fs["year"] == row["Year"])
+                real = fs[(fs["school_id"] == sid) & (fs["key_stage"] == ks) & (fs["year"] == int(s["year"].iloc[0]))
                           & fs["category"].isin(["gap", "national"])]
                 row["Clear gaps"] = len(real)
             rows.append(row)
-        return Table(pd.DataFrame(rows).fillna(""))
+        note = markdown(f"Gaps with 95% intervals; **\\*** marks a clear gap (survives the false-discovery check). "
+                        f"Groups under {self.threshold} pupils are withheld.")
+        return Section([note, Table(pd.DataFrame(rows).fillna(""))])
 
     def funnel(self, measure: str | None = None):
         """Funnel plot of one measure's gap against the number of disadvantaged pupils."""
@@ -89,11 +94,13 @@ class TrustReport:
             m = measure or ("attainment8" if ks == "KS4" else "rwm_expected")
             rows = g[(g["key_stage"] == ks) & (g["measure"] == m) & ~g["suppressed"].astype(bool)].copy()
             if len(rows) < 2:
-                out.append(markdown(f"_{ks}: fewer than two schools with {m} figures: no funnel to draw._"))
+                label = g.loc[g["measure"] == m, "label"]
+                out.append(markdown(f"_{md_text(ks)}: fewer than two schools with "
+                                    f"{label.iloc[0] if len(label) else m} figures: no funnel to draw._"))
                 continue
             sd = float(np.median(pupil_sd(rows)))
             ratio = float(np.median(rows["n_reference"] / rows["n_disadvantaged"]))
-            scale = 100 if m in ("basics_4plus", "basics_5plus", "rwm_expected", "rwm_higher") else 1
+            scale = 100 if is_proportion(rows["unit"].iloc[0], m, rows["kind"].iloc[0]) else 1
             rows["gap_shown"] = rows["gap"] * scale
             centre = float(np.average(rows["gap_shown"], weights=rows["n_disadvantaged"]))
             k, v = rows["n_disadvantaged"].to_numpy(float), rows["gap_shown"].to_numpy(float)
@@ -102,11 +109,15 @@ class TrustReport:
             title = (f"{ks}: " + (", ".join(out_of) + (" stands" if len(out_of) == 1 else " stand") + " out from the trust" if out_of
                                   else "no school's gap stands out from the trust beyond chance"))
             out.append(funnel(rows, value="gap_shown", sd=sd * scale, centre=centre, ratio=ratio, title=title,
-                              label=f"{m} gap" + (" (percentage points)" if scale == 100 else "")))
+                              label=f"{cap(rows['label'].iloc[0])} gap ({rows['gap_unit'].iloc[0]})"))
         return out
 
     def heatmap(self):
-        """Schools by measures: the latest gap in standard deviations, withheld cells marked."""
+        """Schools by measures: the latest gap in standard deviations, withheld cells marked.
+
+        With fewer than two schools a heatmap says nothing a table does not, so a
+        table of the school's gaps is shown instead.
+        """
         from .charts import heatmap
 
         g = self._latest()
@@ -115,39 +126,40 @@ class TrustReport:
         g = g[~g["measure"].str.startswith("grade_") | g["measure"].isin(["grade_english", "grade_maths"])].copy()
         g["std_gap"] = g["gap"] / pupil_sd(g)
         g["row"] = g["school_name"] + " (" + g["key_stage"] + ")"
+        if g["row"].nunique() < 2:
+            return self._gap_list(g)
         g["measure"] = g["measure"].map(lambda m: _SHORT.get(m, m))
-        matrix = g.pivot_table(index="row", columns="measure", values="std_gap", aggfunc="first")
+        matrix = g.pivot_table(index="row", columns="measure", values="std_gap", aggfunc="first", dropna=False)
         matrix = matrix.loc[:, matrix.abs().max() > 1e-9]
+        if matrix.empty:
+            return self._gap_list(g)
         withheld = g.pivot_table(index="row", columns="measure", values="suppressed", aggfunc="first")
         return Chart(heatmap(matrix, withheld=withheld.reindex_like(matrix),
-                       title=f"Gaps by school and measure: {int(_real(g).sum())} of {int(g['gap'].notna().sum())} "
-                             "shown gaps are clear (withheld: c)"))
+                             title=f"Gaps by school and measure: {int(_real(g).sum())} of {int(g['gap'].notna().sum())} "
+                                   "shown gaps are clear (withheld: c)"))
+
+    def _gap_list(self, g: pd.DataFrame):
+        rows = [{"School": r["school_name"], "Key stage": r["key_stage"], "Measure": cap(r["label"]),
+                 "Gap (95% interval)": _trust_gap_text(r, self.threshold).rstrip(" *"),
+                 "Clear": "yes" if _real(pd.DataFrame([r])).iloc[0] else "no"}
+                for _, r in g.iterrows()]
+        return Section([markdown("_One school in this run: its latest gaps as a table (a heatmap needs "
+                                 "two or more schools to compare)._"), Table(pd.DataFrame(rows))])
 
     def trends_table(self):
-        """Which schools' gaps are clearly closing or widening (first to last year)."""
-        from ..analysis.trends import gap_trends
-
-        g = self.gaps
+        """Which schools' gaps are clearly closing or widening: the results model's verdict (latest year)."""
+        g = self._latest()
         if g.empty:
             return markdown("_No results._")
-        g = g.copy()
-        g["se"] = _se(g)
-        tr = gap_trends(g)
-        tr = tr[tr["subgroup"].isna() & (tr["comparison"] == "in_school") & tr["direction"].isin(["closing", "widening"])
-                & (tr["span"] == "first_to_last")]
+        tr = g[g["trend"].isin(["closing", "widening"])]
         if tr.empty:
             return markdown("_No school's gap is clearly closing or widening over the years in the data._")
-        names = dict(zip(self.gaps["school_id"], self.gaps["school_name"]))
-        from ..domain.measures import STANDARD_MEASURES, grade_measure
-
-        units = [(STANDARD_MEASURES.get(m) or grade_measure(m)).unit if m in STANDARD_MEASURES or
-                 m.startswith("grade_") else "" for m in tr["measure"]]
-        change = [(f"{c * 100:+.0f} pts" if u == "%" and m != "attendance_pct" else f"{c:+.2f}")
-                  for c, u, m in zip(tr["change"], units, tr["measure"])]
-        return Table(pd.DataFrame({"School": tr["school_id"].map(names), "Key stage": tr["key_stage"],
-                                   "Measure": tr["measure"].map(lambda m: _SHORT.get(m, m)), "From": tr["year_from"],
-                                   "To": tr["year_to"], "Change in the gap": change,
-                                   "Verdict": tr["direction"]}).reset_index(drop=True))
+        return Table(pd.DataFrame({
+            "School": tr["school_name"], "Key stage": tr["key_stage"], "Measure": tr["label"].map(cap),
+            "From": tr["trend_from"].astype(int), "To": tr["year"].astype(int),
+            "Change in the gap (95% interval)": [with_interval(c, lo, hi, u, m, k) for c, lo, hi, u, m, k in zip(
+                tr["trend_change"], tr["trend_ci_low"], tr["trend_ci_high"], tr["unit"], tr["measure"], tr["kind"])],
+            "Verdict": [trend_text(t, f) for t, f in zip(tr["trend"], tr["trend_from"])]}).reset_index(drop=True))
 
     def support_table(self):
         """Where central support should go: schools ranked by clear headline gaps x pupils affected."""
@@ -182,24 +194,26 @@ _SHORT = {"attainment8": "Attainment 8", "progress8": "Progress 8", "grade_engli
 
 def _se(g: pd.DataFrame) -> pd.Series:
     """Standard error recovered from a 95% interval (results.json keeps intervals, not SEs)."""
-    return (g["ci_high"] - g["ci_low"]) / (2 * 1.96)
+    return (g["ci_high"].astype(float) - g["ci_low"].astype(float)) / (2 * 1.96)
 
 
 def pupil_sd(g: pd.DataFrame) -> pd.Series:
-    """Pupil-level SD implied by a gap's standard error and its two group sizes."""
-    return _se(g) / np.sqrt(1 / g["n_disadvantaged"] + 1 / g["n_reference"])
+    """Pupil-level SD implied by a gap's standard error and its two group sizes (NaN where withheld)."""
+    n_dis = g["n_disadvantaged"].astype("float64")
+    n_ref = g["n_reference"].astype("float64")
+    return _se(g) / np.sqrt(1 / n_dis + 1 / n_ref)
 
 
 def _real(g: pd.DataFrame) -> pd.Series:
-    """Gaps that survive the false-discovery-rate control (``clear``), or, in
-    results written before that field existed, whose interval excludes zero."""
-    col = g["clear"] if "clear" in g.columns else g["significant"]
-    return col.map(is_yes).astype(bool)
+    """Gaps the results model calls clear (they survive the false-discovery-rate control)."""
+    return g["clear"].map(is_yes).astype(bool)
 
 
-def _trust_gap_text(r, unit: str) -> str:
+def _trust_gap_text(r, threshold: int) -> str:
+    """A gap with unit and interval, ' *' when clear; or why it is withheld."""
     if r["suppressed"]:
-        return WITHHELD
-    scale = 100 if unit == "%" else 1
-    mark = " *" if is_yes(r.get("clear", r["significant"])) else ""
-    return f"{r['gap'] * scale:.1f} ({r['ci_low'] * scale:.1f} to {r['ci_high'] * scale:.1f}){mark}"
+        return withheld_text(r["withheld_reason"], threshold)
+    mark = " *" if is_yes(r["clear"]) else ""
+    if pd.isna(r["ci_low"]):
+        return amount(r["gap"], r["unit"], r["measure"], r["kind"], short=True) + " (no interval)" + mark
+    return with_interval(r["gap"], r["ci_low"], r["ci_high"], r["unit"], r["measure"], r["kind"]) + mark

@@ -6,8 +6,8 @@ import pandas as pd
 
 from ..analysis.findings import HEADLINE, SUBGROUP_WORDS
 from ..analysis.gaps import SPLITS, gap_table
-from ..analysis.trends import gap_trends
-from ..domain.formatting import number
+from ..analysis.trends import gap_trends, with_verdicts
+from ..domain.formatting import amount, number, trend_text
 from ..domain.suppression import DEFAULT_THRESHOLD
 from .evidence import NEEDS, approaches_for, describe
 
@@ -62,9 +62,10 @@ def _effect(row) -> float:
 
 
 def format_gap(row, value, unit: bool = True) -> str:
-    """A gap figure as the findings write it, with its unit in words."""
-    words = {"%": "percentage points"}.get(row["unit"], row["unit"])
-    return number(value, row["unit"], row["measure"]) + (f" {words}" if unit else "")
+    """A gap figure as the findings write it, with its unit in words (the one formatter)."""
+    if unit:
+        return amount(value, row["unit"], row["measure"], row.get("kind"))
+    return number(value, row["unit"], row["measure"], row.get("kind"))
 
 
 #: The splits "Concentrated in" looks at (headline measures only: a GCSE option group is too narrow to act on).
@@ -133,7 +134,8 @@ def priorities(pupils: pd.DataFrame, school_id: str, *, year: int | None = None,
         Default: the school's latest year and its main key stage.
     threshold : int, default 6
     gaps : DataFrame, optional
-        ``gap_table(..., detail=True)`` for the school, if already computed.
+        The school's results model (or ``gap_table(..., detail=True)``), if
+        already computed; its trend verdicts are the ones given here.
 
     Returns
     -------
@@ -150,7 +152,9 @@ def priorities(pupils: pd.DataFrame, school_id: str, *, year: int | None = None,
     g = gaps[(gaps["key_stage"] == key_stage)]
     now = g[(g["year"] == year) & (g["comparison"] == "in_school")]
     whole = now[now["subgroup"].isna() & now["clear"].fillna(False).astype(bool) & (now["gap"] > 0)]
-    trends = gap_trends(g) if "se" in g.columns else None
+    if "trend" not in g.columns and "se" in g.columns:
+        g = with_verdicts(g, gap_trends(g))  # a plain gap table: give each row the model's verdict
+        now = g[(g["year"] == year) & (g["comparison"] == "in_school")]
     areas: dict[str, dict] = {}
     for _, row in whole.iterrows():
         need = _need_of(row["measure"], pupils)
@@ -176,15 +180,10 @@ def priorities(pupils: pd.DataFrame, school_id: str, *, year: int | None = None,
             if t is not None:
                 conc.append(f"{SUBGROUP_NAMES.get(t['subgroup'], t['subgroup'])} "
                             f"({t['label']}: {format_gap(t, t['gap'])} behind)")
-        trend = None
-        if trends is not None and len(trends):
-            tr = trends[(trends["measure"] == lead["measure"]) & trends["subgroup"].isna()
-                        & (trends["comparison"] == "in_school") & (trends["year_to"] == year)
-                        & (trends["span"] == "previous_year")]
-            if len(tr):
-                r = tr.iloc[0]
-                trend = (f"{r['direction']} since {r['year_from']}" if r["direction"] in ("closing", "widening")
-                         else f"no clear change since {r['year_from']}") if r["direction"] else None
+        # the results model's verdict on the lead measure's gap, as every page gives it
+        lead_now = now[(now["measure"] == lead["measure"]) & now["subgroup"].isna()]
+        trend = (trend_text(lead_now["trend"].iloc[0], lead_now["trend_from"].iloc[0]) or None
+                 if len(lead_now) and "trend" in lead_now.columns else None)
         out.append({
             "need": need, "area": NEEDS[need], "score": round(area["score"], 3), "year": year,
             "key_stage": key_stage, "n_disadvantaged": int(lead["n_disadvantaged"]), "evidence": evidence,

@@ -7,11 +7,14 @@ a draft for the school to edit, and it says so.
 """
 from __future__ import annotations
 
+import html
 from datetime import date
 
 import pandas as pd
 
 from ..analysis.gaps import SPLITS, gap_table
+from ..analysis.trends import gap_trends, with_verdicts
+from ..domain.formatting import academic_year, md_text, trend_text, withheld_text
 from ..domain.suppression import DEFAULT_THRESHOLD
 from .evidence import TIERS, describe, foundations
 from .priorities import cohort, format_gap
@@ -22,8 +25,8 @@ NARROW_BY = 1 / 3
 
 
 def _md_table(header: list[str], rows: list[list[str]]) -> str:
-    def cell(v):
-        return str(v).replace("|", "/").replace("\n", " ")
+    def cell(v):  # strategy.md may be rendered as HTML: no tag from data gets through
+        return html.escape(str(v).replace("|", "/").replace("\n", " "), quote=False)
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in rows]
     return "\n".join(lines)
@@ -61,6 +64,8 @@ def strategy_statement(pupils: pd.DataFrame, school_id: str, *, year: int | None
     if gaps is None:
         gaps = gap_table(pupils, school_id=str(school_id), key_stage=key_stage, threshold=threshold,
                          subgroups=SPLITS, detail=True)
+    if "trend" not in gaps.columns and "se" in gaps.columns:
+        gaps = with_verdicts(gaps, gap_trends(gaps))  # each gap with the results model's trend verdict
     if priorities is None:
         priorities = make_priorities(pupils, school_id, year=year, key_stage=key_stage,
                                      threshold=threshold, gaps=gaps)
@@ -73,10 +78,10 @@ def strategy_statement(pupils: pd.DataFrame, school_id: str, *, year: int | None
     start = year + 1
     today = today or date.today()
     out = [
-        f"# Pupil Premium strategy statement: {name}",
+        f"# Pupil Premium strategy statement: {md_text(name)}",
         "",
         f"> **Draft for the school to edit.** Produced by gaptools on {today:%d %B %Y} from the "
-        f"{key_stage} results of {year - 1}/{str(year)[2:]}. Every challenge and target below comes from "
+        f"{md_text(key_stage)} results of {academic_year(year)}. Every challenge and target below comes from "
         "the school's own data with its uncertainty; check them, add what the data cannot show "
         "(pupil voice, staff knowledge, costs) and check the evidence figures against the live EEF "
         "Teaching and Learning Toolkit before publishing. Schools with more than 5 eligible pupils must publish one.",
@@ -87,7 +92,7 @@ def strategy_statement(pupils: pd.DataFrame, school_id: str, *, year: int | None
             ["School name", name],
             ["Number of pupils in the cohort analysed", f"{n} ({key_stage}, {year})"],
             ["Proportion of disadvantaged pupils", share],
-            ["Academic years that this statement covers", f"{start - 1}/{str(start)[2:]} to {start + 1}/{str(start + 2)[2:]}"],
+            ["Academic years that this statement covers", f"{academic_year(start)} to {academic_year(start + 2)}"],
             ["Date this statement was published", "[to complete]"],
             ["Date on which it will be reviewed", "[to complete]"],
             ["Statement authorised by", "[to complete]"],
@@ -116,6 +121,17 @@ def strategy_statement(pupils: pd.DataFrame, school_id: str, *, year: int | None
         out.append(f"The school has fewer than {threshold} disadvantaged pupils in this cohort: group figures "
                    "are withheld so that no pupil can be identified, and no gap can be measured reliably. "
                    "Plan from each pupil's individual needs, and use high-quality teaching for all as the base.")
+    elif n and n_dis in (0, n):
+        if n_dis:
+            out.append(f"Every pupil in this cohort is disadvantaged ({md_text(key_stage)} {year}), so there is no "
+                       "comparison group in school and no in-school gap can be measured. Compare disadvantaged "
+                       "pupils' results with national other pupils' where a national figure is on file (see the "
+                       "gap analysis report), and plan from each pupil's needs, with high-quality teaching for "
+                       "all as the base.")
+        else:
+            out.append(f"No pupil in this cohort is disadvantaged ({md_text(key_stage)} {year}): with no comparison "
+                       "group, the data can show no clear gap, nor the absence of one. Plan for any disadvantaged "
+                       "pupils who join from their individual needs.")
     else:
         out.append("The school's data shows no clear gap between disadvantaged pupils and their peers in "
                    f"{year} once uncertainty is allowed for. Keep the focus on high-quality teaching for every "
@@ -190,19 +206,22 @@ def strategy_statement(pupils: pd.DataFrame, school_id: str, *, year: int | None
                 continue
             a, b = p_idx.loc[m], now.loc[m]
             if a["suppressed"] or b["suppressed"]:
-                review.append([a["label"], "withheld (small group)", "withheld (small group)", ""])
+                review.append([a["label"], withheld_text(a.get("withheld_reason"), threshold) if a["suppressed"] else "",
+                               withheld_text(b.get("withheld_reason"), threshold) if b["suppressed"] else "", "", ""])
                 continue
             review.append([b["label"], f"{format_gap(a, a['gap'])} ({format_gap(a, a['ci_low'], False)} to {format_gap(a, a['ci_high'], False)})",
                            f"{format_gap(b, b['gap'])} ({format_gap(b, b['ci_low'], False)} to {format_gap(b, b['ci_high'], False)})",
-                           "smaller" if b["gap"] < a["gap"] else "larger"])
+                           "smaller" if b["gap"] < a["gap"] else "larger",
+                           trend_text(b.get("trend"), b.get("trend_from")) or "no verdict"])
         if not review:
             out.append(f"_Figures withheld: groups of fewer than {threshold} pupils are not shown._")
             out.append("")
             return "\n".join(out)
         out.append(_md_table(["Measure", f"Gap in {year - 1} (95% interval)", f"Gap in {year} (95% interval)",
-                              "Change in the point estimate"], review))
+                              "Change in the point estimate", "Trend (clear changes only)"], review))
         out.append("")
-        out.append("A change is only a real change where the two intervals barely overlap; see the gap analysis "
-                   "report for which changes are clear.")
+        out.append("A difference in the point estimates is not by itself a change: the trend column gives the "
+                   "verdict of the gap analysis report, which calls a gap closing or widening only when the "
+                   "change is clear.")
     out.append("")
     return "\n".join(out)
