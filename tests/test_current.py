@@ -204,25 +204,51 @@ def test_school_report_lists_only_current_pupils(tmp_path, sample_pupils):
     assert "needs the pupils on roll now" in getattr(shown, "data", str(shown))
 
 
+MIS = {"school_id": "URN", "school_name": "Establishment", "pupil_id": "UPN", "disadvantaged": "Pupil Premium",
+       "forename": "Legal Forename", "surname": "Legal Surname", "grade_english": "Eng Working At",
+       "attendance_pct": "Attendance To Date"}
+
+
+def _mis(frame):
+    """The table as an MIS exports it: its own column names and Yes/No."""
+    out = frame.rename(columns=MIS)
+    out["Pupil Premium"] = out["Pupil Premium"].map({"True": "Yes", "False": "No"})
+    return out
+
+
 def test_run_with_current_keeps_names_in_the_school_folder(tmp_path):
     from gaptools.cli import main
 
-    path, now, _ = _current_pupils(tmp_path)
+    path, now, past = _current_pupils(tmp_path)
+    data = tmp_path / "data"
+    data.mkdir()
+    past = past.assign(forename=[f"Old{i:04d}" for i in range(len(past))], surname="Leaver")
+    _mis(past).to_csv(data / "900101.csv", index=False)
+    _mis(now).to_csv(path, index=False)
+    mapping = tmp_path / "mapping.yaml"
+    mapping.write_text("columns:\n" + "".join(f"  {k}: \"{v}\"\n" for k, v in MIS.items())
+                       + "values:\n  disadvantaged: {\"Yes\": true, \"No\": false}\n")
     out = tmp_path / "out"
-    assert main(["run", str(SAMPLE), "--out", str(out), "--schools", "900101", "--current", str(path),
+    assert main(["run", str(data), "--out", str(out), "--mapping", str(mapping), "--current", str(path),
                  "--quiet", "--workers", "1"]) == 0
     names = set(now.forename) | set(now.surname)
     ids = set(now.pupil_id)
     school = out / "900101"
-    found_in = set()
+    found_in, past_names = set(), set()
     for f in out.rglob("*"):
         if not f.is_file():
             continue
         text = f.read_bytes().decode("utf-8", "replace")
+        if f.suffix == ".parquet":  # compressed: look at the values
+            text += pd.read_parquet(f).to_csv()
         if any(n in text for n in names) or any(i in text for i in ids):
             found_in.add(f.relative_to(out).as_posix())
+        if "Old0" in text or "Leaver" in text:
+            past_names.add(f.relative_to(out).as_posix())
     assert found_in == {"900101/targets.csv", "900101/03_intervention_targeting.html",
                         "900101/notebooks/03_intervention_targeting.ipynb"}
+    assert past_names == set()  # leavers' names: nowhere, not even in the run's own working copy
+    assert any(f.suffix == ".parquet" for f in out.rglob("*"))  # (which was looked at)
     assert not any(path.name in f.name for f in out.rglob("*"))  # the current table is not copied
     listed = pd.read_csv(school / "targets.csv", dtype=str)
     assert len(listed) and set(listed.UPN) <= set(now[now.disadvantaged == "True"].pupil_id)

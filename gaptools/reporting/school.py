@@ -554,7 +554,9 @@ class SchoolReport:
                                      "areas._")
             shown = staff_list(t.head(limit))
             more = f" (the first {limit} of {len(t)}; all are in `targets.csv`)" if len(t) > limit else ""
-            return Section([markdown(f"{len(t)} current disadvantaged pupils{more}."), Table(shown)])
+            which = ("below a bar in one of the school's priority areas" if len(self.priorities_data(c))
+                     else "below a bar in any measure (there is no priority area)")
+            return Section([markdown(f"{len(t)} current disadvantaged pupils {which}{more}."), Table(shown)])
         return self._each(one)
 
     def strategy(self):
