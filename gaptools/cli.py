@@ -89,8 +89,10 @@ def _check_paths(args) -> str | None:
     if data is not None and not data.exists():
         return f"{data}: no such file or folder"
     mapping = getattr(args, "mapping", None)
-    if mapping is not None and not mapping.is_file():
+    if mapping is not None and not mapping.exists():
         return f"{mapping}: mapping file not found"
+    if mapping is not None and not mapping.is_file():
+        return f"{mapping}: is not an ordinary file (a pipe, device or folder); name a YAML mapping file"
     current = getattr(args, "current", None)
     if current is not None and not current.exists():
         return f"{current}: no such current-pupils file or folder"
@@ -131,6 +133,8 @@ def describe(pupils) -> str:
 
 
 def cmd_validate(args) -> int:
+    from .domain.formatting import terminal_safe
+    from .domain.measures import missing_headlines
     from .errors import DataValidationError, GaptoolsWarning
     from .io.loading import load_pupils
 
@@ -140,15 +144,17 @@ def cmd_validate(args) -> int:
             pupils = load_pupils(args.data, args.mapping)
         except DataValidationError as err:
             for problem in err.problems:
-                print(problem)
+                print(terminal_safe(problem))
             files = {p.file for p in err.problems}
             n = len(err.problems)
             print(f"INVALID: {_count(n, 'problem')} in {_count(len(files), 'file')}")
             return EXIT_INVALID
     for w in caught:
         if issubclass(w.category, GaptoolsWarning):
-            print(f"warning: {w.message}")
-    print(f"OK: {args.data}: {describe(pupils)}")
+            print(f"warning: {terminal_safe(w.message)}")
+    for gap in missing_headlines(pupils):
+        print(f"warning: {terminal_safe(gap)}")
+    print(f"OK: {terminal_safe(args.data)}: {terminal_safe(describe(pupils))}")
     return EXIT_OK
 
 

@@ -3,6 +3,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+#: The most characters of a header or value quoted in a message (a hostile file may hold a 1 GB cell).
+QUOTE_LIMIT = 200
+
+
+def shorten(text, limit: int = QUOTE_LIMIT) -> str:
+    """``text`` as it may be quoted in a message: at most ``limit`` characters, cut with an ellipsis."""
+    text = str(text)
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit - 1]}… ({len(text):,} characters)"
+
 
 @dataclass(frozen=True)
 class Problem:
@@ -29,16 +40,16 @@ class Problem:
     message: str
 
     def __str__(self) -> str:
-        parts = [self.file or "<input>"]
+        parts = [shorten(self.file or "<input>", 4 * QUOTE_LIMIT)]
         if self.line is not None:
             parts.append(f"line {self.line}")
         if self.column is not None:
-            parts.append(f"column '{self.column}'")
+            parts.append(f"column '{shorten(self.column)}'")
         where = ", ".join(parts)
+        message = shorten(self.message, 10 * QUOTE_LIMIT)
         if self.value is not None:
-            shown = self.value if self.value != "" else ""
-            return f"{where}: value '{shown}': {self.message}"
-        return f"{where}: {self.message}"
+            return f"{where}: value '{shorten(self.value)}': {message}"
+        return f"{where}: {message}"
 
 
 class GaptoolsError(Exception):

@@ -23,7 +23,7 @@ def validate_by_school(data, mapping=None) -> tuple[pd.DataFrame | None, dict[st
     from ..errors import GaptoolsWarning
     from ..io.loading import load_pupils, rename_columns, sources
     from ..io.mapping import load_mapping
-    from ..io.readers import read_table
+    from ..io.readers import line_numbers, read_table
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", GaptoolsWarning)
@@ -52,14 +52,15 @@ def validate_by_school(data, mapping=None) -> tuple[pd.DataFrame | None, dict[st
                 sid = part.frame["school_id"].astype(str).str.strip()
             elif mapping is not None and "school_id" in mapping.constants:
                 sid = pd.Series(mapping.constants["school_id"], index=raw.index)
-        located = [p for p in problems if p.line and p.line >= 2]
+        row_of = {int(n): i for i, n in enumerate(line_numbers(raw))} if raw is not None else {}
+        located = [p for p in problems if p.line in row_of]
         if sid is None or len(located) < len(problems):
             key = sid.iloc[0] if sid is not None and sid.nunique() == 1 else Path(name).name
             failures.setdefault(key, []).extend(problems)
             continue
         bad = {}
         for p in located:
-            bad.setdefault(sid.iloc[p.line - 2], []).append(p)
+            bad.setdefault(sid.iloc[row_of[p.line]], []).append(p)
         for school, found in bad.items():
             failures.setdefault(school, []).extend(found)
         keep = raw[~sid.isin(list(bad))]

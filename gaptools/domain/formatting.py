@@ -161,3 +161,18 @@ def comparator(comparison: str, possessive: bool = False) -> str:
     """The comparator a gap row was measured against, in words (e.g. "national other pupils")."""
     words = COMPARATOR_POSSESSIVE if possessive else COMPARATOR_WORDS
     return words.get(comparison, comparison)
+
+
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+
+
+def terminal_safe(text) -> str:
+    """``text`` made safe to print to a terminal: every control character shown as an escape.
+
+    Data is hostile: an ANSI escape sequence in a value could recolour, hide or
+    rewrite what a terminal shows, and a line break or carriage return could
+    forge a line of output. Each control character (C0, DEL, C1, and the Unicode
+    line separators and bidirectional overrides) becomes a visible escape such
+    as ``\\x1b``; everything else is left as it is.
+    """
+    return _CONTROL.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), str(text))

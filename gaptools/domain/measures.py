@@ -194,3 +194,47 @@ def prior_band(prior: pd.Series) -> pd.Series:
     band, names = prior_band_codes(prior)
     out = pd.array(np.array(names + [None], dtype=object)[band], dtype="string")
     return pd.Series(out, index=prior.index)
+
+
+#: What each key stage's headline measures need: (columns, what is lost without them).
+HEADLINE_NEEDS: dict[str, list[tuple[tuple[str, ...], str]]] = {
+    "KS4": [
+        (("attainment8",), "no Attainment 8"),
+        (("prior_attainment",), "no Progress 8 or prior-attainment bands"),
+        (("grade_english", "grade_maths"), "no grade 4+ or 5+ in English and maths"),
+    ],
+    "KS2": [
+        (("reading_score", "maths_score", "writing_ta"),
+         "no expected or higher standard in reading, writing and maths"),
+    ],
+}
+
+
+def missing_headlines(pupils: pd.DataFrame) -> list[str]:
+    """What each key stage of ``pupils`` cannot show for want of a column, one sentence each.
+
+    A column counts as there when at least one pupil of the key stage has a
+    value. KS4 Progress 8 supplied without prior attainment still gives Progress
+    8, so then only the prior-attainment bands are lost.
+
+    Returns
+    -------
+    list of str
+        e.g. ``"KS4: no prior_attainment, so no Progress 8 or prior-attainment bands"``.
+    """
+    out = []
+    stages = pupils["key_stage"].dropna().unique()
+    for ks in sorted(str(k) for k in stages):
+        here = (pupils["key_stage"] == ks).to_numpy(dtype=bool, na_value=False)
+
+        def has(col):
+            return col in pupils.columns and bool((pupils[col].notna().to_numpy() & here).any())
+
+        for needs, lost in HEADLINE_NEEDS.get(ks, []):
+            absent = [c for c in needs if not has(c)]
+            if not absent:
+                continue
+            if absent == ["prior_attainment"] and has("progress8"):
+                lost = "no prior-attainment bands"
+            out.append(f"{ks}: no {', '.join(absent)}, so {lost}")
+    return out

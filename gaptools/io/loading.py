@@ -11,9 +11,9 @@ import pandas as pd
 from ..domain import columns as C
 from ..domain.measures import Measure, derive_standard_measures
 from ..domain.upn import is_valid_upn, looks_like_upn
-from ..errors import DataValidationError, GaptoolsWarning, Problem
+from ..errors import DataValidationError, GaptoolsWarning, Problem, shorten
 from .mapping import Mapping, load_mapping
-from .readers import read_table, table_files
+from .readers import NOTES_ATTR, line_list, line_numbers, read_table, table_files
 
 UPN_PATTERN = r"[A-Z]\d{11}[0-9A-Z]"
 
@@ -28,6 +28,7 @@ class _Part:
     frame: pd.DataFrame
     original: dict[str, str] = field(default_factory=dict)  # canonical -> header in the file
     unresolved: set[str] = field(default_factory=set)  # mapped columns the file lacks (already reported)
+    notes: list[str] = field(default_factory=list)  # warnings: data read correctly but worth a look
 
 
 def sources(data) -> list[tuple[str, Path | pd.DataFrame]]:
@@ -45,10 +46,35 @@ def sources(data) -> list[tuple[str, Path | pd.DataFrame]]:
     return [(str(path), path)]
 
 
-def rename_columns(name: str, frame: pd.DataFrame, mapping: Mapping | None) -> tuple[_Part | None, list[Problem]]:
-    """Give columns their canonical names (mapping first, then by normalised header)."""
+def _headers_text(headers) -> str:
+    """The start of a file's header for a message (each name and the whole list kept short)."""
+    shown = ", ".join(shorten(h, 60) for h in list(headers)[:30])
+    return (shown or "none") + (", ..." if len(headers) > 30 else "")
+
+
+def _find(headers: list[str], export: str) -> int | None:
+    """The position of export column ``export`` among ``headers`` (exact, else ignoring case and spaces)."""
+    if export in headers:
+        return headers.index(export)
+    folded = [h.strip().casefold() for h in headers]
+    key = export.strip().casefold()
+    return folded.index(key) if key in folded else None
+
+
+def rename_columns(name: str, frame: pd.DataFrame, mapping: Mapping | None,
+                   lines: np.ndarray | None = None) -> tuple[_Part | None, list[Problem]]:
+    """Give columns their canonical names (mapping first, then by normalised header).
+
+    Each export column gives at most one canonical column; a mapping's measures
+    and ``mean_of`` columns are computed from the export columns they name, so
+    one export column can feed a standard column and a measure. A column of the
+    file that the mapping replaces (the file has ``pupil_id`` but the mapping
+    reads it from ``UPN``) is left out with a warning, never silently.
+    """
     problems: list[Problem] = []
+    notes: list[str] = []
     headers = list(frame.columns)
+    lines = np.arange(2, len(frame) + 2) if lines is None else lines
     if any(h.strip() == "" for h in headers) and frame.shape[1] > 0:
         blanks = [i + 1 for i, h in enumerate(headers) if h.strip() == ""]
         # an unnamed column is only a problem if it holds data
@@ -57,48 +83,133 @@ def rename_columns(name: str, frame: pd.DataFrame, mapping: Mapping | None) -> t
             if C._blank(col).all():
                 continue
             problems.append(Problem(name, 1, f"#{i}", "", "this column has data but no header"))
-    wanted: dict[str, str] = {}  # header in file -> canonical
+    wanted: dict[int, str] = {}  # position in file -> canonical
     unresolved: set[str] = set()
+    extra: dict[str, pd.Series] = {}  # canonical or measure name -> column computed from the export
+
+    def missing(canon, export):
+        unresolved.add(canon)
+        problems.append(Problem(name, 1, export, None,
+                                f"the mapping reads '{canon}' from this column, but the file has no such "
+                                f"column (it has: {_headers_text(headers)})"))
+
     if mapping:
-        by_norm = {h.strip().casefold(): h for h in headers}
-        targets = dict(mapping.columns)
-        targets.update({m.name: m.column for m in mapping.measures.values()})
-        for canon, export in targets.items():
-            header = export if export in headers else by_norm.get(export.strip().casefold())
-            if header is None:
-                if canon in mapping.constants:
-                    continue
-                unresolved.add(canon)
-                problems.append(Problem(name, 1, export, None,
-                                        f"the mapping reads '{canon}' from this column, but the file has no such "
-                                        f"column (it has: {', '.join(headers[:30])})"))
+        for canon, export in mapping.columns.items():
+            i = _find(headers, export)
+            if i is None:
+                if canon not in mapping.constants:
+                    missing(canon, export)
                 continue
-            wanted[header] = canon
-    taken = set(wanted.values())
-    for h in headers:
-        if h in wanted:
+            wanted[i] = canon
+        for m in mapping.measures.values():
+            i = _find(headers, m.column)
+            if i is None:
+                missing(m.name, m.column)
+            else:
+                extra[m.name] = frame.iloc[:, i]
+        for canon, exports in mapping.means.items():
+            found = [_find(headers, e) for e in exports]
+            for e, i in zip(exports, found):
+                if i is None:
+                    missing(canon, e)
+            if None not in found:
+                mean, found_problems = _mean_of(name, frame, found, canon, lines)
+                problems += found_problems
+                extra[canon] = mean
+    by_mapping = {c: f"'{headers[i]}'" for i, c in wanted.items()}
+    by_mapping.update({c: "the mean of " + ", ".join(f"'{e}'" for e in mapping.means[c])
+                       for c in (mapping.means if mapping else {}) if c in extra})
+    left_out: list[int] = []
+    for i, h in enumerate(headers):
+        if i in wanted:
             continue
         canon = C.canonical_name(h)
-        if C.spec_for(canon) is not None and canon not in taken:
-            wanted[h] = canon
-            taken.add(canon)
-    seen: dict[str, str] = {}
-    new_names = []
-    for h in headers:
-        canon = wanted.get(h)
-        if canon is None:
-            new_names.append(h)
+        if C.spec_for(canon) is None:
             continue
-        if canon in seen:
+        if canon in by_mapping or (mapping and canon in mapping.constants):
+            source = by_mapping.get(canon) or f"the constant {mapping.constants[canon]!r}"
+            notes.append(f"{name}: column '{shorten(h, 60)}' is not used: the mapping reads '{canon}' from "
+                         f"{shorten(source, 120)}")
+            left_out.append(i)
+            continue
+        wanted[i] = canon
+    seen: dict[str, str] = {}
+    new_names, names_used = [], set()
+    for i, h in enumerate(headers):
+        canon = wanted.get(i)
+        if canon is not None and canon in seen:
             problems.append(Problem(name, 1, h, None,
                                     f"two columns both give '{canon}' ('{seen[canon]}' and '{h}'); keep one"))
-            new_names.append(h + " (duplicate)")
+            canon = None
+        if canon is not None:
+            seen[canon] = h
+            new = canon
+        else:
+            new = h
+            while new in names_used or new in wanted.values() or new in extra:  # two columns named alike
+                new = f"{new} (column {i + 1})"
+        names_used.add(new)
+        new_names.append(new)
+    out = frame.copy()
+    out.columns = new_names
+    if left_out:
+        out = out.drop(columns=[new_names[i] for i in left_out])
+    for col, values in extra.items():
+        out[col] = values.to_numpy()
+    seen.update({c: by_mapping[c] for c in mapping.means if c in extra} if mapping else {})
+    return _Part(name, out, seen, unresolved, notes), problems
+
+
+def _mean_of(name: str, frame: pd.DataFrame, positions: list[int], canon: str,
+             lines: np.ndarray) -> tuple[pd.Series, list[Problem]]:
+    """The mean of several export columns (a mapping's ``mean_of``), over the values each pupil has.
+
+    A KS2 test code (A, B, ...) in a source column is no score. Where a pupil has
+    only one of the columns, that one is the mean, as the DfE takes KS2 prior
+    attainment from the one subject a pupil has.
+    """
+    problems: list[Problem] = []
+    values = []
+    for i in positions:
+        col = frame.iloc[:, i]
+        codes = C.ks2_codes(col)
+        typed, bad, msg = C.parse_float(col.mask(codes.notna().to_numpy(dtype=bool)))
+        for j in np.flatnonzero(bad.to_numpy(dtype=bool, na_value=False)):
+            problems.append(Problem(name, int(lines[j]), frame.columns[i], str(col.iloc[j]),
+                                    f"{msg}; the mapping averages this column into '{canon}'"))
+        values.append(typed.to_numpy(dtype="float64", na_value=np.nan))
+    stacked = np.vstack(values)
+    known = ~np.isnan(stacked)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = np.where(known, stacked, 0).sum(axis=0) / known.sum(axis=0)
+    return pd.Series(mean, index=frame.index, dtype="Float64").mask(~known.any(axis=0)), problems
+
+
+def _skip_rows(name: str, frame: pd.DataFrame, lines: np.ndarray,
+               mapping: Mapping) -> tuple[pd.DataFrame, np.ndarray, list[str], list[Problem]]:
+    """Leave out the rows a mapping's ``skip_rows`` rules match (a totals row), naming them in a warning."""
+    headers = list(frame.columns)
+    drop = np.zeros(len(frame), dtype=bool)
+    notes, problems = [], []
+    for rule in mapping.skip_rows:
+        i = _find(headers, rule.column)
+        if i is None:
+            problems.append(Problem(name, 1, rule.column, None,
+                                    "the mapping's skip_rows looks at this column, but the file has no such "
+                                    f"column (it has: {_headers_text(headers)})"))
             continue
-        seen[canon] = h
-        new_names.append(canon)
-    frame = frame.copy()
-    frame.columns = new_names
-    return _Part(name, frame, {c: h for c, h in seen.items()}, unresolved), problems
+        hit = rule.matches(frame.iloc[:, i]) & ~drop
+        if hit.any():
+            notes.append(f"{name}: skipped {_count(int(hit.sum()), 'row')} whose '{shorten(headers[i], 60)}' "
+                         f"matches {rule.pattern!r} (mapping skip_rows): {line_list(lines[hit])}")
+        drop |= hit
+    if not drop.any():
+        return frame, lines, notes, problems
+    return frame[~drop].reset_index(drop=True), lines[~drop], notes, problems
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
 def _apply_values(raw: pd.DataFrame, mapping: Mapping) -> None:
@@ -117,6 +228,7 @@ def _apply_values(raw: pd.DataFrame, mapping: Mapping) -> None:
 def _read_parts(data, mapping: Mapping | None) -> tuple[list[_Part], list[Problem]]:
     parts, problems = [], []
     for name, src in sources(data):
+        notes: list[str] = []
         if isinstance(src, pd.DataFrame):
             frame, found = src.copy(), []
             frame.columns = [str(c) for c in frame.columns]
@@ -125,8 +237,15 @@ def _read_parts(data, mapping: Mapping | None) -> tuple[list[_Part], list[Proble
         problems += found
         if frame is None:
             continue
-        part, found = rename_columns(name, frame, mapping)
+        notes += frame.attrs.get(NOTES_ATTR, [])
+        lines = line_numbers(frame)
+        if mapping and mapping.skip_rows:
+            frame, lines, skipped, found = _skip_rows(name, frame, lines, mapping)
+            notes += skipped
+            problems += found
+        part, found = rename_columns(name, frame, mapping, lines)
         problems += found
+        part.notes = notes + part.notes
         constants = set(mapping.constants) if mapping else set()
         missing = [c for c in C.REQUIRED if c not in part.frame.columns and c not in constants]
         if part.unresolved:
@@ -134,7 +253,7 @@ def _read_parts(data, mapping: Mapping | None) -> tuple[list[_Part], list[Proble
             if any(c in part.unresolved for c in C.REQUIRED):
                 continue
         if missing:
-            have = ", ".join(list(frame.columns)[:30]) or "none"
+            have = _headers_text(frame.columns)
             if len(missing) == len(C.REQUIRED):
                 problems.append(Problem(name, 1, None, None,
                                         "does not look like a pupil table: none of the required columns "
@@ -148,7 +267,7 @@ def _read_parts(data, mapping: Mapping | None) -> tuple[list[_Part], list[Proble
         f = part.frame
         blank_rows = _blank_rows(f)
         f[_FILE] = name
-        f[_LINE] = np.arange(2, len(f) + 2)
+        f[_LINE] = lines
         f = f[~blank_rows]  # wholly empty lines hold no pupil
         if f.empty:
             problems.append(Problem(name, None, None, None,
@@ -279,7 +398,7 @@ def load_pupils(data, mapping=None, *, derive_progress: bool = True) -> pd.DataF
         raise DataValidationError(problems or [Problem(str(data), None, None, None, "no pupil rows found")])
     originals = {p.name: p.original for p in parts}
     raw = pd.concat([p.frame for p in parts], ignore_index=True, sort=False)
-    notes: list[str] = []
+    notes: list[str] = [n for p in parts for n in p.notes]
     if mapping:
         _apply_values(raw, mapping)
         for canon, value in mapping.constants.items():
@@ -397,9 +516,50 @@ def read_validated(path) -> pd.DataFrame | None:
         return None
     if VALIDATED_KEY not in meta:
         return None
-    info = json.loads(meta[VALIDATED_KEY])
-    frame = pd.read_parquet(path)
-    frame.attrs["gaptools_measures"] = {m["name"]: Measure(**{**m, "key_stages": None}) for m in info["measures"]}
-    frame.attrs["gaptools_warnings"] = info["warnings"]
-    frame.attrs["gaptools_sources"] = info["sources"]
+    try:
+        info = json.loads(meta[VALIDATED_KEY])
+        measures = {m["name"]: Measure(**{**m, "key_stages": None}) for m in info["measures"]}
+        warnings_, sources_ = [str(w) for w in info["warnings"]], [str(s) for s in info["sources"]]
+        frame = pd.read_parquet(path)
+    except Exception:  # metadata that is not ours (or a damaged file): validate it as any other file
+        return None
+    # The metadata is only a claim (anyone can write it): check the types and the schema
+    # before trusting it, so a forged file is validated in full instead of failing later.
+    if not _typed_as_validated(frame, measures):
+        return None
+    derive_standard_measures(frame)  # never trust derived measures from the file
+    frame.attrs["gaptools_measures"] = measures
+    frame.attrs["gaptools_warnings"] = warnings_
+    frame.attrs["gaptools_sources"] = sources_
     return frame
+
+
+_DTYPES = {"text": "string", "sex": "string", "sen": "string", "key_stage": "string", "writing_ta": "string",
+           "int": "Int64", "year": "Int64", "ks2_score": "Int64", "grade": "Int64",
+           "float": "Float64", "bool": "boolean"}
+
+
+def _typed_as_validated(frame: pd.DataFrame, measures: dict[str, Measure]) -> bool:
+    """Whether ``frame`` has the types :func:`load_pupils` gives and passes the schema."""
+    if any(c not in frame.columns for c in C.REQUIRED):
+        return False
+    for col in frame.columns:
+        spec = C.spec_for(col)
+        if spec is not None and str(frame[col].dtype) != _DTYPES[spec.kind]:
+            return False
+        if spec is None and col in measures and str(frame[col].dtype) not in ("Float64", "boolean"):
+            return False
+        if spec is None:
+            continue
+        values = frame[col]
+        if spec.required and values.isna().any():
+            return False
+        if spec.allowed and not values.dropna().isin(spec.allowed).all():
+            return False
+        if spec.ge is not None and (values < spec.ge).fillna(False).any():
+            return False
+        if spec.le is not None and (values > spec.le).fillna(False).any():
+            return False
+    if "school_name" not in frame.columns or frame["school_name"].isna().any():
+        return False
+    return not frame.duplicated(["school_id", "year", "key_stage", "pupil_id"]).any()

@@ -7,9 +7,13 @@ not what YAML 1.1 guesses; the column parsers then type them.
 """
 from __future__ import annotations
 
+import re
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
 import yaml
 
 from ..domain.columns import (
@@ -17,13 +21,20 @@ from ..domain.columns import (
     DERIVED,
     FALSE_WORDS,
     GRADE_PREFIX,
+    GRADE_SPEC,
     TRUE_WORDS,
     canonical_name,
+    spec_for,
 )
 from ..errors import DataValidationError, Problem
 
-SECTIONS = ("columns", "values", "constants", "measures")
+SECTIONS = ("columns", "values", "constants", "measures", "skip_rows")
 MEASURE_KINDS = ("score", "rate")
+#: Bounds on a mapping file: it is a few dozen lines, so anything far bigger is hostile or a mistake.
+MAX_BYTES = 1 * 2**20
+MAX_DEPTH = 20
+MAX_ALIASES = 50
+MAX_ENTRIES = 20_000
 
 
 @dataclass(frozen=True)
@@ -38,6 +49,20 @@ class CustomMeasure:
     unit: str | None = None
 
 
+@dataclass(frozen=True)
+class SkipRule:
+    """Rows of an export to leave out: those whose ``column`` matches ``pattern`` (e.g. a totals row)."""
+
+    column: str
+    pattern: str
+    line: int | None = None
+
+    def matches(self, values: pd.Series) -> np.ndarray:
+        """Which of ``values`` (the export column as read) match the rule's regular expression."""
+        text = values.astype("string").fillna("")
+        return text.str.contains(self.pattern, regex=True).to_numpy(dtype=bool, na_value=False)
+
+
 @dataclass
 class Mapping:
     """A parsed mapping file. See data contract §2."""
@@ -47,17 +72,64 @@ class Mapping:
     values: dict[str, dict[str, str]] = field(default_factory=dict)
     constants: dict[str, str] = field(default_factory=dict)
     measures: dict[str, CustomMeasure] = field(default_factory=dict)
+    means: dict[str, tuple[str, ...]] = field(default_factory=dict)  # canonical -> export columns averaged
+    skip_rows: list[SkipRule] = field(default_factory=list)
 
 
-def _plain(node):
-    """A YAML node as plain Python (all scalars text) plus each key's line."""
+class _BoundedLoader(yaml.BaseLoader):
+    """PyYAML's BaseLoader (every scalar text) with bounded nesting and aliases.
+
+    An alias is not copied when composed, but turning the node graph into plain
+    Python expands it, so a few lines of nested aliases ("billion laughs") can
+    ask for gigabytes; deep nesting exhausts Python's stack. Both are refused
+    with a line number long before either happens.
+    """
+
+    def __init__(self, stream):
+        super().__init__(stream)
+        self._depth = 0
+        self._aliases = 0
+
+    def compose_node(self, parent, index):
+        mark = self.peek_event().start_mark
+        if self.check_event(yaml.AliasEvent):
+            self._aliases += 1
+            if self._aliases > MAX_ALIASES:
+                raise yaml.composer.ComposerError(
+                    None, None, f"uses more than {MAX_ALIASES} aliases (*name); write the values out", mark)
+        self._depth += 1
+        try:
+            if self._depth > MAX_DEPTH:
+                raise yaml.composer.ComposerError(
+                    None, None, f"is nested more than {MAX_DEPTH} levels deep", mark)
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+
+def _plain(node, name: str, problems: list[Problem], budget: list[int], path=()):
+    """A YAML node as plain Python (all scalars text); a repeated key is a problem, the first kept."""
+    budget[0] -= 1
+    if budget[0] < 0:
+        raise DataValidationError([Problem(name, node.start_mark.line + 1, None, None,
+                                           f"expands to more than {MAX_ENTRIES:,} entries (through aliases?)")])
     if isinstance(node, yaml.ScalarNode):
         return node.value
     if isinstance(node, yaml.SequenceNode):
-        return [_plain(n) for n in node.value]
-    out = {}
+        return [_plain(n, name, problems, budget, path) for n in node.value]
+    out, first = {}, {}
     for key, val in node.value:
-        out[_plain(key)] = _plain(val)
+        k = _plain(key, name, problems, budget, path)
+        if not isinstance(k, str):
+            problems.append(Problem(name, key.start_mark.line + 1, ".".join(path) or None, None,
+                                    "a key must be a plain name, not a list or mapping"))
+            continue
+        if k in out:
+            problems.append(Problem(name, key.start_mark.line + 1, ".".join(path + (k,)), None,
+                                    f"appears twice (also at line {first[k]}); keep one"))
+            continue
+        first[k] = key.start_mark.line + 1
+        out[k] = _plain(val, name, problems, budget, path + (k,))
     return out
 
 
@@ -66,13 +138,35 @@ def _lines(node, prefix=()):
     if isinstance(node, yaml.MappingNode):
         for key, val in node.value:
             path = prefix + (str(key.value),)
-            lines[path] = key.start_mark.line + 1
-            lines.update(_lines(val, path))
+            lines.setdefault(path, key.start_mark.line + 1)
+            lines.update({k: v for k, v in _lines(val, path).items() if k not in lines})
     return lines
 
 
 def _known_column(name: str) -> bool:
     return name in COLUMNS or (name.startswith(GRADE_PREFIX) and len(name) > len(GRADE_PREFIX))
+
+
+def _read_text(path: Path, name: str) -> str:
+    """The mapping file's text, refusing what cannot be a mapping (a pipe, a huge or binary file)."""
+    def refuse(message):
+        return DataValidationError([Problem(name, None, None, None, message)])
+
+    if not path.exists():
+        raise refuse("mapping file not found")
+    if not stat.S_ISREG(path.stat().st_mode):
+        raise refuse("is not an ordinary file (a pipe, device or folder); name a YAML mapping file")
+    if path.stat().st_size > MAX_BYTES:
+        raise refuse(f"is larger than {MAX_BYTES // 2**20} MB: a mapping file is a few lines of YAML")
+    raw = path.read_bytes()
+    if b"\x00" in raw:
+        raise refuse("is not a text file (it holds binary data); a mapping file is YAML text")
+    for encoding in ("utf-8-sig", "cp1252", "latin-1"):
+        try:
+            return raw.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise AssertionError("latin-1 decodes any bytes")
 
 
 def load_mapping(source: str | Path | dict | Mapping | None) -> Mapping | None:
@@ -95,29 +189,29 @@ def load_mapping(source: str | Path | dict | Mapping | None) -> Mapping | None:
     if source is None or isinstance(source, Mapping):
         return source
     lines: dict[tuple, int] = {}
+    problems: list[Problem] = []
     if isinstance(source, dict):
         name, raw = "<mapping>", source
     else:
         path = Path(source)
         name = str(source)
-        if not path.is_file():
-            raise DataValidationError([Problem(name, None, None, None, "mapping file not found")])
+        text = _read_text(path, name)
         try:
-            text = path.read_text(encoding="utf-8-sig")
-        except UnicodeDecodeError:
-            text = path.read_text(encoding="cp1252")
-        try:
-            node = yaml.compose(text, Loader=yaml.BaseLoader)
+            node = yaml.compose(text, Loader=_BoundedLoader)
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
             line = mark.line + 1 if mark is not None else None
+            if line is None and isinstance(getattr(exc, "position", None), int):  # a ReaderError
+                line = text.count("\n", 0, exc.position) + 1
+            reason = getattr(exc, "problem", None) or getattr(exc, "reason", None) or exc
             raise DataValidationError([Problem(name, line, None, None,
-                                               f"is not valid YAML: {getattr(exc, 'problem', exc)}")]) from None
+                                               f"is not valid YAML: {reason}")]) from None
+        except RecursionError:  # belt and braces: _BoundedLoader stops nesting long before this
+            raise DataValidationError([Problem(name, None, None, None, "is nested too deeply")]) from None
         if node is None:
             raise DataValidationError([Problem(name, None, None, None, "the mapping file is empty")])
-        raw = _plain(node)
+        raw = _plain(node, name, problems, [MAX_ENTRIES])
         lines = _lines(node)
-    problems: list[Problem] = []
 
     def bad(path, value, message):
         problems.append(Problem(name, lines.get(path), ".".join(path), value, message))
@@ -137,16 +231,42 @@ def load_mapping(source: str | Path | dict | Mapping | None) -> Mapping | None:
             return {}
         return val
 
+    used: dict[str, tuple[str, ...]] = {}  # export column (folded) -> the line that reads it
+
+    def claim(path, column) -> bool:
+        key = column.strip().casefold()
+        if key in used:
+            other = used[key]
+            where = f" (line {lines[other]})" if other in lines else ""
+            bad(path, column, f"this export column is already mapped to '{other[-1]}'{where}; "
+                              "an export column can give only one gaptools column")
+            return False
+        used[key] = path
+        return True
+
     for canon, column in section("columns").items():
+        path = ("columns", canon)
         if not _known_column(canon):
-            bad(("columns", canon), None,
+            bad(path, None,
                 "is not a gaptools column (see the data contract); declare extra outcomes under 'measures'")
+        elif isinstance(column, dict):
+            sources = column.get("mean_of")
+            if set(column) != {"mean_of"} or not isinstance(sources, list) or len(sources) < 2 \
+                    or not all(isinstance(c, str) and c.strip() for c in sources):
+                bad(path, None, "a derived column is written {mean_of: [\"export column\", \"export column\"]} "
+                                "(two or more columns)")
+            elif len({c.strip().casefold() for c in sources}) < len(sources):
+                bad(path + ("mean_of",), None, "names the same export column twice")
+            elif (spec_for(canon) or GRADE_SPEC).kind != "float":
+                bad(path, None, "only a number column (such as prior_attainment) can be the mean of others")
+            else:
+                out.means[canon] = tuple(sources)
         elif not isinstance(column, str) or not column.strip():
-            bad(("columns", canon), None, "must name one column of the export")
-        else:
+            bad(path, None, "must name one column of the export")
+        elif claim(path, column):
             out.columns[canon] = column
     for canon, table in section("values").items():
-        if not isinstance(table, dict):
+        if not isinstance(table, dict) or not all(isinstance(v, str) for v in table.values()):
             bad(("values", canon), None, "must map export values to gaptools values")
             continue
         out.values[canon] = {str(k): str(v) for k, v in table.items()}
@@ -167,7 +287,7 @@ def load_mapping(source: str | Path | dict | Mapping | None) -> Mapping | None:
             bad(path, None, "must give at least 'column' and 'kind'")
             continue
         column, kind = spec.get("column"), spec.get("kind")
-        if not column:
+        if not isinstance(column, str) or not column.strip():
             bad(path, None, "needs 'column': the export column holding it")
             continue
         if kind not in MEASURE_KINDS:
@@ -177,8 +297,26 @@ def load_mapping(source: str | Path | dict | Mapping | None) -> Mapping | None:
         if hib not in TRUE_WORDS | FALSE_WORDS:
             bad(path + ("higher_is_better",), hib, "must be true or false")
             continue
-        out.measures[canon] = CustomMeasure(canon, column, kind, hib in TRUE_WORDS,
-                                            spec.get("label"), spec.get("unit"))
+        label, unit = spec.get("label"), spec.get("unit")
+        if not isinstance(label, (str, type(None))) or not isinstance(unit, (str, type(None))):
+            bad(path, None, "'label' and 'unit' must be text")
+            continue
+        out.measures[canon] = CustomMeasure(canon, column, kind, hib in TRUE_WORDS, label, unit)
+    rules = raw.get("skip_rows") or []
+    for i, rule in enumerate(rules if isinstance(rules, list) else [rules]):
+        path = ("skip_rows",)
+        if not isinstance(rule, dict) or set(rule) != {"column", "matching"} \
+                or not all(isinstance(rule[k], str) and rule[k] for k in rule):
+            bad(path, None, "is written {column: \"export column\", matching: \"regular expression\"} "
+                            "(or a list of them)")
+            continue
+        try:
+            re.compile(rule["matching"])
+        except re.error as exc:
+            bad(path, rule["matching"], f"is not a regular expression: {exc}")
+            continue
+        out.skip_rows.append(SkipRule(rule["column"], rule["matching"], lines.get(path)))
     if problems:
+        problems.sort(key=lambda p: p.line or 0)
         raise DataValidationError(problems)
     return out

@@ -8,24 +8,34 @@ from __future__ import annotations
 
 import csv
 import io
+import re
+import stat
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
-from ..errors import Problem
+from ..errors import Problem, shorten
 
 TEXT_SUFFIXES = {".csv", ".txt", ".tsv"}
 EXCEL_SUFFIXES = {".xlsx", ".xlsm"}
 PARQUET_SUFFIXES = {".parquet", ".pq"}
 TABLE_SUFFIXES = TEXT_SUFFIXES | EXCEL_SUFFIXES | PARQUET_SUFFIXES
 DELIMITERS = (",", ";", "\t", "|")
+#: Bounds on what one spreadsheet may expand to (uncompressed bytes, columns, cells).
+MAX_XLSX_BYTES = 50 * 2**20
+MAX_COLUMNS = 2000
+MAX_CELLS = 5_000_000
+#: ``DataFrame.attrs`` keys: each row's line in the file, and warnings found while reading.
+LINES_ATTR, NOTES_ATTR = "gaptools_lines", "gaptools_notes"
+_BINARY = re.compile("[\x00-\x08\x0e-\x1f\x7f-\x9f]")
 
 
 def table_files(folder: Path) -> list[Path]:
     """The table files in ``folder`` (not hidden files, Office lock files or notes)."""
     return sorted(
         p for p in folder.iterdir()
-        if p.is_file() and p.suffix.lower() in TABLE_SUFFIXES | {".xls"}
+        if not p.is_dir() and p.suffix.lower() in TABLE_SUFFIXES | {".xls"}
         and not p.name.startswith((".", "~$"))
     )
 
@@ -50,62 +60,259 @@ def _delimiter(header: str) -> str:
     return best if counts[best] else ","
 
 
-def _ragged_lines(text: str, sep: str, width: int, name: str) -> list[Problem]:
-    """Rows with more cells than the header, found with the csv module."""
+def line_list(lines, limit: int = 10) -> str:
+    """Line numbers for a message: 'lines 3, 5, 9' (the first ``limit``, then how many more)."""
+    lines = list(lines)
+    shown = ", ".join(str(n) for n in lines[:limit])
+    more = f" and {len(lines) - limit} more" if len(lines) > limit else ""
+    return f"line{'s' if len(lines) != 1 else ''} {shown}{more}"
+
+
+def line_numbers(frame: pd.DataFrame) -> np.ndarray:
+    """The line of the file each row of a table from :func:`read_table` came from.
+
+    Row ``i`` is line ``i + 2`` unless a quoted value runs over several lines.
+    """
+    lines = frame.attrs.get(LINES_ATTR)
+    return np.asarray(lines) if lines is not None else np.arange(2, len(frame) + 2)
+
+
+def _decode_by_line(raw: bytes) -> tuple[str, str | None]:
+    """Decode a file that is not UTF-8 as a whole, line by line where it mixes encodings.
+
+    Returns the text and, for a file mixing UTF-8 and Windows-1252 lines (two
+    exports pasted together), a warning naming the lines in each encoding. A
+    Windows-1252 line that happens to be valid UTF-8 is vanishingly rare, so
+    each line read in its own encoding is read correctly.
+    """
+    text, encoding = decode(raw)
+    if encoding not in ("windows-1252", "latin-1"):
+        return text, None
+    utf8, legacy, out = [], [], []
+    for number, line in enumerate(raw.splitlines(keepends=True), start=1):
+        if line.isascii():
+            out.append(line.decode("ascii"))
+            continue
+        try:
+            out.append(line.decode("utf-8"))
+            utf8.append(number)
+        except UnicodeDecodeError:
+            out.append(line.decode(encoding))
+            legacy.append(number)
+    if not utf8:
+        return text, None
+    text = "".join(out)
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    return text, (f"mixes two text encodings: UTF-8 on {line_list(utf8)}, {encoding.capitalize()} on "
+                  f"{line_list(legacy)}; each line was read in its own encoding, but check accented "
+                  "names on those lines and save the file again as UTF-8")
+
+
+def _is_binary(text: str) -> bool:
+    """A NUL near the start, or control characters (other than tab, line breaks, form feed) in 5% of it.
+
+    Random bytes are about 11% control characters; text, even text carrying a
+    few hostile escape sequences, far fewer.
+    """
+    sample = text[:65536]
+    controls = len(_BINARY.findall(sample))
+    return controls > max(8, len(sample) // 20) or "\x00" in sample[:4096]
+
+
+def _nul_problems(text: str, sep: str, header: list[str], name: str) -> list[Problem]:
+    """Every line holding a NUL character (up to 20), with its column: such a file is damaged."""
     problems = []
-    reader = csv.reader(io.StringIO(text), delimiter=sep)
-    next(reader, None)
-    for row in reader:
-        if len(row) > width:
-            extra = [c for c in row[width:] if c.strip()]
-            if extra:
-                problems.append(Problem(
-                    name, reader.line_num, None, sep.join(row)[:80],
-                    f"has {len(row)} cells but the header has {width} "
-                    "(a stray delimiter or an unquoted comma in a value?)"))
+    pos = text.find("\x00")
+    while pos >= 0 and len(problems) < 20:
+        start = text.rfind("\n", 0, pos) + 1
+        end = text.find("\n", pos)
+        end = len(text) if end < 0 else end
+        line = text.count("\n", 0, pos) + 1
+        cells = text[start:pos].split(sep)  # (a quoted delimiter may shift the column named: good enough)
+        column = header[len(cells) - 1] if 0 < len(cells) <= len(header) else f"#{len(cells)}"
+        problems.append(Problem(name, line, column, text[start:end].split(sep)[len(cells) - 1] if cells else None,
+                                "holds a NUL character (binary data inside a text file): the file is damaged "
+                                "or was not exported as text; export it again"))
+        pos = text.find("\x00", end)
     return problems
+
+
+def _read_with_csv(text: str, sep: str, width: int, name: str,
+                   parser_error: str) -> tuple[list[list[str]] | None, list[int], list[Problem]]:
+    """Read a file the fast parser refused, row by row, locating every fault.
+
+    Rows with more cells than the header are kept when the extra cells are
+    empty (a trailing delimiter) and reported otherwise; a quote that never
+    closes is reported at the line where it opens. Nothing is skipped.
+    """
+    problems: list[Problem] = []
+    rows, starts = [], []
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep)
+    start = 1
+    try:
+        for row in reader:
+            if len(row) > width:
+                if any(c.strip() for c in row[width:]):
+                    problems.append(Problem(
+                        name, start, None, shorten(sep.join(row), 80),
+                        f"has {len(row)} cells but the header has {width} "
+                        "(a stray delimiter or an unquoted comma in a value?)"))
+                row = row[:width]
+            rows.append(row + [""] * (width - len(row)))
+            starts.append(start)
+            start = reader.line_num + 1
+    except csv.Error as exc:
+        problems.append(Problem(name, start, None, None, f"could not be read as CSV from this line: {exc}"))
+    if "EOF inside string" in parser_error and rows:
+        last = rows[-1]
+        filled = [i for i, c in enumerate(last) if c != ""]
+        col = filled[-1] if filled else 0
+        header = rows[0]
+        problems.append(Problem(
+            name, starts[-1], header[col] if col < len(header) and len(rows) > 1 else None, None,
+            "a quote (\") opens here and never closes, so the rest of the file would be read as one value; "
+            "remove the stray quote or close it"))
+    if not problems and not rows:
+        problems.append(Problem(name, None, None, None, f"could not be read as a table: {parser_error}"))
+    return (None if problems else rows), starts, problems
+
+
+def _multiline_note(frame: pd.DataFrame, lines: np.ndarray, name: str) -> str | None:
+    """A warning naming the rows whose quoted values run over several lines."""
+    ends = np.append(lines[1:], -1)
+    spans = [(int(a), int(b) - 1) for a, b in zip(lines, ends) if b > a + 1]
+    if not spans:
+        return None
+    shown = ", ".join(f"{a}-{b}" for a, b in spans[:10])
+    more = f" and {len(spans) - 10} more" if len(spans) > 10 else ""
+    return (f"{name}: a quoted value runs over several lines at lines {shown}{more}; each is read as one "
+            "row. If a quote was left open by mistake, fix it and validate again")
 
 
 def read_text_table(path: Path, name: str) -> tuple[pd.DataFrame | None, list[Problem]]:
     raw = path.read_bytes()
     if not raw.strip():
         return None, [Problem(name, None, None, None, "the file is empty")]
-    text, _ = decode(raw)
-    if "\x00" in text[:4096]:
+    try:
+        text, mixed = _decode_by_line(raw)
+    except UnicodeError as exc:
+        return None, [Problem(name, None, None, None, f"could not be decoded as text ({exc})")]
+    if _is_binary(text):
         return None, [Problem(name, None, None, None,
                               "is not a text table (it holds binary data); export it as CSV, .xlsx or Parquet")]
-    first = text.lstrip("\r\n").split("\n", 1)[0]
+    if "\n" not in text and "\r" in text:
+        text = text.replace("\r", "\n")  # classic Mac line endings (CR only)
+    first = text.lstrip("\r\n").split("\n", 1)[0].rstrip("\r")
     sep = _delimiter(first)
-    width = len(next(csv.reader([first], delimiter=sep)))
+    try:
+        header = next(csv.reader([first], delimiter=sep), [])
+    except csv.Error as exc:  # a header cell beyond the csv module's field limit (128 KB)
+        return None, [Problem(name, 1, None, None, f"the header could not be read: {exc}")]
+    width = len(header)
+    if "\x00" in text:
+        return None, _nul_problems(text, sep, header, name)
+    notes = [f"{name}: {mixed}"] if mixed else []
+    lines = None
     try:
         frame = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False,
                             na_filter=False, skip_blank_lines=False, engine="c", header=None)
-    except pd.errors.ParserError:
-        frame = None
+    except pd.errors.ParserError as exc:
+        rows, starts, problems = _read_with_csv(text, sep, width, name, str(exc))
+        if rows is None:
+            return None, problems
+        frame = pd.DataFrame(rows, dtype=object)
+        lines = np.array(starts[1:], dtype=np.int64)
     except (pd.errors.EmptyDataError, UnicodeError, ValueError) as exc:
         return None, [Problem(name, None, None, None, f"could not be read as a table: {exc}")]
-    if frame is None:
-        problems = _ragged_lines(text, sep, width, name)
-        if problems:
-            return None, problems
-        frame = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False,
-                            na_filter=False, skip_blank_lines=False, engine="python",
-                            on_bad_lines="skip", header=None)
+    else:
+        physical = text.count("\n") + (0 if text.endswith("\n") else 1)
+        if len(frame) != physical:  # a quoted value holds a line break: find where each row starts
+            _, starts, _ = _read_with_csv(text, sep, width, name, "")
+            if len(starts) == len(frame):
+                lines = np.array(starts[1:], dtype=np.int64)
+    if lines is not None:
+        note = _multiline_note(frame.iloc[1:], lines, name)
+        notes += [note] if note else []
+    frame.attrs[NOTES_ATTR] = notes
+    if lines is not None:
+        frame.attrs[LINES_ATTR] = lines
     return frame, []
 
 
+def _cell_text(value) -> str:
+    """An Excel cell as the text a CSV export would hold (whole numbers without '.0')."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
 def read_excel_table(path: Path, name: str) -> tuple[pd.DataFrame | None, list[Problem]]:
+    """The first sheet of a workbook, read in streaming mode within fixed bounds.
+
+    A small .xlsx can expand to gigabytes (a "zip bomb", or one cell far to the
+    right on a million rows), so the uncompressed size, the width and the number
+    of cells are checked before and while reading, never after.
+    """
+    import zipfile
+
     try:
-        frame = pd.read_excel(path, sheet_name=0, dtype=str, keep_default_na=False,
-                              na_filter=False, engine="openpyxl", header=None)
+        with zipfile.ZipFile(path) as archive:
+            size = sum(info.file_size for info in archive.infolist())
+    except (zipfile.BadZipFile, OSError) as exc:
+        return None, [Problem(name, None, None, None,
+                              f"could not be read as an Excel workbook (BadZipFile: {exc})")]
+    if size > MAX_XLSX_BYTES:
+        return None, [Problem(name, None, None, None,
+                              f"the workbook expands to {size / 2**20:,.0f} MB, more than gaptools reads "
+                              f"({MAX_XLSX_BYTES / 2**20:,.0f} MB); export it as CSV instead")]
+    try:
+        from openpyxl import load_workbook
+
+        book = load_workbook(path, read_only=True, data_only=True, keep_links=False)
+        try:
+            sheet = book.worksheets[0]
+            sheet.reset_dimensions()  # the stored dimensions may be wrong (or hostile)
+            rows, cells, last = [], 0, 0
+            for number, row in enumerate(sheet.iter_rows(values_only=True), start=1):
+                if len(row) > MAX_COLUMNS:
+                    return None, [Problem(name, number, None, None,
+                                          f"has a cell in column {len(row):,}; gaptools reads at most "
+                                          f"{MAX_COLUMNS:,} columns (is something far to the right?)")]
+                cells += len(row) + 1
+                if cells > MAX_CELLS:
+                    return None, [Problem(name, number, None, None,
+                                          f"has more than {MAX_CELLS:,} cells; export it as CSV instead")]
+                text = [_cell_text(v) for v in row]
+                while text and text[-1] == "":
+                    text.pop()
+                rows.append(text)
+                if text:
+                    last = number
+        finally:
+            book.close()
     except Exception as exc:  # openpyxl raises many kinds for a damaged or mislabelled file
         return None, [Problem(name, None, None, None,
                               f"could not be read as an Excel workbook ({type(exc).__name__}: {exc})")]
+    rows = rows[:last]
+    width = max((len(r) for r in rows), default=0)
+    frame = pd.DataFrame([r + [""] * (width - len(r)) for r in rows], dtype=object)
     return frame, []
 
 
 def read_parquet_table(path: Path, name: str) -> tuple[pd.DataFrame | None, list[Problem]]:
     try:
+        import pyarrow.parquet as pq
+        import pyarrow.types as pat
+
+        schema = pq.read_schema(path)
+        nested = [f.name for f in schema if pat.is_nested(f.type)]
+        if nested:
+            return None, [Problem(name, 1, column, None,
+                                  "holds lists or records, not one value per cell; "
+                                  "a pupil table has one value in each cell") for column in nested]
         frame = pd.read_parquet(path)
     except Exception as exc:  # pyarrow raises ArrowInvalid, OSError, ... for a bad file
         return None, [Problem(name, None, None, None,
@@ -126,9 +333,32 @@ def read_table(path: Path, name: str | None = None) -> tuple[pd.DataFrame | None
     Returns
     -------
     (DataFrame or None, list of Problem)
-        Row ``i`` of the frame is line ``i + 2`` of the file (the header is line 1).
+        Row ``i`` of the frame is line ``i + 2`` of the file (the header is line 1)
+        unless a quoted value runs over several lines: :func:`line_numbers` gives
+        each row's line. ``frame.attrs["gaptools_notes"]`` holds warnings (text)
+        about data that was read correctly but deserves a look.
+
+    Nothing here raises for a bad file: whatever stops it being read comes back
+    as a Problem naming the file.
     """
     name = name or str(path)
+    try:
+        return _read_table(path, name)
+    except MemoryError:
+        return None, [Problem(name, None, None, None, "is too large to read in the memory available")]
+    except Exception as exc:  # a file no reader foresaw must still get a message, never a traceback
+        return None, [Problem(name, None, None, None,
+                              f"could not be read ({type(exc).__name__}: {shorten(exc)})")]
+
+
+def _read_table(path: Path, name: str) -> tuple[pd.DataFrame | None, list[Problem]]:
+    try:
+        mode = path.stat().st_mode
+    except OSError as exc:
+        return None, [Problem(name, None, None, None, f"could not be read ({exc.strerror})")]
+    if not stat.S_ISREG(mode):  # a FIFO or device would block or never end
+        return None, [Problem(name, None, None, None,
+                              "is not an ordinary file (a pipe, device or folder); gaptools reads only files")]
     suffix = path.suffix.lower()
     if suffix in EXCEL_SUFFIXES:
         frame, problems = read_excel_table(path, name)
@@ -159,4 +389,5 @@ def _take_header(frame: pd.DataFrame) -> pd.DataFrame:
     header = [str(c).replace("\ufeff", "").strip() for c in frame.iloc[0]]
     body = frame.iloc[1:].reset_index(drop=True)
     body.columns = header
+    body.attrs = dict(frame.attrs)
     return body
