@@ -62,3 +62,19 @@ def test_sample_command(tmp_path):
     r = gaptools("sample", "--out", tmp_path / "s", "--schools", 2, "--years", 1, "--seed", 7)
     assert r.returncode == 0, r.stderr
     assert sorted(p.name for p in (tmp_path / "s").iterdir()) == ["900101.csv", "900102.csv", "README.md"]
+
+
+def test_validate_warns_what_a_key_stage_cannot_show(tmp_path):
+    f, m = tmp_path / "export.csv", tmp_path / "m.yaml"
+    f.write_text("URN,UPN,PP,English,Maths,A8\n100001,A1,Yes,5,4,50\n100001,A2,No,6,7,60\n")
+    m.write_text("columns:\n  school_id: URN\n  pupil_id: UPN\n  disadvantaged: PP\n  grade_english: English\n"
+                 "  grade_maths: Maths\n  attainment8: A8\nconstants:\n  key_stage: KS4\n  year: 2025\n")
+    r = gaptools("validate", f, "--mapping", m)
+    assert r.returncode == 0, r.stdout + r.stderr
+    warned = [line for line in r.stdout.splitlines() if line.startswith("warning:")]
+    assert warned == ["warning: KS4: no prior_attainment, so no Progress 8 or prior-attainment bands"]
+    f.write_text("school_id,year,key_stage,pupil_id,disadvantaged,reading_score,maths_score\n"
+                 "1,2025,KS2,a,yes,100,101\n")
+    r = gaptools("validate", f)
+    assert r.returncode == 0 and ("warning: KS2: no writing_ta, so no expected or higher standard in reading, "
+                                  "writing and maths") in r.stdout

@@ -1,5 +1,6 @@
 import warnings
 
+import pandas as pd
 import pytest
 
 import gaptools
@@ -67,3 +68,95 @@ def test_yes_no_keys_are_not_turned_into_booleans_by_yaml(tmp_path):
     f.write_text('values:\n  sen: {No: N, Yes: K}\n')
     m = gaptools.load_mapping(f)
     assert m.values["sen"] == {"No": "N", "Yes": "K"}
+
+
+# ------------------------------------------------------------ mappings for real exports (issue 13 item 5)
+
+EXPORT = ("URN,UPN,Pupil Premium,KS2 Reading SS,KS2 Maths SS,Attainment 8\n"
+          "100001,A1,Yes,104,99,52\n"
+          "100001,A2,No,112,,61\n"         # one KS2 score: that one is the prior attainment
+          "100001,A3,Yes,A,95,30.5\n"      # absent from reading: maths alone
+          "100001,A4,No,,,44\n"            # no KS2 results: no prior attainment
+          "Total pupils: 4,,,,,\n")
+MAPPING = ("columns:\n  school_id: URN\n  pupil_id: UPN\n  disadvantaged: Pupil Premium\n"
+           "  attainment8: Attainment 8\n"
+           "  prior_attainment: {mean_of: [\"KS2 Reading SS\", \"KS2 Maths SS\"]}\n"
+           "constants:\n  key_stage: KS4\n  year: 2024\n"  # (2025 has no Progress 8: no KS2 tests in 2020)
+           "skip_rows: {column: URN, matching: \"^Total\"}\n")
+
+
+def export_files(tmp_path, export=EXPORT, mapping=MAPPING):
+    f, m = tmp_path / "export.csv", tmp_path / "m.yaml"
+    f.write_text(export)
+    m.write_text(mapping)
+    return f, m
+
+
+def test_mean_of_gives_prior_attainment_and_progress8(tmp_path):
+    f, m = export_files(tmp_path)
+    with pytest.warns(gaptools.GaptoolsWarning, match=r"skipped 1 row whose 'URN' matches '\^Total'.*line 6"):
+        p = gaptools.load_pupils(f, m)
+    expected = [(104 + 99) / 2, 112.0, 95.0, None]
+    got = p["prior_attainment"].tolist()
+    assert got[:3] == expected[:3] and pd.isna(got[3])
+    assert p["progress8"].notna().tolist() == [True, True, True, False]  # derived where there is prior attainment
+    assert p.attrs["gaptools_sources"] == [str(f)]
+
+
+def test_without_skip_rows_the_totals_row_fails_at_its_line(tmp_path):
+    f, m = export_files(tmp_path, mapping=MAPPING.split("skip_rows")[0])
+    with pytest.raises(DataValidationError) as err:
+        load(f, m)
+    assert {p.line for p in err.value.problems} == {6}
+
+
+def test_skip_rows_keeps_line_numbers_and_names_a_missing_column(tmp_path):
+    f, m = export_files(tmp_path, export=EXPORT.replace("A3,Yes", "A3,Perhaps"))
+    with pytest.raises(DataValidationError) as err:
+        load(f, m)
+    (p,) = err.value.problems
+    assert (p.line, p.column, p.value) == (4, "Pupil Premium", "Perhaps")
+    f, m = export_files(tmp_path, mapping=MAPPING.replace("column: URN", "column: Notes"))
+    with pytest.raises(DataValidationError) as err:
+        load(f, m)
+    assert [(p.line, p.column) for p in err.value.problems][0] == (1, "Notes")
+
+
+def test_mean_of_source_that_is_not_a_number_is_located(tmp_path):
+    f, m = export_files(tmp_path, export=EXPORT.replace("112,,61", "112,n/a,61"))
+    with pytest.raises(DataValidationError) as err:
+        load(f, m)
+    (p,) = err.value.problems
+    assert (p.line, p.column, p.value) == (3, "KS2 Maths SS", "n/a")
+    assert "prior_attainment" in p.message
+
+
+@pytest.mark.parametrize("spec, text", [
+    ('{mean_of: ["KS2 Reading SS"]}', "two or more columns"),
+    ('{mean_of: ["KS2 Reading SS", "ks2 reading ss"]}', "same export column twice"),
+    ('{sum_of: ["KS2 Reading SS", "KS2 Maths SS"]}', "mean_of"),
+])
+def test_bad_mean_of(tmp_path, spec, text):
+    m = tmp_path / "m.yaml"
+    m.write_text(f"columns:\n  school_id: URN\n  prior_attainment: {spec}\n")
+    with pytest.raises(DataValidationError) as err:
+        gaptools.load_mapping(m)
+    (p,) = err.value.problems
+    assert p.line == 3 and text in p.message
+
+
+def test_mean_of_only_for_number_columns(tmp_path):
+    m = tmp_path / "m.yaml"
+    m.write_text('columns:\n  sex: {mean_of: ["A", "B"]}\n')
+    with pytest.raises(DataValidationError) as err:
+        gaptools.load_mapping(m)
+    assert "only a number column" in err.value.problems[0].message
+
+
+def test_skip_rows_with_a_bad_regular_expression(tmp_path):
+    m = tmp_path / "m.yaml"
+    m.write_text("columns:\n  school_id: URN\nskip_rows:\n  - {column: URN, matching: \"^Total(\"}\n")
+    with pytest.raises(DataValidationError) as err:
+        gaptools.load_mapping(m)
+    (p,) = err.value.problems
+    assert p.line == 3 and p.value == "^Total(" and "not a regular expression" in p.message
