@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from ..domain.reference import national_gap_index
-from ..domain.suppression import DEFAULT_THRESHOLD
+from ..domain.suppression import DEFAULT_THRESHOLD, protect
 
 COLUMNS = ["school_id", "key_stage", "year", "value", "suppressed", "n_disadvantaged", "n_other",
            "reference", "national"]
@@ -44,6 +44,19 @@ def attainment_for_index(pupils: pd.DataFrame) -> pd.Series:
     return out
 
 
+def _withhold(n_dis: np.ndarray, n_other: np.ndarray, threshold: int) -> np.ndarray:
+    """Rows to withhold: each shows two cells (the school's disadvantaged and other
+    pupils), parts of the cohort, whose size is public."""
+    k = len(n_dis)
+    rows = np.arange(k)
+    cells_n = np.concatenate([n_dis, n_other, n_dis + n_other]).astype(float)
+    part = np.concatenate([rows, rows, np.full(k, -1)])
+    public = np.r_[np.zeros(2 * k, dtype=bool), np.ones(k, dtype=bool)]
+    primary = (n_dis < threshold) | (n_other < threshold)
+    return protect(cells_n, part, 2 * k + rows, np.r_[rows, rows], np.r_[rows, k + rows], primary,
+                   threshold, public=public)
+
+
 def gap_index(pupils: pd.DataFrame, *, reference: str = "trust", threshold: int = DEFAULT_THRESHOLD,
               school_id=None, key_stage: str | None = None, year: int | None = None) -> pd.DataFrame:
     """The gap index for each school, key stage and year.
@@ -57,7 +70,7 @@ def gap_index(pupils: pd.DataFrame, *, reference: str = "trust", threshold: int 
         (the trust: a school's index then says where its pupils sit in the
         trust) or within each school's own cohort.
     threshold : int, default 6
-        Withhold the index where either group is smaller.
+        Withhold the index (and both counts) where either group is smaller.
     school_id, key_stage, year : optional
         Restrict the rows returned (ranks still use the whole reference).
 
@@ -84,7 +97,7 @@ def gap_index(pupils: pd.DataFrame, *, reference: str = "trust", threshold: int 
         "n_other": g[("size", False)] if ("size", False) in g.columns else 0,
     }).reset_index()
     out[["n_disadvantaged", "n_other"]] = out[["n_disadvantaged", "n_other"]].fillna(0).astype("int64")
-    out["suppressed"] = (out["n_disadvantaged"] < threshold) | (out["n_other"] < threshold)
+    out["suppressed"] = _withhold(out["n_disadvantaged"].to_numpy(), out["n_other"].to_numpy(), threshold)
     out.loc[out["suppressed"], ["value"]] = np.nan
     out["n_disadvantaged"] = out["n_disadvantaged"].astype("Int64").mask(out["suppressed"])
     out["n_other"] = out["n_other"].astype("Int64").mask(out["suppressed"])

@@ -14,7 +14,8 @@ import pandas as pd
 
 from ..domain.measures import STANDARD_MEASURES, Measure, measures_for, prior_band_codes
 from ..domain.reference import national_figures, p8_sd
-from ..domain.suppression import DEFAULT_THRESHOLD, withheld
+from ..domain.suppression import (DEFAULT_THRESHOLD, NO_COMPARISON_GROUP, NO_NATIONAL_FIGURE,
+                                  PROTECTS_ANOTHER_GROUP, TOO_FEW_DISADVANTAGED, TOO_FEW_OTHERS, protect)
 from . import stats
 from .groupstats import codes, combine, grouped_moments, pack
 from .progress import VALUE_ADDED, value_added
@@ -23,7 +24,7 @@ CONTRACT_COLUMNS = ["school_id", "key_stage", "year", "measure", "kind", "compar
                     "n_disadvantaged", "n_reference", "mean_disadvantaged", "mean_reference",
                     "gap", "ci_low", "ci_high", "significant", "suppressed"]
 DETAIL_COLUMNS = ["label", "unit", "higher_is_better", "sd_disadvantaged", "sd_reference", "se",
-                  "p_value", "q_value", "clear", "effect_size", "national_source"]
+                  "p_value", "q_value", "clear", "effect_size", "national_source", "withheld_reason"]
 #: Splits shown as subgroups: characteristic -> function of the pupil table giving its values.
 SPLITS = ("prior_band", "sex", "sen", "persistent_absence")
 #: Measures not split by attendance (the split would be circular).
@@ -196,6 +197,69 @@ def _group_rows(frame, by_unit, n_units, names, values, whole, subgroups, thresh
     return {k: np.concatenate(v) for k, v in rows.items()}, labels
 
 
+def _withhold(unit_measure, block, order, src, in_school, n_dis, n_ref, no_figure, threshold
+              ) -> tuple[np.ndarray, np.ndarray]:
+    """Which rows to withhold, and why, through :func:`~gaptools.domain.suppression.protect`.
+
+    The first arguments describe the in-school rows (one per unit, measure and
+    subgroup: ``block`` 0 is the whole cohort, then one block per split, in
+    ``order`` for ties); the rest every row: ``src`` is the in-school row about
+    the same pupils, ``in_school`` says whether the row also shows the other
+    pupils (a national comparison shows only the disadvantaged), ``no_figure``
+    where the reference figure is missing.
+
+    Each in-school row holds two cells (its disadvantaged and its other
+    pupils). Partitions: the whole cohort (public) into disadvantaged and
+    other pupils; each group's whole into the levels of every split, plus the
+    pupils whose level is unknown (never shown).
+    """
+    n_in = len(unit_measure)
+    um, first = combine(unit_measure)
+    n_um = len(first)
+    whole_row = np.zeros(n_um, dtype=np.int64)
+    w = block == 0
+    whole_row[um[w]] = np.flatnonzero(w)
+    # cells 2i (disadvantaged) and 2i + 1 (other) of in-school row i
+    cell_n = np.empty(2 * n_in)
+    cell_n[0::2], cell_n[1::2] = n_dis[:n_in], n_ref[:n_in]
+    group = np.tile(np.array([0, 1], dtype=np.int64), n_in)
+    cell_um, cell_block = np.repeat(um, 2), np.repeat(block, 2)
+    level = cell_block > 0
+    split, split_first = combine(pack(cell_um[level], cell_block[level], group[level]))
+    n_split = len(split_first)
+    split_whole = 2 * whole_row[cell_um[level][split_first]] + group[level][split_first]
+    cell_part = np.repeat(um, 2)
+    cell_part[level] = n_um + split
+    # the pupils of no level of a split (unknown), and the public whole cohort
+    unknown = cell_n[split_whole] - np.bincount(split, weights=cell_n[level], minlength=n_split)
+    cohort = cell_n[2 * whole_row] + cell_n[2 * whole_row + 1]
+    first_public = 2 * n_in + n_split
+    cells_n = np.concatenate([cell_n, np.maximum(np.round(unknown), 0), cohort])
+    cells_part = np.concatenate([cell_part, n_um + np.arange(n_split), np.full(n_um, -1)])
+    part_whole = np.concatenate([first_public + np.arange(n_um), split_whole])
+    public = np.zeros(len(cells_n), dtype=bool)
+    public[first_public:] = True
+    rows = np.arange(len(src))
+    link_row = np.concatenate([rows, rows[in_school]])
+    link_cell = np.concatenate([2 * src, 2 * src[in_school] + 1])
+    cell_order = np.concatenate([np.repeat(order, 2), np.zeros(n_split + n_um, dtype=np.int64)])
+
+    few_dis = n_dis < threshold
+    few_ref = in_school & (n_ref < threshold)
+    missing = ~in_school & no_figure
+    hidden = protect(cells_n, cells_part, part_whole, link_row, link_cell, few_dis | few_ref | missing,
+                     threshold, public=public, order=cell_order)
+    # no comparison in school: either group of the whole cohort is empty
+    empty = (cell_n[2 * whole_row] == 0) | (cell_n[2 * whole_row + 1] == 0)
+    reason = np.full(len(src), None, dtype=object)
+    reason[hidden] = PROTECTS_ANOTHER_GROUP
+    reason[few_ref] = TOO_FEW_OTHERS
+    reason[few_dis] = TOO_FEW_DISADVANTAGED
+    reason[in_school & empty[um[src]]] = NO_COMPARISON_GROUP
+    reason[missing] = NO_NATIONAL_FIGURE
+    return hidden, reason
+
+
 def _str_array(values) -> pd.api.extensions.ExtensionArray:
     return pd.array([None if v is None else str(v) for v in values], dtype="str")
 
@@ -310,12 +374,11 @@ def gap_table(pupils: pd.DataFrame, *, threshold: int = DEFAULT_THRESHOLD, schoo
     mean_ref = np.concatenate(refs)
     source = np.concatenate(sources)
 
-    # withhold small groups, and a second cell where one withheld cell could be derived;
+    # withhold small groups, and further cells until no withheld one can be derived;
     # intervals are then worked out only for the rows shown
-    unit_measure = u * n_measures + m
     lab_rank = _ranks([lb or "" for lb in labels])
-    small = withheld(n_dis, n_ref, pack(unit_measure, lab), pack(unit_measure, comp, b),
-                     pack(unit_measure, comp), b > 0, threshold, order=lab_rank[lab])
+    small, reason = _withhold(r["unit"] * n_measures + r["measure"], r["block"], lab_rank[r["label"]],
+                              src, ~is_nat, n_dis, n_ref, np.isnan(mean_ref), threshold)
     for arr in (n_dis, n_ref, mean_dis, mean_ref, sd_dis, sd_ref):
         arr[small] = np.nan
     score = score[src]
@@ -389,4 +452,5 @@ def gap_table(pupils: pd.DataFrame, *, threshold: int = DEFAULT_THRESHOLD, schoo
         out["clear"] = pd.arrays.BooleanArray(clear[o], (small | np.isnan(q))[o])
         out["effect_size"] = effect[o]
         out["national_source"] = _str_array(source[o]) if is_nat.any() else None
+        out["withheld_reason"] = pd.Series(reason[o], dtype=object)
     return out

@@ -5,7 +5,7 @@ import numpy as np
 import pandas as pd
 
 from ..domain.measures import prior_band
-from ..domain.suppression import DEFAULT_THRESHOLD
+from ..domain.suppression import DEFAULT_THRESHOLD, protect
 
 COLUMNS = ["school_id", "key_stage", "year", "characteristic", "value", "group", "n", "pct", "suppressed"]
 ATTENDANCE_BANDS = (("95% or more", 95, np.inf), ("90% to 95%", 90, 95),
@@ -60,9 +60,11 @@ def cohort_profile(pupils: pd.DataFrame, *, school_id=None, key_stage: str | Non
     school_id, key_stage, year : optional
         Restrict to one school, key stage or year.
     threshold : int, default 6
-        Counts from 1 to ``threshold - 1`` are withheld, plus the next smallest
-        count of the same characteristic and group so the withheld one cannot
-        be recovered from the total.
+        A value (both groups' counts) is withheld where either group has 1 to
+        ``threshold - 1`` pupils, and further values, smallest first, until no
+        withheld count follows from the shown ones and the totals
+        (:func:`gaptools.domain.suppression.protect`). Where a group's total
+        is withheld, so is everything about that group.
 
     Returns
     -------
@@ -104,19 +106,43 @@ def cohort_profile(pupils: pd.DataFrame, *, school_id=None, key_stage: str | Non
 
 
 def _suppress_counts(t: pd.DataFrame, threshold: int) -> pd.DataFrame:
-    small = (t["n"] > 0) & (t["n"] < threshold)
-    col = ["school_id", "key_stage", "year", "characteristic", "group"]
-    t = t.assign(_small=small)
-    n_small = t.groupby(col)["_small"].transform("sum")
-    cand = t[(n_small == 1) & ~t["_small"] & (t["n"] > 0) & (t["characteristic"] != "all")]
-    pick = cand.sort_values("n", kind="stable").groupby(col).head(1).index
-    t.loc[pick, "_small"] = True
-    # the whole group withheld: its share of the cohort would reveal the other group's too
-    whole = t[(t["characteristic"] == "all") & t["_small"]]
-    for _, row in whole.iterrows():
-        same = (t["school_id"] == row["school_id"]) & (t["key_stage"] == row["key_stage"]) & (t["year"] == row["year"])
-        t.loc[same & (t["group"] == row["group"]), "_small"] = True
-    t["suppressed"] = t["_small"]
+    """Withhold counts (and shares) through the one disclosure-control mechanism.
+
+    Each value of a characteristic is a row showing two cells (its
+    disadvantaged and its other pupils). Partitions: the cohort (public: its
+    size is on every page) into the two groups; each group into the values of
+    every characteristic.
+    """
+    t = t.reset_index(drop=True)
+    def ids(*cols):
+        return t.groupby(list(cols), sort=False, dropna=False).ngroup().to_numpy(dtype=np.int64)
+
+    cohort = ids("school_id", "key_stage", "year")
+    row = ids("school_id", "key_stage", "year", "characteristic", "value")
+    is_all = (t["characteristic"] == "all").to_numpy()
+    n = t["n"].to_numpy(dtype=float)
+    # each group's total: the cell of its "all" row
+    group_key = ids("school_id", "key_stage", "year", "group")
+    total_cell = np.zeros(int(group_key.max()) + 1, dtype=np.int64)
+    total_cell[group_key[is_all]] = np.flatnonzero(is_all)
+    split = ids("school_id", "key_stage", "year", "characteristic", "group")
+    first = np.unique(split, return_index=True)[1]
+    n_cohorts = int(cohort.max()) + 1
+    # partitions: one per cohort (whole: a public cell appended below), then one per
+    # characteristic and group (whole: the group's total)
+    part = np.where(is_all, cohort, n_cohorts + split)
+    whole = np.concatenate([len(t) + np.arange(n_cohorts), total_cell[group_key[first]]])
+    cohort_n = np.bincount(cohort, weights=np.where(is_all, n, 0.0), minlength=n_cohorts)
+    cells_n = np.concatenate([n, cohort_n])
+    cells_part = np.concatenate([part, np.full(n_cohorts, -1)])
+    public = np.r_[np.zeros(len(t), dtype=bool), np.ones(n_cohorts, dtype=bool)]
+    value_rank = t["value"].astype(str).rank(method="dense").to_numpy(dtype=np.int64)
+    order = np.concatenate([value_rank, np.zeros(n_cohorts, dtype=np.int64)])
+    small = (n > 0) & (n < threshold)
+    primary = np.bincount(row, weights=small, minlength=int(row.max()) + 1) > 0
+    hidden = protect(cells_n, cells_part, whole, row, np.arange(len(t)), primary, threshold,
+                     public=public, order=order)
+    t["suppressed"] = hidden[row]
     t["n"] = t["n"].astype("Int64").mask(t["suppressed"])
     t["pct"] = t["pct"].mask(t["suppressed"])
-    return t.drop(columns="_small")
+    return t

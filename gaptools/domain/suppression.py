@@ -1,12 +1,30 @@
-"""Withhold figures for small groups, so that no pupil can be picked out.
+"""Withhold figures about small groups, so that no pupil can be picked out or worked out.
 
-Primary suppression withholds any figure about a group smaller than the
-threshold (default 6; DfE withholds groups of 5 or fewer). Secondary
-(complementary) suppression then withholds a second cell wherever one cell of
-a split (e.g. sex=F / sex=M) is withheld but the whole-cohort figure is shown,
-since the withheld one could otherwise be recovered from the whole and the
-rest (n_total * mean_total = sum of n_i * mean_i). :func:`gaptools.gap_table`
-applies :func:`withheld` to its rows before working out any interval.
+Every released table (the gap table, the cohort profile, the gap index) is
+described to :func:`protect` in the same terms:
+
+* **cells**: groups of pupils with a count (and, where the table shows one, a
+  mean), e.g. "disadvantaged pupils with SEN support, reading score";
+* **partitions**: a whole and the cells that make it up, e.g. the school's
+  disadvantaged pupils split by SEN (no SEN, SEN support, EHC plan, and the
+  pupils whose SEN is not known, who are never shown). The whole cohort is a
+  partition too (disadvantaged + other pupils), whose total is public: it is on
+  every page, and the DfE publishes each school's all-pupil figures;
+* **rows**: what a reader sees, each showing one or more cells (an in-school
+  gap row shows a disadvantaged and an other cell; a national comparison row
+  only the disadvantaged one). A row is shown or withheld whole.
+
+Primary suppression withholds rows about groups smaller than the threshold
+(default 6; the DfE withholds groups of 5 or fewer). Secondary (complementary)
+suppression then withholds further rows, smallest first, until in every
+partition whose whole is known the withheld cells, taken together, are none
+or at least ``threshold`` pupils: subtracting the shown cells from the whole
+(``n_total - sum n_i``, ``n_total * mean_total - sum n_i * mean_i``) then
+never gives the count or mean of a small group. Nor is a cell left as the one
+withheld cell of a partition when its row also holds a small group (19
+disadvantaged pupils beside 2 others): derived, it would give the 2 away to
+anyone who knows the row's all-pupil total. A withheld whole withholds its
+parts (a share of a group, or its parts summed, would give the whole back).
 """
 from __future__ import annotations
 
@@ -14,60 +32,93 @@ import numpy as np
 
 DEFAULT_THRESHOLD = 6
 
+#: Why a row is withheld (``withheld_reason``; ``None`` when shown).
+TOO_FEW_DISADVANTAGED = "too_few_disadvantaged"
+TOO_FEW_OTHERS = "too_few_others"
+PROTECTS_ANOTHER_GROUP = "protects_another_group"
+NO_COMPARISON_GROUP = "no_comparison_group"
+NO_NATIONAL_FIGURE = "no_national_figure"
+WITHHELD_REASONS = (TOO_FEW_DISADVANTAGED, TOO_FEW_OTHERS, PROTECTS_ANOTHER_GROUP,
+                    NO_COMPARISON_GROUP, NO_NATIONAL_FIGURE)
 
-def withheld(n_dis, n_ref, cell, split, whole, is_sub, threshold: int = DEFAULT_THRESHOLD,
-             order=None) -> np.ndarray:
-    """Which rows of a gap table to withhold (primary and complementary suppression).
+
+def protect(cell_n, cell_part, part_whole, link_row, link_cell, primary, threshold: int = DEFAULT_THRESHOLD,
+            *, public=None, order=None) -> np.ndarray:
+    """Which rows to withhold: the primary ones, and enough more that nothing withheld can be derived.
 
     Parameters
     ----------
-    n_dis, n_ref : float arrays
-        Group sizes (``n_ref`` NaN where the reference is a national figure).
-    cell : int array
-        The same id for rows about the same pupils (one school, year, measure
-        and subgroup, whatever the comparison).
-    split : int array
-        The same id for the subgroup rows of one split of one comparison.
-    whole : int array
-        The same id for the rows of one comparison (whole cohort and subgroups).
-    is_sub : bool array
-        Subgroup rows (False: the whole-cohort row).
+    cell_n : array of counts
+        Pupils in each cell.
+    cell_part : int array
+        The partition each cell is a part of (``-1``: none).
+    part_whole : int array
+        For each partition, the cell that is its whole.
+    link_row, link_cell : int arrays
+        Pairs: row ``link_row[k]`` shows cell ``link_cell[k]``. A cell is shown
+        while any row showing it is shown; a cell no row shows (pupils of an
+        unknown level, say) is never shown.
+    primary : bool array
+        Rows withheld on their own account (a small group, nothing to compare).
     threshold : int
-        Smallest group shown.
+        Smallest group whose figures may be known.
+    public : bool array, optional
+        Cells everyone knows anyway (the cohort's size and all-pupil figures):
+        always known, never withheld.
     order : int array, optional
-        Which of equally small cells to withhold second (lowest first; default row order).
+        Which of equally small cells to withhold first (lowest first).
 
     Returns
     -------
     bool array
+        One per row: withheld. ``withheld & ~primary`` are the rows withheld to
+        protect another group.
     """
-    n_dis = np.asarray(n_dis, dtype=float)
-    n_ref = np.asarray(n_ref, dtype=float)
-    cell, split, whole = (np.asarray(a, dtype=np.int64) for a in (cell, split, whole))
-    is_sub = np.asarray(is_sub, dtype=bool)
-    small = (n_dis < threshold) | (~np.isnan(n_ref) & (n_ref < threshold))
-    if not len(small):
-        return small
-
-    def spread(flags, ids):
-        """Any flag within a group, given back to every member."""
-        return np.bincount(ids, weights=flags.astype(float), minlength=ids.max() + 1)[ids] > 0
-
-    # the in-school row's reference group also stands behind the national row of the same cell
-    small = spread(small, cell)
-    if is_sub.any():
-        whole_small = np.zeros(whole.max() + 1, dtype=bool)
-        whole_small[whole[~is_sub]] = small[~is_sub]
-        n_small = np.bincount(split, weights=(small & is_sub).astype(float))[split]
-        need = is_sub & (n_small == 1) & ~whole_small[whole] & ~small
-        if need.any():
-            # withhold the next smallest cell of the split, so the first cannot be derived
-            size = np.fmin(n_dis, np.where(np.isnan(n_ref), np.inf, n_ref))
-            idx = np.flatnonzero(need)
-            rank = np.arange(len(small)) if order is None else np.asarray(order)
-            by = np.lexsort((rank[idx], size[idx], split[idx]))
-            picked = idx[by]
-            first = np.r_[True, split[picked][1:] != split[picked][:-1]]
-            small[picked[first]] = True
-            small = spread(small, cell)
-    return small
+    n = np.asarray(cell_n, dtype=float)
+    n_cells, n_parts = len(n), len(part_whole)
+    hidden = np.array(primary, dtype=bool, copy=True)
+    n_rows = len(hidden)
+    link_row, link_cell = np.asarray(link_row, dtype=np.int64), np.asarray(link_cell, dtype=np.int64)
+    public = np.zeros(n_cells, dtype=bool) if public is None else np.asarray(public, dtype=bool)
+    order = np.zeros(n_cells, dtype=np.int64) if order is None else np.asarray(order, dtype=np.int64)
+    part = np.asarray(cell_part, dtype=np.int64)
+    part = np.where(part < 0, n_parts, part)  # one spare partition for cells in none
+    whole = np.asarray(part_whole, dtype=np.int64)
+    some = n > 0
+    # a cell shown in a row beside a small group: derived alone, it gives that group away to
+    # anyone who knows the row's all-pupil total (how many pupils have an EHC plan, say)
+    small = some & (n < threshold)
+    row_small = np.bincount(link_row, weights=small[link_cell], minlength=n_rows) > 0
+    exposes = np.bincount(link_cell, weights=row_small[link_row], minlength=n_cells) > 0
+    while True:
+        shown = public | (np.bincount(link_cell, weights=~hidden[link_row], minlength=n_cells) > 0)
+        whole_known = np.append(shown[whole], False)
+        # a withheld whole withholds its parts
+        hide = shown & ~public & some & ~whole_known[part]
+        # the withheld parts of a known whole: a small group, or one cell alone, can be derived
+        concealed = ~shown & some
+        h_n = np.bincount(part, weights=np.where(concealed, n, 0.0), minlength=n_parts + 1)
+        h_k = np.bincount(part, weights=concealed, minlength=n_parts + 1)
+        h_alone = (h_k == 1) & (np.bincount(part, weights=concealed & exposes, minlength=n_parts + 1) == 1)
+        short = whole_known & (h_k > 0) & ((h_n < threshold) | h_alone)
+        short[-1] = False
+        if short.any():
+            cand = np.flatnonzero(shown & ~public & some & short[part])
+            by = np.lexsort((order[cand], n[cand], part[cand]))
+            cand = cand[by]
+            p = part[cand]
+            first = np.r_[True, p[1:] != p[:-1]] if len(cand) else np.zeros(0, dtype=bool)
+            total = np.cumsum(n[cand])
+            before = total - n[cand]
+            before -= np.maximum.accumulate(np.where(first, before, 0.0))
+            # smallest first, until the withheld cells reach the threshold (and number two or more)
+            hide[cand[first | (h_n[p] + before < threshold)]] = True
+            # nothing left to withhold in a partition: its whole must go (unless public, when
+            # every part is already withheld and the derivation gives only the public whole)
+            stuck = short & (np.bincount(p, minlength=n_parts + 1) == 0)
+            w = whole[stuck[:-1]]
+            hide[w[~public[w]]] = True
+        more = np.bincount(link_row, weights=hide[link_cell], minlength=n_rows) > 0
+        if not (more & ~hidden).any():
+            return hidden
+        hidden |= more

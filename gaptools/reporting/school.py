@@ -224,7 +224,12 @@ class SchoolReport:
             rows = self.pupils[(self.pupils["school_id"] == self.school_id) & (self.pupils["key_stage"] == c.key_stage)
                                & (self.pupils["year"] == c.year)]
             n, d = len(rows), int(rows["disadvantaged"].astype(bool).sum())
-            share = (f"fewer than {self.threshold} disadvantaged pupils (figures withheld)" if 0 < d < self.threshold
+            # the cohort size is public: the group sizes are shown only where the profile shows them
+            p = self.profile_data(c)
+            withheld = bool(p[p["characteristic"] == "all"]["suppressed"].any())
+            share = (f"of whom fewer than {self.threshold} are disadvantaged (figures withheld)"
+                     if withheld and d < self.threshold
+                     else f"of whom fewer than {self.threshold} are not disadvantaged (figures withheld)" if withheld
                      else "every pupil is disadvantaged, so there is no comparison group in school" if d == n
                      else "no disadvantaged pupils, so there is no gap to measure" if d == 0
                      else f"{d} disadvantaged pupils ({d / n:.0%} of the cohort)")
