@@ -231,18 +231,19 @@ def _withhold(unit_measure, block, order, src, in_school, n_dis, n_ref, no_figur
     cell_part = np.repeat(um, 2)
     cell_part[level] = n_um + split
     # the pupils of no level of a split (unknown), and the public whole cohort
-    unknown = cell_n[split_whole] - np.bincount(split, weights=cell_n[level], minlength=n_split)
+    unknown = np.round(cell_n[split_whole] - np.bincount(split, weights=cell_n[level], minlength=n_split))
+    some = np.flatnonzero(unknown > 0)
     cohort = cell_n[2 * whole_row] + cell_n[2 * whole_row + 1]
-    first_public = 2 * n_in + n_split
-    cells_n = np.concatenate([cell_n, np.maximum(np.round(unknown), 0), cohort])
-    cells_part = np.concatenate([cell_part, n_um + np.arange(n_split), np.full(n_um, -1)])
+    first_public = 2 * n_in + len(some)
+    cells_n = np.concatenate([cell_n, unknown[some], cohort])
+    cells_part = np.concatenate([cell_part, n_um + some, np.full(n_um, -1)])
     part_whole = np.concatenate([first_public + np.arange(n_um), split_whole])
     public = np.zeros(len(cells_n), dtype=bool)
     public[first_public:] = True
     rows = np.arange(len(src))
     link_row = np.concatenate([rows, rows[in_school]])
     link_cell = np.concatenate([2 * src, 2 * src[in_school] + 1])
-    cell_order = np.concatenate([np.repeat(order, 2), np.zeros(n_split + n_um, dtype=np.int64)])
+    cell_order = np.concatenate([np.repeat(order, 2), np.zeros(len(some) + n_um, dtype=np.int64)])
 
     few_dis = n_dis < threshold
     few_ref = in_school & (n_ref < threshold)

@@ -1,0 +1,343 @@
+"""Disclosure control: the derivation attack on every released table, and why each row is withheld.
+
+The attack is the one a reader can make with a calculator: within every
+partition of a table (each split crossed with disadvantaged / other pupils,
+and the whole cohort, whose size and all-pupil figures are public), subtract
+the shown cells from the whole, for counts (``n - sum n_i``) and for means
+(``n * mean - sum n_i * mean_i``). It must never give a withheld group of 1 to
+threshold - 1 pupils. A withheld whole that its shown parts add up to (or that
+a shown share gives back) counts as known. The true group sizes come from the
+pupil table itself, counted here with pandas.
+"""
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import gaptools
+from gaptools.analysis.results import analyse_school, results_dict
+from gaptools.domain.suppression import (DEFAULT_THRESHOLD, NO_COMPARISON_GROUP, PROTECTS_ANOTHER_GROUP,
+                                         TOO_FEW_DISADVANTAGED, TOO_FEW_OTHERS, WITHHELD_REASONS)
+
+THRESHOLDS = (DEFAULT_THRESHOLD, 10)
+UNIT = ["school_id", "key_stage", "year"]
+
+
+# --- the pupils' true groups, counted directly --------------------------------------------
+
+def level_labels(p: pd.DataFrame, split: str) -> pd.Series:
+    """Each pupil's subgroup label (``split=value``), None where unknown."""
+    if split == "prior_band":
+        x = pd.to_numeric(p["prior_attainment"], errors="coerce").astype(float)
+        v = pd.Series(np.select([x < 100, x < 110, x >= 110], ["low", "middle", "high"], None),
+                      index=p.index).where(x.notna())
+    else:
+        v = p[split].astype(object).where(p[split].notna())
+    return v.map(lambda s: None if s is None or s is pd.NA or s != s else f"{split}={s}")
+
+
+def true_groups(pupils: pd.DataFrame, unit, measure: str):
+    """Pupils of one school, key stage and year with a value of ``measure``, or None (a derived measure)."""
+    if measure not in pupils.columns:
+        return None
+    p = pupils[(pupils.school_id == unit[0]) & (pupils.key_stage == unit[1]) & (pupils.year == unit[2])]
+    return p[p[measure].notna()]
+
+
+# --- the attack ---------------------------------------------------------------------------
+
+def attack_gaps(pupils: pd.DataFrame, g: pd.DataFrame, t: int) -> list[str]:
+    """Every withheld group of 1 to t-1 pupils that whole-minus-shown gives, in a gap table."""
+    found = []
+    for (sid, ks, yr, m), rows in g.groupby(UNIT + ["measure"], dropna=False):
+        unit = (sid, ks, yr)
+        shown = rows[~rows.suppressed.astype(bool)]
+        cells = {"dis": {}, "oth": {}}  # group -> subgroup label (None: whole) -> (n, mean)
+        for r in shown.itertuples():
+            sub = None if pd.isna(r.subgroup) else r.subgroup
+            cells["dis"][sub] = (float(r.n_disadvantaged), float(r.mean_disadvantaged))
+            if r.comparison == "in_school":
+                cells["oth"][sub] = (float(r.n_reference), float(r.mean_reference))
+        labels = [s for s in rows.subgroup.dropna().unique()]
+        splits = sorted({s.split("=")[0] for s in labels})
+        truth = true_groups(pupils, unit, m)
+        whole = {k: cells[k].get(None) for k in cells}
+        if truth is not None:
+            values = truth[m].astype(float)
+            in_group = {"dis": truth.disadvantaged.astype(bool), "oth": ~truth.disadvantaged.astype(bool)}
+            # a withheld whole its shown parts add up to is known too
+            for k in cells:
+                for split in splits if whole[k] is None else ():
+                    lv = level_labels(truth[in_group[k]], split)
+                    present = set(lv.dropna())
+                    if lv.isna().sum() == 0 and present and present <= set(cells[k]):
+                        parts = [cells[k][s] for s in present]
+                        n = sum(a for a, _ in parts)
+                        whole[k] = (n, sum(a * b for a, b in parts) / n)
+                        if 0 < len(values[in_group[k]]) < t:
+                            found.append(f"{unit} {m}: {k} whole of {n:.0f} from its {split} parts")
+            # the whole cohort is public: one group's shown total gives the other's
+            known = [k for k in whole if whole[k] is not None]
+            if len(known) == 1:
+                k = known[0]
+                other = "oth" if k == "dis" else "dis"
+                rest_n = len(values) - whole[k][0]
+                rest_sum = values.sum() - whole[k][0] * whole[k][1]
+                if 0 < rest_n < t:
+                    found.append(f"{unit} {m}: count {rest_n:.0f} of {other} from the cohort")
+                    if abs(rest_sum / rest_n - values[in_group[other]].mean()) < 1e-6:
+                        found.append(f"{unit} {m}: mean of {rest_n:.0f} {other} from the cohort")
+        for k, w in whole.items():
+            if w is None:
+                continue
+            for split in splits:
+                parts = [v for s, v in cells[k].items() if s is not None and s.startswith(split + "=")]
+                rest_n = w[0] - sum(a for a, _ in parts)
+                rest_sum = w[0] * w[1] - sum(a * b for a, b in parts)
+                if 0.5 < rest_n < t - 0.5:
+                    found.append(f"{unit} {m} {k} by {split}: count {rest_n:.0f} (whole {w[0]:.0f} minus shown)")
+                    found.append(f"{unit} {m} {k} by {split}: mean {rest_sum / rest_n:.4f} of {rest_n:.0f} pupils")
+    return found
+
+
+def attack_profile(pupils: pd.DataFrame, prof: pd.DataFrame, t: int) -> list[str]:
+    """The same attack on the cohort profile (counts and shares)."""
+    found = []
+    for unit, rows in prof.groupby(UNIT):
+        p = pupils[(pupils.school_id == unit[0]) & (pupils.key_stage == unit[1]) & (pupils.year == unit[2])]
+        size = {"disadvantaged": int(p.disadvantaged.astype(bool).sum()),
+                "other": int((~p.disadvantaged.astype(bool)).sum())}
+        shown = rows[~rows.suppressed.astype(bool)]
+        whole = {}
+        for grp in size:
+            mine = shown[shown.group == grp]
+            total = mine[mine.characteristic == "all"]
+            parts = mine[mine.characteristic != "all"]
+            if len(total):
+                whole[grp] = float(total.n.iloc[0])
+                continue
+            share = parts[parts.n > 0]
+            if len(share):  # n / pct gives the group's total back
+                whole[grp] = float(share.n.iloc[0] / share.pct.iloc[0])
+            for char, cs in rows[(rows.group == grp) & (rows.characteristic != "all")].groupby("characteristic"):
+                if not cs.suppressed.astype(bool).any():  # every value shown: they add up to the total
+                    whole[grp] = float(cs.n.sum())
+            if grp in whole and 0 < size[grp] < t:
+                found.append(f"{unit}: {grp} total {whole[grp]:.0f} derived")
+        if len(whole) == 1:
+            grp = next(iter(whole))
+            rest = len(p) - whole[grp]
+            if 0.5 < rest < t - 0.5:
+                found.append(f"{unit}: the other group's total {rest:.0f} from the cohort of {len(p)}")
+        for grp, w in whole.items():
+            for char, cs in rows[(rows.group == grp) & (rows.characteristic != "all")].groupby("characteristic"):
+                rest = w - cs[~cs.suppressed.astype(bool)].n.astype(float).sum()
+                if 0.5 < rest < t - 0.5:
+                    found.append(f"{unit}: {grp} by {char}: {rest:.0f} withheld pupils derived")
+    return found
+
+
+def attack_index(pupils: pd.DataFrame, gi: pd.DataFrame, t: int) -> list[str]:
+    """The gap index shows both groups or neither; shown groups are never small."""
+    found = []
+    for r in gi.itertuples():
+        shown = [v for v in (r.n_disadvantaged, r.n_other) if not pd.isna(v)]
+        if len(shown) == 1:
+            found.append(f"{r.school_id} {r.key_stage} {r.year}: one group's size beside a public cohort")
+        if not r.suppressed and (min(shown) < t or pd.isna(r.value)):
+            found.append(f"{r.school_id} {r.key_stage} {r.year}: a group under {t} shown")
+        if r.suppressed and (shown or not pd.isna(r.value)):
+            found.append(f"{r.school_id} {r.key_stage} {r.year}: withheld, yet figures shown")
+    return found
+
+
+# --- the tables attacked ------------------------------------------------------------------
+
+def small_schools(seed: int = 3) -> pd.DataFrame:
+    """KS4 schools with 1-7 (and 8-14) disadvantaged pupils spread across SEN, sex and prior bands."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for n_dis in list(range(1, 8)) * 3 + list(range(8, 15)):
+        sid = f"S{len(rows):05d}"
+        n_oth = int(rng.integers(20, 70))
+        n = n_dis + n_oth
+        dis = np.arange(n) < n_dis
+        prior = rng.choice([np.nan, 92.0, 98.5, 103.0, 107.5, 112.0, 116.0], n)
+        eng = np.clip(np.round(4.5 + 1.5 * rng.normal(0, 1, n) - dis), 0, 9).astype(int)
+        mat = np.clip(np.round(4.5 + 1.5 * rng.normal(0, 1, n) - dis), 0, 9).astype(int)
+        for i in range(n):
+            rows.append({"school_id": sid, "year": 2024, "key_stage": "KS4", "pupil_id": f"{sid}-{i}",
+                         "disadvantaged": bool(dis[i]), "sex": rng.choice(["F", "M"]),
+                         "sen": rng.choice(["N", "K", "E"], p=[0.5, 0.35, 0.15] if dis[i] else [0.8, 0.15, 0.05]),
+                         "prior_attainment": prior[i],
+                         "attainment8": float(np.clip(45 + 15 * rng.normal(), 0, 90).round(1)),
+                         "grade_english": int(eng[i]), "grade_maths": int(mat[i]),
+                         "attendance_pct": float(np.clip(94 + 5 * rng.normal(), 30, 100).round(1))})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return gaptools.load_pupils(pd.DataFrame(rows))
+
+
+@pytest.fixture(scope="module")
+def small():
+    return small_schools()
+
+
+@pytest.mark.parametrize("t", THRESHOLDS)
+def test_no_withheld_group_derivable_in_sample_results(sample_pupils, t):
+    found = []
+    for sid in sorted(sample_pupils.school_id.unique()):
+        res = analyse_school(sample_pupils, sid, threshold=t)
+        doc = results_dict(res)  # what results.json carries, rounded as written
+        gaps = pd.DataFrame(doc["gaps"]).assign(school_id=sid)
+        assert (gaps.withheld_reason.isna() == ~gaps.suppressed).all()
+        found += attack_gaps(sample_pupils, gaps, t)
+        found += attack_gaps(sample_pupils, res.gaps, t)
+        found += attack_profile(sample_pupils, res.profile, t)
+        found += attack_index(sample_pupils, res.gap_index, t)
+    assert not found, found[:20]
+
+
+@pytest.mark.parametrize("t", THRESHOLDS)
+def test_no_withheld_group_derivable_in_small_schools(small, t):
+    g = gaptools.gap_table(small, threshold=t)
+    assert g.suppressed.any() and (~g.suppressed).any()
+    found = attack_gaps(small, g, t)
+    found += attack_profile(small, gaptools.cohort_profile(small, threshold=t), t)
+    found += attack_index(small, gaptools.gap_index(small, threshold=t), t)
+    assert not found, found[:20]
+
+
+def test_the_issue_example_is_closed(sample_pupils):
+    # 900201 KS2 2025 reading: 51 disadvantaged, 46 with sen=N, and sen=K and sen=E withheld
+    g = gaptools.gap_table(sample_pupils, school_id="900201", year=2025, measures=["reading_score"])
+    dis = sample_pupils[(sample_pupils.school_id == "900201") & (sample_pupils.year == 2025)
+                        & sample_pupils.disadvantaged.astype(bool) & sample_pupils.reading_score.notna()]
+    sen = g[(g.comparison == "in_school") & g.subgroup.fillna("").str.startswith("sen=")]
+    counts = dis.sen.astype(str).value_counts()
+    hidden = sen[sen.suppressed].subgroup.str[4:]
+    assert (counts[counts < DEFAULT_THRESHOLD].index.isin(hidden)).all()
+    assert counts.reindex(hidden).sum() >= DEFAULT_THRESHOLD
+    assert not attack_gaps(sample_pupils, g, DEFAULT_THRESHOLD)
+
+
+def test_the_attack_finds_the_old_leak(sample_pupils):
+    # the attack itself can fail: with secondary suppression undone it finds the issue's example
+    g = gaptools.gap_table(sample_pupils, school_id="900201", year=2025, measures=["reading_score"],
+                           subgroups=("sen",))
+    raw = gaptools.gap_table(sample_pupils, school_id="900201", year=2025, measures=["reading_score"],
+                             subgroups=("sen",), threshold=1)
+    leaky = raw.copy()
+    small = (raw.n_disadvantaged < DEFAULT_THRESHOLD) | (raw.n_reference < DEFAULT_THRESHOLD)
+    leaky.loc[small, ["n_disadvantaged", "n_reference", "mean_disadvantaged", "mean_reference"]] = np.nan
+    leaky["suppressed"] = small
+    assert attack_gaps(sample_pupils, leaky, DEFAULT_THRESHOLD)
+    assert not attack_gaps(sample_pupils, g, DEFAULT_THRESHOLD)
+
+
+# --- why each row is withheld ---------------------------------------------------------------
+
+def school(groups, year=2024, key_stage="KS4", seed=0):
+    """groups: list of (disadvantaged, n, overrides) -> a loaded pupil table for school 'H'."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for dis, n, extra in groups:
+        for _ in range(n):
+            rows.append({"school_id": "H", "year": year, "key_stage": key_stage, "pupil_id": f"H{len(rows)}",
+                         "disadvantaged": dis, "sex": "F" if len(rows) % 2 else "M",
+                         "progress8": float(np.round(rng.normal(-0.3, 1.0), 2)),
+                         "attainment8": float(np.clip(np.round(40 + 12 * rng.normal(), 1), 0, 90)),
+                         "grade_english": int(rng.integers(2, 8)), "grade_maths": int(rng.integers(2, 8)),
+                         **extra})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return gaptools.load_pupils(pd.DataFrame(rows))
+
+
+def test_reason_all_disadvantaged_school_keeps_national_rows():
+    p = school([(True, 150, {})])
+    g = gaptools.gap_table(p, subgroups=("sex",), detail=True)
+    ins = g[g.comparison == "in_school"]
+    assert ins.suppressed.all() and (ins.withheld_reason == NO_COMPARISON_GROUP).all()
+    nat = g[(g.comparison != "in_school") & (g.measure == "progress8")]
+    assert len(nat) >= 1 and not nat.suppressed.any() and nat.withheld_reason.isna().all()
+    assert (nat.n_disadvantaged == 150).all()
+    assert nat.mean_disadvantaged.iloc[0] == pytest.approx(p.progress8.astype(float).mean())
+
+
+def test_reason_one_pupil_prior_band_protected_by_the_next_smallest():
+    bands = [(True, 1, {"prior_attainment": 95.0}), (True, 19, {"prior_attainment": 105.0}),
+             (True, 30, {"prior_attainment": 115.0}), (False, 20, {"prior_attainment": 95.0}),
+             (False, 53, {"prior_attainment": 105.0}), (False, 60, {"prior_attainment": 115.0})]
+    g = gaptools.gap_table(school(bands), subgroups=("prior_band",), progress=False, detail=True)
+    ins = g[(g.comparison == "in_school") & (g.measure == "attainment8")].set_index("subgroup", drop=False)
+    assert ins.loc["prior_band=low", "withheld_reason"] == TOO_FEW_DISADVANTAGED
+    assert ins.loc["prior_band=middle", "withheld_reason"] == PROTECTS_ANOTHER_GROUP
+    assert not ins.loc["prior_band=high", "suppressed"] and ins.loc["prior_band=high", "n_disadvantaged"] == 30
+    whole = ins[ins.subgroup.isna()].iloc[0]
+    assert not whole.suppressed and whole.n_disadvantaged == 50 and whole.n_reference == 133
+
+
+def test_reason_five_pupil_cohort():
+    g = gaptools.gap_table(school([(True, 3, {}), (False, 2, {})]), subgroups=("sex",), detail=True)
+    assert g.suppressed.all()
+    assert (g[g.comparison != "in_school"].withheld_reason == TOO_FEW_DISADVANTAGED).all()
+    assert (g[g.comparison == "in_school"].withheld_reason == TOO_FEW_DISADVANTAGED).all()
+    assert set(g.withheld_reason) <= set(WITHHELD_REASONS)
+
+
+def test_reason_few_others_also_withholds_the_national_row():
+    # 150 disadvantaged and 3 others: the public cohort size minus the national row's
+    # 150 would give the 3 others away
+    g = gaptools.gap_table(school([(True, 150, {}), (False, 3, {})]), subgroups=(), detail=True)
+    ins, nat = g[g.comparison == "in_school"], g[g.comparison != "in_school"]
+    assert (ins.withheld_reason == TOO_FEW_OTHERS).all()
+    assert len(nat) and (nat.withheld_reason == PROTECTS_ANOTHER_GROUP).all() and nat.suppressed.all()
+
+
+@pytest.mark.parametrize("t", THRESHOLDS)
+def test_threshold_passed_in_is_the_one_used(t):
+    # 8 disadvantaged: 4 girls and 4 boys; withheld only at 10
+    g = gaptools.gap_table(school([(True, 8, {}), (False, 40, {})]), subgroups=("sex",), threshold=t,
+                           detail=True)
+    whole = g[g.subgroup.isna() & (g.comparison == "in_school")]
+    assert whole.suppressed.all() == (8 < t)
+    assert (whole.withheld_reason == TOO_FEW_DISADVANTAGED).all() == (8 < t)
+
+
+# --- the profile and the gap index obey the same rule -----------------------------------------
+
+def test_profile_five_disadvantaged_reveals_nothing():
+    # the issue: 5 disadvantaged among 61, and the page showed 56 others
+    p = school([(True, 5, {"sen": "N"}), (False, 56, {"sen": "N"})])
+    prof = gaptools.cohort_profile(p)
+    assert prof.suppressed.all() and prof.n.isna().all() and prof.pct.isna().all()
+    assert not attack_profile(p, prof, DEFAULT_THRESHOLD)
+
+
+def test_profile_lone_small_value_takes_the_next_smallest():
+    p = school([(True, 2, {"sen": "E"}), (True, 9, {"sen": "K"}), (True, 30, {"sen": "N"}),
+                (False, 12, {"sen": "E"}), (False, 20, {"sen": "K"}), (False, 60, {"sen": "N"})])
+    prof = gaptools.cohort_profile(p)
+    sen = prof[prof.characteristic == "sen"].set_index(["value", "group"])["suppressed"]
+    assert sen[("EHC plan", "disadvantaged")] and sen[("SEN support", "disadvantaged")]
+    assert not sen[("no SEN", "disadvantaged")]
+    assert not attack_profile(p, prof, DEFAULT_THRESHOLD)
+
+
+def test_headline_withholds_the_group_sizes():
+    from gaptools.reporting.school import SchoolReport
+
+    p = school([(True, 5, {}), (False, 56, {})])
+    part = SchoolReport(p, "H").headline()[0]
+    text = str(getattr(part, "data", part))
+    assert "61 pupils" in text and "56" not in text and "5 disadvantaged" not in text
+    assert f"fewer than {DEFAULT_THRESHOLD} are disadvantaged" in text
+
+
+def test_gap_index_withholds_both_groups():
+    p = school([(True, 5, {}), (False, 56, {})])
+    gi = gaptools.gap_index(p, reference="school")
+    assert gi.suppressed.all() and gi.n_other.isna().all() and gi.n_disadvantaged.isna().all()
+    assert not attack_index(p, gi, DEFAULT_THRESHOLD)
