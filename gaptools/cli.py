@@ -35,6 +35,7 @@ def _parser() -> argparse.ArgumentParser:
     v.add_argument("--mapping", type=Path, help="YAML mapping file for an MIS export")
 
     _run_parser(sub)
+    _reference_parser(sub)
     return p
 
 
@@ -82,6 +83,17 @@ def _run_parser(sub) -> argparse.ArgumentParser:
                    help="DfE performance-table CSV file or folder: adds the published benchmarks page; "
                         "repeatable (e.g. --published data/dfe/ks2_school_level)")
     return r
+
+
+def _reference_parser(sub) -> None:
+    ref = sub.add_parser("reference", help="national figures the reports compare with")
+    actions = ref.add_subparsers(dest="reference_command", required=True, parser_class=_Parser)
+    imp = actions.add_parser(
+        "import", help="add the national figures of DfE statistics-service CSV files (national characteristics)")
+    imp.add_argument("files", nargs="+", type=Path, metavar="FILE")
+    imp.add_argument("--dir", type=Path, default=None,
+                     help="reference folder to add them to (default: $GAPTOOLS_REFERENCE_DIR, "
+                          "else ~/.local/share/gaptools/reference)")
 
 
 def _check_paths(args) -> str | None:
@@ -164,7 +176,51 @@ def cmd_run(args) -> int:
     return run_cli(args)
 
 
-COMMANDS = {"sample": cmd_sample, "validate": cmd_validate, "run": cmd_run}
+def _figure_list(figures) -> str:
+    """'KS4 2026: attainment8 (disadvantaged, other, all), progress8 (not available: all)'."""
+    parts = []
+    order = {"disadvantaged": 0, "other": 1, "all": 2}
+    figures = figures.sort_values("group", key=lambda g: g.map(order).fillna(3), kind="stable")
+    for (ks, year), rows in figures.groupby(["key_stage", "year"], sort=True):
+        measures = []
+        for measure, m in rows.groupby("measure", sort=False):
+            shown = ", ".join(m.loc[m["value"].notna(), "group"])
+            absent = ", ".join(m.loc[m["value"].isna(), "group"])
+            measures.append(f"{measure} ({shown}{'; ' if shown and absent else ''}"
+                            f"{'not available: ' + absent if absent else ''})")
+        parts.append(f"{ks} {year}: " + ", ".join(measures))
+    return "; ".join(parts)
+
+
+def cmd_reference(args) -> int:
+    from .errors import DataValidationError
+    from .io.dfe_statistics import import_national_files
+
+    for f in args.files:
+        if not f.is_file():
+            print(f"gaptools: error: {f}: no such file", file=sys.stderr)
+            return EXIT_USAGE
+    try:
+        target, read = import_national_files(args.files, args.dir)
+    except DataValidationError as err:
+        for problem in err.problems:
+            print(problem)
+        files = {p.file for p in err.problems}
+        print(f"INVALID: {_count(len(err.problems), 'problem')} in {_count(len(files), 'file')}; nothing imported")
+        return EXIT_INVALID
+    for f in read:
+        print(f"{f.name}: {_count(int(f.figures['value'].notna().sum()), 'national figure')}: "
+              f"{_figure_list(f.figures)}")
+        left = [f"{n} {level} rows" for level, n in f.not_national.items()]
+        if f.other_breakdowns:
+            left.append(f"{f.other_breakdowns} national rows for other groups of pupils (sex, school type, ...)")
+        if left:
+            print(f"  left out: {', '.join(left)}")
+    print(f"added to {target}: reports for these years now compare with them")
+    return EXIT_OK
+
+
+COMMANDS = {"sample": cmd_sample, "validate": cmd_validate, "run": cmd_run, "reference": cmd_reference}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -27,3 +27,18 @@ def sample_run(tmp_path_factory):
     out = tmp_path_factory.mktemp("run") / "reports"
     manifest = run(SAMPLE, out, quiet=True)
     return out, manifest
+
+
+@pytest.fixture(scope="session", autouse=True)
+def shipped_reference_only(tmp_path_factory):
+    """Every test (and every kernel it starts) sees the shipped national figures only,
+    never figures the person running the suite imported into their own reference folder."""
+    import os
+
+    before = os.environ.get("GAPTOOLS_REFERENCE_DIR")
+    os.environ["GAPTOOLS_REFERENCE_DIR"] = str(tmp_path_factory.mktemp("no-user-reference"))
+    yield
+    if before is None:
+        os.environ.pop("GAPTOOLS_REFERENCE_DIR", None)
+    else:
+        os.environ["GAPTOOLS_REFERENCE_DIR"] = before

@@ -15,7 +15,11 @@ from statsmodels.stats.proportion import proportion_confint
 import gaptools
 from gaptools.analysis.findings import findings
 from gaptools.domain.formatting import comparator
-from gaptools.domain.reference import national_figures, national_on_file, set_reference_dir
+from gaptools.domain.reference import (
+    national_figures,
+    national_on_file,
+    set_reference_dir,
+)
 
 
 @pytest.fixture(autouse=True)
