@@ -85,15 +85,27 @@ def _run_parser(sub) -> argparse.ArgumentParser:
     return r
 
 
+REFERENCE_EXAMPLES = """examples:
+  gaptools reference import ks4_national_characteristics_202526.csv
+  gaptools reference import ks2_national_202526.csv ks4_national_202526.csv --dir /shared/gaptools-reference
+"""
+
+
 def _reference_parser(sub) -> None:
+    """``gaptools reference import``: national figures from the DfE statistics service."""
     ref = sub.add_parser("reference", help="national figures the reports compare with")
     actions = ref.add_subparsers(dest="reference_command", required=True, parser_class=_Parser)
     imp = actions.add_parser(
-        "import", help="add the national figures of DfE statistics-service CSV files (national characteristics)")
-    imp.add_argument("files", nargs="+", type=Path, metavar="FILE")
+        "import", help="add the national figures of DfE statistics-service CSV files (national characteristics)",
+        description="Read the national rows for disadvantaged, other and all pupils from DfE statistics-service "
+                    "CSVs and add them to the user reference folder; reports for those years then compare "
+                    "with them (they win over the figures shipped with gaptools).",
+        epilog=REFERENCE_EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
+    imp.add_argument("files", nargs="+", type=Path, metavar="FILE",
+                     help="a national characteristics CSV as downloaded (e.g. ks4_national_characteristics.csv)")
     imp.add_argument("--dir", type=Path, default=None,
-                     help="reference folder to add them to (default: $GAPTOOLS_REFERENCE_DIR, "
-                          "else ~/.local/share/gaptools/reference)")
+                     help="reference folder to add them to; default $GAPTOOLS_REFERENCE_DIR, else "
+                          "~/.local/share/gaptools/reference (e.g. --dir /shared/gaptools-reference)")
 
 
 def _check_paths(args) -> str | None:

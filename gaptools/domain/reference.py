@@ -17,6 +17,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from .formatting import academic_year
+
 PACKAGE_DIR = Path(__file__).resolve().parents[1] / "data"
 _override: Path | None = None
 
@@ -141,7 +143,7 @@ def national_on_file(key_stage: str) -> str:
                                            & nat["group"].isin(["other", "all", "disadvantaged"]), "year"].unique())
     if not years:
         return f"none is on file for {key_stage}."
-    return f"{key_stage} figures are on file for {', '.join(map(str, years))}."
+    return f"{key_stage} figures are on file for {', '.join(academic_year(y) for y in years)}."
 
 
 def national_gap_index() -> pd.DataFrame:
