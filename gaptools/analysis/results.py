@@ -50,15 +50,15 @@ class ResultsModel(pa.DataFrameModel):
     the change in this gap (see :func:`gaptools.analysis.trends.with_verdicts`).
     """
 
-    key_stage: Series[str] = pa.Field(nullable=False)
+    key_stage: Series[str] = pa.Field(nullable=False, coerce=True)
     year: Series[pd.Int64Dtype] = pa.Field(nullable=False, coerce=True)
-    measure: Series[str] = pa.Field(nullable=False)
-    label: Series[str] = pa.Field(nullable=False)
-    unit: Series[str] = pa.Field(nullable=False)
-    gap_unit: Series[str] = pa.Field(nullable=False)
-    kind: Series[str] = pa.Field(isin=["score", "rate"])
+    measure: Series[str] = pa.Field(nullable=False, coerce=True)
+    label: Series[str] = pa.Field(nullable=False, coerce=True)
+    unit: Series[str] = pa.Field(nullable=False, coerce=True)
+    gap_unit: Series[str] = pa.Field(nullable=False, coerce=True)
+    kind: Series[str] = pa.Field(isin=["score", "rate"], coerce=True)
     higher_is_better: Series[bool] = pa.Field(coerce=True)
-    comparison: Series[str] = pa.Field(isin=list(COMPARISONS))
+    comparison: Series[str] = pa.Field(isin=list(COMPARISONS), coerce=True)
     subgroup: Series[object] = pa.Field(nullable=True)
     n_disadvantaged: Series[pd.Int64Dtype] = pa.Field(nullable=True, ge=0, coerce=True)
     n_reference: Series[pd.Int64Dtype] = pa.Field(nullable=True, ge=0, coerce=True)

@@ -181,8 +181,9 @@ def gap_bars(gaps: pd.DataFrame, *, title: str | None = None, ax=None, labels=No
             ax.text(0, yi, "  no data", va="center", fontsize=9, color=MISSING_TEXT)
     ax.axvline(0, color="#333333", lw=0.8)
     if ok.any():  # leave room right of zero for the words on withheld rows
-        right = max(np.nanmax(hi[ok]), 0) if ok.any() else 1
-        left = min(np.nanmin(lo[ok]), 0)
+        # an interval may be missing (every pupil with the same value): the bar itself still counts
+        right = float(np.nanmax(np.r_[hi[ok], g[ok], 0.0]))
+        left = float(np.nanmin(np.r_[lo[ok], g[ok], 0.0]))
         span = (right - left) or 1
         ax.set_xlim(left - 0.05 * span, right + (0.45 if withheld.any() else 0.08) * span)
     else:

@@ -243,7 +243,7 @@ class SchoolReport:
             f = self.results.findings
             f = f[(f["key_stage"] == c.key_stage) & (f["year"] == c.year)].head(limit)
             if f.empty:
-                return markdown("_No findings: there is no outcome data for this cohort._")
+                return markdown(_no_measure_text(c))
             return markdown("\n".join(f"- {md_text(t)}" for t in f["text"]))
         return self._each(one)
 
@@ -328,7 +328,8 @@ class SchoolReport:
     # ----------------------------------------------------------- gaps
     def gap_table(self):
         """Every measure, in school and against national other pupils, with intervals."""
-        return self._each(lambda c: people_table(self._gaps(c), self.threshold))
+        return self._each(lambda c: people_table(self._gaps(c), self.threshold) if len(self._gaps(c))
+                          else markdown(_no_measure_text(c)))
 
     def gap_chart(self, units=("grades", "points"), title=None):
         """Bars of the in-school gaps of the measures in ``units``."""
@@ -439,6 +440,8 @@ class SchoolReport:
         changes are called either)."""
         def one(c):
             t = self.trend_table_data(c)
+            if self._gaps(c).empty:
+                return markdown(_no_measure_text(c))
             if t.empty:
                 return markdown("_Only one year of results (with enough pupils): no trend yet._")
             rows = []
@@ -486,6 +489,9 @@ class SchoolReport:
                 return markdown("**No priority area from in-school gaps:** there is no comparison group in school "
                                 "(every pupil in this cohort is disadvantaged, or none is). See the gap analysis for "
                                 "comparisons with national other pupils, and use the pupil list and staff knowledge.")
+            if p.empty and self._gaps(c, comparison="in_school").empty:
+                return markdown("**No priority area:** " + _no_measure_text(c).strip("_") + " Use the pupil "
+                                "list and staff knowledge.")
             if p.empty:
                 return markdown("**No priority area:** the data shows no clear gap between disadvantaged and other "
                                 "pupils this year once uncertainty is allowed for (or the groups are too small to "
@@ -623,8 +629,9 @@ def _headline_measure(g: pd.DataFrame) -> str | None:
 
 
 def _no_measure_text(c: _Cohort) -> str:
-    return (f"_No outcome measure in the data for {md_text(c.key_stage)} {academic_year(c.year)} "
-            "(the file has none of the outcome columns the data contract lists): nothing to chart._")
+    return (f"_No outcome measure in the data for {md_text(c.key_stage)} {academic_year(c.year)}: the file has "
+            "none of the outcome columns the data contract lists for this key stage (or none a mapping declares), "
+            "so no gap can be measured or charted._")
 
 
 def _gap_title(g: pd.DataFrame) -> str:

@@ -62,7 +62,7 @@ class TrustReport:
         """Each school's headline gaps (latest year) with intervals."""
         g = self._latest()
         if g.empty:
-            return markdown("_No results._")
+            return markdown(NO_RESULTS)
         rows = []
         for (sid, ks), s in g.groupby(["school_id", "key_stage"], sort=True):
             s = s.set_index("measure", drop=False)
@@ -89,7 +89,7 @@ class TrustReport:
         out = Section()
         g = self._latest()
         if g.empty:
-            return markdown("_No results._")
+            return markdown(NO_RESULTS)
         for ks in sorted(g["key_stage"].unique()):
             m = measure or ("attainment8" if ks == "KS4" else "rwm_expected")
             rows = g[(g["key_stage"] == ks) & (g["measure"] == m) & ~g["suppressed"].astype(bool)].copy()
@@ -122,7 +122,7 @@ class TrustReport:
 
         g = self._latest()
         if g.empty:
-            return markdown("_No results._")
+            return markdown(NO_RESULTS)
         g = g[~g["measure"].str.startswith("grade_") | g["measure"].isin(["grade_english", "grade_maths"])].copy()
         g["std_gap"] = g["gap"] / pupil_sd(g)
         g["row"] = g["school_name"] + " (" + g["key_stage"] + ")"
@@ -150,7 +150,7 @@ class TrustReport:
         """Which schools' gaps are clearly closing or widening: the results model's verdict (latest year)."""
         g = self._latest()
         if g.empty:
-            return markdown("_No results._")
+            return markdown(NO_RESULTS)
         tr = g[g["trend"].isin(["closing", "widening"])]
         if tr.empty:
             return markdown("_No school's gap is clearly closing or widening over the years in the data._")
@@ -165,7 +165,7 @@ class TrustReport:
         """Where central support should go: schools ranked by clear headline gaps x pupils affected."""
         g = self._latest()
         if g.empty:
-            return markdown("_No results._")
+            return markdown(NO_RESULTS)
         head = g[g["measure"].isin(["attainment8", "progress8", "basics_4plus", "grade_english", "grade_maths",
                                     "rwm_expected", "reading_score", "maths_score", "attendance_pct",
                                     "persistent_absence"])].copy()
@@ -185,6 +185,8 @@ class TrustReport:
                                    "Weight (gap size x pupils)": agg["weight"].round(0).astype(int)}))
 
 
+NO_RESULTS = ("_No gap figures: the schools' data has no outcome measure (see each school's gap analysis "
+              "for why)._")
 _SHORT = {"attainment8": "Attainment 8", "progress8": "Progress 8", "grade_english": "English", "grade_maths": "maths",
           "basics_4plus": "4+ E&M", "basics_5plus": "5+ E&M", "attendance_pct": "attendance",
           "persistent_absence": "persistent absence", "severe_absence": "severe absence", "suspensions": "suspensions",

@@ -121,6 +121,10 @@ def strategy_statement(pupils: pd.DataFrame, school_id: str, *, year: int | None
         out.append(f"The school has fewer than {threshold} disadvantaged pupils in this cohort: group figures "
                    "are withheld so that no pupil can be identified, and no gap can be measured reliably. "
                    "Plan from each pupil's individual needs, and use high-quality teaching for all as the base.")
+    elif n and not ((gaps["year"] == year) & (gaps["key_stage"] == key_stage) & (gaps["comparison"] == "in_school")).any():
+        out.append(f"The data has no outcome measure for {md_text(key_stage)} {year}, so no gap can be measured: "
+                   "add the results columns (see the data contract) to measure one. Meanwhile plan from each "
+                   "pupil's needs, with high-quality teaching for all as the base.")
     elif n and n_dis in (0, n):
         if n_dis:
             out.append(f"Every pupil in this cohort is disadvantaged ({md_text(key_stage)} {year}), so there is no "
