@@ -278,3 +278,17 @@ def test_names_from_data_are_escaped_on_the_page(tmp_path, sample_pupils):
     html = "".join(p._repr_html_() for p in r.targets()[0] if hasattr(p, "_repr_html_"))
     assert "&lt;img src=x onerror=alert(1)&gt;" in html and "<img" not in html
     assert "&lt;b&gt;1&lt;/b&gt;" in html and "O&#x27;Neil &amp; &lt;Co&gt;" in html.replace("&#39;", "&#x27;")
+
+
+def test_ks2_codes_writing_and_the_list():
+    base = {"school_id": "P", "year": 2026, "key_stage": "KS2", "disadvantaged": True, "maths_score": "104",
+            "writing_ta": "EXS", "reading_score": "101"}
+    rows = [{**base, "pupil_id": "b", "reading_score": "B"}, {**base, "pupil_id": "a", "reading_score": "A"},
+            {**base, "pupil_id": "w", "writing_ta": "WTS"}, {**base, "pupil_id": "p", "writing_ta": "PK4"}]
+    t = target_pupils(_load(pd.DataFrame(rows)), "P")
+    # B: as far below as a score can be (4); PK4: two steps below EXS (2); WTS: one (1); A (absent): no need shown
+    assert dict(zip(t.pupil_id, t.score)) == {"b": 4.0, "p": 2.0, "w": 1.0}
+    assert t.reasons.tolist() == ["reading: B, working below the test", "writing PK4: below the expected standard (EXS)",
+                                  "writing WTS: below the expected standard (EXS)"]
+    s = staff_list(t)
+    assert s["Reading"].tolist() == ["B", "101", "101"] and s["Writing"].tolist() == ["EXS", "PK4", "WTS"]

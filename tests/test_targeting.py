@@ -89,8 +89,7 @@ def test_ks2_distance_below_the_expected_standard():
     # 1 + (100 - score - 1) / 5, at most 4: e 4.0, a 2.0, b 1.8, c 1.0; d is at the standard
     assert dict(zip(t.pupil_id, t.score)) == {"e": 4.0, "a": 2.0, "b": 1.8, "c": 1.0}
     assert t.pupil_id.tolist() == ["e", "a", "b", "c"]
-    assert t.reasons.tolist()[2:] == ["reading scaled score 95: 5 below the expected standard",
-                                      "reading scaled score 99: 1 below the expected standard"]
+    assert t.reasons.tolist()[2:] == ["reading 95: 5 below the expected 100", "reading 99: 1 below the expected 100"]
 
 
 def test_targets_are_this_schools_pupils_only(sample_pupils):

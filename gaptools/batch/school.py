@@ -94,6 +94,11 @@ def school_parameters(job: SchoolJob, data: str, out_dir: str) -> dict:
 
 
 # --------------------------------------------------------------- one school
+def _for(notebook: str, params: dict) -> dict:
+    """Only notebook 03 takes ``current`` (papermill warns of a parameter a notebook does not declare)."""
+    return params if notebook.startswith("03") else {k: v for k, v in params.items() if k != "current"}
+
+
 def _nav(folder: str, current: str | None) -> str:
     links = ['<a href="../index.html">Trust index</a>']
     for name, title in SCHOOL_NOTEBOOKS:
@@ -137,7 +142,7 @@ def run_school(job: SchoolJob, data: bytes | None = None) -> SchoolOutcome:
             for name, _ in SCHOOL_NOTEBOOKS:
                 executed = stage / "notebooks" / f"{name}.ipynb"
                 try:
-                    execute_notebook(Path(job.notebook_dir) / f"{name}.ipynb", executed, params,
+                    execute_notebook(Path(job.notebook_dir) / f"{name}.ipynb", executed, _for(name, params),
                                      cwd=job.notebook_dir, timeout=job.timeout, retries=job.retries,
                                      runtime=str(private))
                 except Stopped:

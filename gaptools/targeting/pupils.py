@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ..domain.columns import KS2_TEST_CODES, NAME_COLUMNS
+from ..domain.columns import NAME_COLUMNS
 
 
 @dataclass(frozen=True)
@@ -34,7 +34,7 @@ BARS = (
     Bar("grade_maths", ("maths", "teaching"), "maths", 4, 1, 1, "grade 4 (a standard pass)", "a grade"),
     Bar("reading_score", ("literacy", "teaching"), "reading", 100, 5, 1, "a scaled score of 100 (the expected "
         "standard)", "5 points"),
-    Bar("gps_score", ("literacy",), "grammar, punctuation and spelling", 100, 5, 1,
+    Bar("gps_score", ("literacy",), "GPS", 100, 5, 1,
         "a scaled score of 100 (the expected standard)", "5 points"),
     Bar("maths_score", ("maths", "teaching"), "maths", 100, 5, 1, "a scaled score of 100 (the expected standard)",
         "5 points"),
@@ -89,7 +89,7 @@ def _reason(bar: Bar, v: float) -> str:
         return f"attendance {v:.1f}%: {bar.bar - v:.1f} points below 90%" + (" (severely absent)" if v < 50 else "")
     if bar.column == "suspensions":
         return f"{int(v)} suspension{'s' if v > 1 else ''}"
-    return f"{bar.label} scaled score {int(v)}: {int(bar.bar - v)} below the expected standard"
+    return f"{bar.label} {int(v)}: {int(bar.bar - v)} below the expected 100"
 
 
 def target_pupils(current: pd.DataFrame, school_id: str, *, key_stage: str | None = None,
@@ -156,14 +156,14 @@ def target_pupils(current: pd.DataFrame, school_id: str, *, key_stage: str | Non
         code = f"{bar.column}_code"
         if code in rows.columns:  # B: working below the standard of the test: as far below as can be
             for i in np.flatnonzero((rows[code] == "B").to_numpy(dtype=bool, na_value=False)):
-                add(i, weights.most_per_measure, bar.needs, f"{bar.label}: {KS2_TEST_CODES['B'][0]}")
+                add(i, weights.most_per_measure, bar.needs, f"{bar.label}: B, working below the test")
     if "writing_ta" in rows.columns:
         ta = rows["writing_ta"].astype(object).to_numpy()
         for i, t in enumerate(ta):
             if isinstance(t, str) and t not in ("EXS", "GDS") and t not in ("A", "D", "L", "F", "P", "Q"):
                 steps = WRITING_BELOW.get(t, 2.0)
                 add(i, weights.below_bar + weights.per_step * (steps - 1), ("literacy",),
-                    f"writing {t}: below the expected standard")
+                    f"writing {t}: below the expected standard (EXS)")
     keep = score > 0
     if need_rank:
         keep &= in_priority
@@ -177,10 +177,13 @@ def target_pupils(current: pd.DataFrame, school_id: str, *, key_stage: str | Non
         # the reasons in the school's priority areas first
         "reasons": ["; ".join(t for _, t in sorted(r, key=lambda x: not x[0])) for r in reasons],
         **{c: rows[c].to_numpy() for c in TARGET_COLUMNS[TARGET_COLUMNS.index("sen"):] if c in rows.columns},
+        # a KS2 test code stands where there is no score: shown in the score's column
+        **{f"{c}_code": rows[f"{c}_code"].to_numpy() for c in ("reading_score", "gps_score", "maths_score")
+           if f"{c}_code" in rows.columns},
     })[keep]
     out = out.sort_values(["score", "pupil_id"], ascending=[False, True], kind="stable").reset_index(drop=True)
     out.insert(0, "rank", range(1, len(out) + 1))
-    return out[[c for c in TARGET_COLUMNS if c in out.columns]]
+    return out[[c for c in TARGET_COLUMNS if c in out.columns] + [c for c in out.columns if c.endswith("_code")]]
 
 
 #: The names staff read, for the columns of :func:`target_pupils`.
@@ -231,6 +234,11 @@ def staff_list(targets: pd.DataFrame) -> pd.DataFrame:
     for col, f in formats.items():
         if col in t.columns:
             t[col] = [f(v) for v in t[col].astype(object)]
+    for code in [c for c in t.columns if c.endswith("_code")]:
+        col = code[:-len("_code")]
+        if col in t.columns:
+            t[col] = [c if s == "" and isinstance(c, str) else s for s, c in zip(t[col], t[code].astype(object))]
+        t = t.drop(columns=code)
     for col in t.columns:
         t[col] = t[col].astype(object).where(t[col].notna(), "").astype(str)
     drop = [c for c in t.columns if c not in _ALWAYS and (t[c].nunique() <= 1 if len(t) > 1 else (t[c] == "").all())]
