@@ -78,7 +78,8 @@ def _run_parser(sub) -> argparse.ArgumentParser:
     r.add_argument("--force", action="store_true",
                    help="write into a non-empty folder that is not a gaptools output; files with the names "
                         "gaptools writes are replaced, other files are kept (e.g. --out shared --force)")
-    r.add_argument("--quiet", action="store_true", help="one line per school instead of a progress bar (for logs)")
+    r.add_argument("--quiet", action="store_true",
+                   help="one line per school instead of a progress bar (e.g. in cron jobs and CI logs)")
     r.add_argument("--published", type=Path, action="append",
                    help="DfE performance-table CSV file or folder: adds the published benchmarks page; "
                         "repeatable (e.g. --published data/dfe/ks2_school_level)")

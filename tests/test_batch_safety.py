@@ -263,3 +263,126 @@ def test_kill_9_sigint_and_sigterm_leave_nothing_behind_and_resume_completes(tmp
         doc = json.loads((out / sid / "results.json").read_text())
         assert {g["year"] for g in doc["gaps"]} == {1986}
     assert sorted(os.listdir(out / ".gaptools")) == ["lock"]
+
+
+# --------------------------------------------------------------- a full disk, read-only folders
+def _mount(*args):
+    assert os.geteuid() == 0, "this test mounts a small tmpfs and read-only binds: run it as root (CI does)"
+    subprocess.run(["mount", *map(str, args)], check=True)
+
+
+def test_a_full_disk_fails_clearly_and_leaves_nothing_half_written(tmp_path):
+    small = tmp_path / "small"
+    small.mkdir()
+    _mount("-t", "tmpfs", "-o", "size=400k", "tmpfs", small)  # room for the manifest, not for a school
+    try:
+        data = tmp_path / "data"
+        trust = _tiny_trust(data, seed=5)
+        out = small / "reports"
+        r = subprocess.run([sys.executable, "-m", "gaptools.cli", "run", data, "--out", out, "--quiet",
+                            "--workers", "1"], capture_output=True, text=True, timeout=1800)
+        assert r.returncode == 1, r.stdout + r.stderr
+        assert "Traceback" not in r.stderr
+        schools = sorted(trust["school_id"].unique())
+        for sid in schools:  # one clear line per school, saying what happened
+            lines = [ln for ln in r.stderr.splitlines() if ln.startswith(f"  failed {sid}:")]
+            assert len(lines) == 1 and "No space left on device" in lines[0], r.stderr
+        manifest = _manifest(out)
+        assert {s: m["status"] for s, m in manifest["schools"].items()} == {s: "failed" for s in schools}
+        assert manifest["trust"]["status"] == "skipped"
+        # true to disk: no school folder, no stage, no temporary file; the index says what failed
+        on_disk = sorted(p.relative_to(out).as_posix() for p in out.rglob("*"))
+        assert on_disk == [".gaptools", ".gaptools/lock", "index.html", "manifest.json"], on_disk
+        assert sorted(manifest["files"]) == ["index.html"]
+        assert "No space left on device" in (out / "index.html").read_text()
+    finally:
+        subprocess.run(["umount", small], check=True)
+
+
+def test_an_unwritable_school_folder_or_output_folder_fails_clearly(clone_run, tmp_path):
+    clone = clone_run["clone"]
+    env = {**os.environ, "PYTHONPATH": str(clone)}
+    out = tmp_path / "reports"
+    shutil.copytree(clone / "reports", out)
+    before = {p.name: p.read_bytes() for p in (out / "900101").iterdir() if p.is_file()}
+    cmd = [sys.executable, "-m", "gaptools.cli", "run", clone / "data" / "tiny", "--out", out, "--quiet",
+           "--current", clone / "data" / "current.csv"]
+    _mount("--bind", out / "900101", out / "900101")
+    try:
+        _mount("-o", "remount,ro,bind", out / "900101")
+        r = subprocess.run([*cmd, "--schools", "900101"], capture_output=True, text=True, timeout=1800, env=env)
+    finally:
+        subprocess.run(["umount", out / "900101"], check=True)
+    assert r.returncode == 1, r.stdout + r.stderr
+    assert "Traceback" not in r.stderr
+    failed = [ln for ln in r.stderr.splitlines() if ln.startswith("  failed ")]
+    assert len(failed) == 1 and failed[0].startswith("  failed 900101: could not write") \
+        and str(out / "900101") in failed[0], r.stderr
+    manifest = _manifest(out)
+    assert manifest["schools"]["900101"]["status"] == "failed"
+    assert manifest["schools"]["900102"]["status"] == "ok"  # complete, same data: kept and listed
+    index = (out / "index.html").read_text()
+    assert 'href="900102/02_gap_analysis.html"' in index and 'href="900101/02_gap_analysis.html"' not in index
+    assert {p.name: p.read_bytes() for p in (out / "900101").iterdir() if p.is_file()} == before
+    assert sorted(os.listdir(out / ".gaptools")) == ["lock"]
+    assert not [p for p in out.rglob("*.tmp")]
+
+    # the whole output folder read-only: one clear message, exit 1, nothing changed
+    snapshot = sorted((p.relative_to(out).as_posix(), p.stat().st_mtime_ns) for p in out.rglob("*"))
+    _mount("--bind", out, out)
+    try:
+        _mount("-o", "remount,ro,bind", out)
+        r = subprocess.run(cmd, capture_output=True, text=True, timeout=600, env=env)
+    finally:
+        subprocess.run(["umount", out], check=True)
+    assert r.returncode == 1 and "Read-only file system" in r.stderr and "Traceback" not in r.stderr, r.stderr
+    assert r.stderr.count("\n") == 1
+    assert sorted((p.relative_to(out).as_posix(), p.stat().st_mtime_ns) for p in out.rglob("*")) == snapshot
+
+
+# --------------------------------------------------------------- the command line
+def test_misuse_is_refused_before_any_work(tmp_path):
+    def refused(*args):
+        r = subprocess.run([sys.executable, "-m", "gaptools.cli", "run", *map(str, args)], capture_output=True,
+                           text=True, timeout=300)
+        assert r.returncode == 2 and "Traceback" not in r.stderr, r.stdout + r.stderr
+        return r.stderr
+
+    sample = ROOT / "data" / "sample"
+    out = tmp_path / "o"
+    err = refused(sample, "--out", out, "--schools", "900101,90012")
+    assert f"school id '90012' is not in {sample}" in err and "900102" in err.split("90012", 2)[2]
+    (tmp_path / "file.txt").write_text("x")
+    assert "is a file" in refused(sample, "--out", tmp_path / "file.txt")
+    assert "not a Dask scheduler address" in refused(sample, "--out", out, "--scheduler", "tcp://127.0.0.1:99999")
+    start = time.monotonic()
+    assert "cannot reach the Dask scheduler" in refused(sample, "--out", out, "--scheduler", "tcp://127.0.0.1:9")
+    assert time.monotonic() - start < 20
+    assert "at least 2" in refused(sample, "--out", out, "--threshold", "1")
+    assert "from 1900" in refused(sample, "--out", out, "--year", "1850")
+    assert "has no results for 2019 (years: 2023, 2024, 2025)" in refused(sample, "--out", out, "--year", "2019")
+    assert not out.exists()  # refused before any work: not even the folder
+
+
+def test_help_gives_an_example_for_every_argument():
+    r = subprocess.run([sys.executable, "-m", "gaptools.cli", "run", "--help"], capture_output=True, text=True,
+                       env={**os.environ, "COLUMNS": "100"})
+    assert r.returncode == 0
+    text = r.stdout.split("examples:")[0]
+    blocks, current = {}, None
+    for line in text.splitlines():  # each argument's block: its line in the listing and the lines under it
+        head = line[2:].split(" ")[0] if line.startswith("  ") and not line.startswith("   ") else None
+        if head:
+            current = head
+            blocks[current] = line
+        elif current and line.startswith("   "):
+            blocks[current] += " " + line.strip()
+        else:
+            current = None
+    wanted = {"data", "--out", "--mapping", "--current", "--schools", "--workers", "--scheduler", "--threshold",
+              "--year", "--resume", "--force", "--quiet", "--published"}
+    assert wanted <= {b.split(",")[0] for b in blocks}, blocks.keys()
+    for name, block in blocks.items():
+        if name not in ("-h,",):
+            assert "e.g." in block, block
+    assert "gaptools run data/sample --out reports" in r.stdout

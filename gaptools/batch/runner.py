@@ -107,18 +107,23 @@ def _unknown_schools(wanted: list[str], known: list[str], source: str) -> str:
     return "\n".join(lines)
 
 
-def _hash_inputs(data_file: Path, threshold: int, year: int | None, notebook_dir: Path,
+def _hash_inputs(pupils: pd.DataFrame, threshold: int, year: int | None, notebook_dir: Path,
                  current: Path | None = None) -> str:
     """What a school's outputs depend on: all the data (value added and the gap index are
     relative to the trust), the current pupils, the threshold, the year, the templates, the version
-    and the reference data (national figures)."""
+    and the reference data (national figures). The data counts by content, not by where it was read
+    from: the same table from another folder is the same data."""
+    import json
+
     from .. import __version__
     from ..domain.reference import reference_fingerprint
 
     h = hashlib.sha256()
-    files = [data_file, *([current] if current and current.is_file() else sorted(current.rglob("*")) if current
-                          else [])]
-    for f in files:
+    h.update(pd.util.hash_pandas_object(pupils, index=False).to_numpy().tobytes())
+    h.update(json.dumps([[str(c), str(t)] for c, t in pupils.dtypes.items()]).encode())
+    measures = [m.__dict__ for m in pupils.attrs.get("gaptools_measures", {}).values()]
+    h.update(json.dumps(measures, sort_keys=True, default=str).encode())
+    for f in ([current] if current and current.is_file() else sorted(current.rglob("*")) if current else []):
         if f.is_file():
             with open(f, "rb") as fh:
                 for block in iter(lambda fh=fh: fh.read(1 << 20), b""):
@@ -218,8 +223,9 @@ def run(data, out, *, mapping=None, schools=None, workers: int | None = None, sc
                     kept = pupils[pupils["year"] <= year].reset_index(drop=True)
                     kept.attrs = pupils.attrs
                     pupils = kept
-                save_validated(pupils.drop(columns=list(NAME_COLUMNS), errors="ignore"), data_file)  # names stay out
-                input_hash = _hash_inputs(data_file, threshold, year, notebook_dir, current)
+                pupils = pupils.drop(columns=list(NAME_COLUMNS), errors="ignore")  # names stay out
+                save_validated(pupils, data_file)
+                input_hash = _hash_inputs(pupils, threshold, year, notebook_dir, current)
             del pupils  # the workers read the private file; this process needs only the names
             with OutputFolder(out) as folder:
                 return _run_in(folder, private, stopper, client, data_file=data_file, input_hash=input_hash,
@@ -252,7 +258,8 @@ def _run_in(folder: OutputFolder, private: Path, stopper: StopOnSignal, client, 
             outcomes[sid] = SchoolOutcome(sid, names[sid], folders[sid], "ok", outputs=kept, input_hash=input_hash)
         elif rebuild:
             jobs.append(SchoolJob(sid, names[sid], folders[sid], str(data_file), str(folder.stage / folders[sid]),
-                                  threshold, year, timeout, notebook_dir=str(notebook_dir), scratch=str(private),
+                                  threshold, year, timeout, notebook_dir=str(notebook_dir),
+                                  scratch=str(private) if client is None else None,  # a Dask worker: its own
                                   current=str(current) if current else None,
                                   mapping=str(Path(mapping).resolve()) if current and isinstance(mapping, (str, Path))
                                   else None))
@@ -360,8 +367,8 @@ def _dispatch(jobs, *, client, data_file, workers, quiet, already_failed=0, skip
         bar.update(1)
         bar.set_postfix(done=bar.n, failed=failed, remaining=bar.total - bar.n, skipped=skipped)
         if quiet:
-            print(f"{outcome.school_id}: {outcome.status} ({outcome.duration_s:.1f}s)"
-                  + (f": {outcome.error}" if outcome.error else ""), file=sys.stderr)
+            print(_for_terminal(f"{outcome.school_id}: {outcome.status} ({outcome.duration_s:.1f}s)"
+                                + (f": {outcome.error}" if outcome.error else "")), file=sys.stderr)
 
     try:
         if not jobs:
@@ -374,7 +381,7 @@ def _dispatch(jobs, *, client, data_file, workers, quiet, already_failed=0, skip
             futures = client.map(run_school, jobs, data=data, pure=False,
                                  key=[f"gaptools-{j.folder}-{os.getpid()}-{time.time_ns()}" for j in jobs])
             try:
-                for fut in as_completed(futures):
+                for fut in as_completed(futures, loop=client.loop):
                     try:
                         outcome = fut.result()
                     except Exception as exc:  # the worker itself died
@@ -441,6 +448,11 @@ def _published_page(folder: OutputFolder, private: Path, published, school_ids, 
 
 
 # --------------------------------------------------------------- the command
+def _for_terminal(text: str) -> str:
+    """Text from the data, safe to print: control characters (escape sequences) shown, not obeyed."""
+    return "".join(c if c.isprintable() or c == "\n" else repr(c)[1:-1] for c in str(text))
+
+
 def run_cli(args) -> int:
     """``gaptools run`` (see data contract §4). Exit 0 all ok, 1 a school or page failed
     (or could not be written), 2 misuse found before any work, 130/143 stopped by a signal."""
@@ -454,11 +466,11 @@ def run_cli(args) -> int:
                        force=getattr(args, "force", False), published=getattr(args, "published", None),
                        current=getattr(args, "current", None))
     except UsageError as err:
-        print(f"gaptools: error: {err}", file=sys.stderr)
+        print(f"gaptools: error: {_for_terminal(err)}", file=sys.stderr)
         return 2
     except DataValidationError as err:  # the mapping file itself, or the current pupils, are broken: nothing can run
         for p in err.problems:
-            print(p, file=sys.stderr)
+            print(_for_terminal(p), file=sys.stderr)
         return 2 if not getattr(args, "current", None) or any(p.file == str(args.mapping) for p in err.problems) \
             else 1
     except Interrupted as stop:
@@ -478,5 +490,5 @@ def run_cli(args) -> int:
           f"trust overview {manifest['trust']['status']}; {manifest['duration_s']:.0f}s. "
           f"Open {Path(args.out) / 'index.html'}")
     for sid in failed:
-        print(f"  failed {sid}: {manifest['schools'][sid]['error']}", file=sys.stderr)
+        print(f"  failed {_for_terminal(sid)}: {_for_terminal(manifest['schools'][sid]['error'])}", file=sys.stderr)
     return 1 if failed or manifest["trust"]["status"] == "failed" else 0
