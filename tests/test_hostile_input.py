@@ -11,6 +11,7 @@ import subprocess
 import sys
 import warnings
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -354,7 +355,7 @@ def test_xlsx_with_a_cell_far_to_the_right_on_every_row(tmp_path):
             yield f'<row r="{r}"><c r="XFD{r}" t="inlineStr"><is><t>x</t></is></c></row>'
 
     (p,) = measured("table", write_xlsx(tmp_path / "wide.xlsx", sheet()))
-    assert "line 2" in p and "column 16,384" in p
+    assert "line 2" in p and "value in column 16,384" in p
 
 
 def test_xlsx_with_too_many_cells(tmp_path):
@@ -403,3 +404,37 @@ def test_yaml_seven_levels_of_anchors_within_the_alias_bound(tmp_path):
     m.write_text("\n".join(lines) + "\n")
     (p,) = measured("mapping", m)
     assert "expands to more than 20,000 entries" in p
+
+
+def test_xlsx_with_empty_formatted_cells_far_to_the_right_is_read(tmp_path):
+    # Excel writes a styled empty cell as <c r="XFD2" s="1"/>: not data, so not a reason to refuse
+    def sheet():
+        yield inline_row(1, XHEAD)[:-len("</row>")] + '<c r="XFD1" s="1"/></row>'
+        yield inline_row(2, {"A": "1", "B": "2025", "C": "KS4", "D": "a", "E": "yes"})[:-len("</row>")] \
+            + '<c r="XFD2" s="1"/></row>'
+
+    f = write_xlsx(tmp_path / "styled.xlsx", sheet())
+    assert measured("table", f) == []
+    pupils, _ = load(f)
+    assert pupils["pupil_id"].tolist() == ["a"] and pupils["disadvantaged"].tolist() == [True]
+
+
+def test_xlsx_with_a_million_empty_formatted_cells_per_row_is_bounded(tmp_path):
+    def sheet():
+        yield inline_row(1, XHEAD)
+        for r in range(2, 20000):
+            yield f'<row r="{r}"><c r="A{r}" t="inlineStr"><is><t>1</t></is></c><c r="XFD{r}" s="1"/></row>'
+
+    (p,) = measured("table", write_xlsx(tmp_path / "padded.xlsx", sheet()))
+    assert "more than 20,000,000 cells, counting empty formatted ones" in p
+
+
+def test_parquet_that_expands_beyond_the_bound(tmp_path):
+    f = tmp_path / "many.parquet"
+    n = 30_000_000  # one repeated value: a tiny file, 30 million rows x 5 columns
+    column = pa.DictionaryArray.from_arrays(pa.array(np.zeros(n, dtype=np.int8)), pa.array(["1"]))
+    table = pa.Table.from_arrays([column] * 5, names=["school_id", "year", "key_stage", "pupil_id", "disadvantaged"])
+    pq.write_table(table, f)
+    assert f.stat().st_size < 50 * 2**20
+    (p,) = measured("table", f)
+    assert "holds 30,000,000 rows of 5 columns" in p

@@ -403,7 +403,8 @@ def load_pupils(data, mapping=None, *, derive_progress: bool = True) -> pd.DataF
         _apply_values(raw, mapping)
         for canon, value in mapping.constants.items():
             if canon in raw.columns and not C._blank(raw[canon]).all():
-                notes.append(f"the mapping's constant {canon}={value} replaces the '{canon}' column of the data")
+                notes.append(f"the mapping's constant {canon}={shorten(value, 60)} replaces the '{canon}' column "
+                             "of the data")
             raw[canon] = value
     typed = pd.DataFrame(index=raw.index)
     for col in raw.columns:

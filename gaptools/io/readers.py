@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
+import operator
 import re
 import stat
 from pathlib import Path
@@ -26,6 +28,10 @@ DELIMITERS = (",", ";", "\t", "|")
 MAX_XLSX_BYTES = 50 * 2**20
 MAX_COLUMNS = 2000
 MAX_CELLS = 5_000_000
+MAX_SCANNED = 20_000_000
+#: Bounds on a Parquet file as its footer describes it (uncompressed bytes, cells).
+MAX_PARQUET_BYTES = 2**30
+MAX_PARQUET_CELLS = 100_000_000
 #: ``DataFrame.attrs`` keys: each row's line in the file, and warnings found while reading.
 LINES_ATTR, NOTES_ATTR = "gaptools_lines", "gaptools_notes"
 _BINARY = re.compile("[\x00-\x08\x0e-\x1f\x7f-\x9f]")
@@ -275,19 +281,29 @@ def read_excel_table(path: Path, name: str) -> tuple[pd.DataFrame | None, list[P
         try:
             sheet = book.worksheets[0]
             sheet.reset_dimensions()  # the stored dimensions may be wrong (or hostile)
-            rows, cells, last = [], 0, 0
+            rows, cells, scanned, last = [], 0, 0, 0
             for number, row in enumerate(sheet.iter_rows(values_only=True), start=1):
-                if len(row) > MAX_COLUMNS:
+                # openpyxl pads each row up to its last cell, even an empty formatted one:
+                # bound the cells looked at (time) as well as the cells kept (memory)
+                scanned += len(row) + 1
+                if scanned > MAX_SCANNED:
                     return None, [Problem(name, number, None, None,
-                                          f"has a cell in column {len(row):,}; gaptools reads at most "
-                                          f"{MAX_COLUMNS:,} columns (is something far to the right?)")]
-                cells += len(row) + 1
-                if cells > MAX_CELLS:
-                    return None, [Problem(name, number, None, None,
-                                          f"has more than {MAX_CELLS:,} cells; export it as CSV instead")]
+                                          f"has more than {MAX_SCANNED:,} cells, counting empty formatted ones; "
+                                          "export it as CSV instead")]
+                if len(row) > MAX_COLUMNS:  # trim padding after a far empty cell at C speed, not cell by cell
+                    filled = list(map(operator.is_not, row, itertools.repeat(None)))
+                    row = row[:len(row) - filled[::-1].index(True)] if True in filled else ()
                 text = [_cell_text(v) for v in row]
                 while text and text[-1] == "":
                     text.pop()
+                if len(text) > MAX_COLUMNS:
+                    return None, [Problem(name, number, None, None,
+                                          f"has a value in column {len(text):,}; gaptools reads at most "
+                                          f"{MAX_COLUMNS:,} columns (is something far to the right?)")]
+                cells += len(text)
+                if cells > MAX_CELLS:
+                    return None, [Problem(name, number, None, None,
+                                          f"has more than {MAX_CELLS:,} cells; export it as CSV instead")]
                 rows.append(text)
                 if text:
                     last = number
@@ -307,12 +323,19 @@ def read_parquet_table(path: Path, name: str) -> tuple[pd.DataFrame | None, list
         import pyarrow.parquet as pq
         import pyarrow.types as pat
 
-        schema = pq.read_schema(path)
+        meta = pq.read_metadata(path)
+        schema = meta.schema.to_arrow_schema()
         nested = [f.name for f in schema if pat.is_nested(f.type)]
         if nested:
             return None, [Problem(name, 1, column, None,
                                   "holds lists or records, not one value per cell; "
                                   "a pupil table has one value in each cell") for column in nested]
+        size = sum(meta.row_group(i).total_byte_size for i in range(meta.num_row_groups))
+        if size > MAX_PARQUET_BYTES or meta.num_rows * max(meta.num_columns, 1) > MAX_PARQUET_CELLS:
+            return None, [Problem(name, None, None, None,
+                                  f"holds {meta.num_rows:,} rows of {meta.num_columns:,} columns "
+                                  f"({size / 2**20:,.0f} MB uncompressed), more than gaptools reads "
+                                  f"({MAX_PARQUET_CELLS:,} cells, {MAX_PARQUET_BYTES // 2**20:,} MB)")]
         frame = pd.read_parquet(path)
     except Exception as exc:  # pyarrow raises ArrowInvalid, OSError, ... for a bad file
         return None, [Problem(name, None, None, None,
