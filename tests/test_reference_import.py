@@ -258,3 +258,31 @@ def test_end_to_end_a_new_year_is_compared_after_import(tmp_path):
     # the other-pupils figure is on file, so no all-pupil comparison; no P8 ('z')
     assert "national_all" not in set(whole.index.get_level_values("comparison"))
     assert ("progress8", "national_other") not in whole.index
+
+
+def test_lower_is_better_measure_against_a_national_figure_keeps_the_contract_sign(user_folder):
+    # a user figure for a measure where lower is better: positive gap = our disadvantaged pupils worse off
+    user_folder.mkdir(parents=True)
+    (user_folder / "national.csv").write_text(
+        "key_stage,year,measure,group,value,definition,source,as_of\n"
+        "KS4,2026,persistent_absence,other,0.10,disadvantaged vs other pupils,a test file,2026-11-01\n")
+    pupils = cohort(2026)
+    att = np.r_[np.linspace(80, 99, 30), np.linspace(88, 99, 50)]
+    pupils["attendance_pct"] = att
+    pupils["persistent_absence"] = pd.array(att < 90, dtype="boolean")
+    g = gaptools.gap_table(pupils, progress=False)
+    r = g[(g.measure == "persistent_absence") & (g.comparison == "national_other")].iloc[0]
+    share = (att[:30] < 90).mean()
+    assert r.mean_reference == 0.10 and r.mean_disadvantaged == pytest.approx(share)
+    assert r.gap == pytest.approx(share - 0.10) and r.gap > 0
+
+
+def test_resume_sees_newly_imported_figures(tmp_path):
+    from gaptools.batch.runner import _hash_inputs
+    from gaptools.batch.school import NOTEBOOK_DIR
+
+    pupils = cohort(2026)
+    before = _hash_inputs(pupils, 6, None, NOTEBOOK_DIR)
+    assert _hash_inputs(pupils, 6, None, NOTEBOOK_DIR) == before
+    import_national_files([write(tmp_path, "ks4_202526.csv", KS4_NEW)])
+    assert _hash_inputs(pupils, 6, None, NOTEBOOK_DIR) != before
