@@ -18,7 +18,8 @@ import pytest
 import gaptools
 from gaptools.analysis.results import analyse_school, results_dict
 from gaptools.domain.suppression import (DEFAULT_THRESHOLD, NO_COMPARISON_GROUP, PROTECTS_ANOTHER_GROUP,
-                                         TOO_FEW_DISADVANTAGED, TOO_FEW_OTHERS, WITHHELD_REASONS)
+                                         TOO_FEW_DISADVANTAGED, TOO_FEW_OTHERS, WITHHELD_REASONS,
+                                         group_sizes_withheld)
 
 THRESHOLDS = (DEFAULT_THRESHOLD, 10)
 UNIT = ["school_id", "key_stage", "year"]
@@ -244,7 +245,7 @@ def school(groups, year=2024, key_stage="KS4", seed=0):
     rows = []
     for dis, n, extra in groups:
         for _ in range(n):
-            rows.append({"school_id": "H", "year": year, "key_stage": key_stage, "pupil_id": f"H{len(rows)}",
+            rows.append({"school_id": "H", "school_name": "Hand-made School", "year": year, "key_stage": key_stage, "pupil_id": f"H{len(rows)}",
                          "disadvantaged": dis, "sex": "F" if len(rows) % 2 else "M",
                          "progress8": float(np.round(rng.normal(-0.3, 1.0), 2)),
                          "attainment8": float(np.clip(np.round(40 + 12 * rng.normal(), 1), 0, 90)),
@@ -341,3 +342,23 @@ def test_gap_index_withholds_both_groups():
     gi = gaptools.gap_index(p, reference="school")
     assert gi.suppressed.all() and gi.n_other.isna().all() and gi.n_disadvantaged.isna().all()
     assert not attack_index(p, gi, DEFAULT_THRESHOLD)
+
+
+@pytest.mark.parametrize("t", THRESHOLDS)
+def test_group_sizes_rule_is_the_profiles(small, sample_pupils, t):
+    # the strategy statement's shortcut gives what the profile's group totals show
+    for pupils in (small, sample_pupils):
+        prof = gaptools.cohort_profile(pupils, threshold=t)
+        totals = prof[prof.characteristic == "all"].groupby(UNIT).suppressed.any()
+        for (sid, ks, yr), withheld in totals.items():
+            p = pupils[(pupils.school_id == sid) & (pupils.key_stage == ks) & (pupils.year == yr)]
+            assert group_sizes_withheld(int(p.disadvantaged.astype(bool).sum()), len(p), t) == withheld
+
+
+def test_strategy_does_not_give_the_few_others_away():
+    from gaptools.targeting.strategy import strategy_statement
+
+    p = school([(True, 150, {}), (False, 3, {})])
+    text = strategy_statement(p, "H", year=2024, key_stage="KS4")
+    assert "150 of 153" not in text and "98%" not in text
+    assert f"withheld (fewer than {DEFAULT_THRESHOLD} pupils)" in text

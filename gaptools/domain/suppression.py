@@ -23,8 +23,9 @@ or at least ``threshold`` pupils: subtracting the shown cells from the whole
 never gives the count or mean of a small group. Nor is a cell left as the one
 withheld cell of a partition when its row also holds a small group (19
 disadvantaged pupils beside 2 others): derived, it would give the 2 away to
-anyone who knows the row's all-pupil total. A withheld whole withholds its
-parts (a share of a group, or its parts summed, would give the whole back).
+anyone who knows the row's all-pupil total (where another cell can be withheld
+instead). A withheld whole withholds its parts (a share of a group, or its
+parts summed, would give the whole back).
 """
 from __future__ import annotations
 
@@ -40,6 +41,16 @@ NO_COMPARISON_GROUP = "no_comparison_group"
 NO_NATIONAL_FIGURE = "no_national_figure"
 WITHHELD_REASONS = (TOO_FEW_DISADVANTAGED, TOO_FEW_OTHERS, PROTECTS_ANOTHER_GROUP,
                     NO_COMPARISON_GROUP, NO_NATIONAL_FIGURE)
+
+
+def group_sizes_withheld(n_disadvantaged: int, n_pupils: int, threshold: int = DEFAULT_THRESHOLD) -> bool:
+    """Whether a cohort's numbers of disadvantaged and other pupils must be withheld.
+
+    The cohort's size is public, so one group's size gives the other's: both
+    are withheld where either group has 1 to ``threshold - 1`` pupils (what
+    :func:`protect` does to the cohort profile's group totals).
+    """
+    return 0 < n_disadvantaged < threshold or 0 < n_pupils - n_disadvantaged < threshold
 
 
 def protect(cell_n, cell_part, part_whole, link_row, link_cell, primary, threshold: int = DEFAULT_THRESHOLD,
@@ -113,9 +124,11 @@ def protect(cell_n, cell_part, part_whole, link_row, link_cell, primary, thresho
             before -= np.maximum.accumulate(np.where(first, before, 0.0))
             # smallest first, until the withheld cells reach the threshold (and number two or more)
             hide[cand[first | (h_n[p] + before < threshold)]] = True
-            # nothing left to withhold in a partition: its whole must go (unless public, when
-            # every part is already withheld and the derivation gives only the public whole)
-            stuck = short & (np.bincount(p, minlength=n_parts + 1) == 0)
+            # nothing left to withhold in a partition whose withheld cells are a small group:
+            # its whole must go (unless public: then every part is already withheld and the
+            # derivation gives only the public whole). A lone cell that is its whole's only
+            # pupils is left: withholding the whole would hide every figure about a large group.
+            stuck = short & (h_n < threshold) & (np.bincount(p, minlength=n_parts + 1) == 0)
             w = whole[stuck[:-1]]
             hide[w[~public[w]]] = True
         more = np.bincount(link_row, weights=hide[link_cell], minlength=n_rows) > 0

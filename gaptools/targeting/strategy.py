@@ -15,7 +15,7 @@ import pandas as pd
 from ..analysis.gaps import SPLITS, gap_table
 from ..analysis.trends import gap_trends, with_verdicts
 from ..domain.formatting import academic_year, md_text, trend_text, withheld_text
-from ..domain.suppression import DEFAULT_THRESHOLD
+from ..domain.suppression import DEFAULT_THRESHOLD, group_sizes_withheld
 from .evidence import TIERS, describe, foundations
 from .priorities import cohort, format_gap
 from .priorities import priorities as make_priorities
@@ -73,7 +73,7 @@ def strategy_statement(pupils: pd.DataFrame, school_id: str, *, year: int | None
                   & (pupils["year"] == year)]
     name = str(rows["school_name"].iloc[0]) if len(rows) else str(school_id)
     n, n_dis = len(rows), int(rows["disadvantaged"].astype(bool).sum())
-    share = "withheld (fewer than {} pupils)".format(threshold) if 0 < n_dis < threshold \
+    share = "withheld (fewer than {} pupils)".format(threshold) if group_sizes_withheld(n_dis, n, threshold) \
         else f"{n_dis / n:.0%} ({n_dis} of {n} pupils in {key_stage} {year})" if n else "no pupils"
     start = year + 1
     today = today or date.today()
