@@ -21,7 +21,8 @@ _EXPORTS = {
     "read_results": "analysis.results", "priorities": "targeting.priorities",
     "approaches_table": "targeting.priorities", "target_pupils": "targeting.pupils", "Weights": "targeting.pupils",
     "write_targeting_outputs": "targeting.pupils", "strategy_statement": "targeting.strategy",
-    "SchoolReport": "reporting.school", "TrustReport": "reporting.trust",
+    "SchoolReport": "reporting.school", "TrustReport": "reporting.trust", "notebook_pdf": "reporting.pdf",
+    "glossary_block": "reporting.summary",
 }
 #: Modules reachable as attributes (``gaptools.published``), as before the layered layout.
 _MODULES = {"published": "reporting.published"}

@@ -83,6 +83,8 @@ def _run_parser(sub) -> argparse.ArgumentParser:
     r.add_argument("--published", type=Path, action="append",
                    help="DfE performance-table CSV file or folder: adds the published benchmarks page; "
                         "repeatable (e.g. --published data/dfe/ks2_school_level)")
+    r.add_argument("--pdf", action="store_true",
+                   help="also write each report as PDF, and each school's summary (summary.pdf, at most two A4 pages)")
     return r
 
 

@@ -30,7 +30,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from ..errors import UsageError
-from ..io.files import atomic_write_text
+from ..io.files import atomic_write_bytes, atomic_write_text
 from .school import SCHOOL_NOTEBOOKS, WORK
 
 MANIFEST = "manifest.json"
@@ -343,6 +343,15 @@ class OutputFolder:
         self.files[rel] = None
         atomic_write_text(folder / Path(rel).name, text)
         self.files[rel] = hashlib.sha256(text.encode("utf-8")).hexdigest()
+        return rel
+
+    def write_bytes(self, rel: str, data: bytes) -> str:
+        """Write a file of the run (``trust/...pdf``) atomically, recorded as gaptools'."""
+        parent = str(Path(rel).parent)
+        folder = self.path if parent == "." else self.real_dir(parent)
+        self.files[rel] = None
+        atomic_write_bytes(folder / Path(rel).name, data)
+        self.files[rel] = hashlib.sha256(data).hexdigest()
         return rel
 
     def save(self, **fields) -> dict:

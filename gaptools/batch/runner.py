@@ -138,7 +138,8 @@ def _hash_inputs(pupils: pd.DataFrame, threshold: int, year: int | None, noteboo
 # --------------------------------------------------------------- the run
 def run(data, out, *, mapping=None, schools=None, workers: int | None = None, scheduler: str | None = None,
         resume: bool = False, quiet: bool = False, threshold: int = 6, year: int | None = None,
-        force: bool = False, timeout: int = 600, published=None, notebook_dir=None, current=None) -> dict:
+        force: bool = False, timeout: int = 600, published=None, notebook_dir=None, current=None,
+        pdf: bool = False) -> dict:
     """Run every school's notebooks and build the trust index.
 
     Parameters
@@ -171,6 +172,9 @@ def run(data, out, *, mapping=None, schools=None, workers: int | None = None, sc
         Seconds any one notebook cell may run.
     published : path or list of paths, optional
         DfE performance-table CSVs for the published benchmarks page.
+    pdf : bool
+        Also print each school's pages and its summary (two A4 pages at most),
+        and the trust overview, as PDF (Debian's Chromium through Playwright).
     notebook_dir : path, optional
         A folder of (customised) notebook templates with the same names.
     current : path, optional
@@ -226,13 +230,15 @@ def run(data, out, *, mapping=None, schools=None, workers: int | None = None, sc
                 pupils = pupils.drop(columns=list(NAME_COLUMNS), errors="ignore")  # names stay out
                 save_validated(pupils, data_file)
                 input_hash = _hash_inputs(pupils, threshold, year, notebook_dir, current)
+                if pdf:  # a folder made without PDFs is not complete for a run that asks for them
+                    input_hash += "+pdf"
             del pupils  # the workers read the private file; this process needs only the names
             with OutputFolder(out) as folder:
                 return _run_in(folder, private, stopper, client, data_file=data_file, input_hash=input_hash,
                                source=source, names=names, failures=failures, known=known, wanted=wanted,
                                resume=resume, workers=workers, quiet=quiet, threshold=threshold, year=year,
                                timeout=timeout, published=published, notebook_dir=notebook_dir, started=started,
-                               current=current, mapping=mapping)
+                               current=current, mapping=mapping, pdf=pdf)
         finally:
             if client is not None:
                 client.close()
@@ -240,7 +246,7 @@ def run(data, out, *, mapping=None, schools=None, workers: int | None = None, sc
 
 def _run_in(folder: OutputFolder, private: Path, stopper: StopOnSignal, client, *, data_file, input_hash, source,
             names, failures, known, wanted, resume, workers, quiet, threshold, year, timeout, published,
-            notebook_dir, started, current, mapping) -> dict:
+            notebook_dir, started, current, mapping, pdf=False) -> dict:
     out = folder.path
     folders = safe_folder_names(known)
     asked = wanted if wanted is not None else known
@@ -260,7 +266,7 @@ def _run_in(folder: OutputFolder, private: Path, stopper: StopOnSignal, client, 
             jobs.append(SchoolJob(sid, names[sid], folders[sid], str(data_file), str(folder.stage / folders[sid]),
                                   threshold, year, timeout, notebook_dir=str(notebook_dir),
                                   scratch=str(private) if client is None else None,  # a Dask worker: its own
-                                  current=str(current) if current else None,
+                                  current=str(current) if current else None, pdf=bool(pdf),
                                   mapping=str(Path(mapping).resolve()) if current and isinstance(mapping, (str, Path))
                                   else None))
     order = [sid for sid in known if sid in outcomes or any(j.school_id == sid for j in jobs)]
@@ -303,6 +309,8 @@ def _run_in(folder: OutputFolder, private: Path, stopper: StopOnSignal, client, 
         ok = [sid for sid in order if outcomes[sid].status == "ok"]
         trust = _trust_overview(folder, private, [outcomes[s] for s in ok], threshold, timeout) if ok else \
             {"status": "skipped", "error": "no school succeeded", "outputs": []}
+        if pdf and trust["status"] == "ok":
+            trust = _trust_pdf(folder, private, trust)
         if published:
             trust["published"] = _published_page(folder, private, published,
                                                  [s for s in asked if s in names], timeout)
@@ -441,6 +449,19 @@ def _trust_overview(folder: OutputFolder, private: Path, outcomes: list[SchoolOu
                 "duration_s": round(time.perf_counter() - start, 2), "outputs": []}
 
 
+def _trust_pdf(folder: OutputFolder, private: Path, trust: dict) -> dict:
+    """The trust overview as PDF beside its page (no pupil data is on it)."""
+    from ..reporting.pdf import print_pdf
+
+    name, _ = TRUST_NOTEBOOK
+    try:
+        printed = print_pdf(folder.path / "trust" / f"{name}.html", private / f"{name}.pdf")
+        rel = folder.write_bytes(f"trust/{name}.pdf", printed.read_bytes())
+    except Exception as exc:
+        return {**trust, "status": "failed", "error": f"printing the PDF failed: {type(exc).__name__}: {exc}"}
+    return {**trust, "outputs": [*trust["outputs"], rel]}
+
+
 def _published_page(folder: OutputFolder, private: Path, published, school_ids, timeout: int) -> dict:
     from .published import run_published_notebook
 
@@ -464,7 +485,7 @@ def run_cli(args) -> int:
                        scheduler=args.scheduler, resume=args.resume, quiet=args.quiet,
                        threshold=getattr(args, "threshold", 6), year=getattr(args, "year", None),
                        force=getattr(args, "force", False), published=getattr(args, "published", None),
-                       current=getattr(args, "current", None))
+                       current=getattr(args, "current", None), pdf=getattr(args, "pdf", False))
     except UsageError as err:
         print(f"gaptools: error: {_for_terminal(err)}", file=sys.stderr)
         return 2

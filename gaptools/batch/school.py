@@ -51,6 +51,7 @@ class SchoolJob:
     scratch: str | None = None   # parent of the job's private folder (None: the system's temp folder)
     current: str | None = None   # the current pupils' table, read where it is (never copied)
     mapping: str | None = None   # the mapping, for the current pupils' table
+    pdf: bool = False            # also print each page, and the school's summary, as PDF
 
 
 @dataclass
@@ -157,6 +158,14 @@ def run_school(job: SchoolJob, data: bytes | None = None) -> SchoolOutcome:
                 for path in sorted(work.iterdir()):  # results.json, targets.csv, strategy.md
                     if path.is_file() and not path.name.startswith("."):  # not the notebooks' shared cache
                         shutil.copyfile(path, stage / path.name)
+                if job.pdf:
+                    from ..reporting.pdf import school_pdfs
+
+                    try:
+                        school_pdfs(stage, [name for name, _ in SCHOOL_NOTEBOOKS])
+                    except Exception as exc:  # PDFs were asked for: without them the folder is not complete
+                        outcome.status = "failed"
+                        outcome.error = f"printing the PDF reports failed: {type(exc).__name__}: {exc}"
     except OSError as exc:  # a full disk, a read-only folder
         outcome.status = "failed"
         outcome.error = f"could not write {exc.filename or 'the reports'}: {exc.strerror or exc}"

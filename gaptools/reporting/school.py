@@ -587,6 +587,35 @@ class SchoolReport:
         d = int(rows["disadvantaged"].astype(bool).sum())
         return d in (0, len(rows))
 
+    # ----------------------------------------------------------- the first screen, and words
+    def summary(self):
+        """The first screen: the clear gaps that matter most (each with its interval and trend),
+        what is closing and what needs most attention, from the results model."""
+        from .summary import HTMLBlock, summary_html
+
+        def one(c):
+            return HTMLBlock(summary_html(self.results.table, self.results.findings, c.key_stage, c.year,
+                                          threshold=self.threshold, heading=f"Summary: {c.key_stage} {c.year - 1}/"
+                                                                            f"{str(c.year)[2:]} results"))
+        out = Section()
+        for c in self.cohorts:
+            out.append(one(c))
+        return out
+
+    def glossary(self, *terms):
+        """The words this page uses, explained (``terms``: keys of the glossary; default: the
+        terms of a gap report for this school's key stages)."""
+        from .summary import glossary_block
+
+        stages = {c.key_stage for c in self.cohorts}
+        default = ["disadvantaged", "interval", "clear", "false discovery", "percentage points", "withheld"]
+        if "KS4" in stages:
+            default += ["Attainment 8", "Progress 8", "value added", "E&M"]
+        if "KS2" in stages:
+            default += ["RWM"]
+        default += ["gap index", "persistent absence", "SEN", "EAL"]
+        return glossary_block(*(terms or default))
+
     # ----------------------------------------------------------- outputs
     def save(self, *, targets: bool = False):
         """Write side outputs to ``out_dir`` (nothing when it is None): results.json, and
