@@ -438,3 +438,21 @@ def test_parquet_that_expands_beyond_the_bound(tmp_path):
     assert f.stat().st_size < 50 * 2**20
     (p,) = measured("table", f)
     assert "holds 30,000,000 rows of 5 columns" in p
+
+
+def test_mapping_reading_a_required_column_as_another_says_so(tmp_path):
+    f, m = tmp_path / "p.csv", tmp_path / "m.yaml"
+    f.write_text(MINIMAL)
+    m.write_text("columns:\n  school_id: pupil_id\n")
+    (p,) = problems(f, m)
+    assert (p.line, p.column) == (1, "pupil_id")
+    assert p.message == ("required column 'pupil_id' is missing: the mapping reads the file's 'pupil_id' column "
+                         "as 'school_id'")
+
+
+def test_skip_rows_that_leave_nothing_say_so(tmp_path):
+    f, m = tmp_path / "p.csv", tmp_path / "m.yaml"
+    f.write_text(MINIMAL)
+    m.write_text("skip_rows: {column: school_id, matching: \".\"}\n")
+    (p,) = problems(f, m)
+    assert p.message == "the file has a header but no pupil rows (2 rows left out by the mapping's skip_rows)"

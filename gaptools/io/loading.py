@@ -239,10 +239,13 @@ def _read_parts(data, mapping: Mapping | None) -> tuple[list[_Part], list[Proble
             continue
         notes += frame.attrs.get(NOTES_ATTR, [])
         lines = line_numbers(frame)
+        skipped = 0
         if mapping and mapping.skip_rows:
-            frame, lines, skipped, found = _skip_rows(name, frame, lines, mapping)
-            notes += skipped
+            before = len(frame)
+            frame, lines, skip_notes, found = _skip_rows(name, frame, lines, mapping)
+            notes += skip_notes
             problems += found
+            skipped = before - len(frame)
         part, found = rename_columns(name, frame, mapping, lines)
         problems += found
         part.notes = notes + part.notes
@@ -260,9 +263,15 @@ def _read_parts(data, mapping: Mapping | None) -> tuple[list[_Part], list[Proble
                                         f"({', '.join(C.REQUIRED)}) is in its header (found: {have}); "
                                         "if it is an MIS export, name its columns in a mapping file"))
                 continue
+            read_as = {h: canon for canon, h in part.original.items()}  # header in file -> canonical
             for c in missing:
-                problems.append(Problem(name, 1, c, None,
-                                        f"required column '{c}' is missing (the file's columns: {have})"))
+                taken = [h for h in frame.columns if C.canonical_name(h) == c and h in read_as]
+                if taken:
+                    message = (f"required column '{c}' is missing: the mapping reads the file's "
+                               f"'{shorten(taken[0], 60)}' column as '{read_as[taken[0]]}'")
+                else:
+                    message = f"required column '{c}' is missing (the file's columns: {have})"
+                problems.append(Problem(name, 1, c, None, message))
             continue
         f = part.frame
         blank_rows = _blank_rows(f)
@@ -270,8 +279,8 @@ def _read_parts(data, mapping: Mapping | None) -> tuple[list[_Part], list[Proble
         f[_LINE] = lines
         f = f[~blank_rows]  # wholly empty lines hold no pupil
         if f.empty:
-            problems.append(Problem(name, None, None, None,
-                                    "the file has a header but no pupil rows"))
+            also = f" ({_count(skipped, 'row')} left out by the mapping's skip_rows)" if skipped else ""
+            problems.append(Problem(name, None, None, None, "the file has a header but no pupil rows" + also))
             continue
         part.frame = f
         parts.append(part)
