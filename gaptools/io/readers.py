@@ -3,6 +3,12 @@
 Every cell of a text or Excel file is read as text so that nothing is guessed
 (leading zeros, 'N/A', dates) before the column parsers see it. Problems that
 stop a file being read at all come back as :class:`~gaptools.errors.Problem`.
+
+Files are hostile until read: nothing is skipped or changed quietly (a quote
+that never closes, a NUL character, a row too wide are errors at their line;
+mixed encodings and values over several lines are warnings naming the lines),
+nothing raises, and what one file may cost is bounded before it is spent
+(uncompressed workbook size, columns, cells; Parquet rows; only ordinary files).
 """
 from __future__ import annotations
 
