@@ -91,7 +91,8 @@ Groups under {{ threshold }} pupils are withheld.</p>
 {% for s in schools %}<tr>
 <td>{{ s.school_name }}<br><span class="muted">{{ s.id }}</span></td>
 <td class="{{ s.status }}">{{ s.status }}{% if s.error %}<div class="err">{{ s.error }}</div>{% endif %}</td>
-<td>{% for c in s.cells %}<div class="cell"><span{% if c.clear %} class="clear"{% endif %}>{{ c.label }}: {{ c.text }}</span>{% if c.trend %} <span class="trend">· {{ c.trend }}</span>{% endif %}</div>{% endfor %}</td>
+{#- c["clear"], not c.clear: a dict's clear() method would make every cell bold -#}
+<td>{% for c in s.cells %}<div class="cell"><span{% if c["clear"] %} class="clear"{% endif %}>{{ c.label }}: {{ c.text }}</span>{% if c.trend %} <span class="trend">· {{ c.trend }}</span>{% endif %}</div>{% endfor %}</td>
 <td>{% for href, title in s.links %}<a href="{{ href }}">{{ title }}</a><br>{% endfor %}</td>
 </tr>{% endfor %}
 </tbody></table>

@@ -234,7 +234,8 @@ class SchoolReport:
                      else "no disadvantaged pupils, so there is no gap to measure" if d == 0
                      else f"{d} disadvantaged pupils ({d / n:.0%} of the cohort)")
             return markdown(f"**{md_text(self.school_name)}** ({md_text(self.school_id)}), {md_text(c.key_stage)} "
-                            f"results of {academic_year(c.year)}: {n} pupils, {share}.")
+                            f"results of {academic_year(c.year)}: {n} pupils, {share}. Groups of fewer than "
+                            f"{self.threshold} pupils are withheld.")
         return self._each(one)
 
     def findings(self, limit: int = 12):
@@ -259,6 +260,9 @@ class SchoolReport:
                                 "attendance) to compare._")
             wide = p.pivot_table(index=["characteristic", "value"], columns="group", values="pct", aggfunc="first")
             if not {"disadvantaged", "other"} <= set(wide.columns):
+                if self._no_comparison_group(c):
+                    return markdown("_Every pupil in this cohort is disadvantaged, or none is: there is no "
+                                    "comparison group in school to set them beside._")
                 return markdown(f"_Too few pupils in one group to compare (groups under {self.threshold} are withheld)._")
             wide = wide.dropna()
             wide = wide[(wide["disadvantaged"] >= 0.05) | (wide["other"] >= 0.05)]
