@@ -292,3 +292,26 @@ def test_ks2_codes_writing_and_the_list():
                                   "writing WTS: below the expected standard (EXS)"]
     s = staff_list(t)
     assert s["Reading"].tolist() == ["B", "101", "101"] and s["Writing"].tolist() == ["EXS", "PK4", "WTS"]
+
+
+def test_notebook_01_profiles_the_current_cohorts(tmp_path, sample_pupils):
+    path, now, _ = _current_pupils(tmp_path, school="900201", ks="KS2")
+    r = gaptools.SchoolReport(sample_pupils, "900201", current=path)
+    parts = r.current_profile()
+    heading, table = parts[0], parts[1].data
+    year = int(now.year.iloc[0])
+    assert f"results in {year - 1}/{str(year)[2:]}" in heading.data
+    n_dis = int((now.disadvantaged == "True").sum())
+    share = n_dis / len(now)
+    assert table.loc[("all", "all pupils"), "Disadvantaged pupils"] == f"{n_dis} ({share:.0%})"
+    assert "Fore" not in table.to_string() and "CUR0" not in table.to_string()  # counts only
+    assert "pass their table as `current`" in gaptools.SchoolReport(sample_pupils, "900201").current_profile().data
+
+
+@pytest.mark.parametrize("name", ["01_cohort_overview", "03_intervention_targeting"])
+def test_papermill_reads_the_current_parameter(name):
+    import papermill as pm
+
+    from conftest import ROOT
+
+    assert "current" in pm.inspect_notebook(str(ROOT / "notebooks" / f"{name}.ipynb"))

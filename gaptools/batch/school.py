@@ -96,8 +96,8 @@ def school_parameters(job: SchoolJob, data: str, out_dir: str) -> dict:
 
 # --------------------------------------------------------------- one school
 def _for(notebook: str, params: dict) -> dict:
-    """Only notebook 03 takes ``current`` (papermill warns of a parameter a notebook does not declare)."""
-    return params if notebook.startswith("03") else {k: v for k, v in params.items() if k != "current"}
+    """Only notebooks 01 and 03 take ``current`` (papermill warns of a parameter a notebook does not declare)."""
+    return params if notebook.startswith(("01", "03")) else {k: v for k, v in params.items() if k != "current"}
 
 
 def _nav(folder: str, current: str | None) -> str:

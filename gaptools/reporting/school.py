@@ -292,13 +292,24 @@ class SchoolReport:
             p = self.profile_data(c)
             if characteristics:
                 p = p[p["characteristic"].isin(characteristics)]
-            show = p.assign(cell=[WITHHELD if s else f"{int(n)} ({pct:.0%})"
-                                  for s, n, pct in zip(p["suppressed"], p["n"].fillna(0), p["pct"].fillna(0))])
-            t = show.pivot_table(index=["characteristic", "value"], columns="group", values="cell",
-                                 aggfunc="first", sort=False)
-            t.columns = [f"{cap(g)} pupils" for g in t.columns]
-            return t.fillna("")
+            return _profile_cells(p)
         return self._each(one)
+
+    def current_profile(self):
+        """The pupils on roll now (``current``), one table per cohort: counts and shares by characteristic."""
+        if self.current is None:
+            return markdown("_To profile the pupils on roll now, pass their table as `current` "
+                            "(`--current` to `gaptools run`)._")
+        from ..analysis.profile import cohort_profile
+
+        p = cohort_profile(self.current, school_id=self.school_id, threshold=self.threshold)
+        if p.empty:
+            return markdown("_The table of current pupils has no pupil of this school._")
+        out = Section()
+        for (ks, year), rows in p.groupby(["key_stage", "year"], sort=True):
+            out.append(markdown(f"#### {md_text(ks)}, results in {academic_year(int(year))}"))
+            out.append(_profile_cells(rows))
+        return out
 
     def profile_chart(self, characteristic: str, title: str | None = None):
         """Shares of disadvantaged and other pupils by one characteristic; the title says the biggest difference."""
@@ -635,6 +646,16 @@ class SchoolReport:
             text = "\n\n".join(self.strategy_text(k) for k in self.cohorts)
             written += write_targeting_outputs(self.out_dir, self.school_id, t, text)
         return markdown("Written: " + ", ".join(f"`{p.name}`" for p in written))
+
+
+def _profile_cells(p: pd.DataFrame) -> pd.DataFrame:
+    """A profile as a table: a row per characteristic and value, 'n (share)' or withheld per group."""
+    show = p.assign(cell=[WITHHELD if s else f"{int(n)} ({pct:.0%})"
+                          for s, n, pct in zip(p["suppressed"], p["n"].fillna(0), p["pct"].fillna(0))])
+    t = show.pivot_table(index=["characteristic", "value"], columns="group", values="cell",
+                         aggfunc="first", sort=False)
+    t.columns = [f"{cap(g)} pupils" for g in t.columns]
+    return t.fillna("")
 
 
 def _profile_title(p: pd.DataFrame, characteristic: str) -> str:
