@@ -170,6 +170,8 @@ def cmd_validate(args) -> int:
         try:
             pupils = load_pupils(args.data, args.mapping)
         except DataValidationError as err:
+            for note in err.notes:
+                print(f"warning: {terminal_safe(note)}")
             for problem in err.problems:
                 print(terminal_safe(problem))
             files = {p.file for p in err.problems}

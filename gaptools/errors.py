@@ -63,10 +63,14 @@ class DataValidationError(GaptoolsError, ValueError):
     ----------
     problems : list of Problem
         Every problem found, in file and line order.
+    notes : list of str, optional
+        Warnings found on the way (data read correctly but worth a look), so that
+        they are not lost when the data is refused.
     """
 
-    def __init__(self, problems: list[Problem]):
+    def __init__(self, problems: list[Problem], notes: list[str] | None = None):
         self.problems = list(problems)
+        self.notes = list(notes or [])
         super().__init__(self._text())
 
     def _text(self) -> str:

@@ -456,3 +456,14 @@ def test_skip_rows_that_leave_nothing_say_so(tmp_path):
     m.write_text("skip_rows: {column: school_id, matching: \".\"}\n")
     (p,) = problems(f, m)
     assert p.message == "the file has a header but no pupil rows (2 rows left out by the mapping's skip_rows)"
+
+
+def test_warnings_are_shown_even_when_the_data_is_refused(tmp_path):
+    head = "school_id,school_name,year,key_stage,pupil_id,disadvantaged\n".encode()
+    f = tmp_path / "mixed.csv"
+    f.write_bytes(head + "1,Émile,2025,KS4,a,yes\n".encode("utf-8") + "1,Émile,2025,KS4,b,maybe\n".encode("cp1252"))
+    r = cli("validate", f)
+    assert r.returncode == 1
+    out = r.stdout.splitlines()
+    assert out[0].startswith("warning: ") and "UTF-8 on line 2, Windows-1252 on line 3" in out[0]
+    assert "line 3, column 'disadvantaged': value 'maybe'" in out[1] and out[-1] == "INVALID: 1 problem in 1 file"

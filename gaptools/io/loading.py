@@ -225,8 +225,9 @@ def _apply_values(raw: pd.DataFrame, mapping: Mapping) -> None:
         raw[canon] = mapped.where(mapped.notna(), s.astype("string")).astype(object)
 
 
-def _read_parts(data, mapping: Mapping | None) -> tuple[list[_Part], list[Problem]]:
-    parts, problems = [], []
+def _read_parts(data, mapping: Mapping | None) -> tuple[list[_Part], list[Problem], list[str]]:
+    """Read, skip and rename each source; returns the readable parts, the problems and every warning."""
+    parts, problems, all_notes = [], [], []
     for name, src in sources(data):
         notes: list[str] = []
         if isinstance(src, pd.DataFrame):
@@ -249,6 +250,7 @@ def _read_parts(data, mapping: Mapping | None) -> tuple[list[_Part], list[Proble
         part, found = rename_columns(name, frame, mapping, lines)
         problems += found
         part.notes = notes + part.notes
+        all_notes += part.notes
         constants = set(mapping.constants) if mapping else set()
         missing = [c for c in C.REQUIRED if c not in part.frame.columns and c not in constants]
         if part.unresolved:
@@ -284,7 +286,7 @@ def _read_parts(data, mapping: Mapping | None) -> tuple[list[_Part], list[Proble
             continue
         part.frame = f
         parts.append(part)
-    return parts, problems
+    return parts, problems, all_notes
 
 
 def _blank_rows(f: pd.DataFrame) -> np.ndarray:
@@ -402,12 +404,13 @@ def load_pupils(data, mapping=None, *, derive_progress: bool = True) -> pd.DataF
         if validated is not None:  # written by save_validated: checked already
             return validated
     mapping = load_mapping(mapping)
-    parts, problems = _read_parts(data, mapping)
+    parts, problems, read_notes = _read_parts(data, mapping)
     if not parts:
-        raise DataValidationError(problems or [Problem(str(data), None, None, None, "no pupil rows found")])
+        raise DataValidationError(problems or [Problem(str(data), None, None, None, "no pupil rows found")],
+                                  read_notes)
     originals = {p.name: p.original for p in parts}
     raw = pd.concat([p.frame for p in parts], ignore_index=True, sort=False)
-    notes: list[str] = [n for p in parts for n in p.notes]
+    notes: list[str] = list(read_notes)
     if mapping:
         _apply_values(raw, mapping)
         for canon, value in mapping.constants.items():
@@ -441,7 +444,7 @@ def load_pupils(data, mapping=None, *, derive_progress: bool = True) -> pd.DataF
                  if (p.file, p.line, p.column) not in bad_cells]
     if problems:
         problems.sort(key=lambda p: (p.file or "", p.line or 0, p.column or ""))
-        raise DataValidationError(problems)
+        raise DataValidationError(problems, notes)
     notes += _upn_notes(typed, raw)
     if "school_name" not in typed.columns:
         typed["school_name"] = typed["school_id"]
