@@ -6,7 +6,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..domain.formatting import academic_year, amount, cap, is_proportion, is_yes, md_text, trend_text, \
+from ..domain.formatting import academic_year, amount, cap, comparator, is_proportion, is_yes, md_text, trend_text, \
     with_interval, withheld_text
 from ..domain.suppression import DEFAULT_THRESHOLD
 from .display import Chart, Section, Table, markdown
@@ -54,7 +54,7 @@ class TrustReport:
         g = self.gaps
         if g.empty:
             return g
-        g = g[(g["comparison"] == comparison) & g["subgroup"].isna()]
+        g = g[(g["comparison"] == comparison if comparison else True) & g["subgroup"].isna()]
         latest = g.groupby(["school_id", "key_stage"])["year"].transform("max")
         return g[g["year"] == latest]
 
@@ -76,7 +76,7 @@ class TrustReport:
             if len(fs):
                 real = fs[(fs["school_id"] == sid) & (fs["key_stage"] == ks) & (fs["year"] == int(s["year"].iloc[0]))
                           & fs["category"].isin(["gap", "national"])]
-                row["Clear gaps"] = len(real)
+                row["Clear gaps (in school and national)"] = len(real)
             rows.append(row)
         note = markdown(f"Gaps with 95% intervals; **\\*** marks a clear gap (survives the false-discovery check). "
                         f"Groups under {self.threshold} pupils are withheld.")
@@ -139,7 +139,12 @@ class TrustReport:
                                    "shown gaps are clear (withheld: c)"))
 
     def _gap_list(self, g: pd.DataFrame):
+        # the school's comparisons with national figures too: for a school with no comparison
+        # group in school they are all there is
+        every = self._latest(comparison=None)
+        g = every[every["measure"].isin(set(g["measure"])) | (every["comparison"] != "in_school")]
         rows = [{"School": r["school_name"], "Key stage": r["key_stage"], "Measure": cap(r["label"]),
+                 "Compared with": comparator(r["comparison"]),
                  "Gap (95% interval)": _trust_gap_text(r, self.threshold).rstrip(" *"),
                  "Clear": "yes" if _real(pd.DataFrame([r])).iloc[0] else "no"}
                 for _, r in g.iterrows()]
