@@ -72,8 +72,9 @@ def approaches_for(need: str, *, phase: str = "secondary", table: pd.DataFrame |
         How many to return.
     matched : bool, default False
         Matched to the need, as a priority lists them: the strands whose evidence
-        is specifically about ``need`` first, then the others that address it,
-        and never the whole-school foundations (see :func:`foundations`).
+        is specifically about ``need`` first, then the others that address it;
+        never the whole-school foundations (see :func:`foundations`) nor a
+        strand resting on very limited evidence (below :data:`MIN_EVIDENCE`).
     """
     t = _usable(evidence_table() if table is None else table, phase)
     rows = t[t["needs"].map(lambda ns: need in ns) | (t["focus"].map(lambda ns: need in ns) if matched else False)]
