@@ -245,7 +245,9 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     problem = _check_paths(args)
     if problem:
-        print(f"gaptools: error: {problem}", file=sys.stderr)
+        from .domain.formatting import terminal_safe
+
+        print(f"gaptools: error: {terminal_safe(problem)}", file=sys.stderr)  # a path may hold escapes
         return EXIT_USAGE
     try:
         return COMMANDS[args.command](args)
@@ -253,7 +255,9 @@ def main(argv: list[str] | None = None) -> int:
         print("gaptools: interrupted", file=sys.stderr)
         return 130
     except OSError as exc:  # unreadable file, full disk: say what and where, no traceback
-        print(f"gaptools: error: {exc}", file=sys.stderr)
+        from .domain.formatting import terminal_safe
+
+        print(f"gaptools: error: {terminal_safe(exc)}", file=sys.stderr)
         return EXIT_USAGE if isinstance(exc, (FileNotFoundError, PermissionError)) else EXIT_INVALID
 
 

@@ -78,3 +78,8 @@ def test_validate_warns_what_a_key_stage_cannot_show(tmp_path):
     r = gaptools("validate", f)
     assert r.returncode == 0 and ("warning: KS2: no writing_ta, so no expected or higher standard in reading, "
                                   "writing and maths") in r.stdout
+
+
+def test_a_path_with_escape_sequences_is_shown_escaped(tmp_path):
+    r = gaptools("validate", tmp_path / "no\x1b[2Jsuch.csv")
+    assert r.returncode == 2 and "\x1b" not in r.stderr and "no\\x1b[2Jsuch.csv: no such file" in r.stderr
