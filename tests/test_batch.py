@@ -60,7 +60,8 @@ def test_index_links_every_report_and_shows_key_gaps(full_run):
     doc = json.loads((out / "900103" / "results.json").read_text())
     a8 = [g for g in doc["gaps"] if g["measure"] == "attainment8" and g["year"] == 2025
           and g["comparison"] == "in_school" and g["subgroup"] is None][0]
-    assert f"Attainment 8 KS4 2025: {a8['gap']:.1f} ({a8['ci_low']:.1f} to {a8['ci_high']:.1f})" in page
+    # the results year as an academic year, and the gap with its unit (issue 11)
+    assert f"Attainment 8 KS4 2024/25: {a8['gap']:.1f} points ({a8['ci_low']:.1f} to {a8['ci_high']:.1f})" in page
     assert "Saint Émile's Catholic College".replace("'", "&#39;") in page
 
 

@@ -210,8 +210,13 @@ def strategy_statement(pupils: pd.DataFrame, school_id: str, *, year: int | None
                 continue
             a, b = p_idx.loc[m], now.loc[m]
             if a["suppressed"] or b["suppressed"]:
-                review.append([a["label"], withheld_text(a.get("withheld_reason"), threshold) if a["suppressed"] else "",
-                               withheld_text(b.get("withheld_reason"), threshold) if b["suppressed"] else "", "", ""])
+                def shown(r):
+                    if r["suppressed"]:
+                        return withheld_text(r.get("withheld_reason"), threshold)
+                    return (f"{format_gap(r, r['gap'])} ({format_gap(r, r['ci_low'], False)} to "
+                            f"{format_gap(r, r['ci_high'], False)})")
+                review.append([a["label"], shown(a), shown(b), "",
+                               "" if b["suppressed"] else trend_text(b.get("trend"), b.get("trend_from")) or "no verdict"])
                 continue
             review.append([b["label"], f"{format_gap(a, a['gap'])} ({format_gap(a, a['ci_low'], False)} to {format_gap(a, a['ci_high'], False)})",
                            f"{format_gap(b, b['gap'])} ({format_gap(b, b['ci_low'], False)} to {format_gap(b, b['ci_high'], False)})",
