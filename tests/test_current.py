@@ -315,3 +315,13 @@ def test_papermill_reads_the_current_parameter(name):
     from conftest import ROOT
 
     assert "current" in pm.inspect_notebook(str(ROOT / "notebooks" / f"{name}.ipynb"))
+
+
+def test_a_year_that_already_has_results_is_never_listed(tmp_path, sample_pupils):
+    path, now, past = _current_pupils(tmp_path)
+    stale = now.assign(year=past.year.max(), pupil_id=[f"OLD{i:04d}" for i in range(len(now))])
+    pd.concat([now, stale]).to_csv(path, index=False)  # a past cohort passed as current by mistake
+    r = gaptools.SchoolReport(sample_pupils, "900101", current=path)
+    t = r.targets_data()
+    assert len(t) and not t.pupil_id.str.startswith("OLD").any()
+    assert f"{len(stale)} pupils of the current table are left out" in r.targets()[0][0].data

@@ -559,8 +559,16 @@ class SchoolReport:
         c = c or self.cohorts[0]
         if self.current is None:
             return pd.DataFrame(columns=["rank", "pupil_id", "score", "reasons"])
-        return target_pupils(self.current, self.school_id, key_stage=c.key_stage,
+        return target_pupils(self._on_roll(c)[0], self.school_id, key_stage=c.key_stage,
                              priorities=self.priorities_data(c))
+
+    def _on_roll(self, c: _Cohort) -> tuple[pd.DataFrame, int]:
+        """The school's current pupils of ``c``'s key stage whose results are still to come, and how many
+        rows of the current table are left out because their year already has results (leavers)."""
+        past = self.pupils[(self.pupils["school_id"] == self.school_id) & (self.pupils["key_stage"] == c.key_stage)]
+        cur = self.current[(self.current["school_id"] == self.school_id) & (self.current["key_stage"] == c.key_stage)]
+        done = (cur["year"] <= int(past["year"].max())).to_numpy(dtype=bool, na_value=False)
+        return cur[~done], int(done.sum())
 
     def targets(self, limit: int = 40):
         """The current pupils to focus on, as staff read the list."""
@@ -572,17 +580,18 @@ class SchoolReport:
                                 "current pupils (`current` here, `--current` to `gaptools run`): pupils who have "
                                 "left are never listed.")
             t = self.targets_data(c)
+            mine, left = self._on_roll(c)
+            gone = (f" {left} pupils of the current table are left out: their year already has results, so "
+                    "they have left (check `year` there: the summer their results *will* belong to)." if left else "")
             if t.empty:
-                mine = self.current[(self.current["school_id"] == self.school_id)
-                                    & (self.current["key_stage"] == c.key_stage)]
-                return markdown(f"_No current {c.key_stage} pupil in the table of current pupils._" if mine.empty
-                                else "_No current disadvantaged pupil is below a bar in the school's priority "
-                                     "areas._")
+                return markdown((f"_No current {md_text(c.key_stage)} pupil in the table of current pupils._"
+                                 if mine.empty else "_No current disadvantaged pupil is below a bar in the school's "
+                                 "priority areas._") + gone)
             shown = staff_list(t.head(limit))
             more = f" (the first {limit} of {len(t)}; all are in `targets.csv`)" if len(t) > limit else ""
             which = ("below a bar in one of the school's priority areas" if len(self.priorities_data(c))
                      else "below a bar in any measure (there is no priority area)")
-            return Section([markdown(f"{len(t)} current disadvantaged pupils {which}{more}."), Table(shown)])
+            return Section([markdown(f"{len(t)} current disadvantaged pupils {which}{more}.{gone}"), Table(shown)])
         return self._each(one)
 
     def strategy(self):
