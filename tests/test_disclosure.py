@@ -35,7 +35,7 @@ def level_labels(p: pd.DataFrame, split: str) -> pd.Series:
                       index=p.index).where(x.notna())
     else:
         v = p[split].astype(object).where(p[split].notna())
-    return v.map(lambda s: None if s is None or s is pd.NA or s != s else f"{split}={s}")
+    return v.map(lambda s: None if pd.isna(s) else f"{split}={s}")
 
 
 def true_groups(pupils: pd.DataFrame, unit, measure: str):

@@ -17,7 +17,7 @@ from ..domain.reference import national_figures, p8_sd
 from ..domain.suppression import (DEFAULT_THRESHOLD, NO_COMPARISON_GROUP, NO_NATIONAL_FIGURE,
                                   PROTECTS_ANOTHER_GROUP, TOO_FEW_DISADVANTAGED, TOO_FEW_OTHERS, protect)
 from . import stats
-from .groupstats import codes, combine, grouped_moments, pack
+from .groupstats import codes, combine, grouped_moments
 from .progress import VALUE_ADDED, value_added
 
 CONTRACT_COLUMNS = ["school_id", "key_stage", "year", "measure", "kind", "comparison", "subgroup",
@@ -214,8 +214,8 @@ def _withhold(unit_measure, block, order, src, in_school, n_dis, n_ref, no_figur
     pupils whose level is unknown (never shown).
     """
     n_in = len(unit_measure)
-    um, first = combine(unit_measure)
-    n_um = len(first)
+    um = np.asarray(unit_measure, dtype=np.int64)
+    n_um, n_blocks = int(um.max()) + 1, int(block.max()) + 1
     whole_row = np.zeros(n_um, dtype=np.int64)
     w = block == 0
     whole_row[um[w]] = np.flatnonzero(w)
@@ -225,15 +225,18 @@ def _withhold(unit_measure, block, order, src, in_school, n_dis, n_ref, no_figur
     group = np.tile(np.array([0, 1], dtype=np.int64), n_in)
     cell_um, cell_block = np.repeat(um, 2), np.repeat(block, 2)
     level = cell_block > 0
-    split, split_first = combine(pack(cell_um[level], cell_block[level], group[level]))
-    n_split = len(split_first)
-    split_whole = 2 * whole_row[cell_um[level][split_first]] + group[level][split_first]
-    cell_part = np.repeat(um, 2)
-    cell_part[level] = n_um + split
+    # partitions: n_um whole cohorts, then one per unit-measure, block and group (dense ids;
+    # those of block 0 stay empty)
+    n_split = n_um * n_blocks * 2
+    split = (cell_um * n_blocks + cell_block) * 2 + group
+    split_whole = 2 * np.repeat(whole_row, n_blocks * 2) + np.tile(np.array([0, 1], dtype=np.int64), n_um * n_blocks)
+    cell_part = np.where(level, n_um + split, cell_um)
     # the pupils of no level of a split (unknown), and the public whole cohort
-    unknown = np.round(cell_n[split_whole] - np.bincount(split, weights=cell_n[level], minlength=n_split))
+    in_levels = np.bincount(split[level], weights=cell_n[level], minlength=n_split)
+    unknown = np.where(in_levels > 0, np.round(cell_n[split_whole] - in_levels), 0.0)
     some = np.flatnonzero(unknown > 0)
-    cohort = cell_n[2 * whole_row] + cell_n[2 * whole_row + 1]
+    cohort = np.zeros(n_um)
+    cohort[um[w]] = n_dis[:n_in][w] + n_ref[:n_in][w]
     first_public = 2 * n_in + len(some)
     cells_n = np.concatenate([cell_n, unknown[some], cohort])
     cells_part = np.concatenate([cell_part, n_um + some, np.full(n_um, -1)])

@@ -99,18 +99,22 @@ def protect(cell_n, cell_part, part_whole, link_row, link_cell, primary, thresho
     # a cell shown in a row beside a small group: derived alone, it gives that group away to
     # anyone who knows the row's all-pupil total (how many pupils have an EHC plan, say)
     small = some & (n < threshold)
-    row_small = np.bincount(link_row, weights=small[link_cell], minlength=n_rows) > 0
-    exposes = np.bincount(link_cell, weights=row_small[link_row], minlength=n_cells) > 0
+    row_small = np.zeros(n_rows, dtype=bool)
+    row_small[link_row[small[link_cell]]] = True
+    exposes = np.zeros(n_cells, dtype=bool)
+    exposes[link_cell[row_small[link_row]]] = True
     while True:
-        shown = public | (np.bincount(link_cell, weights=~hidden[link_row], minlength=n_cells) > 0)
+        shown = public.copy()
+        shown[link_cell[~hidden[link_row]]] = True
         whole_known = np.append(shown[whole], False)
         # a withheld whole withholds its parts
         hide = shown & ~public & some & ~whole_known[part]
         # the withheld parts of a known whole: a small group, or one cell alone, can be derived
-        concealed = ~shown & some
-        h_n = np.bincount(part, weights=np.where(concealed, n, 0.0), minlength=n_parts + 1)
-        h_k = np.bincount(part, weights=concealed, minlength=n_parts + 1)
-        h_alone = (h_k == 1) & (np.bincount(part, weights=concealed & exposes, minlength=n_parts + 1) == 1)
+        concealed = np.flatnonzero(~shown & some)
+        at = part[concealed]
+        h_n = np.bincount(at, weights=n[concealed], minlength=n_parts + 1)
+        h_k = np.bincount(at, minlength=n_parts + 1)
+        h_alone = (h_k == 1) & (np.bincount(at[exposes[concealed]], minlength=n_parts + 1) == 1)
         short = whole_known & (h_k > 0) & ((h_n < threshold) | h_alone)
         short[-1] = False
         if short.any():
@@ -131,7 +135,7 @@ def protect(cell_n, cell_part, part_whole, link_row, link_cell, primary, thresho
             stuck = short & (h_n < threshold) & (np.bincount(p, minlength=n_parts + 1) == 0)
             w = whole[stuck[:-1]]
             hide[w[~public[w]]] = True
-        more = np.bincount(link_row, weights=hide[link_cell], minlength=n_rows) > 0
-        if not (more & ~hidden).any():
+        more = link_row[hide[link_cell]]
+        if hidden[more].all():
             return hidden
-        hidden |= more
+        hidden[more] = True
