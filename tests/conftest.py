@@ -7,6 +7,7 @@ ROOT = Path(__file__).resolve().parents[1]
 DATA = Path(__file__).parent / "data"
 SAMPLE = ROOT / "data" / "sample"
 SHARED = ROOT.parent / "shared"
+PUBLISHED = ROOT / "data" / "dfe" / "ks2_school_level"
 
 
 @pytest.fixture(scope="session")
@@ -21,11 +22,12 @@ def sample_pupils():
 @pytest.fixture(scope="session")
 def sample_run(tmp_path_factory):
     """One `gaptools run` of the sample trust (real kernels, local pool), shared by the
-    batch, notebook and browser tests."""
+    batch, notebook, browser and PDF tests: with PDFs, and the published benchmarks page
+    of the real DfE KS2 files, none of whose schools is in the sample trust."""
     from gaptools.batch import run
 
     out = tmp_path_factory.mktemp("run") / "reports"
-    manifest = run(SAMPLE, out, quiet=True)
+    manifest = run(SAMPLE, out, quiet=True, pdf=True, published=[PUBLISHED])
     return out, manifest
 
 

@@ -57,12 +57,19 @@ def render_index(out: Path, manifest: dict) -> str:
             cells = [headline_cell(g, threshold) for g in _headline(out, o)]
         except ResultsError as e:  # one unreadable results file does not take the index down
             cells = [{"label": "Results", "text": f"not readable: {e}", "clear": False, "trend": ""}]
-        schools.append({"id": sid, **o, "cells": cells,
-                        "links": [(f"{o['folder']}/{n}.html", t) for n, t in SCHOOL_NOTEBOOKS]
-                        if o["status"] == "ok" else []})
+        outputs = set(o.get("outputs") or [])
+        links = [(f"{o['folder']}/{n}.html", t) for n, t in SCHOOL_NOTEBOOKS] if o["status"] == "ok" else []
+        links += [(f"{o['folder']}/{f}", t) for f, t in (("summary.pdf", "Summary (PDF, for governors)"),)
+                  if f in outputs or f"{o['folder']}/{f}" in outputs]
+        n_clear = sum(c["clear"] for c in cells)
+        n_widening = sum(c["clear"] and c["trend"].startswith("widening") for c in cells)
+        schools.append({"id": sid, **o, "cells": cells, "links": links, "n_clear": n_clear, "n_widening": n_widening})
+    # which schools need attention first: most clear headline gaps, then most of them widening
+    schools.sort(key=lambda s: (s["status"] != "failed", -s["n_clear"], -s["n_widening"], s["school_name"] or s["id"]))
+    attention = [s for s in schools if s["status"] == "ok" and s["n_clear"]][:3]
     n_failed = sum(s["status"] == "failed" for s in schools)
     page = env.from_string(INDEX_TEMPLATE).render(manifest=manifest, schools=schools, n_failed=n_failed,
-                                                  trust=manifest["trust"], threshold=threshold)
+                                                  trust=manifest["trust"], threshold=threshold, attention=attention)
     return page.replace("gaptools-csp-placeholder", content_security_policy(page))
 
 
@@ -85,6 +92,9 @@ INDEX_TEMPLATE = """<!DOCTYPE html>
 Groups under {{ threshold }} pupils are withheld.</p>
 <p>{% if trust.status == 'ok' %}<a href="trust/04_trust_overview.html">Trust overview: which gaps are real, which are closing, where to put support</a>{% else %}<span class="failed">Trust overview not available: {{ trust.error }}</span>{% endif %}
 {% if trust.published and trust.published.status == 'ok' %} · <a href="{{ trust.published.outputs[0] }}">Published benchmarks</a>{% endif %}</p>
+{% if attention %}<p><strong>Needs attention first:</strong> {% for s in attention %}<a href="{{ s.links[1][0] }}">{{ s.school_name }}</a>
+({{ s.n_clear }} clear headline gap{{ '' if s.n_clear == 1 else 's' }}{% if s.n_widening %}, {{ s.n_widening }} widening{% endif %}){{ '; ' if not loop.last else '.' }}
+{% endfor %}Schools are listed below in this order: most clear headline gaps first.</p>{% else %}<p>No school has a clear headline gap in its latest results.</p>{% endif %}
 <table>
 <thead><tr><th>School</th><th>Status</th><th>Headline gaps</th><th>Reports</th></tr></thead>
 <tbody>

@@ -15,13 +15,13 @@ import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..reporting.html import SCHOOL_PAGES
 from .kernels import Stopped, execute_notebook, execution_error
 
 NOTEBOOK_DIR = Path(__file__).resolve().parents[2] / "notebooks"
 
 
-SCHOOL_NOTEBOOKS = (("01_cohort_overview", "Know the cohort"), ("02_gap_analysis", "Find the gaps"),
-                    ("03_intervention_targeting", "Target the response"))
+SCHOOL_NOTEBOOKS = SCHOOL_PAGES
 
 
 TRUST_NOTEBOOK = ("04_trust_overview", "Trust overview")

@@ -27,6 +27,7 @@ from ..domain.formatting import cap
 from ..domain.labels import (
     SHORT_LABELS,
     characteristic_label,
+    group_label,
     measure_label,
     measure_order,
     short_label,
@@ -41,7 +42,7 @@ NATIONAL = "#7F7F7F"        # grey: national figures
 CLOSING, WIDENING = "#009E73", "#CC79A7"
 PALE_DISADVANTAGED = "#E8B9A0"  # a gap that is not clear
 GROUP_COLOURS = {"disadvantaged": DISADVANTAGED, "other": OTHER}
-GROUP_NAMES = {"disadvantaged": "Disadvantaged pupils", "other": "Other pupils"}
+GROUP_NAMES = {g: cap(group_label(g)) for g in ("disadvantaged", "other")}  # from the one label table
 MISSING_TEXT = "#555555"
 TITLE_SIZE = 12
 sns.set_theme(style="whitegrid", context="notebook")

@@ -9,6 +9,7 @@ import pandas as pd
 
 from ..domain.formatting import (academic_year, amount, cap, comparator, is_missing, is_yes, md_text, trend_text,
                                   value_text, with_interval, withheld_text)
+from ..domain.labels import characteristic_label, measure_label, measure_order, subgroup_label, value_label
 from ..domain.reference import national_on_file, reference_fingerprint
 from ..domain.suppression import DEFAULT_THRESHOLD
 from .display import WITHHELD, Section, Table, markdown
@@ -54,7 +55,7 @@ def people_table(gaps: pd.DataFrame, threshold: int = DEFAULT_THRESHOLD) -> pd.D
         shown = not r["suppressed"]
         n_ref = r["n_reference"]
         rows.append({
-            "Measure": cap(r["label"]),
+            "Measure": cap(measure_label(r["measure"], r["label"])),
             "Compared with": comparator(r["comparison"]),
             "Disadvantaged": value_text(r["mean_disadvantaged"], r["unit"], r["measure"], r["kind"]) if shown else WITHHELD,
             "Others": value_text(r["mean_reference"], r["unit"], r["measure"], r["kind"]) if shown else WITHHELD,
@@ -66,6 +67,26 @@ def people_table(gaps: pd.DataFrame, threshold: int = DEFAULT_THRESHOLD) -> pd.D
             "Trend": trend_text(r.get("trend"), r.get("trend_from")) if "trend" in r.index else "",
         })
     return pd.DataFrame(rows)
+
+
+def by_importance(gaps: pd.DataFrame) -> pd.DataFrame:
+    """Rows of the results model in order of importance: clear gaps first (largest standardised
+    gap first), then shown rows in reading order (English beside maths), withheld rows last."""
+    if gaps.empty:
+        return gaps
+    clear = gaps["clear"].map(is_yes) & (gaps["gap"] > 0)
+    size = gaps["effect_size"].abs() if "effect_size" in gaps.columns else pd.Series(0.0, index=gaps.index)
+    key = pd.DataFrame({"clear": ~clear, "withheld": gaps["suppressed"].astype(bool),
+                        "size": -size.fillna(0).where(clear, 0),
+                        "order": [measure_order(m) for m in gaps["measure"]]}, index=gaps.index)
+    return gaps.loc[key.sort_values(["clear", "withheld", "size", "order"], kind="stable").index]
+
+
+def _folded(table: pd.DataFrame, keep: int, what: str):
+    """``table``'s first ``keep`` rows, the rest folded (at least three rows show)."""
+    from .summary import Folded
+
+    return Folded(table, keep=max(3, int(keep)), what=what)
 
 
 @dataclass
@@ -318,7 +339,7 @@ class SchoolReport:
         def one(c):
             p = self.profile_data(c)
             return (profile_bars(p, characteristic, title=title or _profile_title(p, characteristic))
-                    or markdown(f"_No {NAMES.get(characteristic, characteristic)} data to chart for "
+                    or markdown(f"_No {characteristic_label(characteristic)} data to chart for "
                                 f"{md_text(c.key_stage)} {academic_year(c.year)} (or the groups are too small "
                                 "to show)._"))
         return self._each(one)
@@ -341,10 +362,17 @@ class SchoolReport:
         return self._each(one)
 
     # ----------------------------------------------------------- gaps
-    def gap_table(self):
-        """Every measure, in school and against national other pupils, with intervals."""
-        return self._each(lambda c: people_table(self._gaps(c), self.threshold) if len(self._gaps(c))
-                          else markdown(_no_measure_text(c)))
+    def gap_table(self, keep: int = 8):
+        """Every measure, in school and against national other pupils, with intervals: the clear
+        gaps first (at most ``keep`` rows shown), the rest folded."""
+        def one(c):
+            g = self._gaps(c)
+            if g.empty:
+                return markdown(_no_measure_text(c))
+            g = by_importance(g)
+            n_clear = int((g["clear"].map(is_yes) & (g["gap"] > 0)).sum())
+            return _folded(people_table(g, self.threshold), min(keep, n_clear), "measures")
+        return self._each(one)
 
     def gap_chart(self, units=("grades", "points"), title=None):
         """Bars of the in-school gaps of the measures in ``units``."""
@@ -397,9 +425,10 @@ class SchoolReport:
             g = g[g["subgroup"].fillna("").str.startswith(split + "=")]
             if g.empty:
                 return markdown(_no_split_text(split, c))
+            g = by_importance(g)
             t = people_table(g, self.threshold)
-            t.insert(1, "Group", g["subgroup"].str.split("=").str[1].to_numpy())
-            return t
+            t.insert(1, "Group", [cap(subgroup_label(v)) for v in g["subgroup"]])
+            return _folded(t, int((g["clear"].map(is_yes) & (g["gap"] > 0)).sum()), "rows")
         return self._each(one)
 
     def subgroup_chart(self, measure=None, split: str = "prior_band"):
@@ -413,11 +442,11 @@ class SchoolReport:
             g = g[(g["measure"] == m) & g["subgroup"].fillna("").str.startswith(split + "=")]
             if g.empty:
                 return markdown(_no_split_text(split, c))
-            label = g["label"].iloc[0]
+            label = measure_label(m, g["label"].iloc[0])
             clear = g[g["clear"].fillna(False).astype(bool) & (g["gap"] > 0)]
-            title = (f"The {label} gap by {split.replace('_', ' ')}: clear for "
-                     + ", ".join(clear["subgroup"].str.split("=").str[1]) if len(clear)
-                     else f"The {label} gap by {split.replace('_', ' ')}: no group's gap is clear on its own")
+            title = (f"The {label} gap by {characteristic_label(split)}: clear for "
+                     + ", ".join(subgroup_label(v) for v in clear["subgroup"]) if len(clear)
+                     else f"The {label} gap by {characteristic_label(split)}: no group's gap is clear on its own")
             return subgroup_bars(g, title=title)
         return self._each(one)
 
@@ -435,7 +464,8 @@ class SchoolReport:
             # the title is the model's verdict for the first measure in the cohort's year
             now = g[(g["year"] == c.year) & (g["measure"] == m[0])]
             word = now["trend"].iloc[0] if len(now) else None
-            label = g[g["measure"] == m[0]]["label"].iloc[0] if (g["measure"] == m[0]).any() else g["label"].iloc[0]
+            label = measure_label(m[0], g[g["measure"] == m[0]]["label"].iloc[0]) if (g["measure"] == m[0]).any() \
+                else g["label"].iloc[0]
             since = f" since {int(now['trend_from'].iloc[0])}" if len(now) and word else ""
             title = {"closing": f"The {label} gap is closing{since}",
                      "widening": f"The {label} gap is widening{since}",
@@ -462,15 +492,16 @@ class SchoolReport:
             rows = []
             for _, r in t.iterrows():
                 u, m, k = r["unit"], r["measure"], r["kind"]
-                rows.append({"Measure": cap(r["label"]), "From": int(r["trend_from"]), "To": int(r["year"]),
+                rows.append({"Measure": cap(measure_label(m, r["label"])), "From": int(r["trend_from"]), "To": int(r["year"]),
                              "Gap then": amount(r["gap"] - r["trend_change"], u, m, k, short=True),
                              "Gap now": amount(r["gap"], u, m, k, short=True),
                              "Change (95% interval)": with_interval(r["trend_change"], r["trend_ci_low"],
                                                                     r["trend_ci_high"], u, m, k),
                              "Verdict": r["trend"]})
             out = pd.DataFrame(rows)
-            order = {"closing": 0, "widening": 0, "no clear change": 1}
-            return out.sort_values("Verdict", key=lambda s: s.map(order), kind="stable").reset_index(drop=True)
+            order = {"widening": 0, "closing": 1, "no clear change": 2}
+            out = out.sort_values("Verdict", key=lambda s: s.map(order), kind="stable").reset_index(drop=True)
+            return _folded(out, int((out["Verdict"] != "no clear change").sum()), "measures with no clear change")
         return self._each(one)
 
     def gap_index_table(self):
@@ -660,26 +691,31 @@ class SchoolReport:
 def _profile_cells(p: pd.DataFrame) -> pd.DataFrame:
     """A profile as a table: a row per characteristic and value, 'n (share)' or withheld per group."""
     show = p.assign(cell=[WITHHELD if s else f"{int(n)} ({pct:.0%})"
-                          for s, n, pct in zip(p["suppressed"], p["n"].fillna(0), p["pct"].fillna(0))])
+                          for s, n, pct in zip(p["suppressed"], p["n"].fillna(0), p["pct"].fillna(0))],
+                    characteristic=[cap(characteristic_label(ch)) for ch in p["characteristic"]],
+                    value=[cap(value_label(ch, v)) for ch, v in zip(p["characteristic"], p["value"])])
     t = show.pivot_table(index=["characteristic", "value"], columns="group", values="cell",
                          aggfunc="first", sort=False)
     t.columns = [f"{cap(g)} pupils" for g in t.columns]
+    t.index.names = ["Characteristic", ""]  # names from the label table, never column names
     return t.fillna("")
 
 
 def _profile_title(p: pd.DataFrame, characteristic: str) -> str:
     rows = p[(p["characteristic"] == characteristic) & ~p["suppressed"] & (p["value"] != "unknown")]
     wide = rows.pivot_table(index="value", columns="group", values="pct", aggfunc="first")
+    name = characteristic_label(characteristic)
     if not {"disadvantaged", "other"} <= set(wide.columns) or wide.dropna().empty:
-        return cap(characteristic.replace("_", " "))
+        return cap(name)
     wide = wide.dropna()
     diff = (wide["disadvantaged"] - wide["other"])
     v = diff.abs().idxmax()
     d, o = wide.loc[v, "disadvantaged"], wide.loc[v, "other"]
     if abs(d - o) < 0.05:
-        return f"Disadvantaged pupils look like their peers by {characteristic.replace('_', ' ')}"
+        return f"Disadvantaged pupils look like their peers in {name}"
     more = "more" if d > o else "less"
-    return f"'{cap(v)}' is {more} common among disadvantaged pupils ({d:.0%} against {o:.0%})"
+    return f"{cap(name)}: '{value_label(characteristic, v)}' is {more} common among disadvantaged pupils " \
+           f"({d:.0%} against {o:.0%})"
 
 
 def _headline_measure(g: pd.DataFrame) -> str | None:
@@ -702,11 +738,8 @@ def _gap_title(g: pd.DataFrame) -> str:
     if clear.empty:
         return "No clear gap in these measures"
     top = clear.sort_values("gap", ascending=False).iloc[0]
-    return f"Widest clear gap: {top['label']}, {amount(top['gap'], top['unit'], top['measure'], top['kind'])}"
-
-
-NAMES = {"sen": "SEN", "eal": "EAL", "prior_band": "prior attainment", "sex": "sex",
-         "attendance": "attendance", "persistent_absence": "persistent absence", "fsm": "FSM"}
+    return (f"Widest clear gap: {measure_label(top['measure'], top['label'])}, "
+            f"{amount(top['gap'], top['unit'], top['measure'], top['kind'])}")
 
 
 def _no_split_text(split: str, c: _Cohort) -> str:
@@ -715,4 +748,4 @@ def _no_split_text(split: str, c: _Cohort) -> str:
             return (f"_No prior attainment for {c.key_stage} {academic_year(c.year)}: this cohort sat no KS2 tests "
                     "(2020 and 2021 were cancelled)._")
         return f"_No prior attainment in the data for {md_text(c.key_stage)} {academic_year(c.year)}._"
-    return f"_No {NAMES.get(split, split.replace('_', ' '))} data for this cohort._"
+    return f"_No {characteristic_label(split)} data for this cohort._"

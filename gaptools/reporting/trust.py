@@ -35,9 +35,11 @@ class TrustReport:
         from ..analysis.results import analyse_school, read_results, results_dict, results_frame
 
         docs = []
+        self.folders: dict[str, str] = {}  # school id -> its folder of pages (a gaptools run)
         if results_dir is not None:
             for path in sorted(Path(results_dir).glob("*/results.json")):
                 docs.append(read_results(path))
+                self.folders[str(docs[-1]["school_id"])] = path.parent.name
         else:
             pupils = load_data(data, mapping)
             for sid in sorted(pupils["school_id"].unique()):
@@ -81,6 +83,31 @@ class TrustReport:
         note = markdown(f"Gaps with 95% intervals; **\\*** marks a clear gap (survives the false-discovery check). "
                         f"Groups under {self.threshold} pupils are withheld.")
         return Section([note, Table(pd.DataFrame(rows).fillna(""))])
+
+    def school_links(self):
+        """Links to each school's own pages (when the results come from a ``gaptools run``),
+        schools with the most clear gaps in their latest results first."""
+        import html
+
+        from .html import SCHOOL_PAGES
+        from .summary import HTMLBlock
+
+        if not self.folders:
+            return markdown("_Each school's pages are linked here when the overview is part of a `gaptools run`._")
+        g = self._latest()
+        clear = (g[g["clear"].map(is_yes) & (g["gap"] > 0)].groupby("school_id").size()
+                 if len(g) else pd.Series(dtype=int))
+        names = {str(d["school_id"]): str(d["school_name"]) for d in self.docs}
+        order = sorted(self.folders, key=lambda sid: (-int(clear.get(sid, 0)), names.get(sid, sid)))
+        rows = []
+        for sid in order:
+            n = int(clear.get(sid, 0))
+            pages = " · ".join(f'<a href="../{html.escape(self.folders[sid])}/{p}.html">{html.escape(t)}</a>'
+                               for p, t in SCHOOL_PAGES)
+            rows.append(f"<li><strong>{html.escape(names.get(sid, sid))}</strong> "
+                        f"({n} clear gap{'' if n == 1 else 's'} in the latest results): {pages}</li>")
+        return HTMLBlock("<ul class=\"gaptools-links\">" + "".join(rows) + "</ul>",
+                         text="; ".join(names.get(s, s) for s in order))
 
     def funnel(self, measure: str | None = None):
         """Funnel plot of one measure's gap against the number of disadvantaged pupils."""
