@@ -467,3 +467,13 @@ def test_warnings_are_shown_even_when_the_data_is_refused(tmp_path):
     out = r.stdout.splitlines()
     assert out[0].startswith("warning: ") and "UTF-8 on line 2, Windows-1252 on line 3" in out[0]
     assert "line 3, column 'disadvantaged': value 'maybe'" in out[1] and out[-1] == "INVALID: 1 problem in 1 file"
+
+
+def test_a_byte_undefined_in_windows_1252_changes_nothing_else_and_is_named(tmp_path):
+    head = "school_id,school_name,year,key_stage,pupil_id,disadvantaged\n".encode()
+    f = tmp_path / "odd.csv"
+    f.write_bytes(head + "1,St Mary’s,2025,KS4,a,yes\n".encode("cp1252") + b"1,St Mary\x92s,2025,KS4,b\x81,no\n")
+    pupils, notes = load(f)
+    assert pupils["school_name"].tolist() == ["St Mary’s", "St Mary’s"]  # the curly quote read as Windows-1252
+    assert pupils["pupil_id"].tolist() == ["a", "b\x81"]                 # the undefined byte kept, not dropped
+    assert any("line 3 holds bytes that are not characters" in n and "'\\x81'" in n for n in notes)

@@ -12,6 +12,7 @@ nothing raises, and what one file may cost is bounded before it is spent
 """
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import itertools
@@ -41,6 +42,7 @@ MAX_PARQUET_CELLS = 100_000_000
 #: ``DataFrame.attrs`` keys: each row's line in the file, and warnings found while reading.
 LINES_ATTR, NOTES_ATTR = "gaptools_lines", "gaptools_notes"
 _BINARY = re.compile("[\x00-\x08\x0e-\x1f\x7f-\x9f]")
+_C1 = re.compile("[\x80-\x9f]")
 
 
 def table_files(folder: Path) -> list[Path]:
@@ -60,10 +62,18 @@ def decode(raw: bytes) -> tuple[str, str]:
         return raw.decode("utf-8-sig"), "utf-8"
     except UnicodeDecodeError:
         pass
-    try:
-        return raw.decode("cp1252"), "windows-1252"
-    except UnicodeDecodeError:
-        return raw.decode("latin-1"), "latin-1"
+    # The five bytes Windows-1252 leaves undefined become the control character of the same
+    # number (as latin-1 reads them) instead of turning the whole file into latin-1, which
+    # would change every curly quote and euro sign; the reader then names their lines.
+    return raw.decode("cp1252", errors=_UNDEFINED_BYTE), "windows-1252"
+
+
+def _undefined_as_latin1(err: UnicodeDecodeError):
+    return err.object[err.start:err.end].decode("latin-1"), err.end
+
+
+_UNDEFINED_BYTE = "gaptools.cp1252-undefined"
+codecs.register_error(_UNDEFINED_BYTE, _undefined_as_latin1)
 
 
 def _delimiter(header: str) -> str:
@@ -98,7 +108,7 @@ def _decode_by_line(raw: bytes) -> tuple[str, str | None]:
     each line read in its own encoding is read correctly.
     """
     text, encoding = decode(raw)
-    if encoding not in ("windows-1252", "latin-1"):
+    if encoding != "windows-1252":
         return text, None
     utf8, legacy, out = [], [], []
     for number, line in enumerate(raw.splitlines(keepends=True), start=1):
@@ -109,7 +119,7 @@ def _decode_by_line(raw: bytes) -> tuple[str, str | None]:
             out.append(line.decode("utf-8"))
             utf8.append(number)
         except UnicodeDecodeError:
-            out.append(line.decode(encoding))
+            out.append(line.decode("cp1252", errors=_UNDEFINED_BYTE))
             legacy.append(number)
     if not utf8:
         return text, None
@@ -225,6 +235,16 @@ def read_text_table(path: Path, name: str) -> tuple[pd.DataFrame | None, list[Pr
     if "\x00" in text:
         return None, _nul_problems(text, sep, header, name)
     notes = [f"{name}: {mixed}"] if mixed else []
+    odd, line, pos, first = [], 1, 0, None
+    for m in _C1.finditer(text):  # (counting lines as it goes: one pass however many there are)
+        line += text.count("\n", pos, m.start())
+        pos = m.start()
+        first = first or m.group()
+        if not odd or odd[-1] != line:
+            odd.append(line)
+    if odd:
+        notes.append(f"{name}: {line_list(odd)} {'hold' if len(odd) > 1 else 'holds'} bytes that are not characters in any text encoding "
+                     f"gaptools reads (such as {first!a}); they are kept as they are: check those lines")
     lines = None
     try:
         frame = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False,
