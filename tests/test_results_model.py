@@ -111,4 +111,8 @@ def test_value_and_year_and_reason_words():
     assert fmt.withheld_text("no_comparison_group", 6) == "no comparison group in school"
     assert fmt.md_text("<meta http-equiv='refresh'>") == "&lt;meta http-equiv='refresh'&gt;"
     assert fmt.md_text("*Star* [A](x) & Co|") == "\\*Star\\* \\[A\\](x) &amp; Co\\|"
+    # no link from data: the Markdown renderer would turn a bare URL into one
+    from nbconvert.filters.markdown_mistune import markdown2html_mistune
+    html = markdown2html_mistune(fmt.md_text('<meta content="0;url=http://127.0.0.1:8099/x">'))
+    assert "<a" not in html and "<meta" not in html and "http://127.0.0.1:8099/x" in html
     assert pd.isna(np.nan) and fmt.amount(np.nan, "%", "x", "rate") == ""

@@ -132,12 +132,13 @@ def md_text(text) -> str:
 
     ``<``, ``>`` and ``&`` become entities (no tag, no entity of the data's
     own), and the characters Markdown reads as emphasis, code, links or table
-    cells are backslash-escaped, so a school called ``<meta ...>`` or
-    ``*Star* [Academy](x)`` prints as written. Line breaks become spaces.
+    cells are backslash-escaped (``:`` too, so no URL in the data becomes a
+    link), so a school called ``<meta ...>`` or ``*Star* [Academy](x)`` prints
+    as written. Line breaks become spaces.
     """
     if is_missing(text):
         return ""
-    marked = re.sub(r"([\\`*_\[\]|~])", r"\\\1", " ".join(str(text).splitlines()))
+    marked = re.sub(r"([\\`*_\[\]|~:])", r"\\\1", " ".join(str(text).splitlines()))
     return html.escape(marked, quote=False)
 
 
