@@ -362,3 +362,35 @@ def test_strategy_does_not_give_the_few_others_away():
     text = strategy_statement(p, "H", year=2024, key_stage="KS4")
     assert "150 of 153" not in text and "98%" not in text
     assert f"withheld (fewer than {DEFAULT_THRESHOLD} pupils)" in text
+
+
+# --- the mechanism on its own ------------------------------------------------------------------
+
+def one_split(parts, threshold, *, whole_public=False):
+    """One whole and its parts, each part its own row; returns the withheld parts."""
+    from gaptools.domain.suppression import protect
+
+    k = len(parts)
+    n = np.array(list(parts) + [sum(parts)], dtype=float)
+    cell_part = np.r_[np.zeros(k, dtype=np.int64), -1]
+    rows = np.arange(k + 1)  # the last row shows the whole
+    primary = np.r_[(n[:k] > 0) & (n[:k] < threshold), False]
+    public = np.r_[np.zeros(k, dtype=bool), whole_public]
+    hidden = protect(n, cell_part, np.array([k]), rows, rows, primary, threshold, public=public)
+    return [p for p, h in zip(parts, hidden[:k]) if h], bool(hidden[k])
+
+
+@pytest.mark.parametrize("parts, t, withheld", [
+    ((46, 3, 2), 6, [46, 3, 2]),          # the issue's example: the 5 together are small, so 46 goes too
+    ((1, 19, 30, 50), 6, [1, 19]),        # smallest first, then stop
+    ((3, 6, 7, 30), 6, [3, 6]),
+    ((1, 2, 2, 40), 6, [1, 2, 2, 40]),    # 1 + 2 + 2 = 5 is still small
+    ((3, 4, 5, 20), 10, [3, 4, 5]),       # 12 together, three cells: nothing follows
+    ((0, 20, 30), 6, []),                 # a zero is not a small group
+    ((8, 9), 10, [8, 9]),
+])
+def test_protect_withholds_smallest_first_until_safe(parts, t, withheld):
+    got, whole_hidden = one_split(parts, t)
+    assert sorted(got) == sorted(withheld) and not whole_hidden
+    # the whole minus the shown parts: nothing, or a group of at least t in two or more cells
+    assert sum(got) == 0 or (sum(got) >= t and len(got) >= 2)

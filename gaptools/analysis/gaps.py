@@ -287,7 +287,9 @@ def gap_table(pupils: pd.DataFrame, *, threshold: int = DEFAULT_THRESHOLD, schoo
     pupils : DataFrame
         From :func:`gaptools.load_pupils`.
     threshold : int, default 6
-        Groups smaller than this are withheld (with secondary suppression).
+        Groups smaller than this are withheld, with further rows withheld
+        until none can be worked out from the rest
+        (:func:`gaptools.domain.suppression.protect`).
     school_id, key_stage, year : optional
         Restrict the rows returned (``school_id`` may be a list). Value added is
         still measured against the whole of ``pupils``.
@@ -314,7 +316,9 @@ def gap_table(pupils: pd.DataFrame, *, threshold: int = DEFAULT_THRESHOLD, schoo
         subgroup rows, and the comparisons with national disadvantaged pupils.
     detail : bool, default False
         Add the working columns: label, unit, SDs, se, p_value, q_value,
-        clear (BH-significant), effect_size (Hedges' g), national_source.
+        clear (BH-significant), effect_size (Hedges' g), national_source, and
+        withheld_reason (None when shown; otherwise one of
+        :data:`gaptools.domain.suppression.WITHHELD_REASONS`).
 
     Returns
     -------

@@ -106,7 +106,7 @@ def protect(cell_n, cell_part, part_whole, link_row, link_cell, primary, thresho
     while True:
         shown = public.copy()
         shown[link_cell[~hidden[link_row]]] = True
-        whole_known = np.append(shown[whole], False)
+        whole_known = np.append(shown[whole], True)  # cells in no partition answer to no whole
         # a withheld whole withholds its parts
         hide = shown & ~public & some & ~whole_known[part]
         # the withheld parts of a known whole: a small group, or one cell alone, can be derived
