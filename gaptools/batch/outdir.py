@@ -235,7 +235,7 @@ class OutputFolder:
         among them, and ``results.json`` parses.
         """
         meta = self.folders.get(folder)
-        if not meta or meta.get("input_hash") != input_hash or meta.get("school_id") != school_id:
+        if input_hash is None or not meta or meta.get("input_hash") != input_hash or meta.get("school_id") != school_id:
             return None
         files = self.owned(folder)
         if not set(REQUIRED) <= set(files):
