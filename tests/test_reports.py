@@ -36,7 +36,7 @@ MACHINERY = re.compile(r"Traceback|Warning:|UserWarning|site-packages|\.py:\d+|/
                        r"[A-Z]:\\\\|\.venv")
 #: Terms that need the glossary when a page uses them, and how the glossary names them.
 TERMS = {"RWM": "RWM", "E&M": "E&M", "percentage points": "Percentage points", "value added": "Value added",
-         "gap index": "Gap index", "false-discovery": "False-discovery check"}
+         "gap index": "Gap index", "false-discovery": "Check for false discoveries"}
 
 
 def _pages(out):

@@ -74,7 +74,7 @@ GLOSSARY = {
                          "gap of 15 percentage points.",
     "interval": "95% interval: the range the true figure probably lies in, given the number of pupils.",
     "clear": "Clear gap: the interval excludes zero and the gap survives the false-discovery check.",
-    "false discovery": "False-discovery check (Benjamini-Hochberg): with many comparisons some differences "
+    "false discovery": "Check for false discoveries (Benjamini-Hochberg): with many comparisons some differences "
                        "look real by chance, so a gap is called clear only if it stays convincing after allowing "
                        "for how many were tested.",
     "withheld": "Withheld: a group of fewer pupils than the threshold is not shown, so no pupil can be identified.",

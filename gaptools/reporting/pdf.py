@@ -35,6 +35,14 @@ _SUMMARY_ONLY = """() => {
   }
 }"""
 _OPEN_DETAILS = "() => document.querySelectorAll('details').forEach(d => d.open = true)"
+# A summary flows on as few pages as it can: only its list items and glossary entries stay whole.
+_SUMMARY_CSS = """
+.jp-Cell, .jp-Cell-outputWrapper, .jp-OutputArea, .jp-OutputArea-child, .jp-OutputArea-output, section {
+  break-inside: auto !important; break-before: auto !important; break-after: auto !important; }
+.gaptools-summary li, .gaptools-glossary li { break-inside: avoid; }
+.gaptools-glossary { font-size: 8pt; }
+.gaptools-glossary ul { columns: 2; column-gap: 1.5em; }
+"""
 
 
 def chromium_path() -> str:
@@ -90,6 +98,8 @@ def print_pdf(html_path, pdf_path, *, summary: bool = False, chromium=None) -> P
         page = context.new_page()
         page.goto(Path(html_path).resolve().as_uri(), wait_until="load")
         page.evaluate(_SUMMARY_ONLY if summary else _OPEN_DETAILS)
+        if summary:
+            page.add_style_tag(content=_SUMMARY_CSS)
         page.emulate_media(media="print")
         data = page.pdf(format="A4", print_background=True, prefer_css_page_size=True,
                         margin={"top": "14mm", "bottom": "14mm", "left": "12mm", "right": "12mm"})

@@ -165,9 +165,9 @@ def glossary_html(terms) -> str:
     entries = glossary(terms)
     if not entries:
         return ""
-    items = "".join(f"<dt>{html.escape(term)}</dt><dd>{html.escape(words)}</dd>"
+    items = "".join(f"<li><strong>{html.escape(term)}</strong>: {html.escape(words)}</li>"
                     for term, words in (text.split(": ", 1) for text in entries.values()))
-    return f'<section class="gaptools-glossary"><h2>Words used in this report</h2><dl>{items}</dl></section>'
+    return f'<section class="gaptools-glossary"><h2>Words used in this report</h2><ul>{items}</ul></section>'
 
 
 class Folded:
