@@ -51,7 +51,7 @@ sns.set_theme(style="whitegrid", context="notebook")
 # ------------------------------------------------------------- text that fits
 def _chars(width_in: float, fontsize: float) -> int:
     """How many characters of DejaVu Sans fit in ``width_in`` inches (a safe average glyph width)."""
-    return max(20, int(width_in * 72 / (fontsize * 0.6)))
+    return max(8, int(width_in * 72 / (fontsize * 0.6)))
 
 
 def wrap(text: str, width_in: float, fontsize: float = 11) -> str:

@@ -163,7 +163,7 @@ class TrustReport:
         withheld = g.pivot_table(index="row", columns="measure", values="suppressed", aggfunc="first")
         return Chart(heatmap(matrix, withheld=withheld.reindex_like(matrix),
                              title=f"Gaps by school and measure: {int(_real(g).sum())} of {int(g['gap'].notna().sum())} "
-                                   "shown gaps are clear (withheld: c)"))
+                                   "shown gaps are clear"))
 
     def _gap_list(self, g: pd.DataFrame):
         # the school's comparisons with national figures too: for a school with no comparison
