@@ -17,6 +17,7 @@ import pytest
 from bs4 import BeautifulSoup
 
 from gaptools.analysis.results import read_results, results_frame
+from gaptools.domain.labels import subgroup_label
 from gaptools.domain.formatting import (COMPARATOR_WORDS, academic_year, cap, is_yes, trend_text,
                                         withheld_text)
 from gaptools.io.sample import generate_trust
@@ -211,7 +212,8 @@ def check_school_pages(s: School) -> int:
             if "What it means" in row:
                 sub = None
                 if "Group" in row:
-                    sub = next(x for x in s.table["subgroup"].dropna().unique() if x.split("=")[1] == row["Group"])
+                    sub = next(x for x in s.table["subgroup"].dropna().unique()
+                               if row["Group"] in (x.split("=")[1], cap(subgroup_label(x))))
                 comparison = COMPARISON_OF[row["Compared with"]]
                 r = s.row(row["Measure"], key_stage=ks, comparison=comparison, subgroup=sub)
                 assert row["What it means"] == _expected_verdict(r, s.threshold), (row, r.to_dict())

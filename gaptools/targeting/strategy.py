@@ -26,7 +26,8 @@ NARROW_BY = 1 / 3
 
 def _md_table(header: list[str], rows: list[list[str]]) -> str:
     def cell(v):  # strategy.md may be rendered as HTML: no tag from data gets through
-        return html.escape(str(v).replace("|", "/").replace("\n", " "), quote=False)
+        # ... nor a link: a URL in the data ('http://') is broken up so Markdown does not link it
+        return html.escape(str(v).replace("|", "/").replace("\n", " ").replace("://", ":\\/\\/"), quote=False)
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in rows]
     return "\n".join(lines)
