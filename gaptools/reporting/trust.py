@@ -105,7 +105,7 @@ class TrustReport:
             pages = " · ".join(f'<a href="../{html.escape(self.folders[sid])}/{p}.html">{html.escape(t)}</a>'
                                for p, t in SCHOOL_PAGES)
             rows.append(f"<li><strong>{html.escape(names.get(sid, sid))}</strong> "
-                        f"({n} clear gap{'' if n == 1 else 's'} in the latest results): {pages}</li>")
+                        f"({n} clear gap{'' if n == 1 else 's'} against other pupils in school, latest results): {pages}</li>")
         return HTMLBlock("<ul class=\"gaptools-links\">" + "".join(rows) + "</ul>",
                          text="; ".join(names.get(s, s) for s in order))
 
