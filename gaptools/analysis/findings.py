@@ -42,9 +42,13 @@ def _unit_words(row) -> str:
     return {"grades": "grades", "points": "points"}.get(row["unit"], row["unit"])
 
 
-def _interval(row) -> str:
-    return (f"95% interval {number(row['ci_low'], row['unit'], row['measure'])} to "
-            f"{number(row['ci_high'], row['unit'], row['measure'])}")
+def _interval(row, of_size: bool = False) -> str:
+    """The gap's 95% interval; ``of_size`` gives it for the gap's size (its absolute value),
+    as the sentences that say "ahead"/"fewer" in words print the size, not the signed gap."""
+    low, high = row["ci_low"], row["ci_high"]
+    if of_size and row["gap"] < 0:
+        low, high = -high, -low
+    return f"95% interval {number(low, row['unit'], row['measure'])} to {number(high, row['unit'], row['measure'])}"
 
 
 def _pct(x: float) -> str:
@@ -71,23 +75,23 @@ def _gap_sentence(row, against: str, against_poss: str | None = None) -> str:
             ("fewer" if behind else "more")
         return (f"{row['label'][:1].upper() + row['label'][1:]}: {_pct(row['mean_disadvantaged'])} of disadvantaged "
                 f"pupils against {_pct(row['mean_reference'])} of {against}, {number(gap, unit, m)} percentage "
-                f"points {more_less} ({_interval(row)}).")
+                f"points {more_less} ({_interval(row, of_size=True)}).")
     if row["kind"] == "rate":
         verb = "were" if not row["higher_is_better"] else "reached"
         ref = _pct(row["mean_reference"])
         more_less = ("more" if not row["higher_is_better"] else "fewer") if behind else \
             ("fewer" if not row["higher_is_better"] else "more")
         return (f"{_pct(row['mean_disadvantaged'])} of disadvantaged pupils {verb} {row['label']}, against "
-                f"{ref} of {against}: {number(gap, unit, m)} percentage points {more_less} ({_interval(row)}).")
+                f"{ref} of {against}: {number(gap, unit, m)} percentage points {more_less} ({_interval(row, of_size=True)}).")
     if not row["higher_is_better"]:
         word = "more" if behind else "fewer"
         return (f"Disadvantaged pupils had {word} {row['label']}: "
                 f"{value_text(row['mean_disadvantaged'], unit, m, row['kind'])} against "
-                f"{value_text(row['mean_reference'], unit, m, row['kind'])} for {against} ({_interval(row)}).")
+                f"{value_text(row['mean_reference'], unit, m, row['kind'])} for {against} ({_interval(row, of_size=True)}).")
     direction = "behind" if behind else "ahead of"
     return (f"Disadvantaged pupils' {row['label']} is {number(gap, unit, m)} {_unit_words(row)} {direction} "
             f"{against_poss or against + chr(39)} ({value_text(row['mean_disadvantaged'], unit, m, row['kind'])} "
-            f"against {value_text(row['mean_reference'], unit, m, row['kind'])}; {_interval(row)}).")
+            f"against {value_text(row['mean_reference'], unit, m, row['kind'])}; {_interval(row, of_size=True)}).")
 
 
 def concentration(split_rows: pd.DataFrame):
