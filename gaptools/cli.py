@@ -84,7 +84,7 @@ def _run_parser(sub) -> argparse.ArgumentParser:
                    help="DfE performance-table CSV file or folder: adds the published benchmarks page; "
                         "repeatable (e.g. --published data/dfe/ks2_school_level)")
     r.add_argument("--pdf", action="store_true",
-                   help="also write each report as PDF, and each school's summary (summary.pdf, at most two A4 pages)")
+                   help="also write each report as PDF, and each school's summary (summary.pdf, at most two A4 pages) for governors; e.g. --pdf")
     return r
 
 

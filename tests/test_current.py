@@ -303,7 +303,8 @@ def test_notebook_01_profiles_the_current_cohorts(tmp_path, sample_pupils):
     assert f"results in {year - 1}/{str(year)[2:]}" in heading.data
     n_dis = int((now.disadvantaged == "True").sum())
     share = n_dis / len(now)
-    assert table.loc[("all", "all pupils"), "Disadvantaged pupils"] == f"{n_dis} ({share:.0%})"
+    # rows are named from the label table (no raw column names on a page)
+    assert table.loc[("All pupils", "All pupils"), "Disadvantaged pupils"] == f"{n_dis} ({share:.0%})"
     assert "Fore" not in table.to_string() and "CUR0" not in table.to_string()  # counts only
     assert "pass their table as `current`" in gaptools.SchoolReport(sample_pupils, "900201").current_profile().data
 

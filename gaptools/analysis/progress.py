@@ -4,17 +4,15 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ..domain.labels import DERIVED_LABELS
 from ..domain.measures import as_floats
 from ..domain.progress8 import group_row
 from ..domain.reference import p8_estimates
 from .groupstats import pack
 
-#: Score measures that get a trust-relative value added, and how it is labelled.
-VALUE_ADDED = {
-    "grade_english": "English progress (trust-relative value added)",
-    "grade_maths": "maths progress (trust-relative value added)",
-    "attainment8": "Attainment 8 progress (trust-relative value added)",
-}
+#: Score measures that get a trust-relative value added, labelled from the one label table
+#: (the glossary on every page says what trust-relative value added is).
+VALUE_ADDED = {m: DERIVED_LABELS[f"va_{m}"] for m in ("grade_english", "grade_maths", "attainment8")}
 
 
 def value_added(pupils: pd.DataFrame, measures=tuple(VALUE_ADDED), *, reference: pd.DataFrame | None = None
