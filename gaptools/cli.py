@@ -11,6 +11,8 @@ import sys
 import warnings
 from pathlib import Path
 
+from .domain.suppression import DEFAULT_THRESHOLD
+
 EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
 
 
@@ -67,7 +69,7 @@ def _run_parser(sub) -> argparse.ArgumentParser:
                    help="notebooks run side by side; default one per core, bounded by memory (e.g. --workers 4)")
     r.add_argument("--scheduler",
                    help="run the school jobs on this Dask distributed scheduler (e.g. --scheduler tcp://10.0.0.5:8786)")
-    r.add_argument("--threshold", type=int, default=6,
+    r.add_argument("--threshold", type=int, default=DEFAULT_THRESHOLD,
                    help="withhold groups smaller than this; at least 2, default 6 (e.g. --threshold 10)")
     r.add_argument("--year", type=int, default=None,
                    help="report this results year (2025 = 2024/25) and the years before it; default the latest "

@@ -9,9 +9,16 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..domain.formatting import amount, comparator, is_yes, number, value_text, withheld_text
-from ..domain.suppression import DEFAULT_THRESHOLD
+from ..domain.formatting import (
+    amount,
+    comparator,
+    is_yes,
+    number,
+    value_text,
+    withheld_text,
+)
 from ..domain.measures import STANDARD_MEASURES
+from ..domain.suppression import DEFAULT_THRESHOLD
 from .trends import with_verdicts
 
 COLUMNS = ["school_id", "key_stage", "year", "measure", "category", "importance", "text"]

@@ -14,8 +14,15 @@ import pandas as pd
 
 from ..domain.measures import STANDARD_MEASURES, Measure, measures_for, prior_band_codes
 from ..domain.reference import national_figures, p8_sd
-from ..domain.suppression import (DEFAULT_THRESHOLD, NO_COMPARISON_GROUP, NO_NATIONAL_FIGURE,
-                                  PROTECTS_ANOTHER_GROUP, TOO_FEW_DISADVANTAGED, TOO_FEW_OTHERS, protect)
+from ..domain.suppression import (
+    DEFAULT_THRESHOLD,
+    NO_COMPARISON_GROUP,
+    NO_NATIONAL_FIGURE,
+    PROTECTS_ANOTHER_GROUP,
+    TOO_FEW_DISADVANTAGED,
+    TOO_FEW_OTHERS,
+    protect,
+)
 from . import stats
 from .groupstats import codes, combine, grouped_moments
 from .progress import VALUE_ADDED, value_added

@@ -4,12 +4,19 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..analysis.results import ResultsError, read_results, results_frame
-from ..domain.formatting import academic_year, amount, cap, is_missing, is_yes, trend_text, with_interval, \
-    withheld_text
+from ..domain.formatting import (
+    academic_year,
+    amount,
+    cap,
+    is_missing,
+    is_yes,
+    trend_text,
+    with_interval,
+    withheld_text,
+)
 from ..domain.suppression import DEFAULT_THRESHOLD
 from ..reporting.html import content_security_policy
 from .school import SCHOOL_NOTEBOOKS
-
 
 HEADLINE = ("attainment8", "progress8", "basics_4plus", "rwm_expected", "attendance_pct")
 

@@ -19,6 +19,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..domain.columns import NAME_COLUMNS
+from ..domain.suppression import DEFAULT_THRESHOLD
 from ..errors import DataValidationError, UsageError
 from .index import render_index
 from .interrupt import Interrupted, StopOnSignal
@@ -137,7 +138,7 @@ def _hash_inputs(pupils: pd.DataFrame, threshold: int, year: int | None, noteboo
 
 # --------------------------------------------------------------- the run
 def run(data, out, *, mapping=None, schools=None, workers: int | None = None, scheduler: str | None = None,
-        resume: bool = False, quiet: bool = False, threshold: int = 6, year: int | None = None,
+        resume: bool = False, quiet: bool = False, threshold: int = DEFAULT_THRESHOLD, year: int | None = None,
         force: bool = False, timeout: int = 600, published=None, notebook_dir=None, current=None,
         pdf: bool = False) -> dict:
     """Run every school's notebooks and build the trust index.

@@ -15,6 +15,7 @@ import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..domain.suppression import DEFAULT_THRESHOLD
 from ..reporting.html import SCHOOL_PAGES
 from .kernels import Stopped, execute_notebook, execution_error
 
@@ -43,7 +44,7 @@ class SchoolJob:
     folder: str
     data: str            # the validated Parquet file (in the run's private folder)
     stage: str           # where to build the school's folder (inside the output folder's work area)
-    threshold: int = 6
+    threshold: int = DEFAULT_THRESHOLD
     year: int | None = None
     timeout: int = 600
     retries: int = 2

@@ -113,6 +113,22 @@ def academic_year(year) -> str:
     return f"{year - 1}/{str(year)[2:]}"
 
 
+#: The same reasons, short enough to stand on a chart beside a missing bar.
+WITHHELD_SHORT = {
+    "too_few_disadvantaged": "withheld: too few disadvantaged pupils",
+    "too_few_others": "withheld: too few other pupils",
+    "protects_another_group": "withheld to protect a smaller group",
+    "no_comparison_group": "no comparison group in school",
+    "no_national_figure": "no national figure",
+}
+
+
+def withheld_short(reason) -> str:
+    """Why a figure is missing, in a few words for a chart (``reason`` is the model's ``withheld_reason``)."""
+    return WITHHELD_SHORT.get(reason, "withheld: too few pupils") if not is_missing(reason) else \
+        "withheld: too few pupils"
+
+
 def withheld_text(reason, threshold: int) -> str:
     """Why a figure is not shown, in words (``reason`` is the model's ``withheld_reason``)."""
     words = WITHHELD_WORDS.get(reason, WITHHELD_UNKNOWN) if not is_missing(reason) else WITHHELD_UNKNOWN

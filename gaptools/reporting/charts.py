@@ -23,7 +23,7 @@ import pandas as pd
 import seaborn as sns
 from matplotlib.figure import Figure
 
-from ..domain.formatting import cap
+from ..domain.formatting import cap, withheld_short
 from ..domain.labels import (
     SHORT_LABELS,
     characteristic_label,
@@ -175,9 +175,10 @@ def gap_bars(gaps: pd.DataFrame, *, title: str | None = None, ax=None, labels=No
     ok = ~withheld & ~np.isnan(g)
     ax.barh(y[ok], g[ok], color=[DISADVANTAGED if c else PALE_DISADVANTAGED for c in clear[ok]], height=0.6)
     ax.errorbar(g[ok], y[ok], xerr=[g[ok] - lo[ok], hi[ok] - g[ok]], fmt="none", ecolor="#333333", capsize=3, lw=1)
+    reasons = rows["withheld_reason"].tolist() if "withheld_reason" in rows else [None] * len(rows)
     for yi, w in zip(y, withheld):
-        if w:
-            ax.text(0, yi, "  withheld: too few pupils", va="center", fontsize=9, color=MISSING_TEXT)
+        if w:  # the model's reason, never re-derived here
+            ax.text(0, yi, f"  {withheld_short(reasons[yi])}", va="center", fontsize=9, color=MISSING_TEXT)
         elif np.isnan(g[yi]):
             ax.text(0, yi, "  no data", va="center", fontsize=9, color=MISSING_TEXT)
     ax.axvline(0, color="#333333", lw=0.8)
@@ -227,8 +228,9 @@ def group_means(gaps: pd.DataFrame, *, title: str | None = None, ax=None):
     h = 0.38
     ax.barh(y[~withheld] - h / 2, d[~withheld], height=h, color=DISADVANTAGED, label=GROUP_NAMES["disadvantaged"])
     ax.barh(y[~withheld] + h / 2, o[~withheld], height=h, color=OTHER, label=GROUP_NAMES["other"])
-    for yi in y[withheld]:
-        ax.text(0, yi, "  withheld: too few pupils", va="center", fontsize=9, color=MISSING_TEXT)
+    reasons = rows["withheld_reason"].tolist() if "withheld_reason" in rows else [None] * len(rows)
+    for yi in y[withheld]:  # the model's reason, never re-derived here
+        ax.text(0, yi, f"  {withheld_short(reasons[yi])}", va="center", fontsize=9, color=MISSING_TEXT)
     ax.set_yticks(y, [wrap(t, 2.6, 10) for t in labels], fontsize=10)
     ax.set_ylim(len(y) - 0.5, -0.5)  # every row shown (top down), words on rows without bars included
     unit = rows["unit"].iloc[0]

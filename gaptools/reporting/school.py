@@ -7,9 +7,26 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..domain.formatting import (academic_year, amount, cap, comparator, is_missing, is_yes, md_text, trend_text,
-                                  value_text, with_interval, withheld_text)
-from ..domain.labels import characteristic_label, measure_label, measure_order, subgroup_label, value_label
+from ..domain.formatting import (
+    academic_year,
+    amount,
+    cap,
+    comparator,
+    is_missing,
+    is_yes,
+    md_text,
+    trend_text,
+    value_text,
+    with_interval,
+    withheld_text,
+)
+from ..domain.labels import (
+    characteristic_label,
+    measure_label,
+    measure_order,
+    subgroup_label,
+    value_label,
+)
 from ..domain.reference import national_on_file, reference_fingerprint
 from ..domain.suppression import DEFAULT_THRESHOLD
 from .display import WITHHELD, Section, Table, markdown

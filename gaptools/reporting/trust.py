@@ -6,8 +6,18 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..domain.formatting import academic_year, amount, cap, comparator, is_proportion, is_yes, md_text, trend_text, \
-    with_interval, withheld_text
+from ..domain.formatting import (
+    academic_year,
+    amount,
+    cap,
+    comparator,
+    is_proportion,
+    is_yes,
+    md_text,
+    trend_text,
+    with_interval,
+    withheld_text,
+)
 from ..domain.suppression import DEFAULT_THRESHOLD
 from .display import Chart, Section, Table, markdown
 from .school import load_data
@@ -32,7 +42,12 @@ class TrustReport:
     """
 
     def __init__(self, data=None, *, results_dir=None, mapping=None, threshold: int | None = None):
-        from ..analysis.results import analyse_school, read_results, results_dict, results_frame
+        from ..analysis.results import (
+            analyse_school,
+            read_results,
+            results_dict,
+            results_frame,
+        )
 
         docs = []
         self.folders: dict[str, str] = {}  # school id -> its folder of pages (a gaptools run)
