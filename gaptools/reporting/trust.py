@@ -18,6 +18,7 @@ from ..domain.formatting import (
     with_interval,
     withheld_text,
 )
+from ..domain.labels import short_label
 from ..domain.suppression import DEFAULT_THRESHOLD
 from .display import Chart, Section, Table, markdown
 from .school import load_data
@@ -170,7 +171,7 @@ class TrustReport:
         g["row"] = g["school_name"] + " (" + g["key_stage"] + ")"
         if g["row"].nunique() < 2:
             return self._gap_list(g)
-        g["measure"] = g["measure"].map(lambda m: _SHORT.get(m, m))
+        g["measure"] = g["measure"].map(short_label)  # the one label table
         matrix = g.pivot_table(index="row", columns="measure", values="std_gap", aggfunc="first", dropna=False)
         matrix = matrix.loc[:, matrix.abs().max() > 1e-9]
         if matrix.empty:
@@ -225,7 +226,7 @@ class TrustReport:
             measures=("measure", lambda s: ", ".join(sorted(set(s))))).reset_index()
         agg = agg.sort_values("weight", ascending=False)
         agg["weight"] = agg["weight"].fillna(0)
-        agg["measures"] = agg["measures"].map(lambda v: ", ".join(_SHORT.get(m, m) for m in v.split(", ")))
+        agg["measures"] = agg["measures"].map(lambda v: ", ".join(short_label(m) for m in v.split(", ")))
         return Table(pd.DataFrame({"Rank": range(1, len(agg) + 1), "School": agg["school_name"],
                                    "Key stage": agg["key_stage"], "Disadvantaged pupils": agg["pupils"].astype(int),
                                    "Clear gaps in": agg["measures"],
@@ -234,11 +235,6 @@ class TrustReport:
 
 NO_RESULTS = ("_No gap figures: the schools' data has no outcome measure (see each school's gap analysis "
               "for why)._")
-_SHORT = {"attainment8": "Attainment 8", "progress8": "Progress 8", "grade_english": "English", "grade_maths": "maths",
-          "basics_4plus": "4+ E&M", "basics_5plus": "5+ E&M", "attendance_pct": "attendance",
-          "persistent_absence": "persistent absence", "severe_absence": "severe absence", "suspensions": "suspensions",
-          "reading_score": "KS2 reading", "maths_score": "KS2 maths", "gps_score": "KS2 GPS",
-          "rwm_expected": "RWM expected", "rwm_higher": "RWM higher"}
 
 
 def _se(g: pd.DataFrame) -> pd.Series:
