@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import os
 import re
+import threading
 from pathlib import Path
 
 TEMPLATES = Path(__file__).with_name("templates")
@@ -33,6 +35,45 @@ HIDDEN = "gaptools-hidden"
 SUMMARY = "summary"
 
 
+#: One exporter per process, its templates compiled on first use: building one and compiling the
+#: lab template for every page cost about as much as the page itself. An exporter keeps state
+#: between the steps of a conversion (its filters), so conversions take turns under this lock.
+_LOCK = threading.Lock()
+_EXPORTERS: list = []  # the process's exporter, once built (a list: no rebinding of a global)
+
+
+def _reset_after_fork() -> None:
+    global _LOCK
+    _LOCK = threading.Lock()  # a child forked while another thread converted must not inherit a held lock
+
+
+os.register_at_fork(after_in_child=_reset_after_fork)
+
+
+def _exporter():
+    """The process's exporter (call with ``_LOCK`` held)."""
+    if not _EXPORTERS:
+        from nbconvert import HTMLExporter
+        from nbconvert.preprocessors import TagRemovePreprocessor
+
+        exporter = HTMLExporter(template_name="gaptools_report", extra_template_basedirs=[str(TEMPLATES)],
+                                exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True)
+        exporter.register_preprocessor(TagRemovePreprocessor(remove_cell_tags={HIDDEN}), enabled=True)
+        _EXPORTERS.append(exporter)
+    return _EXPORTERS[0]
+
+
+def exporters_built() -> int:
+    """How many HTML exporters this process has built.
+
+    Returns
+    -------
+    int
+        0 before the first page, then 1: every later page reuses that exporter.
+    """
+    return len(_EXPORTERS)
+
+
 def notebook_html(notebook, *, nav_html: str = "") -> str:
     """Render an executed notebook as a report: outputs and narrative only.
 
@@ -56,16 +97,15 @@ def notebook_html(notebook, *, nav_html: str = "") -> str:
     -------
     str
         A complete HTML page that loads nothing from the network (see the template).
+
+    Safe to call from several threads at once: the process has one exporter,
+    built on first use, and conversions take turns with it.
     """
     import nbformat
-    from nbconvert import HTMLExporter
-    from nbconvert.preprocessors import TagRemovePreprocessor
 
     nb = nbformat.read(str(notebook), as_version=4) if isinstance(notebook, (str, Path)) else notebook
-    exporter = HTMLExporter(template_name="gaptools_report", extra_template_basedirs=[str(TEMPLATES)],
-                            exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True)
-    exporter.register_preprocessor(TagRemovePreprocessor(remove_cell_tags={HIDDEN}), enabled=True)
-    page, _ = exporter.from_notebook_node(nb, resources={"gaptools_nav": nav_html})
+    with _LOCK:  # one exporter for the process, its templates compiled once; safe from any thread
+        page, _ = _exporter().from_notebook_node(nb, resources={"gaptools_nav": nav_html})
     head, sep, body = page.partition("<body")
     page = head + sep + _ACTIVE.sub(lambda m: f"&lt;{m.group(1)}{m.group(2)}", body)
     return page.replace(_CSP_MARK, content_security_policy(page))
