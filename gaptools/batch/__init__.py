@@ -2,4 +2,4 @@
 from .runner import run, run_cli
 from .school import SchoolJob, SchoolOutcome, run_school, safe_folder_names
 
-__all__ = ["run", "run_cli", "run_school", "safe_folder_names", "SchoolJob", "SchoolOutcome"]
+__all__ = ["SchoolJob", "SchoolOutcome", "run", "run_cli", "run_school", "safe_folder_names"]

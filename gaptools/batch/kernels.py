@@ -111,7 +111,14 @@ def _kernel_manager_class(cwd: str | None = None, runtime: str | None = None):
             kw.setdefault("stderr", subprocess.DEVNULL)
             if cwd is not None:
                 kw["cwd"] = cwd
-            await super()._async_launch_kernel(kernel_cmd, **kw)
+            forked = _fork_warm(kernel_cmd, kw)
+            if forked is not None:  # a fork of the warm parent: no new Python, nothing imported again
+                prov = self.provisioner
+                prov.process, prov.pid, prov.pgid = forked, forked.pid, forked.pid
+                prov.cwd = kw.get("cwd") or os.getcwd()
+                self._reconcile_connection_info(prov.connection_info)
+            else:
+                await super()._async_launch_kernel(kernel_cmd, **kw)
             pid = self.provisioner.process.pid
             with _LIVE_LOCK:
                 _LIVE.add(pid)
@@ -127,6 +134,28 @@ def _kernel_manager_class(cwd: str | None = None, runtime: str | None = None):
     return IPCKernelManager
 
 
+def _fork_warm(kernel_cmd: list[str], kw: dict):
+    """A kernel forked from the process's warm parent, or None to start one the usual way
+    (warm kernels switched off, a kernel that is not this Python's ipykernel, or a parent
+    that cannot fork one)."""
+    import sys
+
+    from . import warm
+
+    cmd = list(kernel_cmd)
+    at = next((i for i in range(1, len(cmd) - 1) if cmd[i:i + 2] == ["-m", "ipykernel_launcher"]), None)
+    if at is None or os.path.realpath(cmd[0]) != os.path.realpath(sys.executable):
+        return None  # another interpreter or kernel: the warm parent is not it
+    zygote = warm.current(start=True)
+    if zygote is None:
+        return None
+    try:
+        return zygote.fork_kernel(cmd[at + 2:], env=kw.get("env") or dict(os.environ),
+                                  cwd=kw.get("cwd") or os.getcwd())
+    except warm.ZygoteError:
+        return None
+
+
 def execute_notebook(source: Path, target: Path, parameters: dict, *, cwd: str, timeout: int, retries: int,
                      runtime: str | None = None):
     """Run one notebook; retry only the kernel start-up races, never a failing cell.
@@ -134,6 +163,7 @@ def execute_notebook(source: Path, target: Path, parameters: dict, *, cwd: str, 
     ``cwd`` becomes the kernel's working directory; the calling process's own
     directory is never changed, so relative paths elsewhere stay as they were.
     ``runtime`` is the private folder for the kernel's connection file.
+    Returns the executed notebook (also written to ``target``).
     Raises :class:`Stopped` when the run is being stopped.
     """
     import papermill as pm
@@ -143,10 +173,11 @@ def execute_notebook(source: Path, target: Path, parameters: dict, *, cwd: str, 
         if _STOP.is_set():
             raise Stopped("the run is stopping")
         try:
-            pm.execute_notebook(str(source), str(target), parameters=parameters, kernel_name="python3",
-                                progress_bar=False, log_output=False, execution_timeout=timeout,
-                                start_timeout=120, kernel_manager_class=_kernel_manager_class(str(cwd), runtime))
-            return
+            # written once when it ends (or fails), not after every cell: a page's images make each write megabytes
+            return pm.execute_notebook(str(source), str(target), parameters=parameters, kernel_name="python3",
+                                       progress_bar=False, log_output=False, execution_timeout=timeout,
+                                       start_timeout=120, request_save_on_cell_execute=False,
+                                       kernel_manager_class=_kernel_manager_class(str(cwd), runtime))
         except PapermillExecutionError:
             raise
         except Exception as exc:  # kernel start-up races surface as assorted runtime errors
@@ -168,4 +199,5 @@ def execution_error(exc, notebook: str) -> str:
         return f"{notebook}: cell {exc.exec_count} ({code}) failed: {exc.ename}: {exc.evalue}"
     if isinstance(exc, OSError) and exc.filename:
         return f"{notebook}: could not write {exc.filename}: {exc.strerror or exc}"
-    return f"{notebook}: {type(exc).__name__}: {exc}"
+    first = next((line.strip() for line in str(exc).splitlines() if line.strip()), "")
+    return f"{notebook}: {type(exc).__name__}: {first}"  # a timeout's message goes on to quote the cell

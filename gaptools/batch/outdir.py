@@ -26,7 +26,7 @@ import os
 import shutil
 import socket
 import stat
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from ..errors import UsageError
@@ -154,7 +154,7 @@ class OutputFolder:
             raise UsageError(f"--out {self.path}: another gaptools run is writing this folder ({holder or 'running'}); "
                              "wait for it to finish, or choose another --out folder") from None
         os.ftruncate(fd, 0)
-        started = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        started = datetime.now(UTC).isoformat(timespec="seconds")
         os.pwrite(fd, f"pid {os.getpid()} on {socket.gethostname()}, started {started}".encode(), 0)
         self._lock_fd = fd
 

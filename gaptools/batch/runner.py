@@ -12,8 +12,9 @@ import os
 import shutil
 import sys
 import time
+from contextlib import nullcontext
 from dataclasses import asdict
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pandas as pd
@@ -21,6 +22,7 @@ import pandas as pd
 from ..domain.columns import NAME_COLUMNS
 from ..domain.suppression import DEFAULT_THRESHOLD
 from ..errors import DataValidationError, UsageError
+from . import warm
 from .index import render_index
 from .interrupt import Interrupted, StopOnSignal
 from .kernels import execute_notebook, execution_error, reset, stop_all
@@ -207,7 +209,8 @@ def run(data, out, *, mapping=None, schools=None, workers: int | None = None, sc
     source = "<DataFrame>" if isinstance(data, pd.DataFrame) else str(data)
     started = time.perf_counter()
     reset()
-    with StopOnSignal() as stopper, private_folder() as private:
+    with StopOnSignal() as stopper, private_folder() as private, warm.session() if not scheduler else nullcontext():
+        # the warm kernel parent imports everything while the data is validated
         client = _connect(scheduler) if scheduler else None
         try:
             current = _validated_current(current, mapping)
@@ -272,7 +275,7 @@ def _run_in(folder: OutputFolder, private: Path, stopper: StopOnSignal, client, 
                                   else None))
     order = [sid for sid in known if sid in outcomes or any(j.school_id == sid for j in jobs)]
     fields = {"schema_version": SCHEMA_VERSION,
-              "generated": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+              "generated": datetime.now(UTC).isoformat(timespec="seconds"),
               "data": source, "input_hash": input_hash, "suppression_threshold": threshold, "year": year,
               "status": "running", "duration_s": None, "trust": {"status": "running", "error": None, "outputs": []}}
 

@@ -1,0 +1,353 @@
+"""Warm kernels: one parent process imports what a report needs once, and every notebook's kernel is a fork of it.
+
+Starting a kernel the usual way starts a new Python, then imports ipykernel,
+pandas, matplotlib, seaborn, scipy, statsmodels and gaptools again: several
+core-seconds before a notebook's first cell, for every notebook. Here one
+parent process (the *zygote*) imports them once, then forks a new kernel for
+each notebook. A fork starts in milliseconds and shares the parent's memory
+until it writes to it.
+
+Isolation: every kernel is a fresh fork of a parent that never runs a
+notebook, so a variable, a changed module global or a monkey-patch in one
+school's notebook cannot reach any other notebook; a kernel is never reused
+(one that dies or times out is simply gone; the next notebook gets a new
+fork). Only what the parent loaded before forking is shared, read-only in
+effect (copy-on-write): modules, and with :func:`session` ``preload`` the
+run's validated pupil table, which every school's notebooks read.
+
+The kernel itself is a normal ipykernel speaking the Jupyter protocol:
+papermill and nbclient drive it exactly as a spawned one (parameters,
+outputs, execution timeout, interrupts, errors).
+
+Protocol (between the runner and ``python -m gaptools.batch.warm``): the
+parent writes one JSON request a line on the zygote's stdin; the zygote
+answers one line on its stdout: ``ready`` once warm, then one process id for
+each kernel forked (or ``error ...``). When its stdin closes (the runner
+ended, even by ``kill -9``) the zygote kills the kernels it forked and exits.
+"""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+
+#: Modules every report imports: loaded once in the parent, never again per notebook.
+WARM_MODULES = (
+    "ipykernel.kernelapp", "ipykernel.ipkernel", "ipykernel.zmqshell", "IPython", "IPython.display",
+    "matplotlib_inline.backend_inline", "numpy", "pandas", "pyarrow", "pyarrow.parquet", "scipy.stats",
+    "scipy.special", "statsmodels.api", "statsmodels.stats.multitest", "matplotlib", "matplotlib.pyplot",
+    "seaborn", "pandera", "pandera.pandas", "jinja2", "yaml", "gaptools",
+    # what a kernel imports as it starts (its debugger support above all)
+    "ipykernel.debugger", "IPython.extensions", "IPython.core.completer", "sqlite3", "pdb", "http.server",
+    "xmlrpc.server", "tornado.queues", "tornado.locks", "tornado.gen", "mimetypes", "faulthandler",
+)
+#: Options for every forked kernel: a batch kernel keeps no command history on disk.
+KERNEL_OPTIONS = ("--HistoryManager.enabled=False",)
+#: How long the zygote may take to import everything (a cold disk, a busy machine).
+READY_TIMEOUT_S = 180.0
+
+
+# ------------------------------------------------------------------ the zygote's side
+def _warm_up() -> None:
+    """Import every module a report uses (failures are left for the notebook to report)."""
+    import importlib
+    import pkgutil
+
+    # the backend ipykernel would choose, fixed before matplotlib is imported
+    os.environ.setdefault("MPLBACKEND", "module://matplotlib_inline.backend_inline")
+    for name in WARM_MODULES:
+        try:
+            importlib.import_module(name)
+        except Exception:
+            pass
+    import gaptools
+
+    for mod in pkgutil.walk_packages(gaptools.__path__, "gaptools."):
+        if not mod.name.startswith(("gaptools.batch", "gaptools.cli")):
+            try:
+                importlib.import_module(mod.name)
+            except Exception:
+                pass
+
+
+def _preload(path: str) -> None:
+    """Read the run's validated table once, so every forked notebook finds it in memory."""
+    from gaptools.io.loading import preload_validated
+
+    preload_validated(path)
+
+
+def _child(request: dict) -> None:
+    """In the forked child: become a fresh kernel in its own session; never return."""
+    code = 1
+    try:
+        os.setsid()  # its own process group: signals for it reach it (and its children) alone
+        for sig in (signal.SIGCHLD, signal.SIGTERM, signal.SIGPIPE, signal.SIGHUP):
+            signal.signal(sig, signal.SIG_DFL)
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        null = os.open(os.devnull, os.O_RDWR)
+        for fd in (0, 1, 2):  # the zygote's pipes are not the kernel's
+            os.dup2(null, fd)
+        os.close(null)
+        os.chdir(request["cwd"])
+        env = dict(request["env"])
+        env["JPY_PARENT_PID"] = str(os.getppid())  # the kernel exits if the zygote goes
+        os.environ.clear()
+        os.environ.update(env)
+        import random
+
+        random.seed()  # not the parent's sequence
+        from ipykernel.kernelapp import IPKernelApp
+
+        IPKernelApp.launch_instance(argv=[*request["args"], *KERNEL_OPTIONS])
+        code = 0
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else 0
+    except BaseException:
+        code = 1
+    finally:
+        os._exit(code)
+
+
+def main() -> None:
+    """``python -m gaptools.batch.warm``: warm up, then fork a kernel for each request."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the runner decides when we stop
+    requests, answers = sys.stdin.buffer, sys.stdout.buffer
+    _warm_up()
+    forked: set[int] = set()
+
+    def reap(*_):  # at once, so a finished kernel's pid is gone (and its CPU time counted as ours)
+        try:
+            while (pid := os.waitpid(-1, os.WNOHANG)[0]) > 0:
+                forked.discard(pid)
+        except ChildProcessError:
+            pass
+
+    signal.signal(signal.SIGCHLD, reap)
+    answers.write(b"ready\n")
+    answers.flush()
+    for line in requests:
+        try:
+            request = json.loads(line)
+            if "preload" in request:
+                _preload(request["preload"])
+                answers.write(b"ok\n")
+            else:
+                pid = os.fork()
+                if pid == 0:
+                    _child(request)
+                forked.add(pid)
+                answers.write(f"{pid}\n".encode())
+        except Exception as exc:
+            answers.write(f"error {type(exc).__name__}: {exc}".replace("\n", " ").encode() + b"\n")
+        answers.flush()
+    for pid in forked:  # the runner is gone: so are its kernels
+        try:
+            os.killpg(pid, signal.SIGKILL)
+        except OSError:
+            pass
+
+
+# ------------------------------------------------------------------ the runner's side
+class ForkedKernel:
+    """A kernel forked by the zygote, with the part of :class:`subprocess.Popen` jupyter_client uses.
+
+    It is the zygote's child, not ours, so its exit status cannot be read:
+    :meth:`poll` reports ``-1`` once the process is gone.
+    """
+
+    stdin = stdout = stderr = None
+
+    def __init__(self, pid: int):
+        self.pid = pid
+        self.returncode: int | None = None
+
+    def poll(self) -> int | None:
+        if self.returncode is None:
+            try:
+                os.kill(self.pid, 0)
+            except ProcessLookupError:
+                self.returncode = -1
+            except PermissionError:
+                pass
+        return self.returncode
+
+    def wait(self, timeout: float | None = None) -> int:
+        end = None if timeout is None else time.monotonic() + timeout
+        while self.poll() is None:
+            if end is not None and time.monotonic() > end:
+                raise subprocess.TimeoutExpired(str(self.pid), timeout)
+            time.sleep(0.02)
+        return self.returncode
+
+    def send_signal(self, signum: int) -> None:
+        os.kill(self.pid, signum)
+
+    def kill(self) -> None:
+        self.send_signal(signal.SIGKILL)
+
+    def terminate(self) -> None:
+        self.send_signal(signal.SIGTERM)
+
+
+class ZygoteError(RuntimeError):
+    """The warm parent could not start or fork a kernel (the caller falls back to a plain start)."""
+
+
+class Zygote:
+    """The warm parent process: started once, asked for a kernel per notebook (thread-safe)."""
+
+    def __init__(self, env: dict | None = None):
+        self._lock = threading.Lock()
+        self._env = env
+        self._proc: subprocess.Popen | None = None
+        self._ready = False
+        self._preloaded: set[str] = set()
+
+    @property
+    def pid(self) -> int | None:
+        """The zygote's process id (None before it starts)."""
+        return self._proc.pid if self._proc else None
+
+    def start(self) -> Zygote:
+        """Start warming up in the background (returns at once)."""
+        with self._lock:
+            self._start()
+        return self
+
+    def _start(self) -> None:
+        if self._proc is not None and self._proc.poll() is None:
+            return
+        self._ready = False
+        self._preloaded.clear()
+        self._proc = subprocess.Popen([sys.executable, "-m", "gaptools.batch.warm"], stdin=subprocess.PIPE,
+                                      stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=self._env,
+                                      start_new_session=True)  # Ctrl-C reaches the runner alone
+
+    def _answer(self, timeout: float) -> str:
+        """One line from the zygote, or :class:`ZygoteError` if it died or said nothing in time."""
+        import selectors
+
+        with selectors.DefaultSelector() as sel:
+            sel.register(self._proc.stdout, selectors.EVENT_READ)
+            if not sel.select(timeout):
+                raise ZygoteError(f"the warm kernel parent did not answer within {timeout:.0f} s")
+        line = self._proc.stdout.readline().decode(errors="replace").strip()
+        if not line:
+            raise ZygoteError("the warm kernel parent exited")
+        if line.startswith("error"):
+            raise ZygoteError(line[6:])
+        return line
+
+    def _ask(self, request: dict, timeout: float = 30.0) -> str:
+        """Send one request (the zygote started and warm first); restart a dead zygote once."""
+        for attempt in (0, 1):
+            try:
+                self._start()
+                if not self._ready:
+                    if self._answer(READY_TIMEOUT_S) != "ready":
+                        raise ZygoteError("the warm kernel parent did not start")
+                    self._ready = True
+                self._proc.stdin.write(json.dumps(request).encode() + b"\n")
+                self._proc.stdin.flush()
+                return self._answer(timeout)
+            except (OSError, ZygoteError, ValueError):
+                self._kill()
+                if attempt:
+                    raise
+        raise AssertionError("unreachable")
+
+    def preload(self, path: str) -> None:
+        """Have the zygote read the run's validated table once (every kernel then shares it)."""
+        with self._lock:
+            if path not in self._preloaded:
+                self._ask({"preload": str(path)}, timeout=READY_TIMEOUT_S)
+                self._preloaded.add(path)
+
+    def fork_kernel(self, args: list[str], *, env: dict, cwd: str) -> ForkedKernel:
+        """A new kernel: ``ipykernel`` run with ``args`` (``-f connection-file``) in ``cwd`` with ``env``."""
+        with self._lock:
+            answer = self._ask({"args": list(args), "env": dict(env), "cwd": str(cwd)})
+        try:
+            return ForkedKernel(int(answer))
+        except ValueError as exc:
+            raise ZygoteError(f"unexpected answer from the warm kernel parent: {answer!r}") from exc
+
+    def _kill(self) -> None:
+        if self._proc is None:
+            return
+        proc, self._proc, self._ready = self._proc, None, False
+        for stream in (proc.stdin, proc.stdout):
+            try:
+                stream.close()
+            except OSError:
+                pass
+        try:
+            proc.wait(timeout=5)  # stdin closed: it kills its kernels and exits
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+    def close(self) -> None:
+        """Stop the zygote and every kernel it forked that is still running."""
+        with self._lock:
+            self._kill()
+
+
+_CURRENT: Zygote | None = None
+_USERS = 0                       # runs in this process inside a session
+_CURRENT_LOCK = threading.Lock()
+
+
+def enabled() -> bool:
+    """Warm kernels are on unless ``GAPTOOLS_WARM_KERNELS=0`` (then every kernel is started afresh)."""
+    return os.environ.get("GAPTOOLS_WARM_KERNELS", "1") != "0"
+
+
+def current(start: bool = True) -> Zygote | None:
+    """The process's warm parent, started on first use when ``start`` (a Dask worker keeps it between tasks)."""
+    global _CURRENT
+    with _CURRENT_LOCK:
+        if _CURRENT is None and start and enabled():
+            _CURRENT = Zygote().start()
+        return _CURRENT
+
+
+class session:
+    """``with session() as zygote:`` a warm parent for a run, stopped (with its kernels) when the last run ends.
+
+    A local run uses this so that no process outlives it; a Dask worker keeps
+    the one :func:`current` starts instead. ``zygote`` is None when warm
+    kernels are switched off (``GAPTOOLS_WARM_KERNELS=0``).
+    """
+
+    def __enter__(self) -> Zygote | None:
+        global _CURRENT, _USERS
+        with _CURRENT_LOCK:
+            if not enabled():
+                return None
+            if _CURRENT is None:
+                _CURRENT = Zygote().start()
+            _USERS += 1
+            self._counted = True
+            return _CURRENT
+
+    def __exit__(self, *exc) -> None:
+        global _CURRENT, _USERS
+        if not getattr(self, "_counted", False):
+            return
+        with _CURRENT_LOCK:
+            _USERS -= 1
+            zygote = _CURRENT if _USERS == 0 else None
+            if zygote is not None:
+                _CURRENT = None
+        if zygote is not None:
+            zygote.close()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,192 @@
+"""Warm kernels: every notebook runs in a fresh fork of one warm parent, and nothing leaks between schools.
+
+Each school notebook here carries a probe cell (after the parameters) that
+records what it can see of earlier notebooks (a variable, a module global, a
+pandas option, a builtin) and then changes all of them. If any kernel were
+reused, or shared state with another, a later probe would see the change.
+Real kernels throughout; the Dask case uses a real local cluster.
+"""
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+
+import nbformat
+import pytest
+
+from gaptools.batch import run, warm
+from gaptools.io.sample import generate_trust, write_trust
+
+from conftest import ROOT
+
+PROBE = '''\
+import builtins, json, os, pandas as pd
+import gaptools.domain.suppression as _suppression
+seen = {"pid": os.getpid(), "ppid": os.getppid(),
+        "variable": "LEAKED_VARIABLE" in globals(),
+        "builtin": hasattr(builtins, "gaptools_leak"),
+        "module_global": _suppression.DEFAULT_THRESHOLD,
+        "pandas_option": pd.get_option("display.max_rows"),
+        "parameter_school": school_id}
+LEAKED_VARIABLE = school_id
+builtins.gaptools_leak = school_id
+_suppression.DEFAULT_THRESHOLD = 999
+pd.set_option("display.max_rows", 7)
+with open(os.path.join(out_dir, "probe-{nb}.json"), "w") as fh:
+    json.dump(seen, fh)
+{extra}'''
+
+
+def _templates(folder, extra: dict | None = None):
+    """The shipped notebooks with the probe inserted after each school notebook's parameters cell."""
+    shutil.copytree(ROOT / "notebooks", folder)
+    for name in ("01_cohort_overview", "02_gap_analysis", "03_intervention_targeting"):
+        nb = nbformat.read(folder / f"{name}.ipynb", as_version=4)
+        at = next(i for i, c in enumerate(nb.cells) if "parameters" in c.metadata.get("tags", [])) + 1
+        code = PROBE.replace("{nb}", name[:2]).replace("{extra}", (extra or {}).get(name[:2], ""))
+        nb.cells.insert(at, nbformat.v4.new_code_cell(code))
+        nbformat.write(nb, folder / f"{name}.ipynb")
+    return folder
+
+
+@pytest.fixture(scope="module")
+def small_trust(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("trust")
+    write_trust(generate_trust(schools=3, years=1, seed=21), folder)
+    return folder
+
+
+def _running(pid: int) -> bool:
+    """The process exists and is not a zombie waiting to be reaped by init."""
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            return fh.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+def _all_gone(pids, within_s: float = 10.0) -> bool:
+    deadline = time.monotonic() + within_s
+    while any(_running(p) for p in pids):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.1)
+    return True
+
+
+def _probes(out, manifest):
+    seen = []
+    for sid, school in manifest["schools"].items():
+        for nb in ("01", "02", "03"):
+            path = out / school["folder"] / f"probe-{nb}.json"
+            if path.is_file():
+                seen.append((sid, nb, json.loads(path.read_text())))
+    return seen
+
+
+def test_no_state_leaks_from_one_notebook_or_school_to_the_next(small_trust, tmp_path):
+    out = tmp_path / "out"
+    # one worker: every notebook of every school runs one after another from the same warm parent
+    manifest = run(small_trust, out, quiet=True, workers=1, notebook_dir=_templates(tmp_path / "nb"))
+    assert all(s["status"] == "ok" for s in manifest["schools"].values()), manifest
+    seen = _probes(out, manifest)
+    assert len(seen) == 9
+    for sid, nb, s in seen:
+        assert s["parameter_school"] == sid, (sid, nb)
+        assert s["variable"] is False and s["builtin"] is False, (sid, nb, s)
+        assert s["module_global"] == 6, (sid, nb, s)          # not the 999 an earlier notebook set
+        assert s["pandas_option"] == 60, (sid, nb, s)         # pandas' default, not the 7 set before
+    pids = [s["pid"] for _, _, s in seen]
+    assert len(set(pids)) == 9                                # a new kernel process for every notebook
+    parents = {s["ppid"] for _, _, s in seen}
+    assert len(parents) == 1 and parents != {os.getpid()}     # all forked from one warm parent
+    assert os.getpid() not in pids
+    # the run left no process behind: the warm parent and its kernels are gone
+    assert _all_gone([*pids, *parents])
+
+
+def test_a_kernel_that_dies_or_times_out_is_replaced_not_reused(small_trust, tmp_path):
+    schools = sorted(generate_trust(schools=3, years=1, seed=21)["school_id"].unique())
+    dies, hangs = schools[0], schools[1]
+    extra = {"02": f'if school_id == "{dies}":\n    os._exit(3)\n'
+                   f'if school_id == "{hangs}":\n    import time; time.sleep(120)\n'}
+    out = tmp_path / "out"
+    manifest = run(small_trust, out, quiet=True, workers=1, timeout=10, notebook_dir=_templates(tmp_path / "nb", extra))
+    status = {sid: s["status"] for sid, s in manifest["schools"].items()}
+    assert status == {dies: "failed", hangs: "failed", schools[2]: "ok"}, manifest
+    assert "02_gap_analysis" in manifest["schools"][dies]["error"]
+    assert "02_gap_analysis" in manifest["schools"][hangs]["error"]
+    assert "timed out" in manifest["schools"][hangs]["error"] and "\n" not in manifest["schools"][hangs]["error"]
+    assert "died" in manifest["schools"][dies]["error"]
+    # the school after them ran all three notebooks in new kernels, with nothing seen of theirs
+    seen = _probes(out, {"schools": {k: v for k, v in manifest["schools"].items() if k == schools[2]}})
+    assert [nb for _, nb, _ in seen] == ["01", "02", "03"]
+    for _, _, s in seen:
+        assert not s["variable"] and not s["builtin"] and s["module_global"] == 6
+
+
+def test_dask_workers_keep_their_warm_parent_between_tasks(small_trust, tmp_path):
+    from distributed import Client, LocalCluster
+
+    out = tmp_path / "out"
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=True, host="127.0.0.1",
+                      dashboard_address=None) as cluster, Client(cluster) as client:
+        worker_pid = next(iter(client.run(os.getpid).values()))
+        manifest = run(small_trust, out, scheduler=cluster.scheduler_address, quiet=True,
+                       notebook_dir=_templates(tmp_path / "nb"))
+        assert all(s["status"] == "ok" for s in manifest["schools"].values()), manifest
+        seen = _probes(out, manifest)
+        assert len(seen) == 9
+        parents = {s["ppid"] for _, _, s in seen}
+        # one warm parent on the one worker served all three schools (three tasks)...
+        assert len(parents) == 1 and worker_pid not in parents
+        zygote = parents.pop()
+        assert list(client.run(lambda: warm.current(start=False).pid).values()) == [zygote]
+        assert _running(zygote)  # ...and is still there for the next task
+        for _, _, s in seen:
+            assert not s["variable"] and not s["builtin"] and s["module_global"] == 6
+            assert s["pandas_option"] == 60
+        assert len({s["pid"] for _, _, s in seen}) == 9
+    assert _all_gone([zygote])  # the worker gone, its warm parent goes with it
+
+
+def test_warm_parent_exits_and_kills_its_kernels_when_the_runner_is_killed(tmp_path):
+    """kill -9 of the process that started the warm parent: the parent sees its pipe close,
+    kills the kernels it forked and exits (nothing is left running)."""
+    script = tmp_path / "holder.py"
+    script.write_text(
+        "import sys, time\n"
+        "from gaptools.batch import warm\n"
+        "z = warm.Zygote().start()\n"
+        "k = z.fork_kernel(['-f', sys.argv[1]], env={'PATH': '/usr/bin:/bin'}, cwd=sys.argv[2])\n"
+        "print(z.pid, k.pid, flush=True)\n"
+        "time.sleep(120)\n")
+    from jupyter_client.connect import write_connection_file
+
+    conn, _ = write_connection_file(fname=str(tmp_path / "k.json"), transport="ipc", ip=str(tmp_path / "ipc"))
+    holder = subprocess.Popen([sys.executable, str(script), conn, str(tmp_path)], stdout=subprocess.PIPE,
+                              text=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    zygote, kernel = map(int, holder.stdout.readline().split())
+    assert _running(kernel) and _running(zygote)
+    holder.send_signal(signal.SIGKILL)
+    holder.wait()
+    assert _all_gone([zygote, kernel])
+
+
+def test_warm_kernels_can_be_switched_off(small_trust, tmp_path, monkeypatch):
+    monkeypatch.setenv("GAPTOOLS_WARM_KERNELS", "0")
+    out = tmp_path / "out"
+    manifest = run(small_trust, out, quiet=True, schools=[sorted(manifest_ids(small_trust))[0]],
+                   notebook_dir=_templates(tmp_path / "nb"))
+    seen = _probes(out, manifest)
+    assert len(seen) == 3
+    assert {s["ppid"] for _, _, s in seen} == {os.getpid()}  # started the usual way, by the runner
+
+
+def manifest_ids(folder):
+    import gaptools
+
+    return set(gaptools.load_pupils(folder)["school_id"].unique())
