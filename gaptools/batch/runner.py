@@ -209,7 +209,8 @@ def run(data, out, *, mapping=None, schools=None, workers: int | None = None, sc
     source = "<DataFrame>" if isinstance(data, pd.DataFrame) else str(data)
     started = time.perf_counter()
     reset()
-    with StopOnSignal() as stopper, private_folder() as private, warm.session() if not scheduler else nullcontext():
+    with StopOnSignal() as stopper, private_folder() as private, \
+            (warm.session() if not scheduler else nullcontext()) as zygote:
         # the warm kernel parent imports everything while the data is validated
         client = _connect(scheduler) if scheduler else None
         try:
@@ -233,6 +234,8 @@ def run(data, out, *, mapping=None, schools=None, workers: int | None = None, sc
                     pupils = kept
                 pupils = pupils.drop(columns=list(NAME_COLUMNS), errors="ignore")  # names stay out
                 save_validated(pupils, data_file)
+                if zygote is not None:  # read once here: every school's kernels find it in memory
+                    zygote.preload(str(data_file))
                 input_hash = _hash_inputs(pupils, threshold, year, notebook_dir, current)
                 if pdf:  # a folder made without PDFs is not complete for a run that asks for them
                     input_hash += "+pdf"
