@@ -50,14 +50,49 @@ def _reset_after_fork() -> None:
 os.register_at_fork(after_in_child=_reset_after_fork)
 
 
+#: A cell's or an output area's opening tag: made focusable (``tabindex``), so a reader moves
+#: through the page, and scrolls a wide table, by keyboard.
+_OUTPUT_DIV = re.compile(r'<div class="([^"<>]*\b(?:jp-OutputArea-output|jp-Cell-inputWrapper)\b[^"<>]*)"'
+                         r'(?![^<>]*tabindex)')
+
+
+def _report_exporter_class():
+    """nbconvert's HTML exporter without its final BeautifulSoup pass.
+
+    That pass parses and re-serialises the whole page (about two thirds of a
+    conversion) to add ``alt`` text to images and ``tabindex`` to output
+    areas. Our template writes every chart's alt text itself, and the output
+    areas get their ``tabindex`` from one substitution (:data:`_OUTPUT_DIV`).
+    """
+    from nbconvert import HTMLExporter
+    from nbconvert.exporters.templateexporter import TemplateExporter
+    from nbconvert.filters.highlight import Highlight2HTML
+    from nbconvert.filters.widgetsdatatypefilter import WidgetsDataTypeFilter
+
+    class ReportExporter(HTMLExporter):
+        def from_notebook_node(self, nb, resources=None, **kw):
+            lang = nb.metadata.get("language_info", {})
+            self.register_filter("highlight_code", self.filters.get(
+                "highlight_code", Highlight2HTML(pygments_lexer=lang.get("pygments_lexer", lang.get("name")),
+                                                 parent=self)))
+            resources = self._init_resources(resources)
+            self.register_filter("filter_data_type", WidgetsDataTypeFilter(
+                notebook_metadata=self._nb_metadata, parent=self, resources=resources))
+            page, resources = TemplateExporter.from_notebook_node(self, nb, resources, **kw)
+            return _OUTPUT_DIV.sub(r'<div class="\1" tabindex="0"', page), resources
+
+    return ReportExporter
+
+
 def _exporter():
     """The process's exporter (call with ``_LOCK`` held)."""
     if not _EXPORTERS:
-        from nbconvert import HTMLExporter
         from nbconvert.preprocessors import TagRemovePreprocessor
 
-        exporter = HTMLExporter(template_name="gaptools_report", extra_template_basedirs=[str(TEMPLATES)],
-                                exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True)
+        exporter = _report_exporter_class()(
+            template_name="gaptools_report", extra_template_basedirs=[str(TEMPLATES)],
+            exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True,
+            optimistic_validation=True)  # the notebook is checked once, not after every preprocessor
         exporter.register_preprocessor(TagRemovePreprocessor(remove_cell_tags={HIDDEN}), enabled=True)
         _EXPORTERS.append(exporter)
     return _EXPORTERS[0]
