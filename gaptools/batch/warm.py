@@ -280,13 +280,15 @@ class Zygote:
     def _kill(self) -> None:
         if self._proc is None:
             return
-        proc, self._proc, self._ready = self._proc, None, False
+        proc, ready, self._proc, self._ready = self._proc, self._ready, None, False
         for stream in (proc.stdin, proc.stdout):
             try:
                 stream.close()
             except OSError:
                 pass
         try:
+            if not ready:  # still importing: it has forked nothing, nothing to wait for
+                raise subprocess.TimeoutExpired(proc.args, 0)
             proc.wait(timeout=5)  # stdin closed: it kills its kernels and exits
         except subprocess.TimeoutExpired:
             proc.kill()
