@@ -86,21 +86,34 @@ def cohort_profile(pupils: pd.DataFrame, *, school_id=None, key_stage: str | Non
     keys = ["school_id", "key_stage", "year"]
     base = p[keys].astype({"school_id": str, "key_stage": str, "year": "int64"}).assign(
         group=np.where(p["disadvantaged"].astype(bool), "disadvantaged", "other"))
-    frames = []
-    totals = base.groupby(keys + ["group"]).size().rename("total")
-    all_rows = totals.reset_index().rename(columns={"total": "n"})
-    cohort = all_rows.groupby(keys)["n"].transform("sum")
-    frames.append(all_rows.assign(characteristic="all", value="all pupils", pct=all_rows["n"] / cohort))
-    for name, values in _characteristics(p).items():
-        v = values.astype(object).where(values.notna(), "unknown")
-        counts = base.assign(value=v.to_numpy()).groupby(keys + ["group", "value"]).size().rename("n")
-        counts = counts.unstack("value", fill_value=0).stack().rename("n").reset_index()
-        counts = counts.join(totals, on=keys + ["group"])
+    grouped = base.groupby(keys + ["group"])
+    totals = grouped.size()
+    all_rows = totals.reset_index(name="n")
+    cohort_n = all_rows.groupby(keys)["n"].transform("sum")
+    all_rows = all_rows.assign(characteristic="all", value="all pupils", pct=all_rows["n"] / cohort_n)
+    # Each characteristic is counted with one bincount over (cohort and group) x value, in
+    # the order a sorted group-by gives: a frame per characteristic costs far more here.
+    cell = grouped.ngroup().to_numpy()  # the pupil's row of all_rows
+    total = totals.to_numpy()
+    cohort = all_rows.groupby(keys, sort=False).ngroup().to_numpy()
+    row, count, characteristic, value = [np.zeros(0, dtype=np.int64)], [np.zeros(0, dtype=np.int64)], [], []
+    for name, v in _characteristics(p).items():
+        code, uniques = pd.factorize(v.astype(object).where(v.notna(), "unknown"), sort=True)
+        k = len(uniques)
+        n = np.bincount(cell * k + code, minlength=len(total) * k).reshape(len(total), k)
         # a value nobody in this cohort has (in either group) says nothing: drop it
-        both = counts.groupby(keys + ["value"])["n"].transform("sum")
-        counts = counts[both > 0]
-        frames.append(counts.assign(characteristic=name, pct=counts["n"] / counts["total"]).drop(columns="total"))
-    out = pd.concat(frames, ignore_index=True)
+        both = np.zeros((cohort.max() + 1, k), dtype=n.dtype)
+        np.add.at(both, cohort, n)
+        keep = (both[cohort] > 0).ravel()
+        row.append(np.repeat(np.arange(len(total)), k)[keep])
+        count.append(n.ravel()[keep])
+        value.extend(np.asarray(uniques, dtype=object)[np.tile(np.arange(k), len(total))[keep]])
+        characteristic.extend([name] * int(keep.sum()))
+    row, count = np.concatenate(row), np.concatenate(count)
+    counted = all_rows.iloc[row][keys + ["group"]].reset_index(drop=True).assign(
+        characteristic=pd.array(characteristic, dtype=all_rows["characteristic"].dtype),
+        value=pd.array(value, dtype=all_rows["value"].dtype), n=count, pct=count / total[row])
+    out = pd.concat([all_rows, counted], ignore_index=True)
     out = _suppress_counts(out, threshold)
     return out[COLUMNS].reset_index(drop=True)
 
