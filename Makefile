@@ -4,6 +4,8 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 DATA   ?= data/sample
 OUT    ?= reports
+# e.g. make bench BENCH_ARGS="--repeat 3 --data path/to/trust"
+BENCH_ARGS ?=
 
 .PHONY: install report test bench lab sample clean
 
@@ -33,7 +35,7 @@ test: install $(CHROMIUM)
 
 bench: install
 	$(BIN)/python benchmarks/bench_gaps.py
-	$(BIN)/python benchmarks/bench_batch.py
+	$(BIN)/python benchmarks/bench_batch.py $(BENCH_ARGS)
 
 lab: install
 	$(BIN)/jupyter lab notebooks/
