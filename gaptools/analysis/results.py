@@ -152,7 +152,7 @@ class SchoolResults:
 
 
 def analyse_school(pupils: pd.DataFrame, school_id: str, *, threshold: int = DEFAULT_THRESHOLD,
-                   reference: pd.DataFrame | None = None) -> SchoolResults:
+                   reference: pd.DataFrame | None = None, profile: pd.DataFrame | None = None) -> SchoolResults:
     """Run the whole analysis for one school.
 
     Parameters
@@ -162,6 +162,9 @@ def analyse_school(pupils: pd.DataFrame, school_id: str, *, threshold: int = DEF
         reference population (the trust) for value added and the gap index.
     school_id : str
     threshold : int, default 6
+    profile : DataFrame, optional
+        ``cohort_profile(pupils, school_id=school_id, threshold=threshold)``, if
+        already worked out (a notebook that has shown it); computed otherwise.
 
     Returns
     -------
@@ -177,7 +180,8 @@ def analyse_school(pupils: pd.DataFrame, school_id: str, *, threshold: int = DEF
     trends = gap_trends(gaps)
     table = results_table(gaps, trends)
     found = make_findings(table, trends, index, threshold=threshold)
-    profile = cohort_profile(pupils, school_id=school_id, threshold=threshold)
+    if profile is None:
+        profile = cohort_profile(pupils, school_id=school_id, threshold=threshold)
     return SchoolResults(school_id, name, threshold, gaps, index, trends, found, profile, table)
 
 

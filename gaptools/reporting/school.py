@@ -162,6 +162,7 @@ class SchoolReport:
             self.cohorts.append(_Cohort(ks, y))
         self._results = None
         self._profile = None
+        self._pupils_digest = None
         self._priorities = {}
 
     # ----------------------------------------------------------- data
@@ -176,13 +177,18 @@ class SchoolReport:
             else:
                 from ..analysis.results import analyse_school
 
-                self._results = analyse_school(self.pupils, self.school_id, threshold=self.threshold)
+                # the profile, if this notebook has shown it already, is not worked out again
+                self._results = analyse_school(self.pupils, self.school_id, threshold=self.threshold,
+                                               profile=self._profile)
                 self._write_cache()
         return self._results
 
     @property
     def profile(self) -> pd.DataFrame:
-        """The cohort profile alone (no statistics needed, so it is quick)."""
+        """The cohort profile alone (no statistics needed, so it is quick); from the school's
+        results when they are at hand (computed here, or cached by an earlier notebook)."""
+        if self._results is None and self._profile is None:
+            self._results = self._read_cache()
         if self._results is not None:
             return self._results.profile
         if self._profile is None:
@@ -196,8 +202,9 @@ class SchoolReport:
     def _cache_key(self):
         from .. import __version__
 
-        digest = pd.util.hash_pandas_object(self.pupils, index=False).sum()
-        return (__version__, self.school_id, self.threshold, int(digest), len(self.pupils),
+        if self._pupils_digest is None:  # the table does not change under a report: hashed once
+            self._pupils_digest = int(pd.util.hash_pandas_object(self.pupils, index=False).sum())
+        return (__version__, self.school_id, self.threshold, self._pupils_digest, len(self.pupils),
                 reference_fingerprint())
 
     def _read_cache(self):
