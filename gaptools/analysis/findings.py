@@ -119,22 +119,32 @@ def concentration(split_rows: pd.DataFrame):
     (Series, DataFrame) or None
         The subgroup's row and the other subgroups' rows.
     """
-    # on arrays: a report looks at about a hundred splits and finds few, so only a
-    # split that passes is taken apart into rows
-    gap = split_rows["gap"].to_numpy(dtype=float, na_value=np.nan)
-    clear = split_rows["clear"].fillna(False).astype(bool).to_numpy() & (gap > 0)
-    if np.count_nonzero(clear) != 1 or len(split_rows) < 2:
+    i = _concentrated(split_rows["gap"].to_numpy(dtype=float, na_value=np.nan),
+                      split_rows["clear"].fillna(False).astype(bool).to_numpy(),
+                      split_rows["se"].to_numpy(dtype=float, na_value=np.nan), np.asarray(split_rows.index))
+    if i is None:
+        return None
+    return split_rows.iloc[i], split_rows[split_rows.index != split_rows.index[i]]
+
+
+def _concentrated(gap: np.ndarray, clear: np.ndarray, se: np.ndarray, labels: np.ndarray) -> int | None:
+    """:func:`concentration` on one split's arrays: the position of the subgroup, or None.
+
+    On arrays because a report tests about a hundred splits and finds few: only
+    a split that passes is taken apart into rows.
+    """
+    clear = clear & (gap > 0)
+    if np.count_nonzero(clear) != 1 or len(gap) < 2:
         return None
     i = int(np.flatnonzero(clear)[0])
-    rest = split_rows.index != split_rows.index[i]
+    rest = labels != labels[i]
     if not (gap[rest] < gap[i] / 2).all():
         return None
-    se = split_rows["se"].to_numpy(dtype=float, na_value=np.nan)
     with np.errstate(divide="ignore", invalid="ignore"):
         diff_se = np.sqrt(se[i] ** 2 + se[rest] ** 2)
         if not ((gap[i] - gap[rest]) / diff_se > 2.576).all():
             return None
-    return split_rows.iloc[i], split_rows[rest]
+    return i
 
 
 #: The measures whose gap :func:`concentration` looks for in one subgroup.
@@ -245,13 +255,20 @@ def findings(gaps: pd.DataFrame, trends: pd.DataFrame | None = None, index: pd.D
                 add(row["measure"], "national" if row["gap"] > 0 else "ahead", _importance(row) * weight, text)
         subs = g[g["subgroup"].notna() & (g["comparison"] == "in_school") & ~g["suppressed"]
                  & g["measure"].isin(CONCENTRATION_MEASURES)]
-        # the splits are tested on the three columns the test reads (grouping the whole
-        # table is most of the cost); the rows of a split that passes are taken from subs
-        tested = subs[["clear", "gap", "se"]].assign(_pos=np.arange(len(subs)))
-        for (measure, _), s in tested.groupby([subs["measure"], subs["subgroup"].str.split("=").str[0]]):
-            if concentration(s) is None:
+        # each split is tested on arrays (in the group-by's order); only the rows of
+        # a split that passes are taken from subs
+        split = subs.groupby([subs["measure"], subs["subgroup"].str.split("=").str[0]]).ngroup().to_numpy()
+        order = np.argsort(split, kind="stable")
+        order = order[split[order] >= 0]
+        gap = subs["gap"].to_numpy(dtype=float, na_value=np.nan)
+        clear = subs["clear"].fillna(False).astype(bool).to_numpy()
+        se = subs["se"].to_numpy(dtype=float, na_value=np.nan)
+        labels = np.asarray(subs.index)
+        for pos in np.split(order, np.flatnonzero(np.diff(split[order])) + 1):
+            if _concentrated(gap[pos], clear[pos], se[pos], labels[pos]) is None:
                 continue
-            top, rest = concentration(subs.iloc[s["_pos"].to_numpy()])
+            measure = subs["measure"].iloc[pos[0]]
+            top, rest = concentration(subs.iloc[pos])
             others = "; ".join(f"{number(r['gap'], r['unit'], measure)} for "
                                f"{SUBGROUP_WORDS.get(r['subgroup'], r['subgroup'])}" for _, r in rest.iterrows())
             add(measure, "subgroup", _importance(top) * 0.8,
