@@ -4,16 +4,20 @@ import sys
 
 import pytest
 
-from conftest import DATA, ROOT, SAMPLE
+from conftest import DATA, ROOT, SAMPLE, gaptools_cli
 
 
-def gaptools(*args, cwd=ROOT):
+def gaptools(*args, cwd=ROOT, process=False):
+    """The command: in this process (``gaptools_cli``), or with ``process=True`` as its own
+    ``python -m gaptools.cli`` process, for the tests of the entry point and its exit codes."""
+    if not process:
+        return gaptools_cli(*args, cwd=cwd)
     return subprocess.run([sys.executable, "-m", "gaptools.cli", *map(str, args)],
                           capture_output=True, text=True, cwd=cwd)
 
 
 def test_validate_sample_ok():
-    r = gaptools("validate", SAMPLE)
+    r = gaptools("validate", SAMPLE, process=True)
     assert r.returncode == 0, r.stdout + r.stderr
     assert "OK:" in r.stdout and "6 schools" in r.stdout
 
@@ -37,7 +41,7 @@ def test_validate_reports_line_column_value():
 
 
 def test_missing_path_exits_2():
-    r = gaptools("validate", DATA / "nope.csv")
+    r = gaptools("validate", DATA / "nope.csv", process=True)
     assert r.returncode == 2 and "no such file" in r.stderr and "Traceback" not in r.stderr
 
 
@@ -47,7 +51,7 @@ def test_missing_mapping_exits_2():
 
 
 def test_unknown_option_exits_2():
-    r = gaptools("validate", DATA / "good.csv", "--colour")
+    r = gaptools("validate", DATA / "good.csv", "--colour", process=True)
     assert r.returncode == 2 and "Traceback" not in r.stderr
 
 

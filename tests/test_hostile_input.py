@@ -22,7 +22,7 @@ from gaptools import DataValidationError
 from gaptools.batch.validate import validate_by_school
 from gaptools.io.loading import read_validated, save_validated
 
-from conftest import ROOT
+from conftest import ROOT, gaptools_cli
 from hostile import inline_row, write_xlsx
 
 HEADER = "school_id,year,key_stage,pupil_id,disadvantaged,ethnicity,attainment8\n"
@@ -45,7 +45,11 @@ def problems(path, mapping=None):
     return err.value.problems
 
 
-def cli(*args, timeout=60):
+def cli(*args, timeout=None):
+    """The command in this process (``gaptools_cli``); with a ``timeout``, as its own process, which
+    the timeout can stop (a command that might wait forever, as on a FIFO, must not hang the suite)."""
+    if timeout is None:
+        return gaptools_cli(*args, cwd=ROOT)
     return subprocess.run([sys.executable, "-m", "gaptools.cli", *map(str, args)], capture_output=True,
                           text=True, cwd=ROOT, timeout=timeout,
                           env={**os.environ, "PYTHONPATH": str(ROOT)})
