@@ -1,7 +1,10 @@
 """`gaptools run` keeps the user's files and the pupils' data safe (issue 12), end to end.
 
 Real runs (real kernels, real signals, a real tmpfs) on a tiny generated trust of two schools,
-started as a user would: ``python -m gaptools.cli run ...`` in a separate process.
+started as a user would: ``python -m gaptools.cli run ...`` in a separate process. Runs that test
+nothing about the process and need no clone (what is refused before any work, a full disk) call
+the command's ``main`` in this process instead (``gaptools_cli``): the same code, without a new
+interpreter.
 """
 import json
 import os
@@ -18,7 +21,7 @@ import pytest
 
 from gaptools.io.sample import generate_trust, write_trust
 
-from conftest import ROOT
+from conftest import ROOT, gaptools_cli
 
 SCHOOL_FILES = {"01_cohort_overview.html", "02_gap_analysis.html", "03_intervention_targeting.html",
                 "results.json", "targets.csv", "strategy.md", "notebooks/01_cohort_overview.ipynb",
@@ -102,6 +105,14 @@ def clone_run(tmp_path_factory):
             "first_pid": first.pid, "second": second}
 
 
+def _in_clone(clone: Path, *args) -> subprocess.CompletedProcess:
+    """``gaptools ARGS`` as the clone runs it: its own copy of gaptools, from the clone's folder. (The
+    input hash of a run includes where the shipped reference files are, so the same code at another
+    path, this test process's included, does not count a clone run's folders as complete.)"""
+    return subprocess.run([sys.executable, "-m", "gaptools.cli", *map(str, args)], capture_output=True, text=True,
+                          timeout=1800, env={**os.environ, "PYTHONPATH": str(clone)}, cwd=clone)
+
+
 def test_relative_out_from_a_fresh_clone(clone_run):
     clone = clone_run["clone"]
     rc, out, err = clone_run["first"]
@@ -158,7 +169,7 @@ def test_no_pupil_data_outside_each_schools_own_targeting_files(clone_run):
 
 def test_user_files_survive_resume_and_a_schools_run(clone_run, tmp_path):
     clone = clone_run["clone"]
-    env = {**os.environ, "PYTHONPATH": str(clone)}
+    env = {**os.environ, "PYTHONPATH": str(clone)}  # the clone's gaptools (see _in_clone)
     out = tmp_path / "reports"
     shutil.copytree(clone / "reports", out, symlinks=True)
     (out / "900102" / "my_edits.md").write_text("our plan for Year 11")
@@ -201,12 +212,47 @@ def test_user_files_survive_resume_and_a_schools_run(clone_run, tmp_path):
     assert "my_edits.md" not in json.dumps(manifest) and "README.txt" not in json.dumps(manifest)
 
 
+def test_resume_skips_complete_unchanged_schools(clone_run, tmp_path):
+    """(From test_batch.py, which made four runs of its own: the first is now the clone run, and
+    "a resume with nothing changed skips every school and rewrites none" is the first step of
+    test_user_files_survive_resume_and_a_schools_run. Run with the clone's gaptools, as the clone
+    run was: the same code at another path counts as other reference data, see _in_clone.)"""
+    clone = clone_run["clone"]
+
+    def run(data, out, *, current):
+        r = _in_clone(clone, "run", data, "--out", out, "--current", current, "--resume", "--quiet")
+        assert r.returncode == 0, r.stdout + r.stderr
+        return _manifest(out)
+
+    data = tmp_path / "data"  # same data, other folder: the content counts, not the place
+    shutil.copytree(clone / "data" / "tiny", data)
+    current = clone / "data" / "current.csv"
+    out = tmp_path / "reports"
+    shutil.copytree(clone / "reports", out, symlinks=True)
+    first = _manifest(out)
+    assert all(s["status"] == "ok" and s["duration_s"] > 0 for s in first["schools"].values())
+    stamp = (out / "900101" / "02_gap_analysis.html").stat().st_mtime_ns
+    # an incomplete school is redone
+    (out / "900102" / "targets.csv").unlink()
+    third = run(data, out, current=current)
+    assert third["schools"]["900102"]["duration_s"] > 0 and third["schools"]["900101"]["duration_s"] == 0.0
+    assert (out / "900102" / "targets.csv").is_file()
+    assert (out / "900101" / "02_gap_analysis.html").stat().st_mtime_ns == stamp
+    # changed input: everything is redone (value added is relative to the whole trust)
+    frame = pd.read_csv(data / "900101.csv", dtype=str, keep_default_na=False)
+    value = float(frame.loc[0, "attendance_pct"])
+    frame.loc[0, "attendance_pct"] = f"{value - 0.1 if value > 50 else value + 0.1:.1f}"
+    frame.to_csv(data / "900101.csv", index=False)
+    fourth = run(data, out, current=current)
+    assert all(s["duration_s"] > 0 for s in fourth["schools"].values())
+    assert first["schools"]["900101"]["outputs"] == fourth["schools"]["900101"]["outputs"]
+
+
 def test_a_foreign_folder_is_refused_unless_forced(tmp_path):
     out = tmp_path / "thesis"
     out.mkdir()
     (out / "chapter1.docx").write_text("years of work")
-    r = subprocess.run([sys.executable, "-m", "gaptools.cli", "run", ROOT / "data" / "sample", "--out", out],
-                       capture_output=True, text=True, timeout=300)
+    r = gaptools_cli("run", ROOT / "data" / "sample", "--out", out)  # refused before any work: in this process
     assert r.returncode == 2 and "not a gaptools output" in r.stderr and "--force" in r.stderr
     assert sorted(os.listdir(out)) == ["chapter1.docx"]
 
@@ -281,8 +327,7 @@ def test_a_full_disk_fails_clearly_and_leaves_nothing_half_written(tmp_path):
         data = tmp_path / "data"
         trust = _tiny_trust(data, seed=5)
         out = small / "reports"
-        r = subprocess.run([sys.executable, "-m", "gaptools.cli", "run", data, "--out", out, "--quiet",
-                            "--workers", "1"], capture_output=True, text=True, timeout=1800)
+        r = gaptools_cli("run", data, "--out", out, "--quiet", "--workers", "1")
         assert r.returncode == 1, r.stdout + r.stderr
         assert "Traceback" not in r.stderr
         schools = sorted(trust["school_id"].unique())
@@ -345,9 +390,8 @@ def test_an_unwritable_school_folder_or_output_folder_fails_clearly(clone_run, t
 
 # --------------------------------------------------------------- the command line
 def test_misuse_is_refused_before_any_work(tmp_path):
-    def refused(*args):
-        r = subprocess.run([sys.executable, "-m", "gaptools.cli", "run", *map(str, args)], capture_output=True,
-                           text=True, timeout=300)
+    def refused(*args):  # in this process (gaptools_cli): an exception escaping main fails the test
+        r = gaptools_cli("run", *args)
         assert r.returncode == 2 and "Traceback" not in r.stderr, r.stdout + r.stderr
         return r.stderr
 
@@ -367,9 +411,9 @@ def test_misuse_is_refused_before_any_work(tmp_path):
     assert not out.exists()  # refused before any work: not even the folder
 
 
-def test_help_gives_an_example_for_every_argument():
-    r = subprocess.run([sys.executable, "-m", "gaptools.cli", "run", "--help"], capture_output=True, text=True,
-                       env={**os.environ, "COLUMNS": "100"})
+def test_help_gives_an_example_for_every_argument(monkeypatch):
+    monkeypatch.setenv("COLUMNS", "100")  # argparse wraps the help to the terminal's width
+    r = gaptools_cli("run", "--help")
     assert r.returncode == 0
     text = r.stdout.split("examples:")[0]
     blocks, current = {}, None
