@@ -51,12 +51,12 @@ def test_templates_are_clean_and_parameterised(name):
 
 
 def _run(name, school, tmp, **params):
-    import papermill as pm
+    """Execute a template as `gaptools run` does (papermill, parameters injected, a real kernel)."""
+    from gaptools.batch.kernels import execute_notebook
 
     out = tmp / f"{name}-{school}.ipynb"
-    pm.execute_notebook(str(NOTEBOOKS / f"{name}.ipynb"), str(out), kernel_name="python3",
-                        cwd=str(NOTEBOOKS), progress_bar=False, log_output=False,
-                        parameters={"data": str(SAMPLE), "school_id": school, **params})
+    execute_notebook(NOTEBOOKS / f"{name}.ipynb", out, {"data": str(SAMPLE), "school_id": school, **params},
+                     cwd=str(NOTEBOOKS), timeout=600, retries=2)
     return out
 
 
@@ -134,11 +134,11 @@ def test_targeting_reports(executed):
 
 
 def test_trust_overview_from_data(tmp_path):
-    import papermill as pm
+    from gaptools.batch.kernels import execute_notebook
 
     out = tmp_path / "04.ipynb"
-    pm.execute_notebook(str(NOTEBOOKS / "04_trust_overview.ipynb"), str(out), kernel_name="python3",
-                        cwd=str(NOTEBOOKS), progress_bar=False, parameters={"data": str(SAMPLE)})
+    execute_notebook(NOTEBOOKS / "04_trust_overview.ipynb", out, {"data": str(SAMPLE)}, cwd=str(NOTEBOOKS),
+                     timeout=600, retries=2)
     t = _text(out)
     assert "Hillcrest High School" in t and "widening" in t and "closing" in t
     with open(SAMPLE / "900101.csv") as fh:
@@ -146,16 +146,20 @@ def test_trust_overview_from_data(tmp_path):
     assert not any(u in t for u in upns), "pupil-level data on the trust page"
 
 
-def _nbval(path):
-    r = subprocess.run([sys.executable, "-m", "pytest", "--nbval-lax", "-q", "-p", "no:cacheprovider", str(path)],
-                       capture_output=True, text=True, cwd=path.parent)
-    assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-2000:]
-    return r.stdout
+def _nbval_results(junit: Path) -> dict[str, dict[str, str]]:
+    """``{notebook file name: {cell item name: outcome}}`` from nbval's junit report (xunit1: with each file)."""
+    import xml.etree.ElementTree as ET
 
-
-def test_nbval_on_every_template():
-    out = _nbval(NOTEBOOKS)
-    assert "passed" in out
+    results: dict[str, dict[str, str]] = {}
+    for case in ET.parse(junit).getroot().iter("testcase"):
+        outcome = "passed"
+        for child in case:
+            if child.tag in ("failure", "error"):
+                outcome = "failed"
+            elif child.tag == "skipped":
+                outcome = "skipped"
+        results.setdefault(Path(case.get("file", "")).name, {})[case.get("name")] = outcome
+    return results
 
 
 def _raw_gap(school, year, column):
@@ -168,30 +172,64 @@ def _raw_gap(school, year, column):
     return sum(oth) / len(oth) - sum(dis) / len(dis), len(dis), len(oth)
 
 
-def test_nbval_checks_outputs_against_independent_figures(tmp_path):
+CHECKED = ("attainment8", "grade_english", "grade_maths")
+
+
+@pytest.fixture(scope="module")
+def nbval_run(tmp_path_factory):
+    """One nbval session, as a user runs it (`pytest --nbval-lax`), over every template and a copy of
+    02 with NBVAL_CHECK_OUTPUT cells whose expected outputs are figures computed here from the raw
+    CSV: one right check per measure in ``CHECKED``, then the first of them again with a wrong
+    expectation (``0.0000 1 1``), which nbval must report as failed. (The templates and the checks
+    were three nbval sessions, the wrong expectation a second execution of 02.)"""
+    tmp = tmp_path_factory.mktemp("nbval")
     nb = nbformat.read(NOTEBOOKS / "02_gap_analysis.ipynb", as_version=4)
     for cell in nb.cells:
         if "parameters" in cell.metadata.get("tags", []):
             cell.source += f'\ndata = "{SAMPLE}"\nschool_id = "900101"'
-    checks = []
-    for column in ("attainment8", "grade_english", "grade_maths"):
+    first = sum(c.cell_type == "code" for c in nb.cells)  # nbval numbers the code cells
+    expected = []
+    for column in CHECKED:
         gap, n_dis, n_oth = _raw_gap("900101", 2025, column)
+        expected.append((column, f"{gap:.4f} {n_dis} {n_oth}\n"))
+    expected.append((CHECKED[0], "0.0000 1 1\n"))  # wrong: must fail
+    for i, (column, text) in enumerate(expected):
         src = ("# NBVAL_CHECK_OUTPUT\n"
                f"_g = report.results.gaps.query(\"year == 2025 and measure == '{column}' and "
                "comparison == 'in_school' and subgroup.isna()\").iloc[0]\n"
                "print(f\"{_g.gap:.4f} {_g.n_disadvantaged} {_g.n_reference}\")")
         cell = nbformat.v4.new_code_cell(src)
-        cell.execution_count = len(checks) + 1
-        cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text=f"{gap:.4f} {n_dis} {n_oth}\n")]
-        checks.append(cell)
-    nb.cells += checks
-    path = tmp_path / "checks.ipynb"
+        cell.execution_count = i + 1
+        cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text=text)]
+        nb.cells.append(cell)
+    path = tmp / "checks.ipynb"
     nbformat.write(nb, path)
-    out = _nbval(path)
-    assert "passed" in out
+    junit = tmp / "nbval.xml"
+    r = subprocess.run([sys.executable, "-m", "pytest", "--nbval-lax", "-q", "-p", "no:cacheprovider", "--rootdir=/",
+                        "-o", "junit_family=xunit1", f"--junitxml={junit}", str(NOTEBOOKS), str(path)],
+                       capture_output=True, text=True, cwd=ROOT)
+    results = _nbval_results(junit)
+    return {"r": r, "results": results, "checks": [f"Cell {first + i}" for i in range(len(expected))]}
+
+
+def test_nbval_on_every_template(nbval_run):
+    r, results = nbval_run["r"], nbval_run["results"]
+    templates = sorted(p.name for p in NOTEBOOKS.glob("*.ipynb"))
+    assert len(templates) == 5 and set(templates) <= set(results), (sorted(results), r.stdout[-3000:])
+    for name in templates:
+        cells = results[name]
+        code = sum(c.cell_type == "code" for c in nbformat.read(NOTEBOOKS / name, as_version=4).cells)
+        assert len(cells) == code, (name, cells)  # every code cell ran...
+        assert set(cells.values()) == {"passed"}, (name, cells, r.stdout[-3000:] + r.stderr[-2000:])  # ...and passed
+    assert " passed" in r.stdout
+
+
+def test_nbval_checks_outputs_against_independent_figures(nbval_run):
+    r, results = nbval_run["r"], nbval_run["results"]["checks.ipynb"]
+    *right, wrong = nbval_run["checks"]
+    assert [results[c] for c in right] == ["passed"] * len(CHECKED), (results, r.stdout[-3000:])
     # and the check can fail: a wrong expectation is caught
-    checks[0].outputs[0]["text"] = "0.0000 1 1\n"
-    nbformat.write(nb, path)
-    r = subprocess.run([sys.executable, "-m", "pytest", "--nbval-lax", "-q", "-p", "no:cacheprovider", str(path)],
-                       capture_output=True, text=True, cwd=tmp_path)
-    assert r.returncode != 0
+    assert results[wrong] == "failed", results
+    assert r.returncode != 0 and "1 failed" in r.stdout, r.stdout[-3000:]
+    assert {c: o for c, o in results.items() if c not in nbval_run["checks"]} == \
+        {c: "passed" for c in results if c not in nbval_run["checks"]}  # the rest of 02 ran as usual

@@ -107,39 +107,37 @@ def test_similar_schools_are_nearest(table):
 
 def test_published_notebook_runs(tmp_path):
     import nbformat
-    import papermill as pm
+
+    from gaptools.batch.kernels import execute_notebook
 
     out = tmp_path / "05.ipynb"
-    pm.execute_notebook(str(ROOT / "notebooks" / "05_published_benchmarks.ipynb"), str(out), kernel_name="python3",
-                        cwd=str(ROOT / "notebooks"), progress_bar=False,
-                        parameters={"published": str(KS2), "school_ids": ["115851", "116193"]})
+    execute_notebook(ROOT / "notebooks" / "05_published_benchmarks.ipynb", out,
+                     {"published": str(KS2), "school_ids": ["115851", "116193"]}, cwd=str(ROOT / "notebooks"),
+                     timeout=600, retries=2)
     nb = nbformat.read(out, as_version=4)
     text = " ".join(o.get("data", {}).get("text/html", "") + o.get("data", {}).get("text/markdown", "")
                     for c in nb.cells for o in c.get("outputs", []))
     assert "Anstey Junior School" in text and "SUPP (suppressed (small group))" in text
 
 
-def test_gaptools_run_with_published(tmp_path):
-    import shutil
+def test_gaptools_run_with_published(sample_run):
+    """The shared sample run was made with ``published=[PUBLISHED]``: the same DfE KS2 files as
+    ``KS2`` (a copy in the project), none of whose schools is in the trust."""
+    from conftest import PUBLISHED
 
-    from gaptools.batch import run
-
-    data = tmp_path / "data"
-    data.mkdir()
-    shutil.copy(ROOT / "data" / "sample" / "900202.csv", data)
-    manifest = run(data, tmp_path / "out", quiet=True, published=[KS2])
+    assert sorted(p.name for p in PUBLISHED.iterdir()) == sorted(p.name for p in KS2.iterdir())
+    assert all((PUBLISHED / p.name).read_bytes() == p.read_bytes() for p in KS2.iterdir())
+    out, manifest = sample_run
     assert manifest["trust"]["published"]["status"] == "ok", manifest["trust"]
-    page = (tmp_path / "out" / "trust" / "05_published_benchmarks.html").read_text()
+    page = (out / "trust" / "05_published_benchmarks.html").read_text()
     assert "National figures" in page and "<script" not in page
-    assert 'href="trust/05_published_benchmarks.html"' in (tmp_path / "out" / "index.html").read_text()
+    assert 'href="trust/05_published_benchmarks.html"' in (out / "index.html").read_text()
 
 
 def test_cli_published_missing_exits_2(tmp_path):
-    import subprocess
-    import sys
+    from conftest import gaptools_cli
 
-    r = subprocess.run([sys.executable, "-m", "gaptools.cli", "run", ROOT / "data" / "sample", "--out", tmp_path,
-                        "--published", tmp_path / "nope"], capture_output=True, text=True)
+    r = gaptools_cli("run", ROOT / "data" / "sample", "--out", tmp_path, "--published", tmp_path / "nope")
     assert r.returncode == 2 and "no such published" in r.stderr
 
 
