@@ -34,6 +34,7 @@ import subprocess
 import sys
 import threading
 import time
+from pathlib import Path
 
 #: Modules every report imports: loaded once in the parent, never again per notebook.
 WARM_MODULES = (
@@ -91,8 +92,10 @@ def _exercise() -> None:
     import tempfile
     import warnings
 
-    from gaptools.batch.school import NOTEBOOK_DIR, SCHOOL_NOTEBOOKS
     from gaptools.io.sample import generate_trust
+    from gaptools.reporting.html import SCHOOL_PAGES
+
+    notebooks = Path(__file__).resolve().parents[2] / "notebooks"  # the shipped templates
 
     trust = generate_trust(schools=1, years=2, seed=1)
     folder = tempfile.mkdtemp(prefix="gaptools-warm-")
@@ -100,8 +103,8 @@ def _exercise() -> None:
         with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()), \
                 warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            for name, _ in SCHOOL_NOTEBOOKS:
-                path = NOTEBOOK_DIR / f"{name}.ipynb"
+            for name, _ in SCHOOL_PAGES:
+                path = notebooks / f"{name}.ipynb"
                 if not path.is_file():
                     continue
                 cells = [c for c in json.loads(path.read_text(encoding="utf-8"))["cells"]
