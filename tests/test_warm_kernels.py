@@ -114,7 +114,7 @@ def test_a_kernel_that_dies_or_times_out_is_replaced_not_reused(small_trust, tmp
     extra = {"02": f'if school_id == "{dies}":\n    os._exit(3)\n'
                    f'if school_id == "{hangs}":\n    import time; time.sleep(120)\n'}
     out = tmp_path / "out"
-    manifest = run(small_trust, out, quiet=True, workers=1, timeout=10, notebook_dir=_templates(tmp_path / "nb", extra))
+    manifest = run(small_trust, out, quiet=True, workers=1, timeout=6, notebook_dir=_templates(tmp_path / "nb", extra))
     status = {sid: s["status"] for sid, s in manifest["schools"].items()}
     assert status == {dies: "failed", hangs: "failed", schools[2]: "ok"}, manifest
     assert "02_gap_analysis" in manifest["schools"][dies]["error"]
@@ -135,13 +135,14 @@ def test_dask_workers_keep_their_warm_parent_between_tasks(small_trust, tmp_path
     with LocalCluster(n_workers=1, threads_per_worker=1, processes=True, host="127.0.0.1",
                       dashboard_address=None) as cluster, Client(cluster) as client:
         worker_pid = next(iter(client.run(os.getpid).values()))
-        manifest = run(small_trust, out, scheduler=cluster.scheduler_address, quiet=True,
+        two = sorted(manifest_ids(small_trust))[:2]  # two tasks on the one worker
+        manifest = run(small_trust, out, scheduler=cluster.scheduler_address, quiet=True, schools=two,
                        notebook_dir=_templates(tmp_path / "nb"))
-        assert all(s["status"] == "ok" for s in manifest["schools"].values()), manifest
+        assert [s["status"] for s in manifest["schools"].values()] == ["ok", "ok"], manifest
         seen = _probes(out, manifest)
-        assert len(seen) == 9
+        assert len(seen) == 6
         parents = {s["ppid"] for _, _, s in seen}
-        # one warm parent on the one worker served all three schools (three tasks)...
+        # one warm parent on the one worker served both schools (two tasks)...
         assert len(parents) == 1 and worker_pid not in parents
         zygote = parents.pop()
         assert list(client.run(lambda: warm.current(start=False).pid).values()) == [zygote]
@@ -149,7 +150,7 @@ def test_dask_workers_keep_their_warm_parent_between_tasks(small_trust, tmp_path
         for _, _, s in seen:
             assert not s["variable"] and not s["builtin"] and s["module_global"] == 6
             assert s["pandas_option"] == 60
-        assert len({s["pid"] for _, _, s in seen}) == 9
+        assert len({s["pid"] for _, _, s in seen}) == 6
     assert _all_gone([zygote])  # the worker gone, its warm parent goes with it
 
 
@@ -176,20 +177,27 @@ def test_warm_parent_exits_and_kills_its_kernels_when_the_runner_is_killed(tmp_p
     assert _all_gone([zygote, kernel])
 
 
-def test_warm_kernels_can_be_switched_off(small_trust, tmp_path, monkeypatch):
-    monkeypatch.setenv("GAPTOOLS_WARM_KERNELS", "0")
-    out = tmp_path / "out"
-    manifest = run(small_trust, out, quiet=True, schools=[sorted(manifest_ids(small_trust))[0]],
-                   notebook_dir=_templates(tmp_path / "nb"))
-    seen = _probes(out, manifest)
-    assert len(seen) == 3
-    assert {s["ppid"] for _, _, s in seen} == {os.getpid()}  # started the usual way, by the runner
+def test_warm_kernels_can_be_switched_off(tmp_path, monkeypatch):
+    """GAPTOOLS_WARM_KERNELS=0: the kernel is started the usual way, as a child of the runner."""
+    from gaptools.batch.kernels import execute_notebook
 
+    nb = nbformat.v4.new_notebook(metadata={"kernelspec": {"name": "python3", "language": "python",
+                                                            "display_name": "Python 3"}})
+    nb.cells = [nbformat.v4.new_code_cell("x = 0", metadata={"tags": ["parameters"]}),
+                nbformat.v4.new_code_cell("import os\nprint(os.getppid(), x)")]
+    nbformat.write(nb, tmp_path / "probe.ipynb")
+    import tempfile
 
-def manifest_ids(folder):
-    import gaptools
-
-    return set(gaptools.load_pupils(folder)["school_id"].unique())
+    runtime = tempfile.mkdtemp(prefix="gt-")  # IPC socket paths are short: not pytest's long folder
+    for setting, parent in (("0", os.getpid()), ("1", None)):
+        monkeypatch.setenv("GAPTOOLS_WARM_KERNELS", setting)
+        with warm.session() as zygote:
+            assert (zygote is None) == (setting == "0")
+            done = execute_notebook(tmp_path / "probe.ipynb", tmp_path / f"out{setting}.ipynb", {"x": 5},
+                                    cwd=str(tmp_path), timeout=60, retries=0, runtime=runtime)
+            ppid, x = "".join(done.cells[-1].outputs[0]["text"]).split()
+            assert int(x) == 5
+            assert int(ppid) == (parent if parent is not None else zygote.pid)
 
 
 def test_preloaded_table_is_the_file_and_each_reader_gets_its_own_copy(small_trust, tmp_path):
@@ -218,3 +226,13 @@ def test_preloaded_table_is_the_file_and_each_reader_gets_its_own_copy(small_tru
     # the file replaced (another school's run): read afresh, not served from memory
     loading.save_validated(pupils[pupils["school_id"] == pupils["school_id"].iloc[0]], path)
     assert len(gaptools.load_pupils(path)) < len(from_file)
+
+
+def manifest_ids(folder):
+    import warnings
+
+    import gaptools
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return set(gaptools.load_pupils(folder)["school_id"].unique())

@@ -142,7 +142,7 @@ def _kernel_manager_class(cwd: str | None = None, runtime: str | None = None):
         def _private_connection_file(self):
             # the sockets go beside it ("<name>-ipc-N"): all in the run's private folder
             folder = runtime or tempfile.mkdtemp(prefix="gaptools-kernel-")
-            return str(Path(folder) / f"kernel-{uuid.uuid4().hex}.json")
+            return str(Path(folder) / f"k-{uuid.uuid4().hex[:12]}.json")  # IPC socket paths: 107 bytes at most
 
         def cleanup_ipc_files(self) -> None:
             super().cleanup_ipc_files()
