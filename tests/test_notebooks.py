@@ -14,6 +14,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from gaptools.batch import warm
+
 from conftest import ROOT, SAMPLE
 
 NOTEBOOKS = ROOT / "notebooks"
@@ -51,7 +53,8 @@ def test_templates_are_clean_and_parameterised(name):
 
 
 def _run(name, school, tmp, **params):
-    """Execute a template as `gaptools run` does (papermill, parameters injected, a real kernel)."""
+    """Execute a template as `gaptools run` does (papermill, parameters injected, a real kernel; call
+    it inside ``warm.session()``, as the runner does, so that no warm parent outlives the test)."""
     from gaptools.batch.kernels import execute_notebook
 
     out = tmp / f"{name}-{school}.ipynb"
@@ -85,7 +88,7 @@ def executed(sample_run, tmp_path_factory):
             texts[(name, school, "{}")] = _text(path)
     tmp = tmp_path_factory.mktemp("papermill")
     jobs = [("02_gap_analysis", "900202", {"year": 2024}), ("03_intervention_targeting", "900202", {"year": 2024})]
-    with ThreadPoolExecutor(max_workers=2) as pool:
+    with warm.session(), ThreadPoolExecutor(max_workers=2) as pool:
         paths = list(pool.map(lambda j: _run(j[0], j[1], tmp, **j[2]), jobs))
     for (n, s, p), path in zip(jobs, paths):
         texts[(n, s, json.dumps(p, sort_keys=True))] = _text(path)
@@ -137,8 +140,9 @@ def test_trust_overview_from_data(tmp_path):
     from gaptools.batch.kernels import execute_notebook
 
     out = tmp_path / "04.ipynb"
-    execute_notebook(NOTEBOOKS / "04_trust_overview.ipynb", out, {"data": str(SAMPLE)}, cwd=str(NOTEBOOKS),
-                     timeout=600, retries=2)
+    with warm.session():
+        execute_notebook(NOTEBOOKS / "04_trust_overview.ipynb", out, {"data": str(SAMPLE)}, cwd=str(NOTEBOOKS),
+                         timeout=600, retries=2)
     t = _text(out)
     assert "Hillcrest High School" in t and "widening" in t and "closing" in t
     with open(SAMPLE / "900101.csv") as fh:
