@@ -45,6 +45,7 @@ WARM_MODULES = (
     # what a kernel imports as it starts (its debugger support above all)
     "ipykernel.debugger", "IPython.extensions", "IPython.core.completer", "sqlite3", "pdb", "http.server",
     "xmlrpc.server", "tornado.queues", "tornado.locks", "tornado.gen", "mimetypes", "faulthandler",
+    "setproctitle",
 )
 #: Options for every forked kernel: a batch kernel keeps no command history on disk.
 KERNEL_OPTIONS = ("--HistoryManager.enabled=False",)
@@ -143,6 +144,13 @@ def _child(request: dict) -> None:
             os.dup2(null, fd)
         os.close(null)
         os.chdir(request["cwd"])
+        try:  # shown as the kernel it is in the process list (ps, top), not as its parent
+            # (before the environment is replaced: the title takes over the space it started in)
+            import setproctitle
+
+            setproctitle.setproctitle(" ".join([sys.executable, "-m", "ipykernel_launcher", *request["args"]]))
+        except ImportError:
+            pass
         env = dict(request["env"])
         env["JPY_PARENT_PID"] = str(os.getppid())  # the kernel exits if the zygote goes
         os.environ.clear()
@@ -368,7 +376,9 @@ def current(start: bool = True) -> Zygote | None:
     """The process's warm parent, started on first use when ``start`` (a Dask worker keeps it between tasks)."""
     global _CURRENT
     with _CURRENT_LOCK:
-        if _CURRENT is None and start and enabled():
+        if not enabled():  # switched off: even a parent started earlier is not used
+            return None
+        if _CURRENT is None and start:
             _CURRENT = Zygote().start()
         return _CURRENT
 

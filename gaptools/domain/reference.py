@@ -160,7 +160,7 @@ def reference_fingerprint() -> str:
     h = hashlib.sha256()
     files = [reference_path(p.name) for p in sorted(PACKAGE_DIR.glob("*.csv"))]
     files += [f / "national.csv" for f in _user_folders() if (f / "national.csv").is_file()]
-    for path in files:
-        h.update(str(path).encode())
+    for path in files:  # by name and content, not where gaptools is installed: a reinstall is the same data
+        h.update(path.name.encode())
         h.update(path.read_bytes())
     return h.hexdigest()[:16]
