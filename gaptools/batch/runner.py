@@ -234,13 +234,13 @@ def run(data, out, *, mapping=None, schools=None, workers: int | None = None, sc
                     pupils = kept
                 pupils = pupils.drop(columns=list(NAME_COLUMNS), errors="ignore")  # names stay out
                 save_validated(pupils, data_file)
-                if zygote is not None:  # read once here: every school's kernels find it in memory
-                    zygote.preload(str(data_file))
                 input_hash = _hash_inputs(pupils, threshold, year, notebook_dir, current)
                 if pdf:  # a folder made without PDFs is not complete for a run that asks for them
                     input_hash += "+pdf"
             del pupils  # the workers read the private file; this process needs only the names
-            with OutputFolder(out) as folder:
+            with OutputFolder(out) as folder:  # the folder is ours (or refused) before we wait for anything
+                if zygote is not None and input_hash is not None:
+                    zygote.preload(str(data_file))  # read once here: every school's kernels find it in memory
                 return _run_in(folder, private, stopper, client, data_file=data_file, input_hash=input_hash,
                                source=source, names=names, failures=failures, known=known, wanted=wanted,
                                resume=resume, workers=workers, quiet=quiet, threshold=threshold, year=year,
