@@ -236,3 +236,16 @@ def manifest_ids(folder):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         return set(gaptools.load_pupils(folder)["school_id"].unique())
+
+
+def test_a_warm_parent_that_cannot_start_costs_speed_not_the_run(tmp_path):
+    """A parent whose Python cannot even import gaptools: preload says so, forking falls back (no exception)."""
+    from gaptools.batch.kernels import _fork_warm
+
+    broken = warm.Zygote(env={"PATH": "/usr/bin:/bin", "PYTHONNOUSERSITE": "1", "PYTHONSAFEPATH": "1",
+                              "PYTHONPATH": str(tmp_path), "PYTHONHOME": str(tmp_path)})
+    assert broken.preload(str(tmp_path / "pupils.parquet")) is False
+    with pytest.raises(warm.ZygoteError):
+        broken.fork_kernel(["-f", str(tmp_path / "k.json")], env={}, cwd=str(tmp_path))
+    broken.close()
+    assert _fork_warm(["/not/this/python", "-m", "ipykernel_launcher", "-f", "x"], {}) is None

@@ -323,12 +323,21 @@ class Zygote:
                     raise
         raise AssertionError("unreachable")
 
-    def preload(self, path: str) -> None:
-        """Have the zygote read the run's validated table once (every kernel then shares it)."""
+    def preload(self, path: str) -> bool:
+        """Have the zygote read the run's validated table once (every kernel then shares it).
+
+        Returns False if the zygote could not: the run goes on, each kernel then
+        reads the table itself (and, if the zygote cannot fork either, kernels start
+        the usual way), so a broken warm parent costs speed, never a run.
+        """
         with self._lock:
             if path not in self._preloaded:
-                self._ask({"preload": str(path)}, timeout=READY_TIMEOUT_S)
+                try:
+                    self._ask({"preload": str(path)}, timeout=READY_TIMEOUT_S)
+                except ZygoteError:
+                    return False
                 self._preloaded.add(path)
+            return True
 
     def fork_kernel(self, args: list[str], *, env: dict, cwd: str) -> ForkedKernel:
         """A new kernel: ``ipykernel`` run with ``args`` (``-f connection-file``) in ``cwd`` with ``env``."""
