@@ -30,8 +30,11 @@ $(CHROMIUM):
 	@if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	else echo "The browser test needs Debian's chromium: sudo apt-get install chromium"; exit 1; fi
 
+# On every core (pytest-xdist); tests that share a batch run or a Dask cluster go to one worker
+# (tests/conftest.py). `$(BIN)/python -m pytest` alone runs the same suite in one process.
+PYTEST_WORKERS ?= auto
 test: install $(CHROMIUM)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadgroup --no-loadscope-reorder
 
 bench: install
 	$(BIN)/python benchmarks/bench_gaps.py

@@ -31,6 +31,17 @@ def sample_run(tmp_path_factory):
     return out, manifest
 
 
+@pytest.fixture(scope="session")
+def dask_cluster():
+    """One real Dask cluster on loopback (two worker processes) for every test that runs on Dask:
+    starting one, and a warm kernel parent in each worker, costs more than most such tests."""
+    from distributed import LocalCluster
+
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
+                      dashboard_address=None) as cluster:
+        yield cluster
+
+
 @pytest.fixture(scope="session", autouse=True)
 def shipped_reference_only(tmp_path_factory):
     """Every test (and every kernel it starts) sees the shipped national figures only,
@@ -39,11 +50,91 @@ def shipped_reference_only(tmp_path_factory):
 
     before = os.environ.get("GAPTOOLS_REFERENCE_DIR")
     os.environ["GAPTOOLS_REFERENCE_DIR"] = str(tmp_path_factory.mktemp("no-user-reference"))
-    yield
-    if before is None:
-        os.environ.pop("GAPTOOLS_REFERENCE_DIR", None)
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop("GAPTOOLS_REFERENCE_DIR", None)
+        else:
+            os.environ["GAPTOOLS_REFERENCE_DIR"] = before
+
+
+@pytest.fixture(scope="session", autouse=True)
+def warm_parent(shipped_reference_only):
+    """One warm kernel parent for every run this test process makes itself (``run()``, ``gaptools_cli``,
+    ``execute_notebook``), as a Dask worker keeps one between tasks: a run joins the parent that is
+    there instead of starting its own (about 10 core-seconds each). Every notebook still gets a fresh
+    fork of it (the isolation tests check that); runs in separate processes start their own."""
+    from gaptools.batch import warm
+
+    with warm.session() as zygote:
+        yield zygote
+
+
+# ------------------------------------------------------------------ running the suite on every core
+#: Session or module fixtures that cost next to nothing: tests sharing them need not share a worker.
+CHEAP_SHARED = {"sample_pupils", "shipped_reference_only", "warm_parent"}
+
+
+def _shared_fixtures(item) -> set[str]:
+    """The costly fixtures an item shares with other tests (broader than one test, defined in tests/)."""
+    info = getattr(item, "_fixtureinfo", None)
+    found = set()
+    for name in (info.names_closure if info else ()):
+        defs = info.name2fixturedefs.get(name) or ()
+        for fd in defs[-1:]:
+            module = getattr(fd.func, "__module__", "") or ""
+            if fd.scope != "function" and name not in CHEAP_SHARED and \
+                    (module == "conftest" or module.startswith("test_")):
+                found.add(f"{fd.baseid}::{name}")
+    return found
+
+
+def _in_group(item, group: str) -> None:
+    """Put ``item`` in xdist's work unit ``group``: loadgroup keeps together the tests whose ids end
+    in the same ``@group``. (What xdist's own ``xdist_group`` mark does, by setting a private id that
+    pytest 9 no longer reads: its ids are structured.)"""
+    new = f"{item.nodeid}@{group}"
+    if hasattr(item, "_id"):  # pytest >= 9
+        from _pytest.nodeid import coerce_node_id
+
+        item._id = coerce_node_id(new)
     else:
-        os.environ["GAPTOOLS_REFERENCE_DIR"] = before
+        item._nodeid = new
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config, items):
+    """Under ``pytest -n`` (pytest-xdist, ``--dist loadgroup``): tests that share a costly fixture
+    (one batch run read by many tests, a Dask cluster) go to the same worker, so it is made once; the
+    groups that hold such runs go first, so that no worker is left with a long one at the end."""
+    if not getattr(config.option, "loadgroup", False):  # set in each xdist worker by --dist loadgroup
+        return
+    parent: dict[str, str] = {}
+
+    def find(x: str) -> str:
+        while parent.setdefault(x, x) != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    shared = {item.nodeid: _shared_fixtures(item) for item in items}
+    for nodeid, fixtures in shared.items():
+        for f in fixtures:
+            parent[find(nodeid)] = find(f)
+    groups: dict[str, list] = {}
+    for item in items:
+        if shared[item.nodeid]:
+            root = find(item.nodeid)
+            groups.setdefault(root, []).append(item)
+    weight = {root: len({f for i in members for f in shared[i.nodeid]}) * 10 + len(members)
+              for root, members in groups.items()}
+    rank = {root: n for n, root in enumerate(sorted(groups, key=lambda r: -weight[r]))}
+    order = {id(item): rank[find(item.nodeid)] if shared[item.nodeid] else len(rank) for item in items}
+    items.sort(key=lambda item: order[id(item)])  # stable: each group's tests in the order written
+    for root, members in groups.items():
+        for item in members:
+            _in_group(item, f"shared{rank[root]}")
 
 
 def gaptools_cli(*args, cwd=None):

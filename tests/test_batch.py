@@ -170,15 +170,11 @@ def test_unsafe_school_ids_and_names_end_to_end(odd_run):
     assert not (tmp / "escape").exists() and not (tmp.parent / "escape").exists()
 
 
-def test_dask_local_cluster_gives_the_same_results(full_run, tmp_path):
-    from distributed import LocalCluster
-
+def test_dask_local_cluster_gives_the_same_results(full_run, dask_cluster, tmp_path):
     out_local, _ = full_run
     data = _copy_sample(tmp_path / "data", SCHOOLS)  # same data, other folder
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
-                      dashboard_address=None) as cluster:
-        manifest = run(data, tmp_path / "out", scheduler=cluster.scheduler_address, quiet=True,
-                       schools=["900101", "900202"])
+    manifest = run(data, tmp_path / "out", scheduler=dask_cluster.scheduler_address, quiet=True,
+                   schools=["900101", "900202"])
     assert all(s["status"] == "ok" for s in manifest["schools"].values()), manifest
     for sid in ("900101", "900202"):
         assert json.loads((tmp_path / "out" / sid / "results.json").read_text()) == \

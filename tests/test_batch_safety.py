@@ -1,10 +1,11 @@
 """`gaptools run` keeps the user's files and the pupils' data safe (issue 12), end to end.
 
-Real runs (real kernels, real signals, a real tmpfs) on a tiny generated trust of two schools,
-started as a user would: ``python -m gaptools.cli run ...`` in a separate process. Runs that test
-nothing about the process and need no clone (what is refused before any work, a full disk) call
-the command's ``main`` in this process instead (``gaptools_cli``): the same code, without a new
-interpreter.
+Real runs (real kernels, real signals, a real tmpfs) on a tiny generated trust of two schools.
+Runs that test the process itself (a fresh clone's relative paths, a second run while the first
+holds the folder, kill -9, Ctrl-C, SIGTERM) are started as a user would: ``python -m gaptools.cli
+run ...`` in a separate process. The others (what is refused before any work, resume, a full disk,
+read-only folders) call the command's ``main`` in this process (``gaptools_cli``): the same code
+and the same files, without a new interpreter and a new warm kernel parent for each.
 """
 import json
 import os
@@ -69,6 +70,20 @@ def _kernels_of(runner_pid: int) -> list[int]:
     return found
 
 
+def _warm_parents_from(clone: Path) -> list[int]:
+    """Live warm kernel parents (``python -m gaptools.batch.warm``) started by runs of the clone's gaptools."""
+    mark = f"PYTHONPATH={clone}".encode()
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            if entry.name.isdigit() and b"gaptools.batch.warm" in (entry / "cmdline").read_bytes() \
+                    and mark in (entry / "environ").read_bytes().split(b"\0"):
+                found.append(int(entry.name))
+        except OSError:
+            continue
+    return found
+
+
 def _private_folders(runner_pid: int) -> list[Path]:
     return list(Path(tempfile.gettempdir()).glob(f"gaptools-run-{runner_pid}-*"))
 
@@ -106,11 +121,10 @@ def clone_run(tmp_path_factory):
 
 
 def _in_clone(clone: Path, *args) -> subprocess.CompletedProcess:
-    """``gaptools ARGS`` as the clone runs it: its own copy of gaptools, from the clone's folder. (The
-    input hash of a run includes where the shipped reference files are, so the same code at another
-    path, this test process's included, does not count a clone run's folders as complete.)"""
-    return subprocess.run([sys.executable, "-m", "gaptools.cli", *map(str, args)], capture_output=True, text=True,
-                          timeout=1800, env={**os.environ, "PYTHONPATH": str(clone)}, cwd=clone)
+    """``gaptools ARGS`` from the clone's folder, run in this process (``gaptools_cli``): what these
+    runs test is the folder, not the process. The same code installed elsewhere (this test process's
+    copy) makes the same input hash: the reference files count by content, not by where they are."""
+    return gaptools_cli(*args, cwd=clone)
 
 
 def test_relative_out_from_a_fresh_clone(clone_run):
@@ -164,12 +178,12 @@ def test_no_pupil_data_outside_each_schools_own_targeting_files(clone_run):
         assert found <= ids[rel.split("/")[0]], rel
     assert sorted(os.listdir(reports / ".gaptools")) == ["lock"]
     assert not _private_folders(clone_run["first_pid"]) and not _kernels_of(clone_run["first_pid"])
+    assert not _warm_parents_from(clone_run["clone"])  # the run's warm kernel parent ended with it
     assert "pupils.parquet" not in json.dumps(_manifest(reports))
 
 
 def test_user_files_survive_resume_and_a_schools_run(clone_run, tmp_path):
     clone = clone_run["clone"]
-    env = {**os.environ, "PYTHONPATH": str(clone)}  # the clone's gaptools (see _in_clone)
     out = tmp_path / "reports"
     shutil.copytree(clone / "reports", out, symlinks=True)
     (out / "900102" / "my_edits.md").write_text("our plan for Year 11")
@@ -184,17 +198,13 @@ def test_user_files_survive_resume_and_a_schools_run(clone_run, tmp_path):
     (out / "999999").symlink_to(elsewhere, target_is_directory=True)
     stamp = (out / "900101" / "02_gap_analysis.html").stat().st_mtime_ns
     current = ["--current", clone / "data" / "current.csv"]
-    r = subprocess.run([sys.executable, "-m", "gaptools.cli", "run", clone / "data" / "tiny", "--out", out,
-                        *current, "--resume", "--quiet"], capture_output=True, text=True, timeout=1800, env=env,
-                       cwd=clone)
+    r = _in_clone(clone, "run", clone / "data" / "tiny", "--out", out, *current, "--resume", "--quiet")
     assert r.returncode == 0, r.stdout + r.stderr
     resumed = _manifest(out)
     assert all(s["status"] == "ok" and s["duration_s"] == 0.0 for s in resumed["schools"].values())
     assert (out / "900101" / "02_gap_analysis.html").stat().st_mtime_ns == stamp
     # --schools: that school is rebuilt, the other (same data, complete) stays on the pages
-    r = subprocess.run([sys.executable, "-m", "gaptools.cli", "run", clone / "data" / "tiny", "--out", out,
-                        *current, "--schools", "900102", "--quiet"], capture_output=True, text=True, timeout=1800,
-                       env=env, cwd=clone)
+    r = _in_clone(clone, "run", clone / "data" / "tiny", "--out", out, *current, "--schools", "900102", "--quiet")
     assert r.returncode == 0, r.stdout + r.stderr
     manifest = _manifest(out)
     assert manifest["schools"]["900102"]["duration_s"] > 0 and manifest["schools"]["900101"]["duration_s"] == 0
@@ -215,8 +225,7 @@ def test_user_files_survive_resume_and_a_schools_run(clone_run, tmp_path):
 def test_resume_skips_complete_unchanged_schools(clone_run, tmp_path):
     """(From test_batch.py, which made four runs of its own: the first is now the clone run, and
     "a resume with nothing changed skips every school and rewrites none" is the first step of
-    test_user_files_survive_resume_and_a_schools_run. Run with the clone's gaptools, as the clone
-    run was: the same code at another path counts as other reference data, see _in_clone.)"""
+    test_user_files_survive_resume_and_a_schools_run.)"""
     clone = clone_run["clone"]
 
     def run(data, out, *, current):
@@ -262,7 +271,7 @@ def test_kill_9_sigint_and_sigterm_leave_nothing_behind_and_resume_completes(tmp
     """Also: Tennessee-STAR-like data dated 1986 validates and runs."""
     data = tmp_path / "star"
     trust = _tiny_trust(data, seed=23, year=1986)
-    r = subprocess.run([sys.executable, "-m", "gaptools.cli", "validate", data], capture_output=True, text=True)
+    r = gaptools_cli("validate", data)
     assert r.returncode == 0 and "1986" in r.stdout, r.stdout + r.stderr
     out = tmp_path / "out"
     args = [data, "--out", out, "--quiet", "--workers", "1"]
@@ -301,8 +310,7 @@ def test_kill_9_sigint_and_sigterm_leave_nothing_behind_and_resume_completes(tmp
                 assert json.loads((out / s["folder"] / "results.json").read_text())["gaps"]
     assert not _private_folders(killed)  # the run after the kill removed what it left
 
-    r = subprocess.run([sys.executable, "-m", "gaptools.cli", "run", *map(str, args), "--resume"],
-                       capture_output=True, text=True, timeout=1800)
+    r = gaptools_cli("run", *args, "--resume")  # (the signals are done with: in this process)
     assert r.returncode == 0, r.stdout + r.stderr
     manifest = _manifest(out)
     assert manifest["status"] == "complete"
@@ -348,17 +356,14 @@ def test_a_full_disk_fails_clearly_and_leaves_nothing_half_written(tmp_path):
 
 def test_an_unwritable_school_folder_or_output_folder_fails_clearly(clone_run, tmp_path):
     clone = clone_run["clone"]
-    env = {**os.environ, "PYTHONPATH": str(clone)}
     out = tmp_path / "reports"
     shutil.copytree(clone / "reports", out)
     before = {p.name: p.read_bytes() for p in (out / "900101").iterdir() if p.is_file()}
-    cmd = [sys.executable, "-m", "gaptools.cli", "run", clone / "data" / "tiny", "--out", out, "--quiet",
-           "--current", clone / "data" / "current.csv"]
+    cmd = ["run", clone / "data" / "tiny", "--out", out, "--quiet", "--current", clone / "data" / "current.csv"]
     _mount("--bind", out / "900101", out / "900101")
     try:
         _mount("-o", "remount,ro,bind", out / "900101")
-        r = subprocess.run([*cmd, "--schools", "900101"], capture_output=True, text=True, timeout=1800, env=env,
-                           cwd=clone)
+        r = _in_clone(clone, *cmd, "--schools", "900101")
     finally:
         subprocess.run(["umount", out / "900101"], check=True)
     assert r.returncode == 1, r.stdout + r.stderr
@@ -380,7 +385,7 @@ def test_an_unwritable_school_folder_or_output_folder_fails_clearly(clone_run, t
     _mount("--bind", out, out)
     try:
         _mount("-o", "remount,ro,bind", out)
-        r = subprocess.run(cmd, capture_output=True, text=True, timeout=600, env=env, cwd=clone)
+        r = _in_clone(clone, *cmd)
     finally:
         subprocess.run(["umount", out], check=True)
     assert r.returncode == 1 and "Read-only file system" in r.stderr and "Traceback" not in r.stderr, r.stderr
