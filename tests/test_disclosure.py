@@ -35,14 +35,20 @@ def level_labels(p: pd.DataFrame, split: str) -> pd.Series:
                       index=p.index).where(x.notna())
     else:
         v = p[split].astype(object).where(p[split].notna())
-    return v.map(lambda s: None if pd.isna(s) else f"{split}={s}")
+    known = v.notna()
+    return (f"{split}=" + v[known].map(str)).reindex(v.index).astype(object).where(known, None)
 
 
-def true_groups(pupils: pd.DataFrame, unit, measure: str):
-    """Pupils of one school, key stage and year with a value of ``measure``, or None (a derived measure)."""
+def true_groups(pupils: pd.DataFrame, unit, measure: str, units: dict | None = None):
+    """Pupils of one school, key stage and year with a value of ``measure``, or None (a derived measure).
+    ``units`` keeps each unit's pupils once found (an attack asks for the same unit measure by measure)."""
     if measure not in pupils.columns:
         return None
-    p = pupils[(pupils.school_id == unit[0]) & (pupils.key_stage == unit[1]) & (pupils.year == unit[2])]
+    units = {} if units is None else units
+    if unit not in units:
+        units[unit] = pupils[(pupils.school_id == unit[0]) & (pupils.key_stage == unit[1])
+                             & (pupils.year == unit[2])]
+    p = units[unit]
     return p[p[measure].notna()]
 
 
@@ -50,7 +56,9 @@ def true_groups(pupils: pd.DataFrame, unit, measure: str):
 
 def attack_gaps(pupils: pd.DataFrame, g: pd.DataFrame, t: int) -> list[str]:
     """Every withheld group of 1 to t-1 pupils that whole-minus-shown gives, in a gap table."""
-    found = []
+    found, units, pupil_labels = [], {}, {}
+    g = g[UNIT + ["measure", "subgroup", "comparison", "suppressed", "n_disadvantaged", "mean_disadvantaged",
+                  "n_reference", "mean_reference"]]  # what the attack reads (the rest only slows each step)
     for (sid, ks, yr, m), rows in g.groupby(UNIT + ["measure"], dropna=False):
         unit = (sid, ks, yr)
         shown = rows[~rows.suppressed.astype(bool)]
@@ -62,7 +70,7 @@ def attack_gaps(pupils: pd.DataFrame, g: pd.DataFrame, t: int) -> list[str]:
                 cells["oth"][sub] = (float(r.n_reference), float(r.mean_reference))
         labels = [s for s in rows.subgroup.dropna().unique()]
         splits = sorted({s.split("=")[0] for s in labels})
-        truth = true_groups(pupils, unit, m)
+        truth = true_groups(pupils, unit, m, units)
         whole = {k: cells[k].get(None) for k in cells}
         if truth is not None:
             values = truth[m].astype(float)
@@ -70,7 +78,9 @@ def attack_gaps(pupils: pd.DataFrame, g: pd.DataFrame, t: int) -> list[str]:
             # a withheld whole its shown parts add up to is known too
             for k in cells:
                 for split in splits if whole[k] is None else ():
-                    lv = level_labels(truth[in_group[k]], split)
+                    if (unit, split) not in pupil_labels:  # each pupil's label, found once for the unit
+                        pupil_labels[unit, split] = level_labels(units[unit], split)
+                    lv = pupil_labels[unit, split].loc[truth.index[in_group[k].to_numpy()]]
                     present = set(lv.dropna())
                     if lv.isna().sum() == 0 and present and present <= set(cells[k]):
                         parts = [cells[k][s] for s in present]
