@@ -10,6 +10,7 @@ the terms used and a way back. The PDFs are read back with pypdf and compared
 with results.json.
 """
 import csv
+import functools
 import json
 import re
 import shutil
@@ -204,7 +205,9 @@ def test_published_page_for_a_trust_not_in_the_files(opened):
 
 
 # --------------------------------------------------------------- PDFs
+@functools.lru_cache(maxsize=None)
 def _pdf_text(path):
+    """(pages, text) of a PDF, read once for all the tests here (pypdf takes seconds over a long report)."""
     from pypdf import PdfReader
 
     reader = PdfReader(str(path))  # NFKC: the fonts' ligatures ('ﬁ') read as letters

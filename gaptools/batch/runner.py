@@ -239,9 +239,7 @@ def run(data, out, *, mapping=None, schools=None, workers: int | None = None, sc
                     input_hash += "+pdf"
             del pupils  # the workers read the private file; this process needs only the names
             with OutputFolder(out) as folder:  # the folder is ours (or refused) before we wait for anything
-                if zygote is not None and input_hash is not None:
-                    zygote.preload(str(data_file))  # read once here: every school's kernels find it in memory
-                return _run_in(folder, private, stopper, client, data_file=data_file, input_hash=input_hash,
+                return _run_in(folder, private, stopper, client, zygote, data_file=data_file, input_hash=input_hash,
                                source=source, names=names, failures=failures, known=known, wanted=wanted,
                                resume=resume, workers=workers, quiet=quiet, threshold=threshold, year=year,
                                timeout=timeout, published=published, notebook_dir=notebook_dir, started=started,
@@ -251,7 +249,7 @@ def run(data, out, *, mapping=None, schools=None, workers: int | None = None, sc
                 client.close()
 
 
-def _run_in(folder: OutputFolder, private: Path, stopper: StopOnSignal, client, *, data_file, input_hash, source,
+def _run_in(folder: OutputFolder, private: Path, stopper: StopOnSignal, client, zygote, *, data_file, input_hash, source,
             names, failures, known, wanted, resume, workers, quiet, threshold, year, timeout, published,
             notebook_dir, started, current, mapping, pdf=False) -> dict:
     out = folder.path
@@ -276,6 +274,8 @@ def _run_in(folder: OutputFolder, private: Path, stopper: StopOnSignal, client, 
                                   current=str(current) if current else None, pdf=bool(pdf),
                                   mapping=str(Path(mapping).resolve()) if current and isinstance(mapping, (str, Path))
                                   else None))
+    if zygote is not None and jobs:  # read once here: every school's kernels find the table in memory
+        zygote.preload(str(data_file), notebooks=len(jobs) * len(SCHOOL_NOTEBOOKS) + 1)
     order = [sid for sid in known if sid in outcomes or any(j.school_id == sid for j in jobs)]
     fields = {"schema_version": SCHEMA_VERSION,
               "generated": datetime.now(UTC).isoformat(timespec="seconds"),

@@ -51,6 +51,10 @@ WARM_MODULES = (
 KERNEL_OPTIONS = ("--HistoryManager.enabled=False",)
 #: How long the zygote may take to import everything (a cold disk, a busy machine).
 READY_TIMEOUT_S = 180.0
+#: A run of at least this many notebooks has the parent run the notebooks' code once first (see
+#: :func:`_exercise`): about 7 core-seconds that save each kernel about 0.6, so not worth it for a
+#: school or two. A parent told nothing (a Dask worker's, kept for many tasks) always does.
+EXERCISE_FROM_NOTEBOOKS = 12
 
 
 # ------------------------------------------------------------------ the zygote's side
@@ -175,11 +179,14 @@ def main() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the runner decides when we stop
     requests, answers = sys.stdin.buffer, sys.stdout.buffer
     _warm_up()
-    _exercise()
     import gc
 
-    gc.collect()
-    gc.freeze()  # what is loaded now stays put: no collector pass copies its pages into every kernel
+    def settle():
+        gc.collect()
+        gc.freeze()  # what is loaded now stays put: no collector pass copies its pages into every kernel
+
+    settle()
+    exercised = told = False
     forked: set[int] = set()
 
     def reap(*_):  # at once, so a finished kernel's pid is gone (and its CPU time counted as ours)
@@ -196,9 +203,18 @@ def main() -> None:
         try:
             request = json.loads(line)
             if "preload" in request:
+                told = True
+                if not exercised and request.get("notebooks", EXERCISE_FROM_NOTEBOOKS) >= EXERCISE_FROM_NOTEBOOKS:
+                    _exercise()
+                    exercised = True
                 _preload(request["preload"])
+                settle()
                 answers.write(b"ok\n")
             else:
+                if not exercised and not told:  # a parent kept for many tasks: warm up fully once
+                    _exercise()
+                    exercised = True
+                    settle()
                 pid = os.fork()
                 if pid == 0:
                     _child(request)
@@ -269,6 +285,7 @@ class Zygote:
         self._proc: subprocess.Popen | None = None
         self._ready = False
         self._preloaded: set[str] = set()
+        self._forked = False
 
     @property
     def pid(self) -> int | None:
@@ -286,6 +303,7 @@ class Zygote:
             return
         self._ready = False
         self._preloaded.clear()
+        self._forked = False
         self._proc = subprocess.Popen([sys.executable, "-m", "gaptools.batch.warm"], stdin=subprocess.PIPE,
                                       stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=self._env,
                                       start_new_session=True)  # Ctrl-C reaches the runner alone
@@ -305,8 +323,11 @@ class Zygote:
             raise ZygoteError(line[6:])
         return line
 
-    def _ask(self, request: dict, timeout: float = 30.0) -> str:
-        """Send one request (the zygote started and warm first); restart a dead zygote once."""
+    def _ask(self, request: dict, timeout: float | None = 30.0) -> str:
+        """Send one request (the zygote started and warm first); restart a dead zygote once.
+
+        ``timeout=None`` (a fork): 30 s, or as long as warming up may take for the first fork
+        of a parent told nothing about the run (it runs the notebooks' code once first)."""
         for attempt in (0, 1):
             try:
                 self._start()
@@ -314,17 +335,23 @@ class Zygote:
                     if self._answer(READY_TIMEOUT_S) != "ready":
                         raise ZygoteError("the warm kernel parent did not start")
                     self._ready = True
+                wait = timeout if timeout is not None else \
+                    READY_TIMEOUT_S if not (self._preloaded or self._forked) else 30.0
                 self._proc.stdin.write(json.dumps(request).encode() + b"\n")
                 self._proc.stdin.flush()
-                return self._answer(timeout)
+                return self._answer(wait)
             except (OSError, ZygoteError, ValueError):
                 self._kill()
                 if attempt:
                     raise
         raise AssertionError("unreachable")
 
-    def preload(self, path: str) -> bool:
+    def preload(self, path: str, notebooks: int | None = None) -> bool:
         """Have the zygote read the run's validated table once (every kernel then shares it).
+
+        ``notebooks`` is how many notebooks the run will execute, if known: a
+        run of fewer than :data:`EXERCISE_FROM_NOTEBOOKS` does without the
+        parent's first run of the notebooks' code (it would cost more than it saves).
 
         Returns False if the zygote could not: the run goes on, each kernel then
         reads the table itself (and, if the zygote cannot fork either, kernels start
@@ -332,8 +359,11 @@ class Zygote:
         """
         with self._lock:
             if path not in self._preloaded:
+                request = {"preload": str(path)}
+                if notebooks is not None:
+                    request["notebooks"] = int(notebooks)
                 try:
-                    self._ask({"preload": str(path)}, timeout=READY_TIMEOUT_S)
+                    self._ask(request, timeout=READY_TIMEOUT_S)
                 except ZygoteError:
                     return False
                 self._preloaded.add(path)
@@ -342,7 +372,8 @@ class Zygote:
     def fork_kernel(self, args: list[str], *, env: dict, cwd: str) -> ForkedKernel:
         """A new kernel: ``ipykernel`` run with ``args`` (``-f connection-file``) in ``cwd`` with ``env``."""
         with self._lock:
-            answer = self._ask({"args": list(args), "env": dict(env), "cwd": str(cwd)})
+            answer = self._ask({"args": list(args), "env": dict(env), "cwd": str(cwd)}, timeout=None)
+            self._forked = True
         try:
             return ForkedKernel(int(answer))
         except ValueError as exc:
