@@ -202,12 +202,13 @@ def main() -> None:
     for line in requests:
         try:
             request = json.loads(line)
-            if "preload" in request:
+            if "preload" in request or "expect" in request:  # a run's table, or only its size
                 told = True
                 if not exercised and request.get("notebooks", EXERCISE_FROM_NOTEBOOKS) >= EXERCISE_FROM_NOTEBOOKS:
                     _exercise()
                     exercised = True
-                _preload(request["preload"])
+                if "preload" in request:
+                    _preload(request["preload"])
                 settle()
                 answers.write(b"ok\n")
             else:
@@ -228,6 +229,9 @@ def main() -> None:
             os.killpg(pid, signal.SIGKILL)
         except OSError:
             pass
+    # at once: nothing is left to flush, and tearing down every imported module of a large heap
+    # takes seconds on a busy machine (a runner that was killed should leave nothing behind, now)
+    os._exit(0)
 
 
 # ------------------------------------------------------------------ the runner's side
@@ -285,7 +289,7 @@ class Zygote:
         self._proc: subprocess.Popen | None = None
         self._ready = False
         self._preloaded: set[str] = set()
-        self._forked = False
+        self._forked = self._told = False
 
     @property
     def pid(self) -> int | None:
@@ -303,7 +307,7 @@ class Zygote:
             return
         self._ready = False
         self._preloaded.clear()
-        self._forked = False
+        self._forked = self._told = False
         self._proc = subprocess.Popen([sys.executable, "-m", "gaptools.batch.warm"], stdin=subprocess.PIPE,
                                       stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=self._env,
                                       start_new_session=True)  # Ctrl-C reaches the runner alone
@@ -336,7 +340,7 @@ class Zygote:
                         raise ZygoteError("the warm kernel parent did not start")
                     self._ready = True
                 wait = timeout if timeout is not None else \
-                    READY_TIMEOUT_S if not (self._preloaded or self._forked) else 30.0
+                    READY_TIMEOUT_S if not (self._preloaded or self._forked or self._told) else 30.0
                 self._proc.stdin.write(json.dumps(request).encode() + b"\n")
                 self._proc.stdin.flush()
                 return self._answer(wait)
@@ -368,6 +372,19 @@ class Zygote:
                     return False
                 self._preloaded.add(path)
             return True
+
+    def expect(self, notebooks: int) -> None:
+        """Tell the zygote how many notebooks it will fork kernels for (a Dask worker's share of a
+        run), before its first fork: see :data:`EXERCISE_FROM_NOTEBOOKS`. Said once; a zygote that
+        cannot answer is left to fail (or fall back) at the fork."""
+        with self._lock:
+            if self._told:
+                return
+            try:
+                self._ask({"expect": "notebooks", "notebooks": int(notebooks)}, timeout=READY_TIMEOUT_S)
+            except ZygoteError:
+                return
+            self._told = True
 
     def fork_kernel(self, args: list[str], *, env: dict, cwd: str) -> ForkedKernel:
         """A new kernel: ``ipykernel`` run with ``args`` (``-f connection-file``) in ``cwd`` with ``env``."""
