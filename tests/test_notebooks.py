@@ -6,6 +6,7 @@ against figures computed here independently from the raw CSV files.
 """
 import csv
 import json
+import os
 import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
@@ -185,7 +186,12 @@ def nbval_run(tmp_path_factory):
     02 with NBVAL_CHECK_OUTPUT cells whose expected outputs are figures computed here from the raw
     CSV: one right check per measure in ``CHECKED``, then the first of them again with a wrong
     expectation (``0.0000 1 1``), which nbval must report as failed. (The templates and the checks
-    were three nbval sessions, the wrong expectation a second execution of 02.)"""
+    were three nbval sessions, the wrong expectation a second execution of 02.)
+
+    Each notebook's kernel is a fresh fork of a warm parent, as `gaptools run`'s are, not a new
+    Python importing everything again (about 5 core-seconds a notebook): the session loads the
+    ``nbval_warm_kernels`` plugin from this folder, which holds one warm parent for the session and
+    stops it (and anything it forked) as the session ends. ``kernels`` is its log of what started."""
     tmp = tmp_path_factory.mktemp("nbval")
     nb = nbformat.read(NOTEBOOKS / "02_gap_analysis.ipynb", as_version=4)
     for cell in nb.cells:
@@ -208,12 +214,17 @@ def nbval_run(tmp_path_factory):
         nb.cells.append(cell)
     path = tmp / "checks.ipynb"
     nbformat.write(nb, path)
-    junit = tmp / "nbval.xml"
+    junit, kernels = tmp / "nbval.xml", tmp / "kernels.json"
+    # this checkout's gaptools (in the session and in its kernels), and the plugin beside this file
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(
+        [str(Path(__file__).parent), str(ROOT), *filter(None, [os.environ.get("PYTHONPATH")])])}
     r = subprocess.run([sys.executable, "-m", "pytest", "--nbval-lax", "-q", "-p", "no:cacheprovider", "--rootdir=/",
+                        "-p", "nbval_warm_kernels", f"--warm-kernels-log={kernels}",
                         "-o", "junit_family=xunit1", f"--junitxml={junit}", str(NOTEBOOKS), str(path)],
-                       capture_output=True, text=True, cwd=ROOT)
+                       capture_output=True, text=True, cwd=ROOT, env=env)
     results = _nbval_results(junit)
-    return {"r": r, "results": results, "checks": [f"Cell {first + i}" for i in range(len(expected))]}
+    return {"r": r, "results": results, "checks": [f"Cell {first + i}" for i in range(len(expected))],
+            "kernels": json.loads(kernels.read_text()) if kernels.is_file() else None}
 
 
 def test_nbval_on_every_template(nbval_run):
@@ -237,3 +248,37 @@ def test_nbval_checks_outputs_against_independent_figures(nbval_run):
     assert r.returncode != 0 and "1 failed" in r.stdout, r.stdout[-3000:]
     assert {c: o for c, o in results.items() if c not in nbval_run["checks"]} == \
         {c: "passed" for c in results if c not in nbval_run["checks"]}  # the rest of 02 ran as usual
+
+
+def _gone(pids, within_s: float = 10.0) -> bool:
+    """None of the processes is running (a zombie not yet reaped by init counts as gone)."""
+    import time
+
+    def running(pid):
+        try:
+            with open(f"/proc/{pid}/stat") as fh:
+                return fh.read().rsplit(")", 1)[1].split()[0] != "Z"
+        except FileNotFoundError:
+            return False
+
+    deadline = time.monotonic() + within_s
+    while any(running(p) for p in pids):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.1)
+    return True
+
+
+def test_nbval_kernels_are_fresh_forks_of_a_warm_parent(nbval_run):
+    """Every notebook nbval ran had a kernel of its own, a new fork of the session's one warm parent
+    (kernels started afresh only with warm kernels switched off); none of them, nor the parent,
+    outlived the session."""
+    log, r = nbval_run["kernels"], nbval_run["r"]
+    assert log is not None, r.stdout[-3000:] + r.stderr[-2000:]
+    started = log["forked"] + log["cold"]
+    assert len(started) == len(set(started)) == len(nbval_run["results"]) == 6, log  # one new kernel each
+    if warm.enabled():
+        assert log["cold"] == [] and log["parent"] is not None, log
+    else:
+        assert log["forked"] == [] and log["parent"] is None, log
+    assert _gone(started + [p for p in [log["parent"]] if p is not None]), log

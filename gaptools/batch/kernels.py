@@ -162,13 +162,7 @@ def _kernel_manager_class(cwd: str | None = None, runtime: str | None = None):
             kw.setdefault("stderr", subprocess.DEVNULL)
             if cwd is not None:
                 kw["cwd"] = cwd
-            forked = _fork_warm(kernel_cmd, kw)
-            if forked is not None:  # a fork of the warm parent: no new Python, nothing imported again
-                prov = self.provisioner
-                prov.process, prov.pid, prov.pgid = forked, forked.pid, forked.pid
-                prov.cwd = kw.get("cwd") or os.getcwd()
-                self._reconcile_connection_info(prov.connection_info)
-            else:
+            if not launch_warm_kernel(self, kernel_cmd, kw):
                 await super()._async_launch_kernel(kernel_cmd, **kw)
             pid = self.provisioner.process.pid
             with _LIVE_LOCK:
@@ -183,6 +177,46 @@ def _kernel_manager_class(cwd: str | None = None, runtime: str | None = None):
                 _LIVE.discard(getattr(self, "_gaptools_pid", None))
 
     return IPCKernelManager
+
+
+def launch_warm_kernel(manager, kernel_cmd: list[str], kw: dict) -> bool:
+    """Start a kernel manager's kernel as a fork of this process's warm parent, if it can be.
+
+    For a jupyter_client kernel manager's ``_async_launch_kernel`` (sync or
+    async manager alike): call it in place of the usual launch, and launch the
+    usual way when it returns False. The fork is a new kernel process (nothing
+    of an earlier notebook's kernel is in it) that skips starting Python and
+    importing what a report needs; see :mod:`gaptools.batch.warm`.
+
+    Parameters
+    ----------
+    manager : jupyter_client.manager.KernelManager
+        The manager whose kernel is starting. Its provisioner has prepared the
+        launch (``pre_launch``: connection file written, command built).
+    kernel_cmd : list of str
+        The command the manager would run (``python -m ipykernel_launcher -f ...``).
+    kw : dict
+        The launch options the manager would give ``Popen``; the kernel gets
+        their ``env`` and ``cwd`` (this process's, when absent).
+
+    Returns
+    -------
+    bool
+        True if the kernel is running as a fork of the warm parent: the
+        manager's provisioner now holds it (process, pid, process group, cwd)
+        and the manager has the connection info. False if the caller must
+        start it the usual way: warm kernels switched off
+        (``GAPTOOLS_WARM_KERNELS=0``), a command that is not this Python's
+        ipykernel, or a warm parent that cannot fork one.
+    """
+    forked = _fork_warm(kernel_cmd, kw)
+    if forked is None:
+        return False
+    prov = manager.provisioner
+    prov.process, prov.pid, prov.pgid = forked, forked.pid, forked.pid  # it leads its own session
+    prov.cwd = kw.get("cwd") or os.getcwd()
+    manager._reconcile_connection_info(prov.connection_info)
+    return True
 
 
 def _fork_warm(kernel_cmd: list[str], kw: dict):
