@@ -225,10 +225,13 @@ def main() -> None:
             answers.write(f"error {type(exc).__name__}: {exc}".replace("\n", " ").encode() + b"\n")
         answers.flush()
     for pid in forked:  # the runner is gone: so are its kernels
-        try:
-            os.killpg(pid, signal.SIGKILL)
-        except OSError:
-            pass
+        # its process group (the kernel and anything it started), and the process itself: one forked
+        # a moment ago may not have made its own group yet (nor seen that its parent is going)
+        for kill in (os.killpg, os.kill):
+            try:
+                kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
     # at once: nothing is left to flush, and tearing down every imported module of a large heap
     # takes seconds on a busy machine (a runner that was killed should leave nothing behind, now)
     os._exit(0)
