@@ -1,4 +1,4 @@
-"""A pytest plugin for an nbval session: each notebook's kernel is a fresh fork of one warm parent, as `gaptools run`'s are.
+"""A pytest plugin for nbval: each notebook's kernel is a fresh fork of one warm parent, as `gaptools run`'s are.
 
 Load it with ``-p nbval_warm_kernels`` (this folder on ``PYTHONPATH``). nbval
 starts every notebook's kernel the usual way: a new Python that imports pandas,
@@ -19,6 +19,11 @@ from __future__ import annotations
 import json
 
 import pytest
+
+# Loaded (with -p) before nbval, so this comes first: importing gaptools.batch spares nbformat's
+# jsonschema the RFC 3987 grammar it would compile at import (about 2 core-seconds), as in
+# `gaptools run`. Notebooks are still validated; no notebook schema checks an "iri" format.
+from gaptools.batch import warm
 
 _STATE: dict = {}
 
@@ -47,8 +52,6 @@ def _manager_class(base):
 @pytest.hookimpl(trylast=True)
 def pytest_configure(config):
     import nbval.kernel
-
-    from gaptools.batch import warm
 
     session = warm.session()
     zygote = session.__enter__()  # starts warming up now; the first kernel waits until it is ready

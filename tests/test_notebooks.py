@@ -189,9 +189,10 @@ def nbval_run(tmp_path_factory):
     were three nbval sessions, the wrong expectation a second execution of 02.)
 
     Each notebook's kernel is a fresh fork of a warm parent, as `gaptools run`'s are, not a new
-    Python importing everything again (about 5 core-seconds a notebook): the session loads the
-    ``nbval_warm_kernels`` plugin from this folder, which holds one warm parent for the session and
-    stops it (and anything it forked) as the session ends. ``kernels`` is its log of what started."""
+    Python importing everything again (about 5 core-seconds a notebook): besides nbval, the session
+    loads the ``nbval_warm_kernels`` plugin from this folder, which holds one warm parent for the
+    session and stops it (and anything it forked) as the session ends. ``kernels`` is its log of what
+    started (see test_nbval_kernels_are_fresh_forks_of_a_warm_parent)."""
     tmp = tmp_path_factory.mktemp("nbval")
     nb = nbformat.read(NOTEBOOKS / "02_gap_analysis.ipynb", as_version=4)
     for cell in nb.cells:
@@ -215,11 +216,14 @@ def nbval_run(tmp_path_factory):
     path = tmp / "checks.ipynb"
     nbformat.write(nb, path)
     junit, kernels = tmp / "nbval.xml", tmp / "kernels.json"
-    # this checkout's gaptools (in the session and in its kernels), and the plugin beside this file
+    # the session and its kernels import this checkout's gaptools and find the plugin beside this file;
+    # the session loads nbval and that plugin alone (other installed pytest plugins, hypothesis, xdist...,
+    # take seconds to load and do nothing here), the plugin first, so that it is imported before nbval
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(
-        [str(Path(__file__).parent), str(ROOT), *filter(None, [os.environ.get("PYTHONPATH")])])}
+        [str(Path(__file__).parent), str(ROOT), *filter(None, [os.environ.get("PYTHONPATH")])]),
+        "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}
     r = subprocess.run([sys.executable, "-m", "pytest", "--nbval-lax", "-q", "-p", "no:cacheprovider", "--rootdir=/",
-                        "-p", "nbval_warm_kernels", f"--warm-kernels-log={kernels}",
+                        "-p", "nbval_warm_kernels", "-p", "nbval.plugin", f"--warm-kernels-log={kernels}",
                         "-o", "junit_family=xunit1", f"--junitxml={junit}", str(NOTEBOOKS), str(path)],
                        capture_output=True, text=True, cwd=ROOT, env=env)
     results = _nbval_results(junit)

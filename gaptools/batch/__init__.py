@@ -1,4 +1,10 @@
-"""``gaptools run``: the batch runner (kernels, school jobs, the index page)."""
+"""``gaptools run``: the batch runner (kernels, school jobs, the index page).
+
+The runner's names are imported on first use (PEP 562), so ``from gaptools.batch
+import warm`` (the warm kernel parent, a test session's kernel plugin) does not
+load pandas, scipy and the reports just to start a warm parent.
+"""
+import importlib
 import sys
 
 # nbformat validates notebooks with jsonschema, which (when the optional rfc3987-syntax is installed,
@@ -6,7 +12,19 @@ import sys
 # check "iri" formats that no notebook schema uses. The runner does without that check.
 if "jsonschema" not in sys.modules:
     sys.modules.setdefault("rfc3987_syntax", None)
-from .runner import run, run_cli
-from .school import SchoolJob, SchoolOutcome, run_school, safe_folder_names
 
+_EXPORTS = {"run": "runner", "run_cli": "runner", "SchoolJob": "school", "SchoolOutcome": "school",
+            "run_school": "school", "safe_folder_names": "school"}
 __all__ = ["SchoolJob", "SchoolOutcome", "run", "run_cli", "run_school", "safe_folder_names"]
+
+
+def __getattr__(name: str):
+    if name in _EXPORTS:
+        value = getattr(importlib.import_module(f".{_EXPORTS[name]}", __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'gaptools.batch' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(__all__))
