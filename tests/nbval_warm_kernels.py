@@ -4,8 +4,9 @@ Load it with ``-p nbval_warm_kernels`` (this folder on ``PYTHONPATH``). nbval
 starts every notebook's kernel the usual way: a new Python that imports pandas,
 matplotlib, seaborn and gaptools again, several core-seconds each. Here the
 session holds one warm parent (:func:`gaptools.batch.warm.session`, started as
-the session starts, so it warms up while notebooks are collected) and nbval's
-kernel manager forks each kernel from it (:func:`gaptools.batch.kernels.launch_warm_kernel`),
+the session starts, so it warms up while notebooks are collected, then told how
+many notebooks it will serve) and nbval's kernel manager forks each kernel from
+it (:func:`gaptools.batch.kernels.launch_warm_kernel`),
 falling back to the usual start when it cannot (``GAPTOOLS_WARM_KERNELS=0``,
 another kernel). Every notebook still gets a kernel of its own, a new process,
 and nbval stops it when the notebook ends; the warm parent stops (and kills
@@ -57,8 +58,18 @@ def pytest_configure(config):
     zygote = session.__enter__()  # starts warming up now; the first kernel waits until it is ready
     original = nbval.kernel.KernelManager
     nbval.kernel.KernelManager = _manager_class(original)
-    _STATE.update(session=session, original=original, forked=[], cold=[],
+    _STATE.update(session=session, zygote=zygote, original=original, forked=[], cold=[],
                   parent=zygote.pid if zygote is not None else None, log=config.getoption("warm_kernels_log"))
+
+
+def pytest_collection_finish(session):
+    """Tell the warm parent how many notebooks it will fork kernels for, before the first: for a few,
+    it does without running the notebooks' code once first (that pays from a dozen or so), as for a
+    small `gaptools run`."""
+    zygote = _STATE.get("zygote")
+    notebooks = {item.path for item in session.items if item.path.suffix == ".ipynb"}
+    if zygote is not None and notebooks:
+        zygote.expect(len(notebooks))
 
 
 @pytest.hookimpl(tryfirst=True)
