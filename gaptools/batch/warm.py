@@ -21,8 +21,11 @@ outputs, execution timeout, interrupts, errors).
 
 Protocol (between the runner and ``python -m gaptools.batch.warm``): the
 parent writes one JSON request a line on the zygote's stdin; the zygote
-answers one line on its stdout: ``ready`` once warm, then one process id for
-each kernel forked (or ``error ...``). When its stdin closes (the runner
+answers one line on its stdout: ``ready`` once its imports are done, ``ok`` to
+a ``preload`` (the run's table) or ``expect`` (how many notebooks are coming,
+which decides whether it first runs the notebooks' code once, see
+:data:`EXERCISE_FROM_NOTEBOOKS`), one process id for each kernel forked (or
+``error ...``). When its stdin closes (the runner
 ended, even by ``kill -9``) the zygote kills the kernels it forked and exits.
 """
 from __future__ import annotations
