@@ -184,3 +184,24 @@ def gaptools_cli(*args, cwd=None):
             root.removeHandler(last_resort)
             threading.excepthook = hook
     return subprocess.CompletedProcess(["gaptools", *map(str, args)], code, out.getvalue(), err.getvalue())
+
+
+def process_running(pid: int) -> bool:
+    """The process exists and is not a zombie waiting to be reaped."""
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            return fh.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+def all_gone(pids, within_s: float = 10.0) -> bool:
+    """None of the processes is running within ``within_s`` seconds."""
+    import time
+
+    deadline = time.monotonic() + within_s
+    while any(process_running(p) for p in pids):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.1)
+    return True

@@ -17,7 +17,7 @@ import pytest
 
 from gaptools.batch import warm
 
-from conftest import ROOT, SAMPLE
+from conftest import ROOT, SAMPLE, all_gone
 
 NOTEBOOKS = ROOT / "notebooks"
 SCHOOL_NOTEBOOKS = ["01_cohort_overview", "02_gap_analysis", "03_intervention_targeting"]
@@ -254,25 +254,6 @@ def test_nbval_checks_outputs_against_independent_figures(nbval_run):
         {c: "passed" for c in results if c not in nbval_run["checks"]}  # the rest of 02 ran as usual
 
 
-def _gone(pids, within_s: float = 10.0) -> bool:
-    """None of the processes is running (a zombie not yet reaped by init counts as gone)."""
-    import time
-
-    def running(pid):
-        try:
-            with open(f"/proc/{pid}/stat") as fh:
-                return fh.read().rsplit(")", 1)[1].split()[0] != "Z"
-        except FileNotFoundError:
-            return False
-
-    deadline = time.monotonic() + within_s
-    while any(running(p) for p in pids):
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.1)
-    return True
-
-
 def test_nbval_kernels_are_fresh_forks_of_a_warm_parent(nbval_run):
     """Every notebook nbval ran had a kernel of its own, a new fork of the session's one warm parent
     (kernels started afresh only with warm kernels switched off); none of them, nor the parent,
@@ -285,4 +266,4 @@ def test_nbval_kernels_are_fresh_forks_of_a_warm_parent(nbval_run):
         assert log["cold"] == [] and log["parent"] is not None, log
     else:
         assert log["forked"] == [] and log["parent"] is None, log
-    assert _gone(started + [p for p in [log["parent"]] if p is not None]), log
+    assert all_gone(started + [p for p in [log["parent"]] if p is not None]), log

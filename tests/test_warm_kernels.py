@@ -12,7 +12,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import time
 
 import nbformat
 import pytest
@@ -20,7 +19,7 @@ import pytest
 from gaptools.batch import run, warm
 from gaptools.io.sample import generate_trust, write_trust
 
-from conftest import ROOT
+from conftest import ROOT, all_gone, process_running
 
 PROBE = '''\
 import builtins, json, os, pandas as pd
@@ -59,24 +58,6 @@ def small_trust(tmp_path_factory):
     return folder
 
 
-def _running(pid: int) -> bool:
-    """The process exists and is not a zombie waiting to be reaped by init."""
-    try:
-        with open(f"/proc/{pid}/stat") as fh:
-            return fh.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except FileNotFoundError:
-        return False
-
-
-def _all_gone(pids, within_s: float = 10.0) -> bool:
-    deadline = time.monotonic() + within_s
-    while any(_running(p) for p in pids):
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.1)
-    return True
-
-
 def _probes(out, manifest):
     seen = []
     for sid, school in manifest["schools"].items():
@@ -105,7 +86,7 @@ def test_no_state_leaks_from_one_notebook_or_school_to_the_next(small_trust, tmp
     # all forked from one warm parent: the one this test process keeps (see conftest.warm_parent)
     assert parents == {warm.current(start=False).pid} and parents != {os.getpid()}
     assert os.getpid() not in pids
-    assert _all_gone(pids)                                    # every kernel ended with its notebook
+    assert all_gone(pids)                                    # every kernel ended with its notebook
 
 
 def test_the_last_run_of_a_process_stops_the_warm_parent(monkeypatch):
@@ -117,9 +98,9 @@ def test_the_last_run_of_a_process_stops_the_warm_parent(monkeypatch):
     monkeypatch.setattr(warm, "_USERS", 0)
     with warm.session() as outer:
         with warm.session() as inner:
-            assert inner is outer and _running(outer.pid)
-        assert _running(outer.pid) and warm._CURRENT is outer  # another run still uses it
-    assert warm._CURRENT is None and _all_gone([outer.pid])
+            assert inner is outer and process_running(outer.pid)
+        assert process_running(outer.pid) and warm._CURRENT is outer  # another run still uses it
+    assert warm._CURRENT is None and all_gone([outer.pid])
 
 
 def test_a_kernel_that_dies_or_times_out_is_replaced_not_reused(small_trust, tmp_path):
@@ -163,13 +144,13 @@ def test_dask_workers_keep_their_warm_parent_between_tasks(small_trust, dask_clu
         zygotes = set(client.run(lambda: warm.current(start=False).pid).values())
         # each worker's one warm parent served every task it ran (three tasks, at most two parents)...
         assert parents <= zygotes and len(parents) < len(by_school) and not parents & set(workers.values())
-        assert all(_running(z) for z in parents)  # ...and is still there for the next task
+        assert all(process_running(z) for z in parents)  # ...and is still there for the next task
         for _, _, s in seen:
             assert not s["variable"] and not s["builtin"] and s["module_global"] == 6
             assert s["pandas_option"] == 60
         assert len({s["pid"] for _, _, s in seen}) == 9
         client.restart()  # the workers replaced: their warm parents go with them
-        assert _all_gone(parents)
+        assert all_gone(parents)
 
 
 def test_warm_parent_exits_and_kills_its_kernels_when_the_runner_is_killed(tmp_path):
@@ -189,10 +170,10 @@ def test_warm_parent_exits_and_kills_its_kernels_when_the_runner_is_killed(tmp_p
     holder = subprocess.Popen([sys.executable, str(script), conn, str(tmp_path)], stdout=subprocess.PIPE,
                               text=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
     zygote, kernel = map(int, holder.stdout.readline().split())
-    assert _running(kernel) and _running(zygote)
+    assert process_running(kernel) and process_running(zygote)
     holder.send_signal(signal.SIGKILL)
     holder.wait()
-    assert _all_gone([zygote, kernel])
+    assert all_gone([zygote, kernel])
 
 
 def test_warm_kernels_can_be_switched_off(tmp_path, monkeypatch):
