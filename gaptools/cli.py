@@ -190,9 +190,16 @@ def cmd_validate(args) -> int:
 
 
 def cmd_run(args) -> int:
-    from .batch.runner import run_cli
+    from contextlib import nullcontext
 
-    return run_cli(args)
+    from .batch import warm
+
+    # the warm kernel parent starts importing now, beside this process's own imports and validation
+    # (the run's own session then shares it; a Dask run's kernels are the workers')
+    with warm.session() if not args.scheduler else nullcontext():
+        from .batch.runner import run_cli
+
+        return run_cli(args)
 
 
 def _figure_list(figures) -> str:

@@ -62,16 +62,6 @@ def pytest_configure(config):
                   parent=zygote.pid if zygote is not None else None, log=config.getoption("warm_kernels_log"))
 
 
-def pytest_collection_finish(session):
-    """Tell the warm parent how many notebooks it will fork kernels for, before the first: for a few,
-    it does without running the notebooks' code once first (that pays from a dozen or so), as for a
-    small `gaptools run`."""
-    zygote = _STATE.get("zygote")
-    notebooks = {item.path for item in session.items if item.path.suffix == ".ipynb"}
-    if zygote is not None and notebooks:
-        zygote.expect(len(notebooks))
-
-
 @pytest.hookimpl(tryfirst=True)
 def pytest_unconfigure(config):
     if "session" not in _STATE:

@@ -7,7 +7,6 @@ leave the machine, no script may run, and the charts and findings must show.
 import shutil
 from pathlib import Path
 
-import pytest
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",

@@ -1,6 +1,4 @@
 """The DfE gap index: properties (hypothesis) and the rank formula."""
-import numpy as np
-import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st

@@ -6,7 +6,6 @@ import pandas as pd
 import pytest
 from scipy import stats as sps
 
-import gaptools
 from gaptools.analysis.results import ResultsError, analyse_school, read_results, results_frame, write_results
 from gaptools.domain import formatting as fmt
 

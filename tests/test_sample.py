@@ -1,8 +1,6 @@
 """The committed sample trust: reproducible, realistic, and telling its planted stories."""
 import filecmp
 
-import numpy as np
-import pandas as pd
 
 from gaptools.io.sample import generate_trust, write_trust
 

@@ -3,7 +3,6 @@ import datetime
 import warnings
 
 import pandas as pd
-import pytest
 
 import gaptools
 from gaptools.targeting.evidence import approaches_for, evidence_table

@@ -246,6 +246,17 @@ def read_results(path: str | Path) -> dict:
     ResultsError
         The file is not a version-2 results file, or a row breaks the model.
     """
+    return read_results_table(path)[0]
+
+
+def read_results_table(path: str | Path) -> tuple[dict, pd.DataFrame]:
+    """:func:`read_results`, with its gaps as the validated results-model table (checked once).
+
+    Raises
+    ------
+    ResultsError
+        The file is not a version-2 results file, or a row breaks the model.
+    """
     path = Path(path)
     if path.is_dir():
         path = path / "results.json"
@@ -257,8 +268,7 @@ def read_results(path: str | Path) -> dict:
     if version != SCHEMA_VERSION:
         raise ResultsError(f"{path}: results schema version {version!r}; this gaptools reads version "
                            f"{SCHEMA_VERSION}: run `gaptools run` again to rewrite it")
-    results_frame(doc, source=path)
-    return doc
+    return doc, results_frame(doc, source=path)
 
 
 def results_frame(doc: dict, source="results.json") -> pd.DataFrame:

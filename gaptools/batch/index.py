@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..analysis.results import ResultsError, read_results, results_frame
+from ..analysis.results import ResultsError, read_results_table
 from ..domain.formatting import (
     academic_year,
     amount,
@@ -27,7 +27,7 @@ def _headline(out: Path, outcome: dict) -> list[dict]:
     path = out / outcome["folder"] / "results.json"
     if outcome["status"] != "ok" or not path.is_file():
         return []
-    table = results_frame(read_results(path), source=path)
+    table = read_results_table(path)[1]
     latest = table.groupby("key_stage")["year"].transform("max")
     rows = table[table["subgroup"].isna() & (table["comparison"] == "in_school") & (table["year"] == latest)
                  & table["measure"].isin(HEADLINE)]

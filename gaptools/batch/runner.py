@@ -13,7 +13,7 @@ import shutil
 import sys
 import time
 from contextlib import nullcontext
-from dataclasses import asdict, replace
+from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -275,11 +275,7 @@ def _run_in(folder: OutputFolder, private: Path, stopper: StopOnSignal, client, 
                                   mapping=str(Path(mapping).resolve()) if current and isinstance(mapping, (str, Path))
                                   else None))
     if zygote is not None and jobs:  # read once here: every school's kernels find the table in memory
-        zygote.preload(str(data_file), notebooks=len(jobs) * len(SCHOOL_NOTEBOOKS) + 1)
-    if client is not None and jobs:  # each Dask worker's warm parent: roughly how many notebooks it will run
-        slots = max(1, sum(client.nthreads().values()))
-        share = -(-len(jobs) // slots) * len(SCHOOL_NOTEBOOKS)
-        jobs = [replace(j, warm_notebooks=share) for j in jobs]
+        zygote.preload(str(data_file))
     order = [sid for sid in known if sid in outcomes or any(j.school_id == sid for j in jobs)]
     fields = {"schema_version": SCHEMA_VERSION,
               "generated": datetime.now(UTC).isoformat(timespec="seconds"),

@@ -17,7 +17,6 @@ from pathlib import Path
 
 from ..domain.suppression import DEFAULT_THRESHOLD
 from ..reporting.html import SCHOOL_PAGES
-from . import warm
 from .kernels import Stopped, execute_notebook, execution_error
 
 NOTEBOOK_DIR = Path(__file__).resolve().parents[2] / "notebooks"
@@ -54,7 +53,6 @@ class SchoolJob:
     current: str | None = None   # the current pupils' table, read where it is (never copied)
     mapping: str | None = None   # the mapping, for the current pupils' table
     pdf: bool = False            # also print each page, and the school's summary, as PDF
-    warm_notebooks: int | None = None  # a Dask worker's share of the run's notebooks (for its warm parent)
 
 
 @dataclass
@@ -132,8 +130,6 @@ def run_school(job: SchoolJob, data: bytes | None = None) -> SchoolOutcome:
     start = time.perf_counter()
     stage = Path(job.stage)
     outcome = SchoolOutcome(job.school_id, job.school_name, job.folder, "ok")
-    if job.warm_notebooks is not None and (zygote := warm.current()) is not None:
-        zygote.expect(job.warm_notebooks)  # before its first kernel: how much warming up pays
     try:
         with private_folder(job.scratch) as private:
             data_path = job.data

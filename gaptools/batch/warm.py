@@ -21,11 +21,9 @@ outputs, execution timeout, interrupts, errors).
 
 Protocol (between the runner and ``python -m gaptools.batch.warm``): the
 parent writes one JSON request a line on the zygote's stdin; the zygote
-answers one line on its stdout: ``ready`` once its imports are done, ``ok`` to
-a ``preload`` (the run's table) or ``expect`` (how many notebooks are coming,
-which decides whether it first runs the notebooks' code once, see
-:data:`EXERCISE_FROM_NOTEBOOKS`), one process id for each kernel forked (or
-``error ...``). When its stdin closes (the runner
+answers one line on its stdout: ``ready`` once its imports and first-use
+set-up are done, ``ok`` to a ``preload`` (the run's table), one process id
+for each kernel forked (or ``error ...``). When its stdin closes (the runner
 ended, even by ``kill -9``) the zygote kills the kernels it forked and exits.
 """
 from __future__ import annotations
@@ -37,13 +35,12 @@ import subprocess
 import sys
 import threading
 import time
-from pathlib import Path
 
 #: Modules every report imports: loaded once in the parent, never again per notebook.
 WARM_MODULES = (
     "ipykernel.kernelapp", "ipykernel.ipkernel", "ipykernel.zmqshell", "IPython", "IPython.display",
     "matplotlib_inline.backend_inline", "numpy", "pandas", "pyarrow", "pyarrow.parquet", "scipy.stats",
-    "scipy.special", "statsmodels.api", "statsmodels.stats.multitest", "matplotlib", "matplotlib.pyplot",
+    "scipy.special", "statsmodels.stats.proportion", "matplotlib", "matplotlib.pyplot",
     "seaborn", "pandera", "pandera.pandas", "jinja2", "yaml", "gaptools",
     # what a kernel imports as it starts (its debugger support above all)
     "ipykernel.debugger", "IPython.extensions", "IPython.core.completer", "sqlite3", "pdb", "http.server",
@@ -54,10 +51,6 @@ WARM_MODULES = (
 KERNEL_OPTIONS = ("--HistoryManager.enabled=False",)
 #: How long the zygote may take to import everything (a cold disk, a busy machine).
 READY_TIMEOUT_S = 180.0
-#: A run of at least this many notebooks has the parent run the notebooks' code once first (see
-#: :func:`_exercise`): about 7 core-seconds that save each kernel about 0.6, so not worth it for a
-#: school or two. A parent told nothing (a Dask worker's, kept for many tasks) always does.
-EXERCISE_FROM_NOTEBOOKS = 12
 
 
 # ------------------------------------------------------------------ the zygote's side
@@ -83,52 +76,42 @@ def _warm_up() -> None:
                 pass
 
 
-def _exercise() -> None:
-    """Run the school notebooks' code once, on a small made-up trust, in the parent.
+def _first_use() -> None:
+    """Do once in the parent what each kernel would otherwise do again on first use.
 
-    A first run of that code sets things up that later runs reuse (fonts and
-    text layout for charts, lazily built tables in pandas, scipy, pandera and
-    gaptools). Done here once, every forked kernel starts with them done,
-    instead of each paying for them. Nothing of it is about any real school:
-    the trust is generated, its outputs are thrown away, and nothing it does
-    changes a result (the isolation and results-identity tests check that).
+    Building pandera's schemas (its type lookup imports ``dask.dataframe``
+    when Dask is installed), validating a table, pandas' HTML tables and
+    matplotlib's first figure and text layout: about 0.7 core-seconds a
+    kernel, done here once in about one. The table is a small generated one:
+    nothing of it is about any real school, its outputs are thrown away, and
+    nothing it does changes a result (the isolation and results-identity
+    tests check that).
     """
-    import contextlib
-    import io
-    import json
-    import shutil
-    import tempfile
     import warnings
 
-    from gaptools.io.sample import generate_trust
-    from gaptools.reporting.html import SCHOOL_PAGES
-
-    notebooks = Path(__file__).resolve().parents[2] / "notebooks"  # the shipped templates
-
-    trust = generate_trust(schools=1, years=2, seed=1)
-    folder = tempfile.mkdtemp(prefix="gaptools-warm-")
     try:
-        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()), \
-                warnings.catch_warnings():
+        with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            for name, _ in SCHOOL_PAGES:
-                path = notebooks / f"{name}.ipynb"
-                if not path.is_file():
-                    continue
-                cells = [c for c in json.loads(path.read_text(encoding="utf-8"))["cells"]
-                         if c["cell_type"] == "code" and "parameters" not in c.get("metadata", {}).get("tags", [])]
-                namespace = {"data": trust, "school_id": str(trust["school_id"].iloc[0]), "year": None,
-                             "key_stage": None, "mapping": None, "suppression_threshold": 6,
-                             "out_dir": folder, "current": None}
-                for cell in cells:
-                    exec(compile("".join(cell["source"]), name, "exec"), namespace)  # noqa: S102 (our own notebooks)
+            import pandas as pd
+            from matplotlib.figure import Figure
+
+            from gaptools.analysis.results import ResultsModel
+            from gaptools.io.loading import load_pupils
+            from gaptools.io.sample import generate_trust
+            from gaptools.reporting.display import Chart, Table
+
+            load_pupils(generate_trust(schools=1, years=1, seed=1))
+            ResultsModel.to_schema()
+            fig = Figure(figsize=(4, 2), layout="constrained")
+            ax = fig.add_subplot()
+            ax.bar(["a", "b"], [1, 2], label="a")
+            ax.legend()
+            ax.set_title("a")
+            fig.suptitle("a", fontweight="bold")
+            Chart(fig)
+            Table(pd.DataFrame({"a": [1.0], "b": ["x"]}))._repr_html_()
     except Exception:  # a warm-up that fails only means kernels warm up themselves
         pass
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
-        import matplotlib.pyplot as plt
-
-        plt.close("all")
 
 
 def _preload(path: str) -> None:
@@ -184,12 +167,9 @@ def main() -> None:
     _warm_up()
     import gc
 
-    def settle():
-        gc.collect()
-        gc.freeze()  # what is loaded now stays put: no collector pass copies its pages into every kernel
-
-    settle()
-    exercised = told = False
+    _first_use()
+    gc.collect()
+    gc.freeze()  # what is loaded now stays put: no collector pass copies its pages into every kernel
     forked: set[int] = set()
 
     def reap(*_):  # at once, so a finished kernel's pid is gone (and its CPU time counted as ours)
@@ -205,20 +185,12 @@ def main() -> None:
     for line in requests:
         try:
             request = json.loads(line)
-            if "preload" in request or "expect" in request:  # a run's table, or only its size
-                told = True
-                if not exercised and request.get("notebooks", EXERCISE_FROM_NOTEBOOKS) >= EXERCISE_FROM_NOTEBOOKS:
-                    _exercise()
-                    exercised = True
-                if "preload" in request:
-                    _preload(request["preload"])
-                settle()
+            if "preload" in request:  # the run's table
+                _preload(request["preload"])
+                gc.collect()
+                gc.freeze()
                 answers.write(b"ok\n")
             else:
-                if not exercised and not told:  # a parent kept for many tasks: warm up fully once
-                    _exercise()
-                    exercised = True
-                    settle()
                 pid = os.fork()
                 if pid == 0:
                     _child(request)
@@ -295,7 +267,6 @@ class Zygote:
         self._proc: subprocess.Popen | None = None
         self._ready = False
         self._preloaded: set[str] = set()
-        self._forked = self._told = False
 
     @property
     def pid(self) -> int | None:
@@ -313,7 +284,6 @@ class Zygote:
             return
         self._ready = False
         self._preloaded.clear()
-        self._forked = self._told = False
         self._proc = subprocess.Popen([sys.executable, "-m", "gaptools.batch.warm"], stdin=subprocess.PIPE,
                                       stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=self._env,
                                       start_new_session=True)  # Ctrl-C reaches the runner alone
@@ -333,11 +303,8 @@ class Zygote:
             raise ZygoteError(line[6:])
         return line
 
-    def _ask(self, request: dict, timeout: float | None = 30.0) -> str:
-        """Send one request (the zygote started and warm first); restart a dead zygote once.
-
-        ``timeout=None`` (a fork): 30 s, or as long as warming up may take for the first fork
-        of a parent told nothing about the run (it runs the notebooks' code once first)."""
+    def _ask(self, request: dict, timeout: float = 30.0) -> str:
+        """Send one request (the zygote started and warm first); restart a dead zygote once."""
         for attempt in (0, 1):
             try:
                 self._start()
@@ -345,23 +312,17 @@ class Zygote:
                     if self._answer(READY_TIMEOUT_S) != "ready":
                         raise ZygoteError("the warm kernel parent did not start")
                     self._ready = True
-                wait = timeout if timeout is not None else \
-                    READY_TIMEOUT_S if not (self._preloaded or self._forked or self._told) else 30.0
                 self._proc.stdin.write(json.dumps(request).encode() + b"\n")
                 self._proc.stdin.flush()
-                return self._answer(wait)
+                return self._answer(timeout)
             except (OSError, ZygoteError, ValueError):
                 self._kill()
                 if attempt:
                     raise
         raise AssertionError("unreachable")
 
-    def preload(self, path: str, notebooks: int | None = None) -> bool:
+    def preload(self, path: str) -> bool:
         """Have the zygote read the run's validated table once (every kernel then shares it).
-
-        ``notebooks`` is how many notebooks the run will execute, if known: a
-        run of fewer than :data:`EXERCISE_FROM_NOTEBOOKS` does without the
-        parent's first run of the notebooks' code (it would cost more than it saves).
 
         Returns False if the zygote could not: the run goes on, each kernel then
         reads the table itself (and, if the zygote cannot fork either, kernels start
@@ -369,34 +330,17 @@ class Zygote:
         """
         with self._lock:
             if path not in self._preloaded:
-                request = {"preload": str(path)}
-                if notebooks is not None:
-                    request["notebooks"] = int(notebooks)
                 try:
-                    self._ask(request, timeout=READY_TIMEOUT_S)
+                    self._ask({"preload": str(path)}, timeout=READY_TIMEOUT_S)
                 except ZygoteError:
                     return False
                 self._preloaded.add(path)
             return True
 
-    def expect(self, notebooks: int) -> None:
-        """Tell the zygote how many notebooks it will fork kernels for (a Dask worker's share of a
-        run), before its first fork: see :data:`EXERCISE_FROM_NOTEBOOKS`. Said once; a zygote that
-        cannot answer is left to fail (or fall back) at the fork."""
-        with self._lock:
-            if self._told:
-                return
-            try:
-                self._ask({"expect": "notebooks", "notebooks": int(notebooks)}, timeout=READY_TIMEOUT_S)
-            except ZygoteError:
-                return
-            self._told = True
-
     def fork_kernel(self, args: list[str], *, env: dict, cwd: str) -> ForkedKernel:
         """A new kernel: ``ipykernel`` run with ``args`` (``-f connection-file``) in ``cwd`` with ``env``."""
         with self._lock:
-            answer = self._ask({"args": list(args), "env": dict(env), "cwd": str(cwd)}, timeout=None)
-            self._forked = True
+            answer = self._ask({"args": list(args), "env": dict(env), "cwd": str(cwd)})
         try:
             return ForkedKernel(int(answer))
         except ValueError as exc:

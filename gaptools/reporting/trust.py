@@ -45,25 +45,28 @@ class TrustReport:
     def __init__(self, data=None, *, results_dir=None, mapping=None, threshold: int | None = None):
         from ..analysis.results import (
             analyse_school,
-            read_results,
+            read_results_table,
             results_dict,
             results_frame,
         )
 
-        docs = []
+        docs, frames = [], []
         self.folders: dict[str, str] = {}  # school id -> its folder of pages (a gaptools run)
         if results_dir is not None:
             for path in sorted(Path(results_dir).glob("*/results.json")):
-                docs.append(read_results(path))
+                doc, frame = read_results_table(path)
+                docs.append(doc)
+                frames.append(frame)
                 self.folders[str(docs[-1]["school_id"])] = path.parent.name
         else:
             pupils = load_data(data, mapping)
             for sid in sorted(pupils["school_id"].unique()):
                 docs.append(results_dict(analyse_school(pupils, sid, threshold=threshold or DEFAULT_THRESHOLD)))
+                frames.append(results_frame(docs[-1]))
         self.docs = docs
         used = sorted({int(d["suppression_threshold"]) for d in docs})
         self.threshold = used[-1] if used else (threshold or DEFAULT_THRESHOLD)
-        frames = [results_frame(d).assign(school_id=d["school_id"], school_name=d["school_name"]) for d in docs]
+        frames = [f.assign(school_id=d["school_id"], school_name=d["school_name"]) for f, d in zip(frames, docs)]
         self.gaps = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
         self.findings = pd.DataFrame([{"school_id": d["school_id"], "school_name": d["school_name"], **f}
                                       for d in docs for f in d["findings"]])
