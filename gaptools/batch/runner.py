@@ -201,6 +201,7 @@ def run(data, out, *, mapping=None, schools=None, workers: int | None = None, sc
         finished were written (``exc.manifest``); ``resume=True`` completes the rest.
     """
     from ..io.loading import save_validated
+    from ..reporting.pdf import printing
 
     check_options(threshold=threshold, year=year, workers=workers, scheduler=scheduler)
     out = Path(out).resolve()  # every path resolved once: nothing depends on the process's directory later
@@ -238,7 +239,8 @@ def run(data, out, *, mapping=None, schools=None, workers: int | None = None, sc
                 if pdf:  # a folder made without PDFs is not complete for a run that asks for them
                     input_hash += "+pdf"
             del pupils  # the workers read the private file; this process needs only the names
-            with OutputFolder(out) as folder:  # the folder is ours (or refused) before we wait for anything
+            with OutputFolder(out) as folder, (printing() if pdf else nullcontext()):
+                # the folder is ours (or refused) before we wait for anything; one browser prints every PDF
                 return _run_in(folder, private, stopper, client, zygote, data_file=data_file, input_hash=input_hash,
                                source=source, names=names, failures=failures, known=known, wanted=wanted,
                                resume=resume, workers=workers, quiet=quiet, threshold=threshold, year=year,

@@ -10,9 +10,10 @@ nothing from the network and the browser runs with its network features off.
 """
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
-from contextlib import contextmanager
+import threading
 from pathlib import Path
 
 #: Chromium's flags: no sandbox (containers), no GPU, nothing fetched in the background.
@@ -54,20 +55,145 @@ def chromium_path() -> str:
     return found
 
 
-@contextmanager
-def browser():
-    """One headless Chromium for printing many pages (closed on exit)."""
-    from playwright.sync_api import sync_playwright
+#: How long one batch of pages may take to print before the caller gives up (a hung browser).
+PRINT_TIMEOUT_S = 300.0
+_MARGIN = {"top": "14mm", "bottom": "14mm", "left": "12mm", "right": "12mm"}
 
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
+
+class Printer:
+    """One headless Chromium that prints pages for every thread of this process, several at once.
+
+    Playwright's synchronous API belongs to the thread that opened it, so a
+    browser per school thread would be launched again for every school. Here
+    the browser lives on a thread of its own, driven by Playwright's asyncio
+    API: any thread hands it a batch of pages (:meth:`print_pages`) and
+    waits; batches from different threads print side by side, each on its
+    own browser page. Launched on first use; :meth:`close` stops it.
+    """
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._playwright = self._browser = self._context = None
+
+    def _started(self) -> asyncio.AbstractEventLoop:
+        with self._lock:
+            if self._loop is None:
+                loop = asyncio.new_event_loop()
+                thread = threading.Thread(target=loop.run_forever, name="gaptools-printer", daemon=True)
+                thread.start()
+                try:
+                    asyncio.run_coroutine_threadsafe(self._open(), loop).result(PRINT_TIMEOUT_S)
+                except BaseException:
+                    self._stop(loop, thread)
+                    raise
+                self._loop, self._thread = loop, thread
+            return self._loop
+
+    async def _open(self) -> None:
+        from playwright.async_api import async_playwright
+
+        self._playwright = await async_playwright().start()
         try:
-            yield b
+            self._browser = await self._playwright.chromium.launch(executable_path=chromium_path(),
+                                                                   args=CHROMIUM_ARGS)
+            # offline: nothing is fetched; bypass_csp: the pages' own policy forbids our print scripts
+            self._context = await self._browser.new_context(bypass_csp=True, offline=True)
+        except BaseException:
+            await self._shut()
+            raise
+
+    async def _shut(self) -> None:
+        for step in (self._browser.close if self._browser else None,
+                     self._playwright.stop if self._playwright else None):
+            if step is not None:
+                try:
+                    await step()
+                except Exception:  # already gone: nothing more to stop
+                    pass
+        self._playwright = self._browser = self._context = None
+
+    async def _print(self, pages: list[tuple[Path, bool]]) -> list[bytes]:
+        page = await self._context.new_page()  # one tab for the batch: a tab costs a renderer's start
+        try:
+            printed = []
+            for html_path, summary in pages:
+                await page.goto(Path(html_path).resolve().as_uri(), wait_until="load")
+                await page.evaluate(_SUMMARY_ONLY if summary else _OPEN_DETAILS)
+                if summary:
+                    await page.add_style_tag(content=_SUMMARY_CSS)
+                await page.emulate_media(media="print")
+                printed.append(await page.pdf(format="A4", print_background=True, prefer_css_page_size=True,
+                                              margin=_MARGIN))
+            return printed
         finally:
-            b.close()
+            await page.close()
+
+    def print_pages(self, pages: list[tuple[Path, bool]]) -> list[bytes]:
+        """Print each ``(html_path, summary)`` as A4 PDF bytes, in order (from any thread)."""
+        loop = self._started()
+        return asyncio.run_coroutine_threadsafe(self._print(list(pages)), loop).result(PRINT_TIMEOUT_S)
+
+    @staticmethod
+    def _stop(loop, thread) -> None:
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(timeout=30)
+        if not thread.is_alive():
+            loop.close()
+
+    def close(self) -> None:
+        """Close the browser and stop its thread (a printer is launched again if used again)."""
+        with self._lock:
+            loop, thread, self._loop, self._thread = self._loop, self._thread, None, None
+            if loop is None:
+                return
+            try:
+                asyncio.run_coroutine_threadsafe(self._shut(), loop).result(60)
+            except Exception:  # a browser that will not close is killed with its driver at our exit
+                pass
+            self._stop(loop, thread)
 
 
-def print_pdf(html_path, pdf_path, *, summary: bool = False, chromium=None) -> Path:
+_SHARED: Printer | None = None
+_USERS = 0
+_SHARED_LOCK = threading.Lock()
+
+
+class printing:
+    """``with printing() as printer:`` every PDF printed in this process meanwhile shares one browser.
+
+    A run wraps itself in this, so a trust's schools and its overview are
+    printed by one Chromium (launched at the first page) instead of one each.
+    Nested uses share it; the last one out closes it.
+    """
+
+    def __enter__(self) -> Printer:
+        global _SHARED, _USERS
+        with _SHARED_LOCK:
+            if _SHARED is None:
+                _SHARED = Printer()
+            _USERS += 1
+            return _SHARED
+
+    def __exit__(self, *exc) -> None:
+        global _SHARED, _USERS
+        with _SHARED_LOCK:
+            _USERS -= 1
+            printer = _SHARED if _USERS == 0 else None
+            if printer is not None:
+                _SHARED = None
+        if printer is not None:
+            printer.close()
+
+
+def _print_all(pages: list[tuple[Path, bool]]) -> list[bytes]:
+    """Print with the shared browser when inside :class:`printing`, else with one of its own."""
+    with printing() as printer:
+        return printer.print_pages(pages)
+
+
+def print_pdf(html_path, pdf_path, *, summary: bool = False) -> Path:
     """Print one HTML report as an A4 PDF.
 
     Parameters
@@ -79,32 +205,16 @@ def print_pdf(html_path, pdf_path, *, summary: bool = False, chromium=None) -> P
     summary : bool
         Only the page's summary (at most :data:`SUMMARY_PAGES` pages); else the
         full report with every folded section open.
-    chromium : Browser, optional
-        An open :func:`browser` to reuse (printing many pages).
 
     Returns
     -------
     Path
         ``pdf_path``.
     """
-    if chromium is None:
-        with browser() as b:
-            return print_pdf(html_path, pdf_path, summary=summary, chromium=b)
     from ..io.files import atomic_write_bytes
 
+    [data] = _print_all([(Path(html_path), summary)])
     pdf_path = Path(pdf_path)
-    context = chromium.new_context(bypass_csp=True, offline=True)
-    try:
-        page = context.new_page()
-        page.goto(Path(html_path).resolve().as_uri(), wait_until="load")
-        page.evaluate(_SUMMARY_ONLY if summary else _OPEN_DETAILS)
-        if summary:
-            page.add_style_tag(content=_SUMMARY_CSS)
-        page.emulate_media(media="print")
-        data = page.pdf(format="A4", print_background=True, prefer_css_page_size=True,
-                        margin={"top": "14mm", "bottom": "14mm", "left": "12mm", "right": "12mm"})
-    finally:
-        context.close()
     pdf_path.parent.mkdir(parents=True, exist_ok=True)
     atomic_write_bytes(pdf_path, data)
     return pdf_path
@@ -140,7 +250,7 @@ def notebook_pdf(notebook, pdf_path, *, summary: bool = False) -> Path:
         return print_pdf(page, pdf_path, summary=summary)
 
 
-def school_pdfs(folder, pages, *, chromium=None) -> list[Path]:
+def school_pdfs(folder, pages) -> list[Path]:
     """Print a school folder's reports: each page in full, and the summary of the gap analysis.
 
     Parameters
@@ -156,18 +266,17 @@ def school_pdfs(folder, pages, *, chromium=None) -> list[Path]:
     list of Path
         The PDFs written.
     """
-    if chromium is None:
-        with browser() as b:
-            return school_pdfs(folder, pages, chromium=b)
+    from ..io.files import atomic_write_bytes
+
     folder = Path(folder)
-    written = []
-    for name in pages:
-        html_path = folder / f"{name}.html"
-        if html_path.is_file():
-            written.append(print_pdf(html_path, folder / f"{name}.pdf", chromium=chromium))
+    jobs = [(folder / f"{name}.html", folder / f"{name}.pdf", False) for name in pages
+            if (folder / f"{name}.html").is_file()]
     for name in pages:
         html_path = folder / f"{name}.html"
         if html_path.is_file() and 'class="gaptools-summary"' in html_path.read_text(encoding="utf-8"):
-            written.append(print_pdf(html_path, folder / "summary.pdf", summary=True, chromium=chromium))
+            jobs.append((html_path, folder / "summary.pdf", True))
             break
-    return written
+    printed = _print_all([(html_path, summary) for html_path, _, summary in jobs])
+    for (_, pdf_path, _), data in zip(jobs, printed):
+        atomic_write_bytes(pdf_path, data)
+    return [pdf_path for _, pdf_path, _ in jobs]
