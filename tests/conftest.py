@@ -1,3 +1,4 @@
+import re
 import warnings
 from pathlib import Path
 
@@ -135,6 +136,24 @@ def pytest_collection_modifyitems(config, items):
     for root, members in groups.items():
         for item in members:
             _in_group(item, f"shared{rank[root]}")
+
+
+#: Base64 payloads of embedded raster images: in a page (a data URI) and in a notebook's outputs.
+_IMAGE_DATA = (re.compile(r"data:image/(?:png|jpeg|gif|webp);base64,[A-Za-z0-9+/=]+"),
+               re.compile(r'"image/(?:png|jpeg|gif|webp)": "[A-Za-z0-9+/=\\n]*"'))
+
+
+def readable_text(path) -> str:
+    """A file's text as a search for pupil data reads it: without the base64 payloads of its images.
+
+    Those encode pixels, not text (a name drawn into a chart is not found by a text search either),
+    and are most of a report's bytes: a substring found there is a coincidence of base64, and
+    searching for every pupil's id and name through them took seconds a run.
+    """
+    text = Path(path).read_bytes().decode("utf-8", "replace")
+    for pattern in _IMAGE_DATA:
+        text = pattern.sub("(image)", text)
+    return text
 
 
 def gaptools_cli(*args, cwd=None):

@@ -13,7 +13,7 @@ import gaptools
 from gaptools.batch import run, safe_folder_names
 from gaptools.analysis.results import results_dict
 
-from conftest import ROOT, SAMPLE, gaptools_cli
+from conftest import ROOT, SAMPLE, gaptools_cli, readable_text
 
 SCHOOLS = ["900101", "900102", "900103", "900104", "900201", "900202"]
 
@@ -73,7 +73,8 @@ def test_reports_are_self_contained_and_private(full_run):
         assert not re.search(r'(?:src|href)="(?:https?:)?//', text), page
         assert "Content-Security-Policy" in text
         if page.parent == out or page.parent.name == "trust":  # trust-level pages: no pupil-level data
-            assert not any(u in text for u in pupil_ids), page
+            readable = readable_text(page)
+            assert not any(u in readable for u in pupil_ids), page
     gap = (out / "900101" / "02_gap_analysis.html").read_text()
     assert "import gaptools" not in gap and "report.findings()" not in gap  # code hidden
     assert gap.count("data:image/png;base64") >= 4
@@ -167,17 +168,6 @@ def test_unsafe_school_ids_and_names_end_to_end(odd_run):
     assert "<script>alert(1)</script>" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
     assert "<b>School</b>" not in page
     assert not (tmp / "escape").exists() and not (tmp.parent / "escape").exists()
-
-
-def test_dask_local_cluster_gives_the_same_results(full_run, dask_cluster, tmp_path):
-    out_local, _ = full_run
-    data = _copy_sample(tmp_path / "data", SCHOOLS)  # same data, other folder
-    manifest = run(data, tmp_path / "out", scheduler=dask_cluster.scheduler_address, quiet=True,
-                   schools=["900101", "900202"])
-    assert all(s["status"] == "ok" for s in manifest["schools"].values()), manifest
-    for sid in ("900101", "900202"):
-        assert json.loads((tmp_path / "out" / sid / "results.json").read_text()) == \
-            json.loads((out_local / sid / "results.json").read_text())
 
 
 def test_cli_run_misuse_exits_2(tmp_path):

@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 from bs4 import BeautifulSoup
 
-from gaptools.analysis.results import read_results, results_frame
+from gaptools.analysis.results import read_results_table
 from gaptools.domain.labels import subgroup_label
 from gaptools.domain.formatting import (COMPARATOR_WORDS, academic_year, cap, is_yes, trend_text,
                                         withheld_text)
@@ -146,8 +146,8 @@ COMPARISON_OF = {v: k for k, v in COMPARATOR_WORDS.items()}
 class School:
     def __init__(self, out: Path, folder: str, pupils: pd.DataFrame):
         self.dir = out / folder
-        self.doc = read_results(self.dir)
-        self.table = results_frame(self.doc)
+        self.doc, self.table = read_results_table(self.dir)
+        self._labels = self.table["label"].map(cap)  # each page figure is looked up by its label
         self.threshold = self.doc["suppression_threshold"]
         self.id, self.name = self.doc["school_id"], self.doc["school_name"]
         mine = pupils[pupils["school_id"].astype(str) == self.id]
@@ -159,7 +159,7 @@ class School:
 
     def row(self, label, *, key_stage=None, year=None, comparison="in_school", subgroup=None):
         t = self.table
-        t = t[(t["label"].map(cap) == cap(label)) & (t["comparison"] == comparison)]
+        t = t[(self._labels == cap(label)) & (t["comparison"] == comparison)]
         t = t[t["subgroup"].isna()] if subgroup is None else t[t["subgroup"] == subgroup]
         if key_stage is not None:
             t = t[t["key_stage"] == key_stage]

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 import gaptools
-from conftest import SAMPLE
+from conftest import SAMPLE, readable_text
 from gaptools.io.spreadsheet import safe_cell, safe_csv
 from gaptools.targeting.evidence import approaches_for, foundations
 from gaptools.targeting.priorities import concentrated
@@ -238,7 +238,7 @@ def test_run_with_current_keeps_names_in_the_school_folder(tmp_path):
     for f in out.rglob("*"):
         if not f.is_file():
             continue
-        text = f.read_bytes().decode("utf-8", "replace")
+        text = readable_text(f)
         if f.suffix == ".parquet":  # compressed: look at the values
             text += pd.read_parquet(f).to_csv()
         if any(n in text for n in names) or any(i in text for i in ids):

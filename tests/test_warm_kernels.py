@@ -58,6 +58,16 @@ def small_trust(tmp_path_factory):
     return folder
 
 
+@pytest.fixture(scope="module")
+def probe_run(small_trust, tmp_path_factory):
+    """The small trust run locally with the probe templates, one notebook after another (one worker):
+    every notebook of every school from the same warm parent. Read by the isolation test, and by
+    the Dask test as the results a Dask run must give too."""
+    folder = tmp_path_factory.mktemp("probe-run")
+    out = folder / "out"
+    return out, run(small_trust, out, quiet=True, workers=1, notebook_dir=_templates(folder / "nb"))
+
+
 def _probes(out, manifest):
     seen = []
     for sid, school in manifest["schools"].items():
@@ -68,10 +78,8 @@ def _probes(out, manifest):
     return seen
 
 
-def test_no_state_leaks_from_one_notebook_or_school_to_the_next(small_trust, tmp_path):
-    out = tmp_path / "out"
-    # one worker: every notebook of every school runs one after another from the same warm parent
-    manifest = run(small_trust, out, quiet=True, workers=1, notebook_dir=_templates(tmp_path / "nb"))
+def test_no_state_leaks_from_one_notebook_or_school_to_the_next(probe_run):
+    out, manifest = probe_run
     assert all(s["status"] == "ok" for s in manifest["schools"].values()), manifest
     seen = _probes(out, manifest)
     assert len(seen) == 9
@@ -123,7 +131,8 @@ def test_a_kernel_that_dies_or_times_out_is_replaced_not_reused(small_trust, tmp
         assert not s["variable"] and not s["builtin"] and s["module_global"] == 6
 
 
-def test_dask_workers_keep_their_warm_parent_between_tasks(small_trust, dask_cluster, tmp_path):
+def test_dask_workers_keep_their_warm_parent_between_tasks(small_trust, probe_run, dask_cluster, tmp_path):
+    """Also: a run on a Dask cluster gives the same results as the same run on this machine."""
     from distributed import Client
 
     out = tmp_path / "out"
@@ -134,6 +143,10 @@ def test_dask_workers_keep_their_warm_parent_between_tasks(small_trust, dask_clu
         manifest = run(small_trust, out, scheduler=dask_cluster.scheduler_address, quiet=True,
                        notebook_dir=_templates(tmp_path / "nb"))
         assert [s["status"] for s in manifest["schools"].values()] == ["ok"] * 3, manifest
+        local, _ = probe_run
+        for school in manifest["schools"].values():  # the same results.json as the local run's
+            assert (out / school["folder"] / "results.json").read_bytes() == \
+                (local / school["folder"] / "results.json").read_bytes(), school["school_id"]
         seen = _probes(out, manifest)
         assert len(seen) == 9
         by_school = {}
