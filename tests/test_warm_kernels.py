@@ -189,6 +189,41 @@ def test_warm_parent_exits_and_kills_its_kernels_when_the_runner_is_killed(tmp_p
     assert all_gone([zygote, kernel])
 
 
+def test_kernels_started_at_once_by_many_threads_share_one_client_class(monkeypatch):
+    """The runner's school threads start their first kernels at the same moment: each kernel manager
+    must get the one client class its trait accepts (two classes made at once failed a school with
+    "TraitError: ... expected a subclass of ReadyClient, not the ReadyClient")."""
+    import threading
+    import time
+
+    from gaptools.batch import kernels
+
+    made = kernels._make_ready_client
+
+    def slowly():  # widen the window in which a second thread could make a class of its own
+        time.sleep(0.05)
+        return made()
+
+    monkeypatch.setattr(kernels, "_READY_CLIENT", None)
+    monkeypatch.setattr(kernels, "_make_ready_client", slowly)
+    start, got, errors = threading.Barrier(6), [], []
+
+    def first_kernel_manager():
+        start.wait()
+        try:
+            manager = kernels._kernel_manager_class()()
+            got.append(manager.client_factory)
+        except Exception as exc:  # the TraitError of two classes, reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=first_kernel_manager) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors and len(got) == 6 and len(set(got)) == 1
+
+
 def test_warm_kernels_can_be_switched_off(tmp_path, monkeypatch):
     """GAPTOOLS_WARM_KERNELS=0: the kernel is started the usual way, as a child of the runner."""
     from gaptools.batch.kernels import execute_notebook

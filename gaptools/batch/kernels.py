@@ -72,6 +72,7 @@ def live_kernels() -> list[int]:
 
 
 _READY_CLIENT = None
+_READY_CLIENT_LOCK = threading.Lock()
 
 
 def _ready_client_class():
@@ -82,8 +83,13 @@ def _ready_client_class():
     does not answer its own requests, so that wait buys nothing here.
     """
     global _READY_CLIENT
-    if _READY_CLIENT is not None:
+    with _READY_CLIENT_LOCK:  # one class for every thread: a manager's trait accepts its own class only
+        if _READY_CLIENT is None:
+            _READY_CLIENT = _make_ready_client()
         return _READY_CLIENT
+
+
+def _make_ready_client():
     from queue import Empty
 
     from jupyter_client.asynchronous import AsyncKernelClient
@@ -113,7 +119,6 @@ def _ready_client_class():
 
         wait_for_ready = _async_wait_for_ready
 
-    _READY_CLIENT = ReadyClient
     return ReadyClient
 
 
