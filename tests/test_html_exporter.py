@@ -66,3 +66,33 @@ def test_pages_converted_from_several_threads_match_those_converted_one_by_one(n
         pages = list(pool.map(lambda k: html.notebook_html(notebooks[k], nav_html=navs[k]), order))
     assert [p == expected[k] for k, p in zip(order, pages)] == [True] * len(order)
     assert html.exporters_built() == 1
+
+
+def test_a_chart_is_its_figure_saved_at_110_dpi_and_leaves_the_figure_as_it_was():
+    """A Chart's PNG is what ``savefig(dpi=110)`` makes of the same figure (drawn once, not twice), and
+    the figure keeps its own resolution and canvas, as after savefig (a pyplot figure stays on screen)."""
+    import io
+    import pickle
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import numpy as np
+    from PIL import Image
+
+    from gaptools.reporting.display import Chart
+
+    fig, ax = plt.subplots(figsize=(5, 2.5), layout="constrained")
+    ax.bar(["disadvantaged", "others"], [41.0, 52.5], label="Attainment 8")
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    fig.suptitle("A gap that is clear\nand a title on two lines", x=0.01, ha="left", fontweight="bold")
+    twin = pickle.loads(pickle.dumps(fig))  # the same figure, not yet drawn
+    dpi, canvas = fig.dpi, fig.canvas
+    chart = Chart(fig)
+    assert fig.dpi == dpi and fig.canvas is canvas
+    saved = io.BytesIO()
+    twin.savefig(saved, format="png", dpi=110)
+    pixels = [np.asarray(Image.open(io.BytesIO(png))) for png in (chart.png, saved.getvalue())]
+    assert pixels[0].shape == (275, 550, 4) and np.array_equal(*pixels)
+    plt.close("all")

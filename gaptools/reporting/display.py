@@ -30,10 +30,15 @@ class Chart:
         self.title = getattr(figure, "gaptools_title", "") or (axes[0].get_title(loc="left") if axes else "")
         self.alt = getattr(figure, "alt_text", "") or self.title or "Chart"
         buf = io.BytesIO()
-        figure.set_dpi(DPI)
-        # drawn once, laid out as it draws: savefig would also draw a constrained-layout figure a first
-        # time only to lay it out (a third of a notebook's chart time), for the same pixels
-        FigureCanvasAgg(figure).print_png(buf)
+        dpi, canvas = figure.dpi, figure.canvas
+        try:  # as savefig: the figure keeps its own resolution and canvas (a pyplot figure its window)
+            figure.set_dpi(DPI)
+            # drawn once, laid out as it draws: savefig would also draw a constrained-layout figure a first
+            # time only to lay it out (a third of a notebook's chart time), for the same pixels
+            FigureCanvasAgg(figure).print_png(buf)
+        finally:
+            figure.set_dpi(dpi)
+            figure.set_canvas(canvas)
         self.png = buf.getvalue()
 
     def _repr_mimebundle_(self, include=None, exclude=None):
