@@ -224,3 +224,29 @@ def all_gone(pids, within_s: float = 10.0) -> bool:
             return False
         time.sleep(0.1)
     return True
+
+
+def pdf_text(path) -> tuple[int, str]:
+    """(pages, text) of a PDF, as PDFium (Chromium's own PDF library, through pypdfium2) reads it.
+
+    Lines end in ``\\n``; a word that the layout broke with a hyphen reads ``self-\\nregulation``, and
+    ligatures ('ﬁ') read as letters (NFKC). (pypdf, used before, gives the same words in about 20
+    times the CPU: seconds over the sample trust's 25 PDFs.)
+    """
+    import unicodedata
+
+    import pypdfium2 as pdfium
+
+    document = pdfium.PdfDocument(str(path))
+    try:
+        texts = []
+        for page in document:
+            textpage = page.get_textpage()
+            texts.append(textpage.get_text_range())
+            textpage.close()
+            page.close()
+        pages = len(document)
+    finally:
+        document.close()
+    text = "\n".join(texts).replace("\r\n", "\n").replace("\ufffe", "-\n")  # U+FFFE: PDFium's line-break hyphen
+    return pages, unicodedata.normalize("NFKC", text)

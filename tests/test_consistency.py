@@ -147,7 +147,13 @@ class School:
     def __init__(self, out: Path, folder: str, pupils: pd.DataFrame):
         self.dir = out / folder
         self.doc, self.table = read_results_table(self.dir)
-        self._labels = self.table["label"].map(cap)  # each page figure is looked up by its label
+        # each page figure is looked up by its label, comparison and subgroup: an index made once
+        self._index: dict[tuple, list[tuple]] = {}
+        t = self.table
+        for i, (label, comparison, subgroup, ks, year) in enumerate(zip(
+                t["label"].map(cap), t["comparison"], t["subgroup"], t["key_stage"], t["year"])):
+            key = (label, comparison, None if pd.isna(subgroup) else subgroup)
+            self._index.setdefault(key, []).append((ks, year, i))
         self.threshold = self.doc["suppression_threshold"]
         self.id, self.name = self.doc["school_id"], self.doc["school_name"]
         mine = pupils[pupils["school_id"].astype(str) == self.id]
@@ -158,15 +164,13 @@ class School:
         self.no_comparison = n_dis in (0, len(latest))
 
     def row(self, label, *, key_stage=None, year=None, comparison="in_school", subgroup=None):
-        t = self.table
-        t = t[(self._labels == cap(label)) & (t["comparison"] == comparison)]
-        t = t[t["subgroup"].isna()] if subgroup is None else t[t["subgroup"] == subgroup]
+        found = self._index.get((cap(label), comparison, subgroup), [])
         if key_stage is not None:
-            t = t[t["key_stage"] == key_stage]
-        year = year if year is not None else self.stages[key_stage or t["key_stage"].iloc[0]]
-        t = t[t["year"] == year]
-        assert len(t) == 1, (label, key_stage, year, comparison, subgroup, len(t))
-        return t.iloc[0]
+            found = [f for f in found if f[0] == key_stage]
+        year = year if year is not None else self.stages[key_stage or found[0][0]]
+        found = [f for f in found if f[1] == year]
+        assert len(found) == 1, (label, key_stage, year, comparison, subgroup, len(found))
+        return self.table.iloc[found[0][2]]
 
 
 def _index_row(out: Path, sid: str) -> str:

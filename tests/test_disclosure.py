@@ -49,7 +49,7 @@ def true_groups(pupils: pd.DataFrame, unit, measure: str, units: dict | None = N
         units[unit] = pupils[(pupils.school_id == unit[0]) & (pupils.key_stage == unit[1])
                              & (pupils.year == unit[2])]
     p = units[unit]
-    return p[p[measure].notna()]
+    return p.loc[p[measure].notna(), [measure, "disadvantaged"]]  # what the attack reads of them
 
 
 # --- the attack ---------------------------------------------------------------------------
@@ -57,19 +57,21 @@ def true_groups(pupils: pd.DataFrame, unit, measure: str, units: dict | None = N
 def attack_gaps(pupils: pd.DataFrame, g: pd.DataFrame, t: int) -> list[str]:
     """Every withheld group of 1 to t-1 pupils that whole-minus-shown gives, in a gap table."""
     found, units, pupil_labels = [], {}, {}
-    g = g[UNIT + ["measure", "subgroup", "comparison", "suppressed", "n_disadvantaged", "mean_disadvantaged",
-                  "n_reference", "mean_reference"]]  # what the attack reads (the rest only slows each step)
-    for (sid, ks, yr, m), rows in g.groupby(UNIT + ["measure"], dropna=False):
+    groups: dict[tuple, list] = {}  # the table's rows by unit and measure, read in one pass
+    for r in g[UNIT + ["measure", "subgroup", "comparison", "suppressed", "n_disadvantaged", "mean_disadvantaged",
+                       "n_reference", "mean_reference"]].itertuples(index=False):
+        key = tuple(None if pd.isna(v) else v for v in (r.school_id, r.key_stage, r.year, r.measure))
+        groups.setdefault(key, []).append(r._replace(subgroup=None if pd.isna(r.subgroup) else r.subgroup))
+    for (sid, ks, yr, m), rows in groups.items():
         unit = (sid, ks, yr)
-        shown = rows[~rows.suppressed.astype(bool)]
         cells = {"dis": {}, "oth": {}}  # group -> subgroup label (None: whole) -> (n, mean)
-        for r in shown.itertuples():
-            sub = None if pd.isna(r.subgroup) else r.subgroup
-            cells["dis"][sub] = (float(r.n_disadvantaged), float(r.mean_disadvantaged))
+        for r in rows:
+            if bool(r.suppressed):
+                continue
+            cells["dis"][r.subgroup] = (float(r.n_disadvantaged), float(r.mean_disadvantaged))
             if r.comparison == "in_school":
-                cells["oth"][sub] = (float(r.n_reference), float(r.mean_reference))
-        labels = [s for s in rows.subgroup.dropna().unique()]
-        splits = sorted({s.split("=")[0] for s in labels})
+                cells["oth"][r.subgroup] = (float(r.n_reference), float(r.mean_reference))
+        splits = sorted({r.subgroup.split("=")[0] for r in rows if r.subgroup is not None})
         truth = true_groups(pupils, unit, m, units)
         whole = {k: cells[k].get(None) for k in cells}
         if truth is not None:

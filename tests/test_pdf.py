@@ -8,9 +8,8 @@ import threading
 
 import psutil
 import pytest
-from pypdf import PdfReader
 
-from conftest import all_gone
+from conftest import all_gone, pdf_text
 from gaptools.reporting import pdf
 
 PAGE = """<!doctype html><html><head><meta charset="utf-8"><title>{title}</title></head><body>
@@ -29,7 +28,7 @@ def _school(folder, name):
 
 
 def _text(path):
-    return " ".join(" ".join(p.extract_text() for p in PdfReader(path).pages).split())
+    return " ".join(pdf_text(path)[1].split())
 
 
 def _browsers():
