@@ -22,7 +22,7 @@ import pytest
 
 from gaptools.io.sample import generate_trust, write_trust
 
-from conftest import ROOT, gaptools_cli, readable_text
+from conftest import ROOT, gaptools_cli, occurring, readable_text
 
 SCHOOL_FILES = {"01_cohort_overview.html", "02_gap_analysis.html", "03_intervention_targeting.html",
                 "results.json", "targets.csv", "strategy.md", "notebooks/01_cohort_overview.ipynb",
@@ -169,7 +169,7 @@ def test_no_pupil_data_outside_each_schools_own_targeting_files(clone_run):
         rel = path.relative_to(reports).as_posix()
         assert not rel.endswith((".parquet", ".pkl", ".pickle", ".tmp")), rel  # no working copies or caches
         text = readable_text(path)
-        found = {i for i in everyone if i in text}
+        found = occurring(everyone, text)
         if found:
             holding[rel] = found
     assert holding, "the targeting lists name pupils: the search must find them"
