@@ -230,8 +230,8 @@ def pdf_text(path) -> tuple[int, str]:
     """(pages, text) of a PDF, as PDFium (Chromium's own PDF library, through pypdfium2) reads it.
 
     Lines end in ``\\n``; a word that the layout broke with a hyphen reads ``self-\\nregulation``, and
-    ligatures ('ﬁ') read as letters (NFKC). (pypdf, used before, gives the same words in about 20
-    times the CPU: seconds over the sample trust's 25 PDFs.)
+    ligatures ('ﬁ') read as letters (NFKC). (pypdf, used before, gives the same words, broken into
+    lines elsewhere in table cells, for about 18 times the CPU: seconds over the sample trust's 25 PDFs.)
     """
     import unicodedata
 
