@@ -32,10 +32,12 @@ def sample_run(tmp_path_factory):
     return out, manifest
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def dask_cluster():
-    """One real Dask cluster on loopback (two worker processes) for every test that runs on Dask:
-    starting one, and a warm kernel parent in each worker, costs more than most such tests."""
+    """One real Dask cluster on loopback (two worker processes) for a module's tests that run on Dask:
+    starting one, and a warm kernel parent in each worker, costs more than most such tests. Stopped
+    when the module's tests are done: an idle cluster's monitors keep both cores busy for the rest
+    of the session (about 20 core-seconds)."""
     from distributed import LocalCluster
 
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",

@@ -4,7 +4,7 @@ The results model is the one table every page reads: a row per key stage,
 year, measure, comparison and subgroup carrying the figures, how people read
 them (label, unit, direction), whether the gap is ``clear``, the trend verdict
 and why a figure is withheld. Pages render it; none re-derives clear, trend,
-unit or suppression. :class:`ResultsModel` declares it and is checked where the
+unit or suppression. :data:`ResultsModel` declares it and is checked where the
 table is built, written and read.
 """
 from __future__ import annotations
@@ -16,7 +16,6 @@ from pathlib import Path
 
 import pandas as pd
 import pandera.pandas as pa
-from pandera.typing import Series
 
 from ..domain.formatting import gap_unit
 from ..domain.suppression import DEFAULT_THRESHOLD
@@ -41,58 +40,67 @@ GAP_FIELDS = V1_GAP_FIELDS + ["label", "unit", "gap_unit", "higher_is_better"] +
     + ["withheld_reason"]
 
 
-class ResultsModel(pa.DataFrameModel):
-    """One row of the results table (``results.json`` ``gaps``, schema version 2).
+def _withheld_shows_nothing(df: pd.DataFrame) -> pd.Series:
+    return ~df["suppressed"] | (df["gap"].isna() & df["mean_disadvantaged"].isna()
+                                & ~df["clear"].fillna(False).astype(bool) & df["trend"].isna())
 
-    Figures of a withheld row are null; ``withheld_reason`` says why.
-    ``clear`` is only ever true for a shown gap; ``trend`` is the verdict on
-    the change in this gap (see :func:`gaptools.analysis.trends.with_verdicts`).
-    """
 
-    key_stage: Series[str] = pa.Field(nullable=False, coerce=True)
-    year: Series[pd.Int64Dtype] = pa.Field(nullable=False, coerce=True)
-    measure: Series[str] = pa.Field(nullable=False, coerce=True)
-    label: Series[str] = pa.Field(nullable=False, coerce=True)
-    unit: Series[str] = pa.Field(nullable=False, coerce=True)
-    gap_unit: Series[str] = pa.Field(nullable=False, coerce=True)
-    kind: Series[str] = pa.Field(isin=["score", "rate"], coerce=True)
-    higher_is_better: Series[bool] = pa.Field(coerce=True)
-    comparison: Series[str] = pa.Field(isin=list(COMPARISONS), coerce=True)
-    subgroup: Series[object] = pa.Field(nullable=True)
-    n_disadvantaged: Series[pd.Int64Dtype] = pa.Field(nullable=True, ge=0, coerce=True)
-    n_reference: Series[pd.Int64Dtype] = pa.Field(nullable=True, ge=0, coerce=True)
-    mean_disadvantaged: Series[float] = pa.Field(nullable=True, coerce=True)
-    mean_reference: Series[float] = pa.Field(nullable=True, coerce=True)
-    gap: Series[float] = pa.Field(nullable=True, coerce=True)
-    ci_low: Series[float] = pa.Field(nullable=True, coerce=True)
-    ci_high: Series[float] = pa.Field(nullable=True, coerce=True)
-    significant: Series[pd.BooleanDtype] = pa.Field(nullable=True, coerce=True)
-    suppressed: Series[bool] = pa.Field(coerce=True)
-    clear: Series[pd.BooleanDtype] = pa.Field(nullable=True, coerce=True)
-    q_value: Series[float] = pa.Field(nullable=True, ge=0, le=1, coerce=True)
-    trend: Series[object] = pa.Field(nullable=True, isin=TRENDS)
-    trend_from: Series[pd.Int64Dtype] = pa.Field(nullable=True, coerce=True)
-    trend_change: Series[float] = pa.Field(nullable=True, coerce=True)
-    trend_ci_low: Series[float] = pa.Field(nullable=True, coerce=True)
-    trend_ci_high: Series[float] = pa.Field(nullable=True, coerce=True)
-    trend_q_value: Series[float] = pa.Field(nullable=True, coerce=True)
-    withheld_reason: Series[object] = pa.Field(nullable=True, isin=WITHHELD_REASONS)
+def _reason_only_when_withheld(df: pd.DataFrame) -> pd.Series:
+    return df["withheld_reason"].isna() | df["suppressed"]
 
-    class Config:
-        strict = False  # in memory the table also carries the working columns (se, SDs, effect size)
 
-    @pa.dataframe_check
-    def withheld_shows_nothing(cls, df: pd.DataFrame) -> Series[bool]:
-        return ~df["suppressed"] | (df["gap"].isna() & df["mean_disadvantaged"].isna()
-                                    & ~df["clear"].fillna(False).astype(bool) & df["trend"].isna())
+def _clear_only_when_significant(df: pd.DataFrame) -> pd.Series:
+    return ~df["clear"].fillna(False).astype(bool) | df["significant"].fillna(False).astype(bool)
 
-    @pa.dataframe_check
-    def reason_only_when_withheld(cls, df: pd.DataFrame) -> Series[bool]:
-        return df["withheld_reason"].isna() | df["suppressed"]
 
-    @pa.dataframe_check
-    def clear_only_when_significant(cls, df: pd.DataFrame) -> Series[bool]:
-        return ~df["clear"].fillna(False).astype(bool) | df["significant"].fillna(False).astype(bool)
+def _field(dtype, *, nullable: bool = False, coerce: bool = True, ge=None, le=None, isin=None) -> pa.Column:
+    checks = [c for c in (pa.Check.ge(ge) if ge is not None else None, pa.Check.le(le) if le is not None else None,
+                          pa.Check.isin(isin) if isin is not None else None) if c is not None]
+    return pa.Column(dtype, checks=checks, nullable=nullable, coerce=coerce)
+
+
+#: The results model: one row of the results table (``results.json`` ``gaps``, schema version 2).
+#: Figures of a withheld row are null; ``withheld_reason`` says why. ``clear`` is only ever true
+#: for a shown gap; ``trend`` is the verdict on the change in this gap (see
+#: :func:`gaptools.analysis.trends.with_verdicts`). In memory the table also carries working
+#: columns (standard errors, SDs, effect size): not strict. (A schema object rather than a
+#: ``DataFrameModel``, as :mod:`gaptools.io.schema` says why.)
+ResultsModel = pa.DataFrameSchema(
+    {
+        "key_stage": _field(str),
+        "year": _field(pd.Int64Dtype()),
+        "measure": _field(str),
+        "label": _field(str),
+        "unit": _field(str),
+        "gap_unit": _field(str),
+        "kind": _field(str, isin=["score", "rate"]),
+        "higher_is_better": _field(bool),
+        "comparison": _field(str, isin=list(COMPARISONS)),
+        "subgroup": _field(object, nullable=True, coerce=False),
+        "n_disadvantaged": _field(pd.Int64Dtype(), nullable=True, ge=0),
+        "n_reference": _field(pd.Int64Dtype(), nullable=True, ge=0),
+        "mean_disadvantaged": _field(float, nullable=True),
+        "mean_reference": _field(float, nullable=True),
+        "gap": _field(float, nullable=True),
+        "ci_low": _field(float, nullable=True),
+        "ci_high": _field(float, nullable=True),
+        "significant": _field(pd.BooleanDtype(), nullable=True),
+        "suppressed": _field(bool),
+        "clear": _field(pd.BooleanDtype(), nullable=True),
+        "q_value": _field(float, nullable=True, ge=0, le=1),
+        "trend": _field(object, nullable=True, coerce=False, isin=TRENDS),
+        "trend_from": _field(pd.Int64Dtype(), nullable=True),
+        "trend_change": _field(float, nullable=True),
+        "trend_ci_low": _field(float, nullable=True),
+        "trend_ci_high": _field(float, nullable=True),
+        "trend_q_value": _field(float, nullable=True),
+        "withheld_reason": _field(object, nullable=True, coerce=False, isin=WITHHELD_REASONS),
+    },
+    checks=[pa.Check(_withheld_shows_nothing, name="withheld_shows_nothing"),
+            pa.Check(_reason_only_when_withheld, name="reason_only_when_withheld"),
+            pa.Check(_clear_only_when_significant, name="clear_only_when_significant")],
+    name="ResultsModel", strict=False,
+)
 
 
 def results_table(gaps: pd.DataFrame, trends: pd.DataFrame) -> pd.DataFrame:
@@ -108,7 +116,7 @@ def results_table(gaps: pd.DataFrame, trends: pd.DataFrame) -> pd.DataFrame:
     Returns
     -------
     DataFrame
-        Valid against :class:`ResultsModel`.
+        Valid against :data:`ResultsModel`.
     """
     table = with_verdicts(gaps, trends)
     table["gap_unit"] = [gap_unit(u) for u in table["unit"]]
@@ -123,7 +131,7 @@ class ResultsError(GaptoolsError, ValueError):
 
 
 def validate_table(table: pd.DataFrame, source: str = "the results table") -> pd.DataFrame:
-    """Check a results table against :class:`ResultsModel` (a clear error, never a traceback)."""
+    """Check a results table against :data:`ResultsModel` (a clear error, never a traceback)."""
     try:
         return ResultsModel.validate(table, lazy=True)
     except pa.errors.SchemaErrors as e:
@@ -148,7 +156,7 @@ class SchoolResults:
     findings: pd.DataFrame
     profile: pd.DataFrame
     table: pd.DataFrame | None = None
-    """The results model (:class:`ResultsModel`): what every page reads."""
+    """The results model (:data:`ResultsModel`): what every page reads."""
 
 
 def analyse_school(pupils: pd.DataFrame, school_id: str, *, threshold: int = DEFAULT_THRESHOLD,

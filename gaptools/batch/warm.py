@@ -79,13 +79,11 @@ def _warm_up() -> None:
 def _first_use() -> None:
     """Do once in the parent what each kernel would otherwise do again on first use.
 
-    Building pandera's schemas (its type lookup imports ``dask.dataframe``
-    when Dask is installed), validating a table, pandas' HTML tables and
-    matplotlib's first figure and text layout: about 0.7 core-seconds a
-    kernel, done here once in about one. The table is a small generated one:
-    nothing of it is about any real school, its outputs are thrown away, and
-    nothing it does changes a result (the isolation and results-identity
-    tests check that).
+    Validating a table, pandas' HTML tables and matplotlib's first figure
+    and text layout, done here once rather than in every kernel. The table
+    is a small generated one: nothing of it is about any real school, its
+    outputs are thrown away, and nothing it does changes a result (the
+    isolation and results-identity tests check that).
     """
     import warnings
 
@@ -95,13 +93,11 @@ def _first_use() -> None:
             import pandas as pd
             from matplotlib.figure import Figure
 
-            from gaptools.analysis.results import ResultsModel
             from gaptools.io.loading import load_pupils
             from gaptools.io.sample import generate_trust
             from gaptools.reporting.display import Chart, Table
 
             load_pupils(generate_trust(schools=1, years=1, seed=1))
-            ResultsModel.to_schema()
             fig = Figure(figsize=(4, 2), layout="constrained")
             ax = fig.add_subplot()
             ax.bar(["a", "b"], [1, 2], label="a")

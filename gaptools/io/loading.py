@@ -318,10 +318,10 @@ def _schema_problems(typed: pd.DataFrame, raw: pd.DataFrame,
                      originals: dict[str, dict[str, str]]) -> list[Problem]:
     from pandera.errors import SchemaErrors
 
-    from .schema import PupilTable
+    from .schema import PUPIL_TABLE
 
     try:
-        PupilTable.validate(typed, lazy=True)
+        PUPIL_TABLE.validate(typed, lazy=True)
         return []
     except SchemaErrors as err:
         cases = err.failure_cases

@@ -3,49 +3,56 @@
 The loader types every column first (see :mod:`gaptools.columns`); this schema
 then checks ranges, allowed values, required cells and uniqueness in one lazy
 pass so that every problem is reported together.
+
+A :class:`pandera.DataFrameSchema` rather than a ``DataFrameModel``: building a
+model's schema looks its annotations up among every dataframe library pandera
+knows, and that imports ``dask.dataframe`` whenever Dask is installed (as it is
+here, for ``--scheduler``), about a second in every process that validates.
 """
 from __future__ import annotations
 
-from typing import Optional
-
 import pandas as pd
 import pandera.pandas as pa
-from pandera.typing import Series
 
-Text = pd.StringDtype
-Int = pd.Int64Dtype
-Float = pd.Float64Dtype
-Bool = pd.BooleanDtype
+Text = pd.StringDtype()
+Int = pd.Int64Dtype()
+Float = pd.Float64Dtype()
+Bool = pd.BooleanDtype()
 
 
-class PupilTable(pa.DataFrameModel):
-    """One row per pupil per results year and key stage."""
+def _column(dtype, *, required: bool = True, nullable: bool = True, ge=None, le=None, isin=None,
+            regex: bool = False) -> pa.Column:
+    checks = [c for c in (pa.Check.ge(ge) if ge is not None else None, pa.Check.le(le) if le is not None else None,
+                          pa.Check.isin(isin) if isin is not None else None) if c is not None]
+    return pa.Column(dtype, checks=checks, nullable=nullable, required=required, regex=regex)
 
-    school_id: Series[Text] = pa.Field(nullable=False)
-    school_name: Optional[Series[Text]] = pa.Field(nullable=True)
-    year: Series[Int] = pa.Field(ge=1900, le=2100, nullable=False)
-    key_stage: Series[Text] = pa.Field(nullable=False)
-    pupil_id: Series[Text] = pa.Field(nullable=False)
-    disadvantaged: Series[Bool] = pa.Field(nullable=False)
-    sex: Optional[Series[Text]] = pa.Field(isin=["F", "M"], nullable=True)
-    sen: Optional[Series[Text]] = pa.Field(isin=["N", "K", "E"], nullable=True)
-    eal: Optional[Series[Bool]] = pa.Field(nullable=True)
-    fsm: Optional[Series[Bool]] = pa.Field(nullable=True)
-    ethnicity: Optional[Series[Text]] = pa.Field(nullable=True)
-    forename: Optional[Series[Text]] = pa.Field(nullable=True)
-    surname: Optional[Series[Text]] = pa.Field(nullable=True)
-    prior_attainment: Optional[Series[Float]] = pa.Field(ge=80, le=120, nullable=True)
-    attendance_pct: Optional[Series[Float]] = pa.Field(ge=0, le=100, nullable=True)
-    suspensions: Optional[Series[Int]] = pa.Field(ge=0, nullable=True)
-    attainment8: Optional[Series[Float]] = pa.Field(ge=0, le=90, nullable=True)
-    progress8: Optional[Series[Float]] = pa.Field(ge=-10, le=10, nullable=True)
-    reading_score: Optional[Series[Int]] = pa.Field(ge=80, le=120, nullable=True)
-    maths_score: Optional[Series[Int]] = pa.Field(ge=80, le=120, nullable=True)
-    gps_score: Optional[Series[Int]] = pa.Field(ge=80, le=120, nullable=True)
-    writing_ta: Optional[Series[Text]] = pa.Field(nullable=True)
-    grade: Optional[Series[Int]] = pa.Field(ge=0, le=9, nullable=True, alias=r"^grade_.+$", regex=True)
 
-    class Config:
-        strict = False
-        coerce = False
-        unique = ["school_id", "year", "key_stage", "pupil_id"]
+#: One row per pupil per results year and key stage. The optional columns may be absent.
+PUPIL_TABLE = pa.DataFrameSchema(
+    {
+        "school_id": _column(Text, nullable=False),
+        "school_name": _column(Text, required=False),
+        "year": _column(Int, ge=1900, le=2100, nullable=False),
+        "key_stage": _column(Text, nullable=False),
+        "pupil_id": _column(Text, nullable=False),
+        "disadvantaged": _column(Bool, nullable=False),
+        "sex": _column(Text, isin=["F", "M"], required=False),
+        "sen": _column(Text, isin=["N", "K", "E"], required=False),
+        "eal": _column(Bool, required=False),
+        "fsm": _column(Bool, required=False),
+        "ethnicity": _column(Text, required=False),
+        "forename": _column(Text, required=False),
+        "surname": _column(Text, required=False),
+        "prior_attainment": _column(Float, ge=80, le=120, required=False),
+        "attendance_pct": _column(Float, ge=0, le=100, required=False),
+        "suspensions": _column(Int, ge=0, required=False),
+        "attainment8": _column(Float, ge=0, le=90, required=False),
+        "progress8": _column(Float, ge=-10, le=10, required=False),
+        "reading_score": _column(Int, ge=80, le=120, required=False),
+        "maths_score": _column(Int, ge=80, le=120, required=False),
+        "gps_score": _column(Int, ge=80, le=120, required=False),
+        "writing_ta": _column(Text, required=False),
+        r"^grade_.+$": _column(Int, ge=0, le=9, required=False, regex=True),
+    },
+    name="PupilTable", strict=False, coerce=False, unique=["school_id", "year", "key_stage", "pupil_id"],
+)

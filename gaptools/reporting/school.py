@@ -234,7 +234,7 @@ class SchoolReport:
 
     @property
     def table(self) -> pd.DataFrame:
-        """The results model (:class:`~gaptools.analysis.results.ResultsModel`): what every table,
+        """The results model (:data:`~gaptools.analysis.results.ResultsModel`): what every table,
         chart and sentence here reads."""
         r = self.results
         if r.table is None:

@@ -71,7 +71,7 @@ def summary_html(table: pd.DataFrame, findings: pd.DataFrame | None, key_stage: 
     Parameters
     ----------
     table : DataFrame
-        The results model (:class:`gaptools.analysis.results.ResultsModel`).
+        The results model (:data:`gaptools.analysis.results.ResultsModel`).
     findings : DataFrame or None
         The school's findings (for their importance).
     key_stage, year
