@@ -195,11 +195,27 @@ def cmd_run(args) -> int:
     from .batch import warm
 
     # the warm kernel parent starts importing now, beside this process's own imports and validation
-    # (the run's own session then shares it; a Dask run's kernels are the workers')
-    with warm.session() if not args.scheduler else nullcontext():
+    # (the run's own session then shares it; a Dask run's kernels are the workers'), unless the run
+    # will be refused at once: its imports are several core-seconds
+    with warm.session() if not (args.scheduler or _refused_at_once(args)) else nullcontext():
         from .batch.runner import run_cli
 
         return run_cli(args)
+
+
+def _refused_at_once(args) -> bool:
+    """Whether ``gaptools run`` will stop before any work for its data path or ``--out`` folder
+    (``run_cli`` then checks again, and says why)."""
+    from .batch.outdir import check_output_folder
+    from .errors import UsageError
+
+    if not Path(args.data).exists():
+        return True
+    try:
+        check_output_folder(Path(args.out).resolve(), force=getattr(args, "force", False))
+    except (UsageError, OSError):
+        return True
+    return False
 
 
 def _figure_list(figures) -> str:

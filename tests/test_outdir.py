@@ -159,8 +159,12 @@ def test_foreign_folder_file_and_lock(tmp_path):
         assert holder.stdout.readline().strip() == "held"
         with pytest.raises(UsageError, match=f"another gaptools run is writing this folder \\(pid {holder.pid}"):
             OutputFolder(out).__enter__()
+        # and before any work: the check a run makes first says so too
+        with pytest.raises(UsageError, match=f"another gaptools run is writing this folder \\(pid {holder.pid}"):
+            check_output_folder(out)
     finally:
         holder.kill()  # like kill -9: no clean-up, yet the lock does not stay stuck
         holder.wait()
+    check_output_folder(out)  # the holder gone, the folder is free (its lock file stays)
     with OutputFolder(out) as folder:
         assert folder.stage.is_dir()

@@ -74,8 +74,9 @@ def check_output_folder(path: Path, *, force: bool = False) -> None:
     Raises
     ------
     UsageError
-        ``path`` is a file; its ``.gaptools`` is a link; or it is a non-empty
-        folder that no gaptools run wrote (unless ``force``).
+        ``path`` is a file; its ``.gaptools`` is a link; another gaptools run
+        is writing it; or it is a non-empty folder that no gaptools run wrote
+        (unless ``force``).
     """
     if path.exists() and not path.is_dir():
         raise UsageError(f"--out {path}: this is a file, not a folder; give a folder for the reports")
@@ -89,11 +90,34 @@ def check_output_folder(path: Path, *, force: bool = False) -> None:
         entries = {p.name for p in path.iterdir()}
     except OSError as exc:
         raise UsageError(f"--out {path}: cannot read this folder: {exc.strerror or exc}") from exc
+    _refuse_if_in_use(path)
     if entries - {WORK} and read_manifest(path) is None and not force:
         raise UsageError(
             f"--out {path}: this folder is not empty and is not a gaptools output (it has no gaptools "
             f"{MANIFEST}). Choose a new or empty folder, or add --force to write the reports into it "
             "(files gaptools does not write are kept)")
+
+
+def _in_use_error(path: Path, holder: str) -> UsageError:
+    return UsageError(f"--out {path}: another gaptools run is writing this folder ({holder or 'running'}); "
+                      "wait for it to finish, or choose another --out folder")
+
+
+def _refuse_if_in_use(path: Path) -> None:
+    """Refuse a folder another run holds, before any work (the lock itself is taken later, by
+    :class:`OutputFolder`, and refuses a run that slips in between)."""
+    import fcntl
+
+    try:
+        fd = os.open(path / WORK / LOCK, os.O_RDONLY | os.O_NOFOLLOW)
+    except OSError:  # no lock file: no run has held this folder
+        return
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)  # released as the file closes
+    except BlockingIOError:
+        raise _in_use_error(path, os.read(fd, 4096).decode("utf-8", "replace").strip()) from None
+    finally:
+        os.close(fd)
 
 
 class OutputFolder:
@@ -151,8 +175,7 @@ class OutputFolder:
         except BlockingIOError:
             holder = os.read(fd, 4096).decode("utf-8", "replace").strip()
             os.close(fd)
-            raise UsageError(f"--out {self.path}: another gaptools run is writing this folder ({holder or 'running'}); "
-                             "wait for it to finish, or choose another --out folder") from None
+            raise _in_use_error(self.path, holder) from None
         os.ftruncate(fd, 0)
         started = datetime.now(UTC).isoformat(timespec="seconds")
         os.pwrite(fd, f"pid {os.getpid()} on {socket.gethostname()}, started {started}".encode(), 0)
