@@ -14,6 +14,9 @@ anything it forked that is still running) when the session ends.
 
 ``--warm-kernels-log=FILE`` writes, at the end, what was started as JSON:
 ``{"parent": pid or null, "forked": [pid, ...], "cold": [pid, ...]}``.
+``--nbval-outputs=FILE`` writes what each cell printed and displayed, as nbval
+received it: ``{notebook file name: [[output, ...] for each cell run]}`` (for a
+test that reads a notebook's pages without running it a second time).
 """
 from __future__ import annotations
 
@@ -32,6 +35,8 @@ _STATE: dict = {}
 def pytest_addoption(parser):
     parser.addoption("--warm-kernels-log", default=None, metavar="FILE",
                      help="write the warm parent's pid and the pids of the kernels started (JSON)")
+    parser.addoption("--nbval-outputs", default=None, metavar="FILE",
+                     help="write every cell's outputs, by notebook (JSON)")
 
 
 def _manager_class(base):
@@ -59,7 +64,14 @@ def pytest_configure(config):
     original = nbval.kernel.KernelManager
     nbval.kernel.KernelManager = _manager_class(original)
     _STATE.update(session=session, zygote=zygote, original=original, forked=[], cold=[],
-                  parent=zygote.pid if zygote is not None else None, log=config.getoption("warm_kernels_log"))
+                  parent=zygote.pid if zygote is not None else None, log=config.getoption("warm_kernels_log"),
+                  outputs_file=config.getoption("nbval_outputs"), outputs={})
+
+
+def pytest_runtest_teardown(item):
+    outputs = getattr(item, "test_outputs", None)  # an nbval cell that ran: what its kernel sent back
+    if outputs is not None and _STATE.get("outputs_file"):
+        _STATE["outputs"].setdefault(item.path.name, []).append(outputs)
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -73,3 +85,6 @@ def pytest_unconfigure(config):
     if _STATE["log"]:
         with open(_STATE["log"], "w", encoding="utf-8") as fh:
             json.dump({"parent": _STATE["parent"], "forked": _STATE["forked"], "cold": _STATE["cold"]}, fh)
+    if _STATE["outputs_file"]:
+        with open(_STATE["outputs_file"], "w", encoding="utf-8") as fh:
+            json.dump(_STATE["outputs"], fh)
