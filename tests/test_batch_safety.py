@@ -268,7 +268,9 @@ def test_a_foreign_folder_is_refused_unless_forced(tmp_path):
 
 # --------------------------------------------------------------- interruptions
 def test_kill_9_sigint_and_sigterm_leave_nothing_behind_and_resume_completes(tmp_path):
-    """Also: Tennessee-STAR-like data dated 1986 validates and runs."""
+    """Also: Tennessee-STAR-like data dated 1986 validates and runs. The SIGTERM run has warm kernels
+    switched off (``GAPTOOLS_WARM_KERNELS=0``): its kernel is the runner's own child, started the usual
+    way, and is stopped too; the other runs' kernels are forks of their warm parent."""
     data = tmp_path / "star"
     trust = _tiny_trust(data, seed=23, year=1986)
     r = gaptools_cli("validate", data)
@@ -289,8 +291,8 @@ def test_kill_9_sigint_and_sigterm_leave_nothing_behind_and_resume_completes(tmp
     # damage the finished school as a crash or a user might: --resume must not take it as complete
     (out / first / "results.json").write_text('{"gaps": [')
 
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        run = _start([*args, "--resume"])
+    for sig, env in ((signal.SIGINT, None), (signal.SIGTERM, {**os.environ, "GAPTOOLS_WARM_KERNELS": "0"})):
+        run = _start([*args, "--resume"], env=env)
         _wait_for(lambda: _kernels_of(run.pid), 300, "a kernel")
         kernels = _kernels_of(run.pid)
         sent = time.monotonic()

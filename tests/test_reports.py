@@ -65,12 +65,16 @@ def opened(sample_run):
             seen[name] = page.evaluate("""() => {
                 const top = el => el ? el.getBoundingClientRect().top + window.scrollY : null;
                 const bottom = el => el ? el.getBoundingClientRect().bottom + window.scrollY : null;
+                const scrolls = e => {  // inside a scrolling table box is not the page
+                    for (let p = e.parentElement; p; p = p.parentElement) {
+                        const o = getComputedStyle(p).overflowX;
+                        if (o === 'auto' || o === 'scroll') return true;
+                    }
+                    return false;
+                };
                 const wide = Array.from(document.querySelectorAll('body *')).filter(e => {
-                    const r = e.getBoundingClientRect();
-                    let p = e.parentElement, scrolls = false;  // inside a scrolling table box is not the page
-                    while (p) { const o = getComputedStyle(p).overflowX;
-                                if (o === 'auto' || o === 'scroll') { scrolls = true; break; } p = p.parentElement; }
-                    return !scrolls && r.width > 0 && r.right > window.innerWidth + 1;
+                    const r = e.getBoundingClientRect();  // the styles of its boxes only for what reaches past
+                    return r.width > 0 && r.right > window.innerWidth + 1 && !scrolls(e);
                 }).map(e => e.tagName + '.' + e.className);
                 const firstSummaryCell = Array.from(document.querySelectorAll('.celltag_summary'))
                     .filter(e => !e.querySelector('h1'))[0];
