@@ -40,8 +40,9 @@ def level_labels(p: pd.DataFrame, split: str) -> pd.Series:
 
 
 def true_groups(pupils: pd.DataFrame, unit, measure: str, units: dict | None = None):
-    """Pupils of one school, key stage and year with a value of ``measure``, or None (a derived measure).
-    ``units`` keeps each unit's pupils once found (an attack asks for the same unit measure by measure)."""
+    """Pupils of one school, key stage and year with a value of ``measure``: their values and whether
+    each is disadvantaged (two Series on the pupils' index), or None (a derived measure). ``units``
+    keeps each unit's pupils once found (an attack asks for the same unit measure by measure)."""
     if measure not in pupils.columns:
         return None
     units = {} if units is None else units
@@ -49,7 +50,10 @@ def true_groups(pupils: pd.DataFrame, unit, measure: str, units: dict | None = N
         units[unit] = pupils[(pupils.school_id == unit[0]) & (pupils.key_stage == unit[1])
                              & (pupils.year == unit[2])]
     p = units[unit]
-    return p.loc[p[measure].notna(), [measure, "disadvantaged"]]  # what the attack reads of them
+    has = p[measure].notna().to_numpy()
+    index = p.index[has]
+    return (pd.Series(p[measure].to_numpy(dtype=float, na_value=np.nan)[has], index=index),
+            pd.Series(p["disadvantaged"].to_numpy(dtype=bool)[has], index=index))
 
 
 # --- the attack ---------------------------------------------------------------------------
@@ -75,14 +79,14 @@ def attack_gaps(pupils: pd.DataFrame, g: pd.DataFrame, t: int) -> list[str]:
         truth = true_groups(pupils, unit, m, units)
         whole = {k: cells[k].get(None) for k in cells}
         if truth is not None:
-            values = truth[m].astype(float)
-            in_group = {"dis": truth.disadvantaged.astype(bool), "oth": ~truth.disadvantaged.astype(bool)}
+            values, dis = truth
+            in_group = {"dis": dis, "oth": ~dis}
             # a withheld whole its shown parts add up to is known too
             for k in cells:
                 for split in splits if whole[k] is None else ():
                     if (unit, split) not in pupil_labels:  # each pupil's label, found once for the unit
                         pupil_labels[unit, split] = level_labels(units[unit], split)
-                    lv = pupil_labels[unit, split].loc[truth.index[in_group[k].to_numpy()]]
+                    lv = pupil_labels[unit, split].loc[values.index[in_group[k].to_numpy()]]
                     present = set(lv.dropna())
                     if lv.isna().sum() == 0 and present and present <= set(cells[k]):
                         parts = [cells[k][s] for s in present]
