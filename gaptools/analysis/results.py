@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import pandas as pd
@@ -21,6 +22,7 @@ from ..domain.formatting import gap_unit
 from ..domain.suppression import DEFAULT_THRESHOLD
 from ..errors import GaptoolsError
 from ..io.files import atomic_write_text
+from ..io.schema import column
 from .findings import findings as make_findings
 from .gapindex import gap_index
 from .gaps import COMPARISONS, CONTRACT_COLUMNS, gap_table
@@ -53,10 +55,8 @@ def _clear_only_when_significant(df: pd.DataFrame) -> pd.Series:
     return ~df["clear"].fillna(False).astype(bool) | df["significant"].fillna(False).astype(bool)
 
 
-def _field(dtype, *, nullable: bool = False, coerce: bool = True, ge=None, le=None, isin=None) -> pa.Column:
-    checks = [c for c in (pa.Check.ge(ge) if ge is not None else None, pa.Check.le(le) if le is not None else None,
-                          pa.Check.isin(isin) if isin is not None else None) if c is not None]
-    return pa.Column(dtype, checks=checks, nullable=nullable, coerce=coerce)
+#: A results-model column: required, not null and coerced unless it says otherwise.
+_field = partial(column, nullable=False, coerce=True)
 
 
 #: The results model: one row of the results table (``results.json`` ``gaps``, schema version 2).

@@ -20,39 +20,40 @@ Float = pd.Float64Dtype()
 Bool = pd.BooleanDtype()
 
 
-def _column(dtype, *, required: bool = True, nullable: bool = True, ge=None, le=None, isin=None,
-            regex: bool = False) -> pa.Column:
+def column(dtype, *, required: bool = True, nullable: bool = True, coerce: bool = False, ge=None, le=None,
+           isin=None, regex: bool = False) -> pa.Column:
+    """A pandera column with the checks a field declaration names (``ge``, ``le``, ``isin``)."""
     checks = [c for c in (pa.Check.ge(ge) if ge is not None else None, pa.Check.le(le) if le is not None else None,
                           pa.Check.isin(isin) if isin is not None else None) if c is not None]
-    return pa.Column(dtype, checks=checks, nullable=nullable, required=required, regex=regex)
+    return pa.Column(dtype, checks=checks, nullable=nullable, required=required, coerce=coerce, regex=regex)
 
 
 #: One row per pupil per results year and key stage. The optional columns may be absent.
 PUPIL_TABLE = pa.DataFrameSchema(
     {
-        "school_id": _column(Text, nullable=False),
-        "school_name": _column(Text, required=False),
-        "year": _column(Int, ge=1900, le=2100, nullable=False),
-        "key_stage": _column(Text, nullable=False),
-        "pupil_id": _column(Text, nullable=False),
-        "disadvantaged": _column(Bool, nullable=False),
-        "sex": _column(Text, isin=["F", "M"], required=False),
-        "sen": _column(Text, isin=["N", "K", "E"], required=False),
-        "eal": _column(Bool, required=False),
-        "fsm": _column(Bool, required=False),
-        "ethnicity": _column(Text, required=False),
-        "forename": _column(Text, required=False),
-        "surname": _column(Text, required=False),
-        "prior_attainment": _column(Float, ge=80, le=120, required=False),
-        "attendance_pct": _column(Float, ge=0, le=100, required=False),
-        "suspensions": _column(Int, ge=0, required=False),
-        "attainment8": _column(Float, ge=0, le=90, required=False),
-        "progress8": _column(Float, ge=-10, le=10, required=False),
-        "reading_score": _column(Int, ge=80, le=120, required=False),
-        "maths_score": _column(Int, ge=80, le=120, required=False),
-        "gps_score": _column(Int, ge=80, le=120, required=False),
-        "writing_ta": _column(Text, required=False),
-        r"^grade_.+$": _column(Int, ge=0, le=9, required=False, regex=True),
+        "school_id": column(Text, nullable=False),
+        "school_name": column(Text, required=False),
+        "year": column(Int, ge=1900, le=2100, nullable=False),
+        "key_stage": column(Text, nullable=False),
+        "pupil_id": column(Text, nullable=False),
+        "disadvantaged": column(Bool, nullable=False),
+        "sex": column(Text, isin=["F", "M"], required=False),
+        "sen": column(Text, isin=["N", "K", "E"], required=False),
+        "eal": column(Bool, required=False),
+        "fsm": column(Bool, required=False),
+        "ethnicity": column(Text, required=False),
+        "forename": column(Text, required=False),
+        "surname": column(Text, required=False),
+        "prior_attainment": column(Float, ge=80, le=120, required=False),
+        "attendance_pct": column(Float, ge=0, le=100, required=False),
+        "suspensions": column(Int, ge=0, required=False),
+        "attainment8": column(Float, ge=0, le=90, required=False),
+        "progress8": column(Float, ge=-10, le=10, required=False),
+        "reading_score": column(Int, ge=80, le=120, required=False),
+        "maths_score": column(Int, ge=80, le=120, required=False),
+        "gps_score": column(Int, ge=80, le=120, required=False),
+        "writing_ta": column(Text, required=False),
+        r"^grade_.+$": column(Int, ge=0, le=9, required=False, regex=True),
     },
     name="PupilTable", strict=False, coerce=False, unique=["school_id", "year", "key_stage", "pupil_id"],
 )
