@@ -204,13 +204,11 @@ def cmd_run(args) -> int:
 
 
 def _refused_at_once(args) -> bool:
-    """Whether ``gaptools run`` will stop before any work for its data path or ``--out`` folder
-    (``run_cli`` then checks again, and says why)."""
+    """Whether ``gaptools run`` will stop before any work for its ``--out`` folder (``run_cli`` then
+    checks again, and says why; a missing data path never reaches here)."""
     from .batch.outdir import check_output_folder
     from .errors import UsageError
 
-    if not Path(args.data).exists():
-        return True
     try:
         check_output_folder(Path(args.out).resolve(), force=getattr(args, "force", False))
     except (UsageError, OSError):

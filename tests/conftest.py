@@ -163,7 +163,7 @@ def gaptools_cli(*args, cwd=None):
     (argparse's ``SystemExit`` included) and everything it printed, as a ``CompletedProcess``.
 
     The same code as ``python -m gaptools.cli ARGS`` without a fresh interpreter importing
-    pandas, pandera and dask again (about 3 s a call): for tests of what a command says and
+    pandas, pandera and scipy again (about 2 s a call): for tests of what a command says and
     returns. What a process would also print on its stderr is printed there here too: Python's
     warnings under a fresh interpreter's filters, an exception in any thread (with its
     "Traceback"), and log records of WARNING and above. An exception escaping ``main`` (a user

@@ -4,11 +4,13 @@ These exercise :class:`gaptools.batch.outdir.OutputFolder` directly with real fi
 file-system operations (no kernels), so every edge can be tried quickly; the end-to-end
 runs are in test_batch_safety.py.
 """
+import fcntl
 import hashlib
 import json
 import os
 import subprocess
 import sys
+import threading
 
 import pytest
 
@@ -166,5 +168,11 @@ def test_foreign_folder_file_and_lock(tmp_path):
         holder.kill()  # like kill -9: no clean-up, yet the lock does not stay stuck
         holder.wait()
     check_output_folder(out)  # the holder gone, the folder is free (its lock file stays)
+    with OutputFolder(out) as folder:
+        assert folder.stage.is_dir()
+    # another run's check as it starts holds the lock a moment (shared): that does not refuse this run
+    checking = os.open(out / ".gaptools" / "lock", os.O_RDONLY)
+    fcntl.flock(checking, fcntl.LOCK_SH)
+    threading.Timer(0.03, os.close, [checking]).start()
     with OutputFolder(out) as folder:
         assert folder.stage.is_dir()

@@ -99,7 +99,8 @@ ResultsModel = pa.DataFrameSchema(
     checks=[pa.Check(_withheld_shows_nothing, name="withheld_shows_nothing"),
             pa.Check(_reason_only_when_withheld, name="reason_only_when_withheld"),
             pa.Check(_clear_only_when_significant, name="clear_only_when_significant")],
-    name="ResultsModel", strict=False,
+    name="ResultsModel", description="One row of the results table (results.json gaps, schema version 2).",
+    strict=False,
 )
 
 

@@ -26,6 +26,7 @@ import os
 import shutil
 import socket
 import stat
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -170,12 +171,16 @@ class OutputFolder:
         import fcntl
 
         fd = os.open(self.work / LOCK, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            holder = os.read(fd, 4096).decode("utf-8", "replace").strip()
-            os.close(fd)
-            raise _in_use_error(self.path, holder) from None
+        for attempt in range(21):  # a check by another run starting (_refuse_if_in_use) holds it a moment only
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if attempt == 20:
+                    holder = os.read(fd, 4096).decode("utf-8", "replace").strip()
+                    os.close(fd)
+                    raise _in_use_error(self.path, holder) from None
+                time.sleep(0.005)
         os.ftruncate(fd, 0)
         started = datetime.now(UTC).isoformat(timespec="seconds")
         os.pwrite(fd, f"pid {os.getpid()} on {socket.gethostname()}, started {started}".encode(), 0)

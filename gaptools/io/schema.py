@@ -55,5 +55,6 @@ PUPIL_TABLE = pa.DataFrameSchema(
         "writing_ta": column(Text, required=False),
         r"^grade_.+$": column(Int, ge=0, le=9, required=False, regex=True),
     },
-    name="PupilTable", strict=False, coerce=False, unique=["school_id", "year", "key_stage", "pupil_id"],
+    name="PupilTable", description="One row per pupil per results year and key stage.",
+    strict=False, coerce=False, unique=["school_id", "year", "key_stage", "pupil_id"],
 )
