@@ -152,6 +152,15 @@ def test_trust_overview_from_data(nbval_run):
     assert not any(u in t for u in upns), "pupil-level data on the trust page"
 
 
+def test_published_notebook_runs(nbval_run):
+    """The published benchmarks template as shipped (the DfE KS2 tables in the project, one school
+    placed among the others), read from nbval's run of it; `gaptools run` runs it in the sample run."""
+    outputs = [o for cell in nbval_run["outputs"]["05_published_benchmarks.ipynb"] for o in cell]
+    text = " ".join(o.get("data", {}).get("text/html", "") + o.get("data", {}).get("text/markdown", "")
+                    for o in outputs)
+    assert "Anstey Junior School" in text and "SUPP (suppressed (small group))" in text
+
+
 def _nbval_results(junit: Path) -> dict[str, dict[str, str]]:
     """``{notebook file name: {cell item name: outcome}}`` from nbval's junit report (xunit1: with each file)."""
     import xml.etree.ElementTree as ET

@@ -105,23 +105,6 @@ def test_similar_schools_are_nearest(table):
     assert near == list(d.nsmallest(5).index)
 
 
-def test_published_notebook_runs(tmp_path):
-    import nbformat
-
-    from gaptools.batch import warm
-    from gaptools.batch.kernels import execute_notebook
-
-    out = tmp_path / "05.ipynb"
-    with warm.session():  # as `gaptools run` executes it; no warm parent outlives the test
-        execute_notebook(ROOT / "notebooks" / "05_published_benchmarks.ipynb", out,
-                         {"published": str(KS2), "school_ids": ["115851", "116193"]}, cwd=str(ROOT / "notebooks"),
-                         timeout=600, retries=2)
-    nb = nbformat.read(out, as_version=4)
-    text = " ".join(o.get("data", {}).get("text/html", "") + o.get("data", {}).get("text/markdown", "")
-                    for c in nb.cells for o in c.get("outputs", []))
-    assert "Anstey Junior School" in text and "SUPP (suppressed (small group))" in text
-
-
 def test_gaptools_run_with_published(sample_run):
     """The shared sample run was made with ``published=[PUBLISHED]``: the same DfE KS2 files as
     ``KS2`` (a copy in the project), none of whose schools is in the trust."""
