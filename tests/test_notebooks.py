@@ -69,6 +69,11 @@ def _text(path):
     return _output_text(path.name, [o for c in nb.cells for o in c.get("outputs", [])])
 
 
+def _nbval_text(nbval_run, name):
+    """The text of a notebook's outputs in the shared nbval run (see ``nbval_run``)."""
+    return _output_text(name, [o for cell in nbval_run["outputs"][name] for o in cell])
+
+
 def _output_text(name, outputs):
     """The text of a notebook's outputs (an error output fails the test)."""
     parts = []
@@ -144,8 +149,7 @@ def test_targeting_reports(executed):
 def test_trust_overview_from_data(nbval_run):
     """The trust overview as the template computes it from the pupil data (its default, the sample
     trust), read from nbval's run of it."""
-    t = _output_text("04_trust_overview.ipynb", [o for cell in nbval_run["outputs"]["04_trust_overview.ipynb"]
-                                                 for o in cell])
+    t = _nbval_text(nbval_run, "04_trust_overview.ipynb")
     assert "Hillcrest High School" in t and "widening" in t and "closing" in t
     with open(SAMPLE / "900101.csv") as fh:
         upns = {r["pupil_id"] for r in csv.DictReader(fh)}
@@ -155,9 +159,7 @@ def test_trust_overview_from_data(nbval_run):
 def test_published_notebook_runs(nbval_run):
     """The published benchmarks template as shipped (the DfE KS2 tables in the project, one school
     placed among the others), read from nbval's run of it; `gaptools run` runs it in the sample run."""
-    outputs = [o for cell in nbval_run["outputs"]["05_published_benchmarks.ipynb"] for o in cell]
-    text = " ".join(o.get("data", {}).get("text/html", "") + o.get("data", {}).get("text/markdown", "")
-                    for o in outputs)
+    text = _nbval_text(nbval_run, "05_published_benchmarks.ipynb")
     assert "Anstey Junior School" in text and "SUPP (suppressed (small group))" in text
 
 
