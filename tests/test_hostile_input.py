@@ -22,6 +22,7 @@ from gaptools import DataValidationError
 from gaptools.batch.validate import validate_by_school
 from gaptools.io.loading import read_validated, save_validated
 
+import measure_read
 from conftest import ROOT, gaptools_cli
 from hostile import inline_row, write_xlsx
 
@@ -303,33 +304,10 @@ def test_a_huge_header_is_quoted_short(tmp_path):
 
 # ------------------------------------------------------------ bounded resources
 
-MEASURE = """
-import json, resource, sys, time
-from pathlib import Path
-import gaptools.io.readers, gaptools.io.mapping
-from gaptools.errors import DataValidationError
-start = time.perf_counter()
-what, path = sys.argv[1], Path(sys.argv[2])
-if what == "table":
-    frame, found = gaptools.io.readers.read_table(path)
-else:
-    try:
-        gaptools.io.mapping.load_mapping(path)
-        found = []
-    except DataValidationError as err:
-        found = err.problems
-elapsed = time.perf_counter() - start
-print(json.dumps({"seconds": elapsed, "max_rss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
-                  "problems": [str(p) for p in found]}))
-"""
-
-
 def measured(what, path):
-    """Read ``path`` in a fresh process; its time (the read alone) and peak memory (whole process)."""
-    r = subprocess.run([sys.executable, "-c", MEASURE, what, str(path)], capture_output=True, text=True,
-                       cwd=ROOT, timeout=300, env={**os.environ, "PYTHONPATH": str(ROOT)})
-    assert r.returncode == 0, r.stderr[-2000:]
-    out = json.loads(r.stdout)
+    """Read ``path`` in a process of its own (tests/measure_read.py); its time (the read alone) and
+    peak memory (the whole process)."""
+    out = measure_read.measured(what, path)
     assert out["seconds"] < 10, out
     assert out["max_rss_kb"] < 2**20, out  # 1 GiB
     return out["problems"]
