@@ -10,12 +10,16 @@ BENCH_ARGS ?=
 .PHONY: install report test bench lab sample clean
 
 # Idempotent set-up: a virtual environment with gaptools and its test tools,
-# plus the git filter that strips notebook outputs (they can hold pupil data).
+# plus the git filter that strips notebook outputs (they can hold pupil data). gaptools is compiled to
+# bytecode once here: an editable install is not (pip compiles only what it copies), and where Python
+# writes no bytecode itself (PYTHONDONTWRITEBYTECODE) every new process (a run, its warm kernel parent,
+# a Dask worker) would compile it again, about 0.2 s each.
 install: $(VENV)/.installed
 $(VENV)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m compileall -q gaptools
 	$(BIN)/python -m ipykernel install --sys-prefix --name python3 >/dev/null
 	if [ -d .git ]; then $(BIN)/nbstripout --install --attributes .gitattributes; fi
 	touch $@
