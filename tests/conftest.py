@@ -21,6 +21,16 @@ def sample_pupils():
 
 
 @pytest.fixture(scope="session")
+def sample_results(sample_pupils):
+    """``analyse_school`` of every sample school at the default threshold, once a test process: read
+    (never changed) by the tests that check it against the planted stories, a run's results.json and
+    the disclosure attack."""
+    import gaptools
+
+    return {sid: gaptools.analyse_school(sample_pupils, sid) for sid in sorted(sample_pupils["school_id"].unique())}
+
+
+@pytest.fixture(scope="session")
 def sample_run(tmp_path_factory):
     """One `gaptools run` of the sample trust (real kernels, local pool), shared by the
     batch, notebook, browser and PDF tests: with PDFs, and the published benchmarks page
@@ -76,7 +86,7 @@ def warm_parent(shipped_reference_only):
 
 # ------------------------------------------------------------------ running the suite on every core
 #: Session or module fixtures that cost next to nothing: tests sharing them need not share a worker.
-CHEAP_SHARED = {"sample_pupils", "shipped_reference_only", "warm_parent"}
+CHEAP_SHARED = {"sample_pupils", "sample_results", "shipped_reference_only", "warm_parent"}
 
 
 def _shared_fixtures(item) -> set[str]:
