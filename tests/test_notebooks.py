@@ -194,7 +194,7 @@ CHECKED = ("attainment8", "grade_english", "grade_maths")
 
 @pytest.fixture(scope="module")
 def nbval_run(tmp_path_factory):
-    """One nbval session, as a user runs it (`pytest --nbval-lax`), over every template and a copy of
+    """One nbval session, as a user runs it (`pytest -p nbval.plugin --nbval-lax`), over every template and a copy of
     02 with NBVAL_CHECK_OUTPUT cells whose expected outputs are figures computed here from the raw
     CSV: one right check per measure in ``CHECKED``, then the first of them again with a wrong
     expectation (``0.0000 1 1``), which nbval must report as failed. (The templates and the checks
