@@ -52,16 +52,19 @@ def _context():
 
 def measured(what: str, path, timeout: float = 300) -> dict:
     """Read ``path`` in a new process forked from the (per test process) server; what :func:`measure` wrote."""
+    import tempfile
+
     path = Path(path)
-    result = path.with_name(path.name + ".measured.json")
-    process = _context().Process(target=measure, args=(what, str(path), str(result)))
-    process.start()
-    process.join(timeout)
-    if process.is_alive():
-        process.kill()
-        process.join()
-        raise AssertionError(f"reading {path.name} took more than {timeout} s")
-    assert process.exitcode == 0, f"the reading process exited with {process.exitcode}"
-    out = json.loads(result.read_text())
+    with tempfile.TemporaryDirectory(prefix="measured-") as folder:  # never beside the file read
+        result = Path(folder) / "result.json"
+        process = _context().Process(target=measure, args=(what, str(path), str(result)))
+        process.start()
+        process.join(timeout)
+        if process.is_alive():
+            process.kill()
+            process.join()
+            raise AssertionError(f"reading {path.name} took more than {timeout} s")
+        assert process.exitcode == 0, f"the reading process exited with {process.exitcode}"
+        out = json.loads(result.read_text())
     assert "error" not in out, out["error"]
     return out
