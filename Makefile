@@ -44,8 +44,9 @@ bench: install
 	$(BIN)/python benchmarks/bench_gaps.py
 	$(BIN)/python benchmarks/bench_batch.py $(BENCH_ARGS)
 
+# JupyterLab refuses to start as root without --allow-root (a container or CI machine is often root).
 lab: install
-	$(BIN)/jupyter lab notebooks/
+	$(BIN)/jupyter lab $$([ "$$(id -u)" = 0 ] && echo --allow-root) notebooks/
 
 # Regenerate the synthetic sample trust (committed; tests check it is reproducible).
 sample: install

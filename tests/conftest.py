@@ -7,7 +7,6 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 DATA = Path(__file__).parent / "data"
 SAMPLE = ROOT / "data" / "sample"
-SHARED = ROOT.parent / "shared"
 PUBLISHED = ROOT / "data" / "dfe" / "ks2_school_level"
 
 

@@ -196,8 +196,9 @@ def test_value_added_is_outcome_minus_group_mean():
 
 def test_progress8_derived_from_dfe_table(tmp_path):
     import csv
-    from conftest import SHARED
-    table = list(csv.reader(open(SHARED / "data/dfe_ks4_p8_estimates_2024/p8_att8_splits.csv",
+    from conftest import DATA
+    # The DfE's own file as published (tests/data/dfe_ks4_p8_estimates_2024/PROVENANCE.md), not the shipped copy
+    table = list(csv.reader(open(DATA / "dfe_ks4_p8_estimates_2024/p8_att8_splits.csv",
                                  encoding="utf-8-sig")))[1:]
     est = {int(r[0]): float(r[2]) for r in table}
     pupils = [(100.0, 45.0, 14), (82.0, 20.0, 1), (82.5, 20.0, 2), (110.0, 60.0, 24), (120.0, 88.0, 34),

@@ -10,9 +10,7 @@ import pytest
 
 from gaptools.reporting import published as pub
 
-from conftest import ROOT, SHARED
-
-KS2 = SHARED / "data" / "dfe_ks2_school_level"
+from conftest import PUBLISHED as KS2, ROOT
 
 
 @pytest.fixture(scope="module")

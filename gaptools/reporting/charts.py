@@ -1,4 +1,4 @@
-"""Charts for the reports: seaborn's theme on matplotlib's Agg backend.
+"""Charts for the reports: seaborn's theme on a canvas each figure owns.
 
 One colour-blind-safe palette (Okabe-Ito) for every chart; disadvantaged
 pupils are always the same colour. Functions take a tidy table first and
@@ -13,14 +13,14 @@ title and what it shows, in words, for the page's text alternative.
 """
 from __future__ import annotations
 
+import functools
 import textwrap
 
 import matplotlib
-
-matplotlib.use("Agg")  # reports are rendered headless; never open a window
 import numpy as np
 import pandas as pd
 import seaborn as sns
+from cycler import cycler
 from matplotlib.figure import Figure
 
 from ..domain.formatting import cap, withheld_short
@@ -45,7 +45,25 @@ GROUP_COLOURS = {"disadvantaged": DISADVANTAGED, "other": OTHER}
 GROUP_NAMES = {g: cap(group_label(g)) for g in ("disadvantaged", "other")}  # from the one label table
 MISSING_TEXT = "#555555"
 TITLE_SIZE = 12
-sns.set_theme(style="whitegrid", context="notebook")
+#: seaborn's "whitegrid" style and "notebook" context with its default palette (what ``sns.set_theme``
+#: would set globally), applied only while one of our charts is built and printed: matplotlib's backend
+#: and rcParams stay as the analyst had them, so their own ``plt.plot`` still shows inline and unstyled.
+THEME = {**sns.axes_style("whitegrid"), **sns.plotting_context("notebook"), "font.family": ["sans-serif"],
+         "axes.prop_cycle": cycler(color=sns.color_palette("deep"))}
+
+
+def themed(draw):
+    """Build the chart ``draw`` returns inside :data:`THEME`; the figure keeps the theme (``gaptools_theme``)
+    for :class:`gaptools.reporting.display.Chart`, which prints it inside the same theme (matplotlib makes
+    some artists, such as ticks, only when it draws)."""
+    @functools.wraps(draw)
+    def in_theme(*args, **kwargs):
+        with matplotlib.rc_context(THEME):
+            fig = draw(*args, **kwargs)
+        if fig is not None:
+            fig.gaptools_theme = THEME
+        return fig
+    return in_theme
 
 
 # ------------------------------------------------------------- text that fits
@@ -100,6 +118,7 @@ def _figure(width=8.0, height=4.0, ax=None):
     return fig, fig.add_subplot()
 
 
+@themed
 def _empty(text: str, *, title: str, width: float = 8.0, height: float = 1.6):
     """A small figure that says why there is nothing to draw (all withheld, no data)."""
     fig, ax = _figure(width, height)
@@ -140,6 +159,7 @@ def _num(v: float, scale: float) -> str:
 
 
 # ------------------------------------------------------------------ the charts
+@themed
 def gap_bars(gaps: pd.DataFrame, *, title: str | None = None, ax=None, labels=None):
     """Gaps with 95% intervals, one bar per row (one unit), withheld ones said on the chart.
 
@@ -209,6 +229,7 @@ def gap_bars(gaps: pd.DataFrame, *, title: str | None = None, ax=None, labels=No
     return fig
 
 
+@themed
 def group_means(gaps: pd.DataFrame, *, title: str | None = None, ax=None):
     """Average of disadvantaged and other pupils per measure, side by side (one unit); withheld rows said."""
     if gaps.empty:
@@ -244,6 +265,7 @@ def group_means(gaps: pd.DataFrame, *, title: str | None = None, ax=None):
     return fig
 
 
+@themed
 def trend_lines(gaps: pd.DataFrame, *, title: str | None = None, ax=None):
     """The gap in each year with its 95% interval, one line per measure (same unit)."""
     rows = gaps.sort_values("year")
@@ -273,6 +295,7 @@ def trend_lines(gaps: pd.DataFrame, *, title: str | None = None, ax=None):
     return fig
 
 
+@themed
 def subgroup_bars(gaps: pd.DataFrame, *, title: str | None = None, ax=None):
     """One measure's gap within each subgroup of a split (e.g. low, middle, high prior attainment)."""
     if gaps.empty:
@@ -285,6 +308,7 @@ VALUE_ORDER = {"prior_band": ["low", "middle", "high", "unknown"],
                "sen": ["no SEN", "SEN support", "EHC plan"]}
 
 
+@themed
 def profile_bars(profile: pd.DataFrame, characteristic: str, *, title: str | None = None, ax=None):
     """Share of disadvantaged and other pupils with each value of a characteristic; withheld said."""
     rows = profile[profile["characteristic"] == characteristic]
@@ -337,6 +361,7 @@ def _short_name(name: str, limit: int = 40) -> str:
     return name if len(name) <= limit else name[: limit - 1].rstrip() + "…"
 
 
+@themed
 def funnel(table: pd.DataFrame, *, value: str = "gap", n: str = "n_disadvantaged", sd: float,
            centre: float | None = None, ratio: float = 2.0, title: str | None = None, label: str = "gap", ax=None):
     """Funnel plot: each school's gap against its number of disadvantaged pupils.
@@ -380,6 +405,7 @@ def funnel(table: pd.DataFrame, *, value: str = "gap", n: str = "n_disadvantaged
     return fig
 
 
+@themed
 def heatmap(matrix: pd.DataFrame, *, withheld: pd.DataFrame | None = None, title: str | None = None, ax=None):
     """Schools by measures, coloured by standardised gap; withheld cells marked 'withheld'.
 

@@ -23,6 +23,7 @@ class Chart:
     def __init__(self, figure):
         import io
 
+        from matplotlib import rc_context
         from matplotlib.backends.backend_agg import FigureCanvasAgg
 
         self.figure = figure
@@ -35,7 +36,8 @@ class Chart:
             figure.set_dpi(DPI)
             # drawn once, laid out as it draws: savefig would also draw a constrained-layout figure a first
             # time only to lay it out (a third of a notebook's chart time), for the same pixels
-            FigureCanvasAgg(figure).print_png(buf)
+            with rc_context(getattr(figure, "gaptools_theme", {})):  # a gaptools chart's theme, never global
+                FigureCanvasAgg(figure).print_png(buf)
         finally:
             figure.set_dpi(dpi)
             figure.set_canvas(canvas)

@@ -29,9 +29,12 @@ from ..io.published_tables import (  # noqa: F401
 def funnel_chart(table: pd.DataFrame, urns, *, year: int | None = None, measure: str | None = None):
     """Funnel plot of every school's published gap against its number of disadvantaged pupils,
     with the chosen schools highlighted and 95% / 99.8% limits around the national gap."""
-    import matplotlib
+    from .charts import themed
 
-    matplotlib.use("Agg")
+    return themed(_funnel_chart)(table, urns, year=year, measure=measure)
+
+
+def _funnel_chart(table: pd.DataFrame, urns, *, year: int | None = None, measure: str | None = None):
     from matplotlib.figure import Figure
 
     from .charts import DISADVANTAGED, OTHER, describe, set_title, wrap
@@ -86,9 +89,12 @@ def funnel_chart(table: pd.DataFrame, urns, *, year: int | None = None, measure:
 
 def similar_chart(table: pd.DataFrame, urn: str, *, year: int | None = None, k: int = 10):
     """The school's disadvantaged pupils against those of its most similar schools."""
-    import matplotlib
+    from .charts import themed
 
-    matplotlib.use("Agg")
+    return themed(_similar_chart)(table, urn, year=year, k=k)
+
+
+def _similar_chart(table: pd.DataFrame, urn: str, *, year: int | None = None, k: int = 10):
     from matplotlib.figure import Figure
 
     from .charts import DISADVANTAGED, NATIONAL, describe, set_title, wrap
