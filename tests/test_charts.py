@@ -33,3 +33,24 @@ def test_charts_leave_the_analysts_matplotlib_as_it_was():
     assert out.returncode == 0, out.stderr
     # the backend and every rcParam as before; the chart itself still in seaborn's whitegrid (white axes)
     assert out.stdout.split() == ["svg", "[]", "True", "True"], out.stdout
+
+
+def test_text_from_data_is_never_mathtext():
+    """A school called ``$\\notacommand$`` (or ``$x^2$``) is drawn as written in the funnel and the
+    heatmap, whose labels come from data: matplotlib would otherwise parse it as mathtext and fail."""
+    import pandas as pd
+
+    from gaptools.reporting import charts
+    from gaptools.reporting.display import Chart
+
+    names = [r"$\notacommand$ Academy", "Price $5 $x^2$ School", "Plain School"]
+    table = pd.DataFrame({"school_name": names, "gap": [1.0, 2.5, -0.5], "n_disadvantaged": [20, 35, 12]})
+    matrix = pd.DataFrame({"attainment8": [0.4, -0.1, 0.2]}, index=names)
+    for fig in (charts.funnel(table, sd=15.0), charts.heatmap(matrix)):
+        Chart(fig)  # printed without a mathtext error
+        texts = [t for ax in fig.axes for t in ax.texts + ax.get_yticklabels()]
+        shown = {t._preprocess_math(t.get_text()) for t in texts}  # what matplotlib will draw, and whether as math
+        assert not any(math for _, math in shown)
+        flat = " ".join(s for s, _ in shown).replace("\n", " ")
+        for name in names:
+            assert name in flat, (name, flat)

@@ -32,8 +32,11 @@ def all_disadvantaged():
     return t.assign(fsm=True) if "fsm" in t.columns else t
 
 
-#: A school name and an ethnicity that would navigate away or fetch if a page let them through as HTML.
-HOSTILE_NAME = '<meta http-equiv="refresh" content="0;url=http://127.0.0.1:8099/x">'
+#: A school name and an ethnicity that would navigate away or fetch if a page let them through as HTML;
+#: the name would also be a link, an image, an e-mail link and mathtext if Markdown or a chart read it.
+HOSTILE_NAME = ('<meta http-equiv="refresh" content="0;url=http://127.0.0.1:8099/x"> [Official DfE form]'
+                '(https://evil.example/login) ![x](data:image/png;base64,iVBORw0KGgo=) www.evil.example '
+                'a@evil.example $\\notacommand$')
 HOSTILE_ETHNICITY = '<img src="http://127.0.0.1:8099/e"><style>body{display:none}</style>'
 
 
@@ -418,7 +421,8 @@ def test_hostile_names_are_text_in_chromium(threshold10_run, tmp_path):
             body = page.inner_text("body")
             assert page.is_visible("body")  # no injected style hid it
             if path.parent == folder or path.name == "index.html":
-                assert HOSTILE_NAME in body, path.name  # shown as the text it is
+                # shown as the text it is (an invisible word joiner after "@" breaks the e-mail autolink)
+                assert HOSTILE_NAME in body.replace("\u2060", ""), path.name
             page.screenshot(path=str(tmp_path / f"{path.stem}.png"))
         browser.close()
     outside = [u for u in requests if not u.startswith(("file://", "data:"))]
@@ -428,8 +432,15 @@ def test_hostile_names_are_text_in_chromium(threshold10_run, tmp_path):
         html = f.read_text(encoding="utf-8")
         assert "<meta http-equiv=\"refresh\"" not in html and '<img src="http://127.0.0.1' not in html, f.name
         assert 'href="http://127.0.0.1' not in html, f.name  # nor a link made from the data's URL
+        assert not re.search(r'(href|src)="(https://evil|http://www\.evil|mailto:|data:image/png;base64,iVBORw0KGgo=")',
+                             html), f.name  # nor a link or image made from the data's Markdown
     strategy = (folder / "strategy.md").read_text(encoding="utf-8")
     assert "<meta" not in strategy and "&lt;meta" in strategy
+    # strategy.md as GitHub-flavoured Markdown renders it (mistune with its URL plugin, as autolinks go)
+    import mistune
+
+    rendered = mistune.create_markdown(plugins=["table", "url"])(strategy)
+    assert "<a " not in rendered and "<img" not in rendered, re.findall(r"<(?:a|img) [^>]*>", rendered)
 
 
 def test_valid_data_always_runs_and_says_what_it_cannot_show(valid_run):

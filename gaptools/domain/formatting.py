@@ -146,16 +146,25 @@ def trend_text(verdict, year_from=None) -> str:
 def md_text(text) -> str:
     """Text from data made safe for Markdown that is rendered as HTML (notebook Markdown, strategy.md).
 
-    ``<``, ``>`` and ``&`` become entities (no tag, no entity of the data's
-    own), and the characters Markdown reads as emphasis, code, links or table
-    cells are backslash-escaped (``:`` too, so no URL in the data becomes a
-    link), so a school called ``<meta ...>`` or ``*Star* [Academy](x)`` prints
-    as written. Line breaks become spaces.
+    Data never becomes a tag, a link or an image: ``<``, ``>`` and ``&`` become
+    entities (no tag, no entity of the data's own); the characters Markdown reads
+    as emphasis, code, maths (``$``, which the notebook's Markdown keeps for
+    MathJax) or table cells, and the brackets that open a link or an image (so
+    ``(`` and ``!`` need not be), are backslash-escaped; and the
+    autolinks of GitHub-flavoured Markdown are broken where they would start: ``:``
+    is escaped (``https\\://``), so is the dot after ``www``, and an invisible word
+    joiner follows ``@`` (an e-mail address is linked whatever is escaped). So a
+    school called ``<meta ...>`` or ``[Official form](https://x.example)`` prints as
+    written. Line breaks become spaces.
     """
     if is_missing(text):
         return ""
-    marked = re.sub(r"([\\`*_\[\]|~:])", r"\\\1", " ".join(str(text).splitlines()))
+    marked = re.sub(r"([\\`*_\[\]|~:$])", r"\\\1", " ".join(str(text).splitlines()))
+    marked = _WWW_DOT.sub(r"\\.", marked).replace("@", "@\u2060")
     return html.escape(marked, quote=False)
+
+
+_WWW_DOT = re.compile(r"(?i)(?<=www)\.")
 
 
 #: Each ``comparison`` value of the gap table (data contract §3) in words.

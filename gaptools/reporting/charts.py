@@ -73,8 +73,13 @@ def _chars(width_in: float, fontsize: float) -> int:
 
 
 def wrap(text: str, width_in: float, fontsize: float = 11) -> str:
-    """``text`` wrapped to lines that fit ``width_in`` inches at ``fontsize`` points."""
-    return "\n".join(textwrap.wrap(str(text), _chars(width_in, fontsize)) or [""])
+    """``text`` wrapped to lines that fit ``width_in`` inches at ``fontsize`` points, shown as written.
+
+    Every ``$`` is escaped: matplotlib reads text between two dollars as mathtext,
+    so a school called ``$\\notacommand$`` would otherwise fail the chart (and
+    ``$x^2$`` would be typeset). Every text a chart shows passes through here.
+    """
+    return "\n".join(textwrap.wrap(str(text), _chars(width_in, fontsize)) or [""]).replace("$", r"\$")
 
 
 def set_title(ax, text: str) -> None:
@@ -425,7 +430,7 @@ def heatmap(matrix: pd.DataFrame, *, withheld: pd.DataFrame | None = None, title
         annot = annot.where(~cells, "withheld")
     lim = float(np.nanmax(np.abs(matrix.to_numpy(dtype=float)))) if matrix.notna().any().any() else 1.0
     sns.heatmap(matrix.astype(float), annot=annot, fmt="", cmap="PuOr_r", center=0, vmin=-lim, vmax=lim,
-                ax=ax, annot_kws={"fontsize": 8},
+                ax=ax, annot_kws={"fontsize": 8}, xticklabels=False, yticklabels=False,  # set below, as text
                 cbar_kws={"label": "gap in SDs\n(+ = disadvantaged behind)"})
     ax.set_xticks(np.arange(len(cols)) + 0.5, shown, rotation=0, fontsize=9)
     ax.set_yticks(np.arange(matrix.shape[0]) + 0.5, [wrap(r, 2.6, 9) for r in matrix.index], rotation=0,

@@ -7,7 +7,6 @@ a draft for the school to edit, and it says so.
 """
 from __future__ import annotations
 
-import html
 from datetime import date
 
 import pandas as pd
@@ -25,11 +24,9 @@ NARROW_BY = 1 / 3
 
 
 def _md_table(header: list[str], rows: list[list[str]]) -> str:
-    def cell(v):  # strategy.md may be rendered as HTML: no tag from data gets through
-        # ... nor a link: a URL in the data ('http://') is broken up so Markdown does not link it
-        return html.escape(str(v).replace("|", "/").replace("\n", " ").replace("://", ":\\/\\/"), quote=False)
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in rows]
+    # strategy.md may be rendered as HTML: no tag, link or image from data gets through a cell
+    lines += ["| " + " | ".join(md_text(v) for v in row) + " |" for row in rows]
     return "\n".join(lines)
 
 
