@@ -40,16 +40,23 @@ class Problem:
     message: str
 
     def __str__(self) -> str:
+        if self.value is not None:
+            where, message = self._where_and_what()
+            return f"{where}: value '{shorten(self.value)}': {message}"
+        return self.located()
+
+    def located(self) -> str:
+        """Where the problem is and what is wrong, without the value: the form for files people share
+        (a run's ``manifest.json`` and ``index.html``), since a value may be a pupil's record."""
+        return ": ".join(self._where_and_what())
+
+    def _where_and_what(self) -> tuple[str, str]:
         parts = [shorten(self.file or "<input>", 4 * QUOTE_LIMIT)]
         if self.line is not None:
             parts.append(f"line {self.line}")
         if self.column is not None:
             parts.append(f"column '{shorten(self.column)}'")
-        where = ", ".join(parts)
-        message = shorten(self.message, 10 * QUOTE_LIMIT)
-        if self.value is not None:
-            return f"{where}: value '{shorten(self.value)}': {message}"
-        return f"{where}: {message}"
+        return ", ".join(parts), shorten(self.message, 10 * QUOTE_LIMIT)
 
 
 class GaptoolsError(Exception):

@@ -80,6 +80,9 @@ def validate_by_school(data, mapping=None) -> tuple[pd.DataFrame | None, dict[st
 
 
 def problems_text(problems: list[Problem], limit: int = 8) -> str:
-    shown = "; ".join(str(p) for p in problems[:limit])
+    """A failed school's problems as its manifest entry (and so index.html) says them: located, never
+    quoting a value (a value may be a pupil's record; ``gaptools validate`` prints them in the terminal)."""
+    shown = "; ".join(p.located() for p in problems[:limit])
     more = f" (and {len(problems) - limit} more)" if len(problems) > limit else ""
-    return f"invalid data: {len(problems)} problem{'s' if len(problems) != 1 else ''}: {shown}{more}"
+    return (f"invalid data: {len(problems)} problem{'s' if len(problems) != 1 else ''}: {shown}{more}. "
+            "`gaptools validate` shows the values")
