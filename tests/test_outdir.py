@@ -59,6 +59,43 @@ def test_commit_records_hashes_and_keeps_the_users_files(tmp_path):
     assert sorted(os.listdir(out / ".gaptools")) == ["lock"]  # no stage, no old folder left
 
 
+def test_an_edited_file_or_the_users_own_under_our_name_is_kept_beside_the_new_one(tmp_path):
+    """Issue 30: a note added to a file gaptools wrote (its SHA-256 no longer the recorded one), or a
+    file of the user's own under a name gaptools writes, is never overwritten: it is kept under a
+    dated name, recorded in the manifest's ``kept_edits``; an unchanged file of ours is just replaced."""
+    from datetime import date
+
+    out = tmp_path / "out"
+    with OutputFolder(out) as folder:
+        folder.commit("S1", "S1", "h1", _stage(folder, "S1", "one"))
+        folder.write_text("index.html", "index one")
+        folder.save()
+    edited = out / "S1" / "02_gap_analysis.html"
+    edited.write_text("one, with the head's note")
+    (out / "S1" / "extra.pdf").write_bytes(b"the clerk's own PDF")
+    with OutputFolder(out) as folder:
+        stage = _stage(folder, "S1", "two")
+        (stage / "extra.pdf").write_bytes(b"gaptools' PDF")
+        folder.commit("S1", "S1", "h2", stage)
+        folder.write_text("index.html", "index two")  # unchanged since the last run: replaced, no copy
+        manifest = folder.save()
+    day = date.today().isoformat()
+    assert edited.read_text() == "two" and (out / "S1" / "extra.pdf").read_bytes() == b"gaptools' PDF"
+    assert (out / "S1" / f"02_gap_analysis.edited-{day}.html").read_text() == "one, with the head's note"
+    assert (out / "S1" / f"extra.edited-{day}.pdf").read_bytes() == b"the clerk's own PDF"
+    assert sorted(k["file"] for k in manifest["kept_edits"]) == ["S1/02_gap_analysis.html", "S1/extra.pdf"]
+    assert not list(out.glob("index.edited-*")) and (out / "index.html").read_text() == "index two"
+    # the kept copies are the user's files from now on: a third run keeps them and adds none
+    with OutputFolder(out) as folder:
+        folder.commit("S1", "S1", "h3", _stage(folder, "S1", "three"))
+        (out / "index.html").write_text("index, annotated")
+        folder.write_text("index.html", "index three")
+        manifest = folder.save()
+    assert [k["file"] for k in manifest["kept_edits"]] == ["index.html"]
+    assert (out / f"index.edited-{day}.html").read_text() == "index, annotated"
+    assert len(list((out / "S1").glob("*.edited-*"))) == 2
+
+
 def test_verified_needs_every_file_intact_and_the_same_inputs(tmp_path):
     out = tmp_path / "out"
     with OutputFolder(out) as folder:

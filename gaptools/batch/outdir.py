@@ -32,6 +32,7 @@ from pathlib import Path
 
 from ..errors import UsageError
 from ..io.files import atomic_write_bytes, atomic_write_text
+from .edits import NOT_OURS, keep_if_edited, sha256_file
 from .school import SCHOOL_NOTEBOOKS, WORK
 
 MANIFEST = "manifest.json"
@@ -42,15 +43,6 @@ REQUIRED = ("results.json", *(f"{name}.html" for name, _ in SCHOOL_NOTEBOOKS))
 
 class OutputError(OSError):
     """The output folder cannot be written as asked (a symbolic link in the way, a file for a folder)."""
-
-
-def sha256_file(path: Path) -> str:
-    """The SHA-256 of a file's bytes (hex)."""
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def read_manifest(path: Path) -> dict | None:
@@ -139,6 +131,7 @@ class OutputFolder:
         self.files: dict[str, str | None] = {}     # relative path -> sha256 (None: being written)
         self.folders: dict[str, dict] = {}         # school folder -> {"school_id", "input_hash"}
         self.fields: dict = {}                     # the rest of the manifest (the runner's)
+        self.kept: list[dict] = []                 # this run's edited files kept: {"file", "kept_as"}
         self.stage: Path | None = None
         self._lock_fd: int | None = None
 
@@ -226,7 +219,7 @@ class OutputFolder:
                 self.files[rel] = None
             if doc:
                 self.files["index.html"] = None
-        self.fields = {k: v for k, v in doc.items() if k not in ("files", "folders")}
+        self.fields = {k: v for k, v in doc.items() if k not in ("files", "folders", "kept_edits")}
 
     # ----------------------------------------------------------- paths
     def _inside(self, rel: str) -> Path | None:
@@ -303,6 +296,9 @@ class OutputFolder:
                               "gaptools will not replace it")
         new = sorted(p.relative_to(stage).as_posix() for p in stage.rglob("*") if p.is_file())
         ours = self.owned(folder)
+        if final.is_dir():  # an edited file of ours, or the user's own under one of our names, is kept aside
+            for rel in new:
+                self._keep(f"{folder}/{rel}", ours.get(rel, NOT_OURS))
         for rel in new:  # journal first: whatever is on disk next, the record claims no more than is true
             self.files[f"{folder}/{rel}"] = None
         self.folders[folder] = {"school_id": school_id, "input_hash": None}
@@ -368,6 +364,7 @@ class OutputFolder:
         """Write a page of the run (``index.html``, ``trust/...``) atomically, recorded as gaptools'."""
         parent = str(Path(rel).parent)
         folder = self.path if parent == "." else self.real_dir(parent)
+        self._keep(rel, self.files.get(rel, NOT_OURS))
         self.files[rel] = None
         atomic_write_text(folder / Path(rel).name, text)
         self.files[rel] = hashlib.sha256(text.encode("utf-8")).hexdigest()
@@ -377,15 +374,24 @@ class OutputFolder:
         """Write a file of the run (``trust/...pdf``) atomically, recorded as gaptools'."""
         parent = str(Path(rel).parent)
         folder = self.path if parent == "." else self.real_dir(parent)
+        self._keep(rel, self.files.get(rel, NOT_OURS))
         self.files[rel] = None
         atomic_write_bytes(folder / Path(rel).name, data)
         self.files[rel] = hashlib.sha256(data).hexdigest()
         return rel
 
+    def _keep(self, rel: str, recorded) -> None:
+        """Before ``rel`` is written: keep the user's edit of it (see :mod:`gaptools.batch.edits`)."""
+        path = self._inside(rel)
+        kept = keep_if_edited(path, recorded) if path is not None else None
+        if kept is not None:
+            self.kept.append({"file": rel, "kept_as": kept.relative_to(self.path).as_posix()})
+
     def save(self, **fields) -> dict:
-        """Write ``manifest.json``: the runner's fields (updated with ``fields``) and the record of files."""
+        """Write ``manifest.json``: the runner's fields (updated with ``fields``) and the record of files,
+        with ``kept_edits`` when this run kept someone's edited copy of a file it wrote again."""
         self.fields.update(fields)
-        doc = {"generator": "gaptools", **self.fields,
+        doc = {"generator": "gaptools", **self.fields, **({"kept_edits": self.kept} if self.kept else {}),
                "files": dict(sorted(self.files.items())), "folders": dict(sorted(self.folders.items()))}
         atomic_write_text(self.path / MANIFEST, json.dumps(doc, indent=1, ensure_ascii=False))
         return doc

@@ -521,4 +521,6 @@ def run_cli(args) -> int:
           f"Open {Path(args.out) / 'index.html'}")
     for sid in failed:
         print(f"  failed {_for_terminal(sid)}: {_for_terminal(manifest['schools'][sid]['error'])}", file=sys.stderr)
+    for kept in manifest.get("kept_edits", []):
+        print(_for_terminal(f"  kept the edited {kept['file']} as {kept['kept_as']} (a new one is in its place)"))
     return 1 if failed or manifest["trust"]["status"] == "failed" else 0
