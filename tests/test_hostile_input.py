@@ -264,6 +264,28 @@ def test_unreadable_file_in_a_folder_is_set_aside_and_the_others_go_on(tmp_path)
     assert r.returncode == 1 and "c.csv, line 2" in r.stdout and "Traceback" not in r.stdout + r.stderr
 
 
+def test_a_row_too_wide_in_a_trust_wide_file_costs_its_school_not_the_file(tmp_path):
+    """Issue 30: an unquoted comma in one pupil's value (a row with a cell too many) sets aside that
+    pupil's school only; every row of the other schools is read. Where the comma shifted the school
+    id itself (no other row has the id it reads), whose row it is cannot be told: the file fails."""
+    body = rows(8, "100001") + rows(8, "100002") + rows(8, "100003")
+    body[10] = body[10].replace(",White,", ",White, British,")  # a pupil of 100002
+    (tmp_path / "trust.csv").write_text(HEADER + "".join(body))
+    pupils, failures = validate_by_school(tmp_path)
+    assert list(failures) == ["100002"] and failures["100002"][0].line == 12
+    assert "has 8 cells but the header has 7" in failures["100002"][0].message
+    assert pupils.groupby("school_id").size().to_dict() == {"100001": 8, "100003": 8}
+    assert pupils.loc[pupils.school_id == "100003", "pupil_id"].tolist() == [f"P{i:03d}" for i in range(8)]
+
+    shifted = tmp_path / "shifted"
+    shifted.mkdir()
+    named = [f"{r.split(',')[0]} School," + r for r in rows(8, "100001") + rows(8, "100002")]  # a name first
+    named[10] = "St Mary's, Church School," + named[10].split(",", 1)[1]  # ...with a comma that shifts the id
+    (shifted / "trust.csv").write_text("school_name," + HEADER + "".join(named))
+    pupils, failures = validate_by_school(shifted)
+    assert pupils is None and list(failures) == ["trust.csv"]
+
+
 def test_fifo_is_refused_not_waited_on(tmp_path):
     fifo = tmp_path / "pupils.csv"
     os.mkfifo(fifo)

@@ -23,7 +23,7 @@ def validate_by_school(data, mapping=None) -> tuple[pd.DataFrame | None, dict[st
     from ..errors import GaptoolsWarning
     from ..io.loading import load_pupils, rename_columns, sources
     from ..io.mapping import load_mapping
-    from ..io.readers import line_numbers, read_table
+    from ..io.readers import LINES_ATTR, line_numbers, read_table
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", GaptoolsWarning)
@@ -44,7 +44,8 @@ def validate_by_school(data, mapping=None) -> tuple[pd.DataFrame | None, dict[st
                 warnings.simplefilter("ignore", GaptoolsWarning)
                 frames.append(load_pupils(src, mapping))
             continue
-        raw = src if isinstance(src, pd.DataFrame) else read_table(src, name)[0]
+        # leniently: a row too wide (an unquoted comma in a surname) is still a row of one school
+        raw, too_wide = (src, []) if isinstance(src, pd.DataFrame) else read_table(src, name, lenient=True)
         sid = None
         if raw is not None:
             part, _ = rename_columns(name, raw, mapping)
@@ -61,14 +62,21 @@ def validate_by_school(data, mapping=None) -> tuple[pd.DataFrame | None, dict[st
         bad = {}
         for p in located:
             bad.setdefault(sid.iloc[row_of[p.line]], []).append(p)
+        shifted = {row_of[p.line] for p in too_wide if p.line in row_of}
+        if not {sid.iloc[i] for i in shifted} <= set(sid.drop(index=list(shifted))):
+            # a row too wide names a school no whole row has (its cells shifted): whose it is cannot be told
+            failures.setdefault(Path(name).name, []).extend(problems)
+            continue
         for school, found in bad.items():
             failures.setdefault(school, []).extend(found)
-        keep = raw[~sid.isin(list(bad))]
+        kept = ~sid.isin(list(bad)).to_numpy()
+        keep = raw[kept].reset_index(drop=True)
+        keep.attrs[LINES_ATTR] = line_numbers(raw)[kept]  # each row keeps its line in the file
         if len(keep):
             try:
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore", GaptoolsWarning)
-                    frames.append(load_pupils(keep.reset_index(drop=True), mapping))
+                    frames.append(load_pupils(keep, mapping))
             except DataValidationError as again:  # should not happen: report rather than lose it
                 for school in keep.index.map(sid).unique():
                     failures.setdefault(school, []).extend(again.problems)

@@ -160,15 +160,19 @@ def _nul_problems(text: str, sep: str, header: list[str], name: str) -> list[Pro
     return problems
 
 
-def _read_with_csv(text: str, sep: str, width: int, name: str,
-                   parser_error: str) -> tuple[list[list[str]] | None, list[int], list[Problem]]:
+def _read_with_csv(text: str, sep: str, width: int, name: str, parser_error: str,
+                   lenient: bool = False) -> tuple[list[list[str]] | None, list[int], list[Problem]]:
     """Read a file the fast parser refused, row by row, locating every fault.
 
     Rows with more cells than the header are kept when the extra cells are
     empty (a trailing delimiter) and reported otherwise; a quote that never
-    closes is reported at the line where it opens. Nothing is skipped.
+    closes is reported at the line where it opens. Nothing is skipped. The rows
+    come back only when nothing is wrong, or, if ``lenient``, when every fault is
+    a row too wide (each cut to the header's width and reported): the caller can
+    then tell which school such a row belongs to.
     """
     problems: list[Problem] = []
+    fatal = False  # a fault after which the rows cannot be trusted (the rest of the file misread)
     rows, starts = [], []
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep)
     start = 1
@@ -185,8 +189,10 @@ def _read_with_csv(text: str, sep: str, width: int, name: str,
             starts.append(start)
             start = reader.line_num + 1
     except csv.Error as exc:
+        fatal = True
         problems.append(Problem(name, start, None, None, f"could not be read as CSV from this line: {exc}"))
     if "EOF inside string" in parser_error and rows:
+        fatal = True
         last = rows[-1]
         filled = [i for i, c in enumerate(last) if c != ""]
         col = filled[-1] if filled else 0
@@ -197,7 +203,7 @@ def _read_with_csv(text: str, sep: str, width: int, name: str,
             "remove the stray quote or close it"))
     if not problems and not rows:
         problems.append(Problem(name, None, None, None, f"could not be read as a table: {parser_error}"))
-    return (None if problems else rows), starts, problems
+    return (None if problems and (fatal or not lenient or not rows) else rows), starts, problems
 
 
 def _multiline_note(frame: pd.DataFrame, lines: np.ndarray, name: str) -> str | None:
@@ -212,7 +218,7 @@ def _multiline_note(frame: pd.DataFrame, lines: np.ndarray, name: str) -> str | 
             "row. If a quote was left open by mistake, fix it and validate again")
 
 
-def read_text_table(path: Path, name: str) -> tuple[pd.DataFrame | None, list[Problem]]:
+def read_text_table(path: Path, name: str, lenient: bool = False) -> tuple[pd.DataFrame | None, list[Problem]]:
     raw = path.read_bytes()
     if not raw.strip():
         return None, [Problem(name, None, None, None, "the file is empty")]
@@ -245,12 +251,12 @@ def read_text_table(path: Path, name: str) -> tuple[pd.DataFrame | None, list[Pr
     if odd:
         notes.append(f"{name}: {line_list(odd)} {'hold' if len(odd) > 1 else 'holds'} bytes that are not characters in any text encoding "
                      f"gaptools reads (such as {first!a}); they are kept as they are: check those lines")
-    lines = None
+    lines, problems = None, []
     try:
         frame = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False,
                             na_filter=False, skip_blank_lines=False, engine="c", header=None)
     except pd.errors.ParserError as exc:
-        rows, starts, problems = _read_with_csv(text, sep, width, name, str(exc))
+        rows, starts, problems = _read_with_csv(text, sep, width, name, str(exc), lenient)
         if rows is None:
             return None, problems
         frame = pd.DataFrame(rows, dtype=object)
@@ -269,7 +275,7 @@ def read_text_table(path: Path, name: str) -> tuple[pd.DataFrame | None, list[Pr
     frame.attrs[NOTES_ATTR] = notes
     if lines is not None:
         frame.attrs[LINES_ATTR] = lines
-    return frame, []
+    return frame, problems
 
 
 def _cell_text(value) -> str:
@@ -369,7 +375,8 @@ def read_parquet_table(path: Path, name: str) -> tuple[pd.DataFrame | None, list
     return frame, []
 
 
-def read_table(path: Path, name: str | None = None) -> tuple[pd.DataFrame | None, list[Problem]]:
+def read_table(path: Path, name: str | None = None, *,
+               lenient: bool = False) -> tuple[pd.DataFrame | None, list[Problem]]:
     """Read one file as a table of (mostly) text cells.
 
     Parameters
@@ -378,6 +385,10 @@ def read_table(path: Path, name: str | None = None) -> tuple[pd.DataFrame | None
         A .csv/.txt/.tsv, .xlsx/.xlsm or .parquet file.
     name : str, optional
         How the file is named in messages (default: the path as given).
+    lenient : bool
+        Also return the table of a text file whose only faults are rows with more cells
+        than the header (each cut to the header's width; every one still a Problem), so
+        that a trust-wide file's faulty rows can be told apart by school.
 
     Returns
     -------
@@ -392,7 +403,7 @@ def read_table(path: Path, name: str | None = None) -> tuple[pd.DataFrame | None
     """
     name = name or str(path)
     try:
-        return _read_table(path, name)
+        return _read_table(path, name, lenient)
     except MemoryError:
         return None, [Problem(name, None, None, None, "is too large to read in the memory available")]
     except Exception as exc:  # a file no reader foresaw must still get a message, never a traceback
@@ -400,7 +411,7 @@ def read_table(path: Path, name: str | None = None) -> tuple[pd.DataFrame | None
                               f"could not be read ({type(exc).__name__}: {shorten(exc)})")]
 
 
-def _read_table(path: Path, name: str) -> tuple[pd.DataFrame | None, list[Problem]]:
+def _read_table(path: Path, name: str, lenient: bool = False) -> tuple[pd.DataFrame | None, list[Problem]]:
     try:
         mode = path.stat().st_mode
     except OSError as exc:
@@ -414,7 +425,7 @@ def _read_table(path: Path, name: str) -> tuple[pd.DataFrame | None, list[Proble
     elif suffix in PARQUET_SUFFIXES:
         frame, problems = read_parquet_table(path, name)
     elif suffix in TEXT_SUFFIXES:
-        frame, problems = read_text_table(path, name)
+        frame, problems = read_text_table(path, name, lenient)
     elif suffix == ".xls":
         return None, [Problem(name, None, None, None,
                               "old-style .xls workbooks are not read; save it as .xlsx or CSV")]
