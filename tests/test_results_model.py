@@ -115,3 +115,11 @@ def test_value_and_year_and_reason_words():
     html = markdown2html_mistune(fmt.md_text('<meta content="0;url=http://127.0.0.1:8099/x">'))
     assert "<a" not in html and "<meta" not in html and "http://127.0.0.1:8099/x" in html
     assert pd.isna(np.nan) and fmt.amount(np.nan, "%", "x", "rate") == ""
+
+
+def test_a_figure_without_an_interval_says_why():
+    """Issue 30: where the values do not vary no interval can be computed; the page says so rather than
+    printing '( to )'."""
+    assert fmt.with_interval(5.0, 2.0, 8.0, "%", "attendance_pct", "score") == "5.0 pts (2.0 to 8.0)"
+    text = fmt.with_interval(5.0, np.nan, np.nan, "%", "attendance_pct", "score")
+    assert text.startswith("5.0 pts (no interval") and "to )" not in text and "do not vary" in text

@@ -24,6 +24,8 @@ WITHHELD_WORDS = {
 }
 #: A withheld figure whose reason is not recorded (a results file written before reasons existed).
 WITHHELD_UNKNOWN = "withheld: too few pupils (under {t})"
+#: Said in place of a 95% interval that cannot be computed (every pupil of the groups has the same value).
+NO_INTERVAL = "no interval: the values do not vary, so chance cannot be measured"
 #: The trend verdicts of the results model, and how a page says each.
 TREND_WORDS = {"closing": "closing", "widening": "widening", "no clear change": "no clear change"}
 
@@ -100,9 +102,12 @@ def amount(x: float, unit: str, measure: str, kind: str | None = None, *, short:
 
 def with_interval(x: float, low: float, high: float, unit: str, measure: str, kind: str | None = None,
                   *, short: bool = True) -> str:
-    """'4.8 points (0.2 to 9.4)': a figure with its 95% interval, the unit said once."""
+    """'4.8 points (0.2 to 9.4)': a figure with its 95% interval, the unit said once; where there is no
+    interval (the values do not vary, so chance cannot be measured) it says so, never '( to )'."""
     if is_missing(x):
         return ""
+    if is_missing(low) or is_missing(high):
+        return f"{amount(x, unit, measure, kind, short=short)} ({NO_INTERVAL})"
     return (f"{amount(x, unit, measure, kind, short=short)} ({number(low, unit, measure, kind)} to "
             f"{number(high, unit, measure, kind)})")
 

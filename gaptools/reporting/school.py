@@ -58,8 +58,6 @@ def gap_cell(r, threshold: int) -> str:
     """A gap with its unit and interval, or why it is withheld."""
     if r["suppressed"]:
         return withheld_text(r.get("withheld_reason"), threshold)
-    if is_missing(r["ci_low"]):
-        return amount(r["gap"], r["unit"], r["measure"], r["kind"], short=True) + " (no interval)"
     return with_interval(r["gap"], r["ci_low"], r["ci_high"], r["unit"], r["measure"], r["kind"])
 
 

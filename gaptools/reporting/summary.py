@@ -59,7 +59,8 @@ def _gap_line(r) -> str:
     figure = with_interval(r["gap"], r["ci_low"], r["ci_high"], r["unit"], r["measure"], r.get("kind"), short=False)
     # a positive gap is always disadvantaged pupils doing worse; for absence or suspensions that is *more*
     worse = " behind" if _clear(r.get("higher_is_better", True)) else " more"
-    text = f"{_name(r)}: disadvantaged pupils {html.escape(figure.replace(' (', worse + where + ' (95% interval ', 1))}"
+    interval = " (" if is_missing(r["ci_low"]) else " (95% interval "
+    text = f"{_name(r)}: disadvantaged pupils {html.escape(figure.replace(' (', worse + where + interval, 1))}"
     trend = trend_text(r.get("trend"), r.get("trend_from")) if r["comparison"] == "in_school" else ""
     return text + (f"; {html.escape(trend)}" if trend else "") + "."
 

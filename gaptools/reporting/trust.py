@@ -8,7 +8,6 @@ import pandas as pd
 
 from ..domain.formatting import (
     academic_year,
-    amount,
     cap,
     comparator,
     is_proportion,
@@ -262,6 +261,4 @@ def _trust_gap_text(r, threshold: int) -> str:
     if r["suppressed"]:
         return withheld_text(r["withheld_reason"], threshold)
     mark = " *" if is_yes(r["clear"]) else ""
-    if pd.isna(r["ci_low"]):
-        return amount(r["gap"], r["unit"], r["measure"], r["kind"], short=True) + " (no interval)" + mark
     return with_interval(r["gap"], r["ci_low"], r["ci_high"], r["unit"], r["measure"], r["kind"]) + mark
