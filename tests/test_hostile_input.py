@@ -286,6 +286,27 @@ def test_a_row_too_wide_in_a_trust_wide_file_costs_its_school_not_the_file(tmp_p
     assert pupils is None and list(failures) == ["trust.csv"]
 
 
+def test_an_overlong_cell_and_too_many_columns_are_refused_at_once(tmp_path):
+    """Issue 30: a cell far longer than any pupil-table value, and more columns than any pupil table has,
+    are refused by validation with a located message (before they cost every later step)."""
+    from gaptools.io.readers import MAX_CELL_CHARS, MAX_COLUMNS
+
+    body = rows(6)
+    body[3] = body[3].replace(",White,", "," + "x" * (MAX_CELL_CHARS + 1) + ",")
+    (tmp_path / "long.csv").write_text(HEADER + "".join(body))
+    with pytest.raises(gaptools.DataValidationError) as err:
+        load(tmp_path / "long.csv")
+    (p,) = err.value.problems
+    assert (p.line, p.column, p.value) == (5, "ethnicity", None) and f"{MAX_CELL_CHARS + 1:,} characters" in p.message
+    extra = ",".join(f"c{i}" for i in range(MAX_COLUMNS))
+    (tmp_path / "wide.csv").write_text(HEADER.strip() + "," + extra + "\n" + "".join(r.strip() + "," * MAX_COLUMNS + "\n"
+                                                                                     for r in rows(6)))
+    with pytest.raises(gaptools.DataValidationError) as err:
+        load(tmp_path / "wide.csv")
+    (p,) = err.value.problems
+    assert p.line == 1 and f"has {MAX_COLUMNS + 7:,} columns" in p.message
+
+
 def test_fifo_is_refused_not_waited_on(tmp_path):
     fifo = tmp_path / "pupils.csv"
     os.mkfifo(fifo)
@@ -316,7 +337,7 @@ def test_a_huge_header_is_quoted_short(tmp_path):
     f = tmp_path / "wide.csv"
     f.write_text("school_id,year,key_stage,pupil_id," + "H" * 100_000 + "\n1,2025,KS4,a,yes\n")
     r = cli("validate", f)
-    assert r.returncode == 1 and "required column 'disadvantaged' is missing" in r.stdout
+    assert r.returncode == 1 and "line 1, column '#5': holds a value of 100,000 characters" in r.stdout
     assert max(len(line) for line in r.stdout.splitlines()) < 2500
     f.write_text("school_id,year,key_stage,pupil_id," + "H" * 1_000_000 + "\n1,2025,KS4,a,yes\n")
     r = cli("validate", f)

@@ -34,6 +34,9 @@ DELIMITERS = (",", ";", "\t", "|")
 #: Bounds on what one spreadsheet may expand to (uncompressed bytes, columns, cells).
 MAX_XLSX_BYTES = 50 * 2**20
 MAX_COLUMNS = 2000
+#: The longest value a cell of a pupil table may hold (names, ids and codes are far shorter): a longer one
+#: is refused at once, before it costs every later step its length again.
+MAX_CELL_CHARS = 10_000
 MAX_CELLS = 5_000_000
 MAX_SCANNED = 20_000_000
 #: Bounds on a Parquet file as its footer describes it (uncompressed bytes, cells).
@@ -206,6 +209,27 @@ def _read_with_csv(text: str, sep: str, width: int, name: str, parser_error: str
     return (None if problems and (fatal or not lenient or not rows) else rows), starts, problems
 
 
+def _long_cells(text: str, sep: str, header: list[str], name: str) -> list[Problem]:
+    """Every cell (up to 20) longer than :data:`MAX_CELL_CHARS`, located: only lines that long are split."""
+    lines = text.split("\n")
+    if max(map(len, lines), default=0) <= MAX_CELL_CHARS:  # (the usual case: one pass at C speed)
+        return []
+    problems = []
+    for number, line in enumerate(lines, start=1):
+        if len(line) <= MAX_CELL_CHARS:
+            continue
+        for i, cell in enumerate(line.split(sep)):
+            if len(cell) > MAX_CELL_CHARS:
+                column = header[i] if i < len(header) and number > 1 else f"#{i + 1}"  # (a header: its place)
+                problems.append(Problem(name, number, column, None,
+                                        f"holds a value of {len(cell):,} characters; a cell of a pupil table "
+                                        f"holds at most {MAX_CELL_CHARS:,} (is the file damaged, or a note "
+                                        "pasted into a cell?)"))
+        if len(problems) >= 20:
+            break
+    return problems[:20]
+
+
 def _multiline_note(frame: pd.DataFrame, lines: np.ndarray, name: str) -> str | None:
     """A warning naming the rows whose quoted values run over several lines."""
     ends = np.append(lines[1:], -1)
@@ -238,8 +262,15 @@ def read_text_table(path: Path, name: str, lenient: bool = False) -> tuple[pd.Da
     except csv.Error as exc:  # a header cell beyond the csv module's field limit (128 KB)
         return None, [Problem(name, 1, None, None, f"the header could not be read: {exc}")]
     width = len(header)
+    if width > MAX_COLUMNS:
+        return None, [Problem(name, 1, None, None,
+                              f"has {width:,} columns; a pupil table has at most {MAX_COLUMNS:,} "
+                              "(export only the columns gaptools reads, or name them in a mapping)")]
     if "\x00" in text:
         return None, _nul_problems(text, sep, header, name)
+    long = _long_cells(text, sep, header, name)
+    if long:
+        return None, long
     notes = [f"{name}: {mixed}"] if mixed else []
     odd, line, pos, first = [], 1, 0, None
     for m in _C1.finditer(text):  # (counting lines as it goes: one pass however many there are)
