@@ -25,6 +25,8 @@ minus the shown ones.
 """
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 
@@ -256,3 +258,36 @@ def in_year_gaps(assessments: pd.DataFrame, *, threshold: int = DEFAULT_THRESHOL
 def _level_first(col: pd.Series) -> pd.Series:
     return col.map({YEAR_GROUP: 0, TEACHING_GROUP: 1}) if col.name == "level" else col
 
+
+
+def in_year_records(table: pd.DataFrame) -> list[dict]:
+    """The rows of :func:`in_year_gaps` as results.json's ``in_year`` (dates as ``YYYY-MM-DD``, nulls)."""
+    out = table[FIELDS].astype(object).where(table[FIELDS].notna(), None)
+    out["drop_date"] = [None if v is None else pd.Timestamp(v).date().isoformat() for v in out["drop_date"]]
+    records = []
+    for row in out.itertuples(index=False):
+        rec = {}
+        for key, value in zip(FIELDS, row):
+            if hasattr(value, "item"):  # a numpy scalar
+                value = value.item()
+            rec[key] = round(value, 6) if isinstance(value, float) else value
+        records.append(rec)
+    return records
+
+
+def add_to_results(path, table: pd.DataFrame) -> Path:
+    """Add ``in_year`` (the school's :func:`in_year_gaps` rows) to a ``results.json``, atomically.
+
+    The section is additive (data contract §3): every other field is kept as it is.
+    """
+    import json
+
+    from ..io.files import atomic_write_text
+
+    path = Path(path)
+    if path.is_dir():
+        path = path / "results.json"
+    doc = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+    doc["in_year"] = in_year_records(table)
+    atomic_write_text(path, json.dumps(doc, indent=1, ensure_ascii=False, allow_nan=False) + "\n")
+    return path

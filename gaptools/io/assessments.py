@@ -7,6 +7,7 @@ The same readers, mapping rules and located problems as the pupil table
 from __future__ import annotations
 
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -133,3 +134,29 @@ def _duplicates(typed: pd.DataFrame, raw: pd.DataFrame, originals: dict[str, dic
                                     f"pupil has two scores for {shorten(key[2], 60)}, drop {shorten(key[3], 60)} "
                                     f"in school {shorten(key[0], 60)} (also at {others})"))
     return problems
+
+
+def read_pupil_list(path) -> list[str]:
+    """The pupil ids of a pupil list: a ``targets.csv`` (its ``UPN`` column) or any table with ``pupil_id``.
+
+    ``targets.csv`` marks a cell a spreadsheet would run with a leading ``'``
+    (data contract §5): it is taken off again here.
+
+    Raises
+    ------
+    DataValidationError
+        The file has neither column.
+    """
+    from .readers import read_table
+
+    frame, problems = read_table(Path(path), str(path))
+    if frame is None:
+        raise DataValidationError(problems)
+    headers = {str(h).strip().casefold(): h for h in frame.columns}
+    column = headers.get("upn", headers.get("pupil_id"))
+    if column is None:
+        raise DataValidationError([Problem(str(path), 1, None, None,
+                                           "a pupil list needs a 'UPN' (targets.csv) or 'pupil_id' column")])
+    ids = frame[column].astype("string").str.strip()
+    ids = ids.mask(ids.str.match(r"^'[=+\-@\t\r]").fillna(False).astype(bool), ids.str[1:])
+    return [i for i in ids.dropna().tolist() if i]
