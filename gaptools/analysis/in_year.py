@@ -252,6 +252,7 @@ def in_year_gaps(assessments: pd.DataFrame, *, threshold: int = DEFAULT_THRESHOL
     t["n_other"] = t["n_other"].astype("Int64").mask(hidden)
     t["group"] = t["group"].where(t["group"] != "", None).astype(object)
     t = t.sort_values(UNIT + ["drop_index", "level", "group"], key=_level_first, kind="stable")
+    t["withheld_reason"] = t["withheld_reason"].astype(object).where(t["withheld_reason"].notna(), None)
     return t[FIELDS].reset_index(drop=True)
 
 

@@ -103,5 +103,7 @@ def targeted_progress(assessments: pd.DataFrame, targeted, *, threshold: int = D
     t["n_targeted"] = t["n_t"].astype("Int64").mask(hidden)
     t["n_peers"] = t["n_p"].astype("Int64").mask(hidden)
     t = t.merge(order[UNIT + ["drop_index", "drop", "drop_date"]], on=keys)
+    for c in ("verdict", "withheld_reason"):
+        t[c] = t[c].astype(object).where(t[c].notna(), None)
     return t.sort_values(keys, kind="stable")[FIELDS].reset_index(drop=True)
 

@@ -96,13 +96,14 @@ def school_parameters(job: SchoolJob, data: str, out_dir: str) -> dict:
     if job.current:
         params.update(current=job.current, mapping=job.mapping)
     if job.assessments:
-        params.update(assessments=job.assessments, assessments_mapping=job.assessments_mapping, targets=job.targets)
+        params.update(assessments=job.assessments, assessments_mapping=job.assessments_mapping, targets=job.targets,
+                      school_name=job.school_name)
     return params
 
 
 #: The parameters notebook 06 declares (it reads the assessments, not the pupil table).
-IN_YEAR_PARAMETERS = ("assessments", "school_id", "assessments_mapping", "targets", "suppression_threshold",
-                      "out_dir")
+IN_YEAR_PARAMETERS = ("assessments", "school_id", "school_name", "assessments_mapping", "targets",
+                      "suppression_threshold", "out_dir")
 
 
 def school_pages(job: SchoolJob) -> tuple:
@@ -116,7 +117,8 @@ def _for(notebook: str, params: dict) -> dict:
     parameters (papermill warns of a parameter a notebook does not declare)."""
     if notebook == IN_YEAR_PAGE[0]:
         return {k: v for k, v in params.items() if k in IN_YEAR_PARAMETERS}
-    params = {k: v for k, v in params.items() if k not in ("assessments", "assessments_mapping", "targets")}
+    params = {k: v for k, v in params.items()
+              if k not in ("assessments", "school_name", "assessments_mapping", "targets")}
     return params if notebook.startswith(("01", "03")) else {k: v for k, v in params.items() if k != "current"}
 
 

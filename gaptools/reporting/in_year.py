@@ -49,6 +49,8 @@ class InYearReport:
         The assessments (data contract §6), any number of schools: a file or
         folder (read with :func:`gaptools.load_assessments`) or its result.
     school_id : str
+    school_name : str, optional
+        The school's name, for the page (default the id).
     mapping : path, optional
         A mapping for the assessments export.
     threshold : int, default 6
@@ -59,8 +61,8 @@ class InYearReport:
         Where ``results.json`` is: :meth:`write_outputs` adds ``in_year`` to it.
     """
 
-    def __init__(self, assessments, school_id, *, mapping=None, threshold: int = DEFAULT_THRESHOLD,
-                 targets=None, out_dir=None):
+    def __init__(self, assessments, school_id, *, school_name=None, mapping=None,
+                 threshold: int = DEFAULT_THRESHOLD, targets=None, out_dir=None):
         from ..analysis.in_year import in_year_gaps
 
         if not isinstance(assessments, pd.DataFrame):
@@ -73,6 +75,7 @@ class InYearReport:
                 warnings.simplefilter("ignore", GaptoolsWarning)
                 assessments = load_assessments(assessments, mapping)
         self.school_id = str(school_id)
+        self.school_name = str(school_name) if school_name else self.school_id
         self.threshold = int(threshold)
         self.out_dir = out_dir
         self.assessments = assessments[assessments["school_id"] == self.school_id].reset_index(drop=True)
@@ -84,8 +87,9 @@ class InYearReport:
     def headline(self):
         """What the assessments hold for this school, in a sentence or two."""
         a = self.assessments
+        name = f"**{md_text(self.school_name)}**"
         if a.empty:
-            return markdown("No assessments for this school are in the data given, so there is nothing "
+            return markdown(f"{name}: no assessments for this school are in the data given, so there is nothing "
                             "to show for the year so far.")
         units = a.groupby(["year_group", "subject"], sort=True)["drop"].nunique()
         parts = [f"{_year(yg)} {md_text(subject)} ({n} drop{'s' if n != 1 else ''})"
@@ -94,7 +98,7 @@ class InYearReport:
         said = (f"**{alerts} change{'s' if alerts != 1 else ''} since the first drop of the year "
                 f"{'are' if alerts != 1 else 'is'} clear** (listed below)." if alerts else
                 "No gap has changed clearly since the first drop of the year.")
-        return markdown(f"Assessments on file: {', '.join(parts)}. {said}")
+        return markdown(f"{name}: assessments on file for {', '.join(parts)}. {said}")
 
     def year_groups(self):
         """The year group's gap at each drop, and its change since the first drop."""
