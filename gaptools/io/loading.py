@@ -289,7 +289,8 @@ def read_parts(data, mapping: Mapping | None, *, required=C.REQUIRED, spec_for=C
         f = f[~blank_rows]  # wholly empty lines hold no pupil
         if f.empty:
             also = f" ({_count(skipped, 'row')} left out by the mapping's skip_rows)" if skipped else ""
-            problems.append(Problem(name, None, None, None, "the file has a header but no rows" + also))
+            rows = table.split()[0].rstrip("s")  # pupil rows, assessment rows
+            problems.append(Problem(name, None, None, None, f"the file has a header but no {rows} rows" + also))
             continue
         part.frame = f
         parts.append(part)

@@ -140,14 +140,15 @@ class TrustReport:
         t = pd.DataFrame(rows)
         t = t[t["drop_index"] == t.groupby(["school_id", "year_group", "subject"])["drop_index"].transform("max")]
         out = pd.DataFrame({
-            "School": t["school_name"], "Year group": t["year_group"].map(lambda y: f"Year {int(y)}"),
+            "School": t["school_name"],
+            "Year group": t["year_group"].map(lambda y: "Reception" if int(y) == 0 else f"Year {int(y)}"),
             "Subject": t["subject"], "Latest drop": t["drop"],
             "Gap (95% interval)": [withheld_text(w, self.threshold) if not pd.isna(w) and w else
                                    f"{g:.2f} ({lo:.2f} to {hi:.2f})"
                                    for g, lo, hi, w in zip(t["gap"], t["ci_low"], t["ci_high"], t["withheld_reason"])],
-            "Change since the first drop (SD)": ["" if pd.isna(c) else f"{round(c, 2) + 0.0:+.2f} ({lo:.2f} to {hi:.2f})"
-                                                 for c, lo, hi in zip(t["change_sd"], t["change_ci_low"],
-                                                                      t["change_ci_high"])],
+            "Change since the first drop (SD)": [
+                "" if pd.isna(c) else f"{round(c, 2) + 0.0:+.2f} ({lo:.2f} to {hi:.2f})"  # (+ 0.0: never -0.00)
+                for c, lo, hi in zip(t["change_sd"], t["change_ci_low"], t["change_ci_high"])],
             "Clear change?": ["" if pd.isna(c) else ("yes" if a else "no")
                               for c, a in zip(t["change_sd"], t["alert"])],
         }).sort_values(["School", "Year group", "Subject"])
