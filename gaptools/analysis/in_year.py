@@ -60,9 +60,27 @@ def drop_order(assessments: pd.DataFrame) -> pd.DataFrame:
     return d.reset_index(drop=True)
 
 
+def typed(assessments: pd.DataFrame) -> pd.DataFrame:
+    """``assessments`` as :func:`gaptools.load_assessments` gives them: a table typed already is used as
+    it is; any other (dates as text, no ``teaching_group`` column, 0/1 flags) is loaded (and checked) first."""
+    from pandas.api import types as pt
+
+    cols = assessments.columns
+    ready = ("teaching_group" in cols and {"school_id", "pupil_id", "year_group", "subject", "drop"} <= set(cols)
+             and "drop_date" in cols and pt.is_datetime64_any_dtype(assessments["drop_date"])
+             and "score" in cols and pt.is_numeric_dtype(assessments["score"])
+             and "disadvantaged" in cols and pt.is_bool_dtype(assessments["disadvantaged"]))
+    if ready:
+        return assessments
+    from ..io.assessments import load_assessments
+
+    return load_assessments(assessments)
+
+
 def with_changes(assessments: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The scored rows with ``drop_index``, ``change`` (score minus the pupil's first-drop score) and
     ``unit_sd`` (the subject's spread in the year group: root mean of each drop's variance)."""
+    assessments = typed(assessments)
     order = drop_order(assessments)
     a = assessments[assessments["score"].notna()].merge(order[UNIT + ["drop", "drop_index"]], on=UNIT + ["drop"])
     a["score"] = a["score"].astype("float64")
@@ -197,7 +215,8 @@ def in_year_gaps(assessments: pd.DataFrame, *, threshold: int = DEFAULT_THRESHOL
     Parameters
     ----------
     assessments : DataFrame
-        From :func:`gaptools.load_assessments` (one or more schools).
+        From :func:`gaptools.load_assessments` (one or more schools); a table with the same columns
+        not typed yet is loaded through it first.
     threshold : int, default 6
         Groups smaller than this are withheld, and further groups wherever a
         withheld one could be worked out from the year group's figures.
