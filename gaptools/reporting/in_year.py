@@ -164,6 +164,11 @@ class InYearReport:
         self._targeted = t
         if t.empty:
             return markdown("None of the pupils on the list has an assessment on file.")
+        listed = set(map(str, ids))
+        assessed = self.assessments.loc[self.assessments["pupil_id"].isin(listed), "pupil_id"].nunique()
+        about = markdown(f"The pupil list holds {len(listed)} pupil{'s' if len(listed) != 1 else ''}; {assessed} "
+                         "of them have assessments on file here. Their peers are the other pupils of the same "
+                         "year group in the same subject.")
         shown = pd.DataFrame({
             "Year group": t["year_group"].map(_year), "Subject": t["subject"], "Drop": t["drop"],
             "Targeted pupils": t["n_targeted"], "Peers": t["n_peers"],
@@ -175,7 +180,7 @@ class InYearReport:
                                                          if not is_missing(r) else "")
                        for v, r in zip(t["verdict"], t["withheld_reason"])],
         })
-        return Table(shown.astype(object).where(shown.notna(), ""))
+        return Section([about, Table(shown.astype(object).where(shown.notna(), ""))])
 
     def write_outputs(self):
         """Add ``in_year`` to the school's ``results.json`` in ``out_dir`` (nothing when it is None)."""
