@@ -23,6 +23,8 @@ _EXPORTS = {
     "write_targeting_outputs": "targeting.pupils", "strategy_statement": "targeting.strategy",
     "SchoolReport": "reporting.school", "TrustReport": "reporting.trust", "notebook_pdf": "reporting.pdf",
     "glossary_block": "reporting.summary",
+    "load_assessments": "io.assessments", "in_year_gaps": "analysis.in_year",
+    "targeted_progress": "analysis.targeted", "InYearReport": "reporting.in_year",
 }
 #: Modules reachable as attributes (``gaptools.published``), as before the layered layout.
 _MODULES = {"published": "reporting.published"}

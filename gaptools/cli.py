@@ -64,6 +64,11 @@ def _run_parser(sub) -> argparse.ArgumentParser:
     r.add_argument("--current", type=Path,
                    help="pupils on roll now (same columns or mapping): the pupil lists come from these alone "
                         "(e.g. --current exports/current.csv)")
+    r.add_argument("--assessments", type=Path,
+                   help="the school's data drops through the year (data contract §6): adds the in-year page "
+                        "(06) to each school and in_year to results.json (e.g. --assessments exports/drops.csv)")
+    r.add_argument("--assessments-mapping", type=Path,
+                   help="YAML mapping file for the assessments export (e.g. --assessments-mapping drops.yaml)")
     r.add_argument("--schools", help="only these comma-separated school ids; default all (e.g. --schools 100001,100002)")
     r.add_argument("--workers", type=int, default=None,
                    help="notebooks run side by side; default one per core, bounded by memory (e.g. --workers 4)")
@@ -125,6 +130,12 @@ def _check_paths(args) -> str | None:
     current = getattr(args, "current", None)
     if current is not None and not current.exists():
         return f"{current}: no such current-pupils file or folder"
+    assessments = getattr(args, "assessments", None)
+    if assessments is not None and not assessments.exists():
+        return f"{assessments}: no such assessments file or folder"
+    assessments_mapping = getattr(args, "assessments_mapping", None)
+    if assessments_mapping is not None and not assessments_mapping.is_file():
+        return f"{assessments_mapping}: assessments mapping file not found"
     for published in getattr(args, "published", None) or []:
         if not published.exists():
             return f"{published}: no such published file or folder"

@@ -7,6 +7,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 DATA = Path(__file__).parent / "data"
 SAMPLE = ROOT / "data" / "sample"
+SAMPLE_YEAR = ROOT / "data" / "sample_year"
 PUBLISHED = ROOT / "data" / "dfe" / "ks2_school_level"
 
 
@@ -33,11 +34,13 @@ def sample_results(sample_pupils):
 def sample_run(tmp_path_factory):
     """One `gaptools run` of the sample trust (real kernels, local pool), shared by the
     batch, notebook, browser and PDF tests: with PDFs, and the published benchmarks page
-    of the real DfE KS2 files, none of whose schools is in the sample trust."""
+    of the real DfE KS2 files, none of whose schools is in the sample trust; and the sample year's
+    data drops (``--assessments``: each school's in-year page, results.json ``in_year``)."""
     from gaptools.batch import run
 
     out = tmp_path_factory.mktemp("run") / "reports"
-    manifest = run(SAMPLE, out, quiet=True, pdf=True, published=[PUBLISHED])
+    manifest = run(SAMPLE, out, quiet=True, pdf=True, published=[PUBLISHED],
+                   assessments=SAMPLE_YEAR / "assessments.csv")
     return out, manifest
 
 

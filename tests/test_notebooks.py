@@ -23,6 +23,8 @@ NOTEBOOKS = ROOT / "notebooks"
 SCHOOL_NOTEBOOKS = ["01_cohort_overview", "02_gap_analysis", "03_intervention_targeting"]
 SCHOOL_PARAMETERS = ["data", "school_id", "year", "key_stage", "mapping", "suppression_threshold", "out_dir"]
 TRUST_PARAMETERS = ["data", "mapping", "suppression_threshold", "results_dir"]
+IN_YEAR_PARAMETERS = ["assessments", "school_id", "school_name", "assessments_mapping", "targets",
+                      "suppression_threshold", "out_dir"]
 SCHOOLS = ["900101", "900102", "900103", "900104", "900201", "900202"]
 
 
@@ -36,12 +38,12 @@ def parameter_names(nb):
     return names
 
 
-@pytest.mark.parametrize("name", SCHOOL_NOTEBOOKS + ["04_trust_overview"])
+@pytest.mark.parametrize("name", SCHOOL_NOTEBOOKS + ["04_trust_overview", "06_in_year"])
 def test_templates_are_clean_and_parameterised(name):
     nb = nbformat.read(NOTEBOOKS / f"{name}.ipynb", as_version=4)
     assert not any(c.get("outputs") for c in nb.cells if c.cell_type == "code"), "template stored with outputs"
     assert all(c.get("execution_count") is None for c in nb.cells if c.cell_type == "code")
-    expected = TRUST_PARAMETERS if name.startswith("04") else \
+    expected = TRUST_PARAMETERS if name.startswith("04") else IN_YEAR_PARAMETERS if name.startswith("06") else \
         SCHOOL_PARAMETERS + (["current"] if name.startswith(("01", "03")) else [])
     assert parameter_names(nb) == expected
     # narrative before every result: each code cell after the parameters follows a markdown cell
@@ -248,7 +250,7 @@ def nbval_run(tmp_path_factory):
 def test_nbval_on_every_template(nbval_run):
     r, results = nbval_run["r"], nbval_run["results"]
     templates = sorted(p.name for p in NOTEBOOKS.glob("*.ipynb"))
-    assert len(templates) == 5 and set(templates) <= set(results), (sorted(results), r.stdout[-3000:])
+    assert len(templates) == 6 and set(templates) <= set(results), (sorted(results), r.stdout[-3000:])
     for name in templates:
         cells = results[name]
         code = sum(c.cell_type == "code" for c in nbformat.read(NOTEBOOKS / name, as_version=4).cells)
@@ -275,7 +277,7 @@ def test_nbval_kernels_are_fresh_forks_of_a_warm_parent(nbval_run):
     log, r = nbval_run["kernels"], nbval_run["r"]
     assert log is not None, r.stdout[-3000:] + r.stderr[-2000:]
     started = log["forked"] + log["cold"]
-    assert len(started) == len(set(started)) == len(nbval_run["results"]) == 6, log  # one new kernel each
+    assert len(started) == len(set(started)) == len(nbval_run["results"]) == 7, log  # one new kernel each
     if warm.enabled():
         assert log["cold"] == [] and log["parent"] is not None, log
     else:

@@ -271,7 +271,7 @@ def test_pupil_data_only_in_the_schools_own_targeting_pdf(sample_run):
     out, manifest = sample_run
     ids = _pupil_ids()
     pdfs = sorted(out.rglob("*.pdf"))
-    assert len(pdfs) == 4 * len(SCHOOLS) + 1
+    assert len(pdfs) == 5 * len(SCHOOLS) + 1  # 01-03, 06 (the sample run has assessments), summary; the trust's
     for path in pdfs:
         rel = path.relative_to(out)
         if path.name == "03_intervention_targeting.pdf":

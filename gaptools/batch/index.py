@@ -16,7 +16,7 @@ from ..domain.formatting import (
 )
 from ..domain.suppression import DEFAULT_THRESHOLD
 from ..reporting.html import content_security_policy
-from .school import SCHOOL_NOTEBOOKS
+from .school import IN_YEAR_PAGE, SCHOOL_NOTEBOOKS
 
 HEADLINE = ("attainment8", "progress8", "basics_4plus", "rwm_expected", "attendance_pct")
 
@@ -66,6 +66,8 @@ def render_index(out: Path, manifest: dict) -> str:
             cells = [{"label": "Results", "text": f"not readable: {e}", "clear": False, "trend": ""}]
         outputs = set(o.get("outputs") or [])
         links = [(f"{o['folder']}/{n}.html", t) for n, t in SCHOOL_NOTEBOOKS] if o["status"] == "ok" else []
+        links += [(f"{o['folder']}/{n}.html", t) for n, t in (IN_YEAR_PAGE,)  # with --assessments
+                  if f"{n}.html" in outputs or f"{o['folder']}/{n}.html" in outputs]
         links += [(f"{o['folder']}/{f}", t) for f, t in (("summary.pdf", "Summary (PDF, for governors)"),)
                   if f in outputs or f"{o['folder']}/{f}" in outputs]
         n_clear = sum(c["clear"] for c in cells)

@@ -23,11 +23,13 @@ from ..domain.columns import NAME_COLUMNS
 from ..domain.suppression import DEFAULT_THRESHOLD
 from ..errors import DataValidationError, UsageError
 from . import warm
+from .in_year import in_year_job, validated_assessments
 from .index import render_index
 from .interrupt import Interrupted, StopOnSignal
 from .kernels import execute_notebook, execution_error, reset, stop_all
 from .outdir import OutputFolder, check_output_folder
 from .school import (
+    IN_YEAR_PAGE,
     NOTEBOOK_DIR,
     SCHOOL_NOTEBOOKS,
     TRUST_NOTEBOOK,
@@ -111,7 +113,7 @@ def _unknown_schools(wanted: list[str], known: list[str], source: str) -> str:
 
 
 def _hash_inputs(pupils: pd.DataFrame, threshold: int, year: int | None, notebook_dir: Path,
-                 current: Path | None = None) -> str:
+                 current: Path | None = None, assessments: tuple[Path, Path | None] | None = None) -> str:
     """What a school's outputs depend on: all the data (value added and the gap index are
     relative to the trust), the current pupils, the threshold, the year, the templates, the version
     and the reference data (national figures). The data counts by content, not by where it was read
@@ -126,14 +128,15 @@ def _hash_inputs(pupils: pd.DataFrame, threshold: int, year: int | None, noteboo
     h.update(json.dumps([[str(c), str(t)] for c, t in pupils.dtypes.items()]).encode())
     measures = [m.__dict__ for m in pupils.attrs.get("gaptools_measures", {}).values()]
     h.update(json.dumps(measures, sort_keys=True, default=str).encode())
-    for f in ([current] if current and current.is_file() else sorted(current.rglob("*")) if current else []):
+    for f in [f for path in (current, *(assessments or ())) if path
+              for f in ([path] if path.is_file() else sorted(path.rglob("*")))]:
         if f.is_file():
             with open(f, "rb") as fh:
                 for block in iter(lambda fh=fh: fh.read(1 << 20), b""):
                     h.update(block)
     h.update(f"threshold={threshold};year={year};version={__version__}".encode())
     h.update(reference_fingerprint().encode())  # national figures imported since change the reports
-    for name, _ in SCHOOL_NOTEBOOKS:
+    for name, _ in SCHOOL_NOTEBOOKS + ((IN_YEAR_PAGE,) if assessments else ()):
         h.update((notebook_dir / f"{name}.ipynb").read_bytes())
     return h.hexdigest()[:16]
 
@@ -142,7 +145,7 @@ def _hash_inputs(pupils: pd.DataFrame, threshold: int, year: int | None, noteboo
 def run(data, out, *, mapping=None, schools=None, workers: int | None = None, scheduler: str | None = None,
         resume: bool = False, quiet: bool = False, threshold: int = DEFAULT_THRESHOLD, year: int | None = None,
         force: bool = False, timeout: int = 600, published=None, notebook_dir=None, current=None,
-        pdf: bool = False) -> dict:
+        pdf: bool = False, assessments=None, assessments_mapping=None) -> dict:
     """Run every school's notebooks and build the trust index.
 
     Parameters
@@ -185,6 +188,12 @@ def run(data, out, *, mapping=None, schools=None, workers: int | None = None, sc
         pupil lists. Validated first (any problem stops the run with
         :class:`DataValidationError`); read by each school's notebook from where
         it is, never copied into ``out``.
+    assessments : path, optional
+        The data drops (data contract §6) of any of the schools: each school's
+        folder then has the in-year page (notebook 06) and ``results.json``
+        has ``in_year``. Validated first, as ``current``; read where it is.
+    assessments_mapping : path, optional
+        A mapping for the assessments export.
 
     Returns
     -------
@@ -216,6 +225,7 @@ def run(data, out, *, mapping=None, schools=None, workers: int | None = None, sc
         client = _connect(scheduler) if scheduler else None
         try:
             current = _validated_current(current, mapping)
+            in_year = validated_assessments(assessments, assessments_mapping)
             pupils, failures = validate_by_school(data, mapping)
             names = pupils.groupby("school_id")["school_name"].first().astype(str).to_dict() \
                 if pupils is not None else {}
@@ -235,7 +245,7 @@ def run(data, out, *, mapping=None, schools=None, workers: int | None = None, sc
                     pupils = kept
                 pupils = pupils.drop(columns=list(NAME_COLUMNS), errors="ignore")  # names stay out
                 save_validated(pupils, data_file)
-                input_hash = _hash_inputs(pupils, threshold, year, notebook_dir, current)
+                input_hash = _hash_inputs(pupils, threshold, year, notebook_dir, current, in_year)
                 if pdf:  # a folder made without PDFs is not complete for a run that asks for them
                     input_hash += "+pdf"
             del pupils  # the workers read the private file; this process needs only the names
@@ -245,7 +255,7 @@ def run(data, out, *, mapping=None, schools=None, workers: int | None = None, sc
                                source=source, names=names, failures=failures, known=known, wanted=wanted,
                                resume=resume, workers=workers, quiet=quiet, threshold=threshold, year=year,
                                timeout=timeout, published=published, notebook_dir=notebook_dir, started=started,
-                               current=current, mapping=mapping, pdf=pdf)
+                               current=current, mapping=mapping, pdf=pdf, in_year=in_year)
         finally:
             if client is not None:
                 client.close()
@@ -253,7 +263,7 @@ def run(data, out, *, mapping=None, schools=None, workers: int | None = None, sc
 
 def _run_in(folder: OutputFolder, private: Path, stopper: StopOnSignal, client, zygote, *, data_file, input_hash, source,
             names, failures, known, wanted, resume, workers, quiet, threshold, year, timeout, published,
-            notebook_dir, started, current, mapping, pdf=False) -> dict:
+            notebook_dir, started, current, mapping, pdf=False, in_year=None) -> dict:
     out = folder.path
     folders = safe_folder_names(known)
     asked = wanted if wanted is not None else known
@@ -275,7 +285,7 @@ def _run_in(folder: OutputFolder, private: Path, stopper: StopOnSignal, client, 
                                   scratch=str(private) if client is None else None,  # a Dask worker: its own
                                   current=str(current) if current else None, pdf=bool(pdf),
                                   mapping=str(Path(mapping).resolve()) if current and isinstance(mapping, (str, Path))
-                                  else None))
+                                  else None, **in_year_job(in_year, out / folders[sid])))
     if zygote is not None and jobs:  # read once here: every school's kernels find the table in memory
         zygote.preload(str(data_file))
     order = [sid for sid in known if sid in outcomes or any(j.school_id == sid for j in jobs)]
@@ -494,15 +504,18 @@ def run_cli(args) -> int:
                        scheduler=args.scheduler, resume=args.resume, quiet=args.quiet,
                        threshold=getattr(args, "threshold", 6), year=getattr(args, "year", None),
                        force=getattr(args, "force", False), published=getattr(args, "published", None),
-                       current=getattr(args, "current", None), pdf=getattr(args, "pdf", False))
+                       current=getattr(args, "current", None), pdf=getattr(args, "pdf", False),
+                       assessments=getattr(args, "assessments", None),
+                       assessments_mapping=getattr(args, "assessments_mapping", None))
     except UsageError as err:
         print(f"gaptools: error: {_for_terminal(err)}", file=sys.stderr)
         return 2
     except DataValidationError as err:  # the mapping file itself, or the current pupils, are broken: nothing can run
         for p in err.problems:
             print(_for_terminal(p), file=sys.stderr)
-        return 2 if not getattr(args, "current", None) or any(p.file == str(args.mapping) for p in err.problems) \
-            else 1
+        data_given = getattr(args, "current", None) or getattr(args, "assessments", None)
+        mappings = {str(args.mapping), str(getattr(args, "assessments_mapping", None))}
+        return 2 if not data_given or any(p.file in mappings for p in err.problems) else 1
     except Interrupted as stop:
         done = stop.manifest or {"schools": {}}
         n_ok = sum(s["status"] == "ok" for s in done["schools"].values())

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..domain.suppression import DEFAULT_THRESHOLD
-from ..reporting.html import SCHOOL_PAGES
+from ..reporting.html import IN_YEAR_PAGE, SCHOOL_PAGES
 from .kernels import Stopped, execute_notebook, execution_error
 
 NOTEBOOK_DIR = Path(__file__).resolve().parents[2] / "notebooks"
@@ -53,6 +53,9 @@ class SchoolJob:
     current: str | None = None   # the current pupils' table, read where it is (never copied)
     mapping: str | None = None   # the mapping, for the current pupils' table
     pdf: bool = False            # also print each page, and the school's summary, as PDF
+    assessments: str | None = None          # the data drops (notebook 06), read where they are (never copied)
+    assessments_mapping: str | None = None  # the mapping for the assessments export
+    targets: str | None = None              # the previous run's pupil list (targets.csv) of this school
 
 
 @dataclass
@@ -92,18 +95,36 @@ def school_parameters(job: SchoolJob, data: str, out_dir: str) -> dict:
               "suppression_threshold": job.threshold, "out_dir": out_dir}
     if job.current:
         params.update(current=job.current, mapping=job.mapping)
+    if job.assessments:
+        params.update(assessments=job.assessments, assessments_mapping=job.assessments_mapping, targets=job.targets,
+                      school_name=job.school_name)
     return params
+
+
+#: The parameters notebook 06 declares (it reads the assessments, not the pupil table).
+IN_YEAR_PARAMETERS = ("assessments", "school_id", "school_name", "assessments_mapping", "targets",
+                      "suppression_threshold", "out_dir")
+
+
+def school_pages(job: SchoolJob) -> tuple:
+    """The pages of a school's folder: 01-03, and 06 when the run has assessments."""
+    return SCHOOL_NOTEBOOKS + ((IN_YEAR_PAGE,) if job.assessments else ())
 
 
 # --------------------------------------------------------------- one school
 def _for(notebook: str, params: dict) -> dict:
-    """Only notebooks 01 and 03 take ``current`` (papermill warns of a parameter a notebook does not declare)."""
+    """Only notebooks 01 and 03 take ``current``; only 06 the assessments, and none of the pupil table's
+    parameters (papermill warns of a parameter a notebook does not declare)."""
+    if notebook == IN_YEAR_PAGE[0]:
+        return {k: v for k, v in params.items() if k in IN_YEAR_PARAMETERS}
+    params = {k: v for k, v in params.items()
+              if k not in ("assessments", "school_name", "assessments_mapping", "targets")}
     return params if notebook.startswith(("01", "03")) else {k: v for k, v in params.items() if k != "current"}
 
 
-def _nav(folder: str, current: str | None) -> str:
+def _nav(folder: str, current: str | None, pages=SCHOOL_NOTEBOOKS) -> str:
     links = ['<a href="../index.html">Trust index</a>']
-    for name, title in SCHOOL_NOTEBOOKS:
+    for name, title in pages:
         links.append(f"<strong>{html.escape(title)}</strong>" if name == current
                      else f'<a href="{name}.html">{html.escape(title)}</a>')
     return " · ".join(links)
@@ -141,7 +162,10 @@ def run_school(job: SchoolJob, data: bytes | None = None) -> SchoolOutcome:
             shutil.rmtree(stage, ignore_errors=True)
             (stage / "notebooks").mkdir(parents=True)
             params = school_parameters(job, data_path, str(work))
-            for name, _ in SCHOOL_NOTEBOOKS:
+            pages = school_pages(job)
+            for name, _ in pages:
+                if name == IN_YEAR_PAGE[0] and not job.targets and (work / "targets.csv").is_file():
+                    params["targets"] = str(work / "targets.csv")  # no earlier list: this run's own
                 executed = stage / "notebooks" / f"{name}.ipynb"
                 try:
                     execute_notebook(Path(job.notebook_dir) / f"{name}.ipynb", executed, _for(name, params),
@@ -153,7 +177,7 @@ def run_school(job: SchoolJob, data: bytes | None = None) -> SchoolOutcome:
                 except Exception as exc:
                     outcome.status, outcome.error = "failed", execution_error(exc, name)
                     break
-                (stage / f"{name}.html").write_text(notebook_html(executed, nav_html=_nav(job.folder, name)),
+                (stage / f"{name}.html").write_text(notebook_html(executed, nav_html=_nav(job.folder, name, pages)),
                                                     encoding="utf-8")
             if outcome.status == "ok":
                 for path in sorted(work.iterdir()):  # results.json, targets.csv, strategy.md
@@ -163,7 +187,7 @@ def run_school(job: SchoolJob, data: bytes | None = None) -> SchoolOutcome:
                     from ..reporting.pdf import school_pdfs
 
                     try:
-                        school_pdfs(stage, [name for name, _ in SCHOOL_NOTEBOOKS])
+                        school_pdfs(stage, [name for name, _ in pages])
                     except Exception as exc:  # PDFs were asked for: without them the folder is not complete
                         outcome.status = "failed"
                         outcome.error = f"printing the PDF reports failed: {type(exc).__name__}: {exc}"

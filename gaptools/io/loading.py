@@ -64,7 +64,7 @@ def _find(headers: list[str], export: str) -> int | None:
 
 
 def rename_columns(name: str, frame: pd.DataFrame, mapping: Mapping | None,
-                   lines: np.ndarray | None = None) -> tuple[_Part | None, list[Problem]]:
+                   lines: np.ndarray | None = None, *, spec_for=C.spec_for) -> tuple[_Part | None, list[Problem]]:
     """Give columns their canonical names (mapping first, then by normalised header).
 
     Each export column gives at most one canonical column; a mapping's measures
@@ -126,7 +126,7 @@ def rename_columns(name: str, frame: pd.DataFrame, mapping: Mapping | None,
         if i in wanted:
             continue
         canon = C.canonical_name(h)
-        if C.spec_for(canon) is None:
+        if spec_for(canon) is None:  # (another table's columns: the assessments, io.assessments)
             continue
         if canon in by_mapping or (mapping and canon in mapping.constants):
             source = by_mapping.get(canon) or f"the constant {mapping.constants[canon]!r}"
@@ -214,7 +214,7 @@ def _count(n: int, noun: str) -> str:
     return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
-def _apply_values(raw: pd.DataFrame, mapping: Mapping) -> None:
+def apply_values(raw: pd.DataFrame, mapping: Mapping) -> None:
     for canon, table in mapping.values.items():
         if canon not in raw.columns:
             continue
@@ -227,8 +227,13 @@ def _apply_values(raw: pd.DataFrame, mapping: Mapping) -> None:
         raw[canon] = mapped.where(mapped.notna(), s.astype("string")).astype(object)
 
 
-def _read_parts(data, mapping: Mapping | None) -> tuple[list[_Part], list[Problem], list[str]]:
-    """Read, skip and rename each source; returns the readable parts, the problems and every warning."""
+def read_parts(data, mapping: Mapping | None, *, required=C.REQUIRED, spec_for=C.spec_for,
+               table: str = "pupil table") -> tuple[list[_Part], list[Problem], list[str]]:
+    """Read, skip and rename each source; returns the readable parts, the problems and every warning.
+
+    ``required``, ``spec_for`` and ``table`` describe the table read (the pupil
+    table by default; the assessments of :mod:`gaptools.io.assessments` too).
+    """
     parts, problems, all_notes = [], [], []
     for name, src in sources(data):
         notes: list[str] = []
@@ -249,22 +254,22 @@ def _read_parts(data, mapping: Mapping | None) -> tuple[list[_Part], list[Proble
             notes += skip_notes
             problems += found
             skipped = before - len(frame)
-        part, found = rename_columns(name, frame, mapping, lines)
+        part, found = rename_columns(name, frame, mapping, lines, spec_for=spec_for)
         problems += found
         part.notes = notes + part.notes
         all_notes += part.notes
         constants = set(mapping.constants) if mapping else set()
-        missing = [c for c in C.REQUIRED if c not in part.frame.columns and c not in constants]
+        missing = [c for c in required if c not in part.frame.columns and c not in constants]
         if part.unresolved:
             missing = [c for c in missing if c not in part.unresolved]
-            if any(c in part.unresolved for c in C.REQUIRED):
+            if any(c in part.unresolved for c in required):
                 continue
         if missing:
             have = _headers_text(frame.columns)
-            if len(missing) == len(C.REQUIRED):
+            if len(missing) == len(required):
                 problems.append(Problem(name, 1, None, None,
-                                        "does not look like a pupil table: none of the required columns "
-                                        f"({', '.join(C.REQUIRED)}) is in its header (found: {have}); "
+                                        f"does not look like a {table}: none of the required columns "
+                                        f"({', '.join(required)}) is in its header (found: {have}); "
                                         "if it is an MIS export, name its columns in a mapping file"))
                 continue
             read_as = {h: canon for canon, h in part.original.items()}  # header in file -> canonical
@@ -284,7 +289,8 @@ def _read_parts(data, mapping: Mapping | None) -> tuple[list[_Part], list[Proble
         f = f[~blank_rows]  # wholly empty lines hold no pupil
         if f.empty:
             also = f" ({_count(skipped, 'row')} left out by the mapping's skip_rows)" if skipped else ""
-            problems.append(Problem(name, None, None, None, "the file has a header but no pupil rows" + also))
+            rows = table.split()[0].rstrip("s")  # pupil rows, assessment rows
+            problems.append(Problem(name, None, None, None, f"the file has a header but no {rows} rows" + also))
             continue
         part.frame = f
         parts.append(part)
@@ -304,7 +310,7 @@ def _blank_rows(f: pd.DataFrame) -> np.ndarray:
     return out
 
 
-def _cell_problems(raw: pd.DataFrame, col: str, bad: pd.Series, message: str,
+def cell_problems(raw: pd.DataFrame, col: str, bad: pd.Series, message: str,
                    originals: dict[str, dict[str, str]]) -> list[Problem]:
     idx = np.flatnonzero(bad.to_numpy(dtype=bool, na_value=False))
     files = raw[_FILE].to_numpy()
@@ -406,7 +412,7 @@ def load_pupils(data, mapping=None, *, derive_progress: bool = True) -> pd.DataF
         if validated is not None:  # written by save_validated: checked already
             return validated
     mapping = load_mapping(mapping)
-    parts, problems, read_notes = _read_parts(data, mapping)
+    parts, problems, read_notes = read_parts(data, mapping)
     if not parts:
         raise DataValidationError(problems or [Problem(str(data), None, None, None, "no pupil rows found")],
                                   read_notes)
@@ -414,7 +420,7 @@ def load_pupils(data, mapping=None, *, derive_progress: bool = True) -> pd.DataF
     raw = pd.concat([p.frame for p in parts], ignore_index=True, sort=False)
     notes: list[str] = list(read_notes)
     if mapping:
-        _apply_values(raw, mapping)
+        apply_values(raw, mapping)
         for canon, value in mapping.constants.items():
             if canon in raw.columns and not C._blank(raw[canon]).all():
                 notes.append(f"the mapping's constant {canon}={shorten(value, 60)} replaces the '{canon}' column "
@@ -440,7 +446,7 @@ def load_pupils(data, mapping=None, *, derive_progress: bool = True) -> pd.DataF
             continue
         typed[col] = out
         if bad.any():
-            problems += _cell_problems(raw, col, bad, msg, originals)
+            problems += cell_problems(raw, col, bad, msg, originals)
     bad_cells = {(p.file, p.line, p.column) for p in problems}
     problems += [p for p in _schema_problems(typed, raw, originals)
                  if (p.file, p.line, p.column) not in bad_cells]

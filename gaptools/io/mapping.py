@@ -17,10 +17,8 @@ import pandas as pd
 import yaml
 
 from ..domain.columns import (
-    COLUMNS,
     DERIVED,
     FALSE_WORDS,
-    GRADE_PREFIX,
     GRADE_SPEC,
     TRUE_WORDS,
     canonical_name,
@@ -143,10 +141,6 @@ def _lines(node, prefix=()):
     return lines
 
 
-def _known_column(name: str) -> bool:
-    return name in COLUMNS or (name.startswith(GRADE_PREFIX) and len(name) > len(GRADE_PREFIX))
-
-
 def _read_text(path: Path, name: str) -> str:
     """The mapping file's text, refusing what cannot be a mapping (a pipe, a huge or binary file)."""
     def refuse(message):
@@ -169,13 +163,17 @@ def _read_text(path: Path, name: str) -> str:
     raise AssertionError("latin-1 decodes any bytes")
 
 
-def load_mapping(source: str | Path | dict | Mapping | None) -> Mapping | None:
+def load_mapping(source: str | Path | dict | Mapping | None, *, column_spec=None) -> Mapping | None:
     """Read and check a mapping file (or an equivalent dict).
 
     Parameters
     ----------
     source : path, dict, Mapping or None
         A YAML file, a dict with the same sections, or an already parsed mapping.
+    column_spec : callable, optional
+        The column spec of a canonical name, or None where it is no column of
+        the table mapped: another table's columns (the assessments); default the
+        pupil table's.
 
     Returns
     -------
@@ -188,6 +186,10 @@ def load_mapping(source: str | Path | dict | Mapping | None) -> Mapping | None:
     """
     if source is None or isinstance(source, Mapping):
         return source
+    column_spec = column_spec or spec_for
+
+    def known_column(name: str) -> bool:
+        return column_spec(name) is not None
     lines: dict[tuple, int] = {}
     problems: list[Problem] = []
     if isinstance(source, dict):
@@ -246,7 +248,7 @@ def load_mapping(source: str | Path | dict | Mapping | None) -> Mapping | None:
 
     for canon, column in section("columns").items():
         path = ("columns", canon)
-        if not _known_column(canon):
+        if not known_column(canon):
             bad(path, None,
                 "is not a gaptools column (see the data contract); declare extra outcomes under 'measures'")
         elif isinstance(column, dict):
@@ -257,7 +259,7 @@ def load_mapping(source: str | Path | dict | Mapping | None) -> Mapping | None:
                                 "(two or more columns)")
             elif len({c.strip().casefold() for c in sources}) < len(sources):
                 bad(path + ("mean_of",), None, "names the same export column twice")
-            elif (spec_for(canon) or GRADE_SPEC).kind != "float":
+            elif (column_spec(canon) or GRADE_SPEC).kind != "float":
                 bad(path, None, "only a number column (such as prior_attainment) can be the mean of others")
             else:
                 out.means[canon] = tuple(sources)
@@ -271,7 +273,7 @@ def load_mapping(source: str | Path | dict | Mapping | None) -> Mapping | None:
             continue
         out.values[canon] = {str(k): str(v) for k, v in table.items()}
     for canon, value in section("constants").items():
-        if not _known_column(canon):
+        if not known_column(canon):
             bad(("constants", canon), None, "is not a gaptools column")
         elif not isinstance(value, str):
             bad(("constants", canon), None, "must be a single value")
@@ -280,7 +282,7 @@ def load_mapping(source: str | Path | dict | Mapping | None) -> Mapping | None:
     for mname, spec in section("measures").items():
         path = ("measures", mname)
         canon = canonical_name(mname)
-        if _known_column(canon) or canon in DERIVED:
+        if known_column(canon) or canon in DERIVED:
             bad(path, None, "clashes with a standard gaptools column or measure; choose another name")
             continue
         if not isinstance(spec, dict):

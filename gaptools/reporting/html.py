@@ -12,6 +12,8 @@ TEMPLATES = Path(__file__).with_name("templates")
 #: A school's pages (notebook and HTML names) and their titles, in reading order.
 SCHOOL_PAGES = (("01_cohort_overview", "Know the cohort"), ("02_gap_analysis", "Find the gaps"),
                 ("03_intervention_targeting", "Target the response"))
+#: The in-year page (notebook 06), made only when a run is given assessments (``--assessments``).
+IN_YEAR_PAGE = ("06_in_year", "The year so far")
 #: The Content-Security-Policy of every report page: nothing is fetched, no script runs, and only
 #: the page's own style blocks (by hash) apply. ``{styles}`` becomes their hashes.
 CSP = ("default-src 'none'; img-src data:; font-src data:; style-src {styles}; script-src 'none'; "

@@ -127,6 +127,35 @@ class TrustReport:
         return HTMLBlock("<ul class=\"gaptools-links\">" + "".join(rows) + "</ul>",
                          text="; ".join(names.get(s, s) for s in order))
 
+    def in_year(self):
+        """Each school's year-group gaps at its latest data drop, and their change since the year's first
+        drop (``in_year`` of results.json, written with ``--assessments``). Teaching groups are never shown
+        here: they belong on the school's own page."""
+        rows = [{"school_name": d["school_name"], **r} for d in self.docs for r in d.get("in_year") or []
+                if r.get("level") == "year_group"]
+        if not rows:
+            return markdown("_No assessments were given to this run (`gaptools run --assessments`), so there are "
+                            "no in-year gaps to show._")
+        t = pd.DataFrame(rows)
+        t = t[t["drop_index"] == t.groupby(["school_id", "year_group", "subject"])["drop_index"].transform("max")]
+        out = pd.DataFrame({
+            "School": t["school_name"],
+            "Year group": t["year_group"].map(lambda y: "Reception" if int(y) == 0 else f"Year {int(y)}"),
+            "Subject": t["subject"], "Latest drop": t["drop"],
+            "Gap (95% interval)": [withheld_text(w, self.threshold) if not pd.isna(w) and w else
+                                   f"{g:.2f} ({lo:.2f} to {hi:.2f})"
+                                   for g, lo, hi, w in zip(t["gap"], t["ci_low"], t["ci_high"], t["withheld_reason"])],
+            "Change since the first drop (SD)": [
+                "" if pd.isna(c) else f"{round(c, 2) + 0.0:+.2f} ({lo:.2f} to {hi:.2f})"  # (+ 0.0: never -0.00)
+                for c, lo, hi in zip(t["change_sd"], t["change_ci_low"], t["change_ci_high"])],
+            "Clear change?": ["" if pd.isna(c) else ("yes" if a else "no")
+                              for c, a in zip(t["change_sd"], t["alert"])],
+        }).sort_values(["School", "Year group", "Subject"])
+        note = markdown("Gaps in each subject's own scores (above 0: disadvantaged pupils behind); changes in "
+                        "standard deviations of the subject's scores, same pupils. A change is *clear* only when "
+                        "it survives the false-discovery check across the school's comparisons.")
+        return Section([note, Table(out.reset_index(drop=True))])
+
     def funnel(self, measure: str | None = None):
         """Funnel plot of one measure's gap against the number of disadvantaged pupils."""
         from .charts import funnel

@@ -1,0 +1,45 @@
+"""A run's in-year part (``--assessments``): validated once, then each school's notebook 06 reads them.
+
+The assessments are read where they are, never copied into the output (they
+name pupils); a school's pupil list from an earlier run (its ``targets.csv``)
+gives the targeted pupils whose progress the page follows.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+
+def validated_assessments(assessments, mapping) -> tuple[Path, Path | None] | None:
+    """The assessments' and their mapping's resolved paths, once they pass validation (as ``current``)."""
+    if assessments is None:
+        return None
+    import warnings
+
+    from ..errors import GaptoolsWarning
+    from ..io.assessments import load_assessments
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", GaptoolsWarning)
+        load_assessments(assessments, mapping)  # raises DataValidationError naming file, line, column and value
+    return Path(assessments).resolve(), Path(mapping).resolve() if mapping else None
+
+
+def in_year_job(in_year, school_folder: Path) -> dict:
+    """A school job's in-year fields: the assessments, and the pupil list an earlier run left in its folder."""
+    if not in_year:
+        return {}
+    return {"assessments": str(in_year[0]), "assessments_mapping": str(in_year[1]) if in_year[1] else None,
+            "targets": _previous_list(school_folder / "targets.csv")}
+
+
+def _previous_list(path: Path) -> str | None:
+    """An earlier run's pupil list, if it lists anyone (else the job falls back on this run's own)."""
+    from ..errors import DataValidationError
+    from ..io.assessments import read_pupil_list
+
+    if not path.is_file() or path.is_symlink():
+        return None
+    try:
+        return str(path) if read_pupil_list(path) else None
+    except DataValidationError:
+        return None
