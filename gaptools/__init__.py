@@ -23,6 +23,7 @@ _EXPORTS = {
     "write_targeting_outputs": "targeting.pupils", "strategy_statement": "targeting.strategy",
     "SchoolReport": "reporting.school", "TrustReport": "reporting.trust", "notebook_pdf": "reporting.pdf",
     "glossary_block": "reporting.summary",
+    "load_activities": "io.activities", "activity_impact": "analysis.activities",
 }
 #: Modules reachable as attributes (``gaptools.published``), as before the layered layout.
 _MODULES = {"published": "reporting.published"}

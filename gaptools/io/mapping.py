@@ -169,13 +169,17 @@ def _read_text(path: Path, name: str) -> str:
     raise AssertionError("latin-1 decodes any bytes")
 
 
-def load_mapping(source: str | Path | dict | Mapping | None) -> Mapping | None:
+def load_mapping(source: str | Path | dict | Mapping | None, *, columns=None) -> Mapping | None:
     """Read and check a mapping file (or an equivalent dict).
 
     Parameters
     ----------
     source : path, dict, Mapping or None
         A YAML file, a dict with the same sections, or an already parsed mapping.
+    columns : collection of str, optional
+        The names ``columns:`` and ``constants:`` may give, for a table other
+        than the pupil table (the activity register); such a mapping declares
+        no ``measures``. Default: the pupil table's columns.
 
     Returns
     -------
@@ -220,6 +224,10 @@ def load_mapping(source: str | Path | dict | Mapping | None) -> Mapping | None:
         raise DataValidationError([Problem(name, 1, None, None,
                                            "a mapping file must have sections: " + ", ".join(SECTIONS))])
     out = Mapping(source=name)
+    known = _known_column if columns is None else frozenset(columns).__contains__
+    if columns is not None and raw.get("measures"):
+        bad(("measures",), None, "declare measures in the pupil table's mapping, not here")
+        raw = {k: v for k, v in raw.items() if k != "measures"}
     for section in raw:
         if section not in SECTIONS:
             bad((section,), None, f"unknown section; expected one of: {', '.join(SECTIONS)}")
@@ -246,7 +254,7 @@ def load_mapping(source: str | Path | dict | Mapping | None) -> Mapping | None:
 
     for canon, column in section("columns").items():
         path = ("columns", canon)
-        if not _known_column(canon):
+        if not known(canon):
             bad(path, None,
                 "is not a gaptools column (see the data contract); declare extra outcomes under 'measures'")
         elif isinstance(column, dict):
@@ -271,7 +279,7 @@ def load_mapping(source: str | Path | dict | Mapping | None) -> Mapping | None:
             continue
         out.values[canon] = {str(k): str(v) for k, v in table.items()}
     for canon, value in section("constants").items():
-        if not _known_column(canon):
+        if not known(canon):
             bad(("constants", canon), None, "is not a gaptools column")
         elif not isinstance(value, str):
             bad(("constants", canon), None, "must be a single value")
