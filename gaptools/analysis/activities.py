@@ -193,7 +193,8 @@ def _one(data: _Pupils, rows: np.ndarray, taking: np.ndarray, compliers: np.ndar
     row.update(n_participants=n_t, n_comparison=n_c, effect=fit["effect"], ci_low=fit["low"], ci_high=fit["high"],
                p_value=fit["p"], effect_size=fit["effect"] / sd if sd > 0 else np.nan,
                mde=power * fit["se"] / sd if sd > 0 else np.nan,
-               raw_difference=float(yy[tt].mean() - yy[~tt].mean()), balance=_smd(xx, tt), withheld_reason=None)
+               raw_difference=float(yy[tt].mean() - yy[~tt].mean()),
+               balance=_smd(np.delete(xx, 1, axis=1), tt), withheld_reason=None)  # (not the square of prior attainment)
     if compliers is not None:
         keep = use & (compliers | ~taking)
         n_pp = int((compliers & keep).sum())
@@ -245,8 +246,10 @@ def activity_impact(pupils: pd.DataFrame, activities, *, school_id: str | None =
 
     register = activities if isinstance(activities, pd.DataFrame) and FILE in activities.columns \
         else load_activities(activities)
+    said = set(register.attrs.get("gaptools_warnings", []))  # (load_activities warned of these already)
     for note in check_register(register, pupils):
-        warnings.warn(note, GaptoolsWarning, stacklevel=2)
+        if note not in said:
+            warnings.warn(note, GaptoolsWarning, stacklevel=2)
     if school_id is not None:
         register = register[register["school_id"] == str(school_id)]
     register = register.reset_index(drop=True)

@@ -85,7 +85,11 @@ def _typed(raw: pd.Series, kind: str):
     if kind == "date":
         text = raw.astype("string").str.strip()
         text = text.mask(text == "")
-        out = pd.to_datetime(text, dayfirst=True, errors="coerce", format="mixed")
+        # ISO dates (2024-09-30) first, then the day-first dates of an English spreadsheet (30/09/2024)
+        out = pd.to_datetime(text, errors="coerce", format="ISO8601")
+        rest = out.isna() & text.notna()
+        if rest.any():
+            out[rest] = pd.to_datetime(text[rest], dayfirst=True, errors="coerce", format="mixed")
         return out, out.isna() & text.notna(), "is not a date (write 2024-09-30 or 30/09/2024)"
     if kind == "money":
         text = raw.astype("string").str.replace(r"[£,\s]", "", regex=True)
