@@ -64,6 +64,11 @@ def _run_parser(sub) -> argparse.ArgumentParser:
     r.add_argument("--current", type=Path,
                    help="pupils on roll now (same columns or mapping): the pupil lists come from these alone "
                         "(e.g. --current exports/current.csv)")
+    r.add_argument("--activities", type=Path,
+                   help="the activity register (who took part in which activity, aimed at which measure): page 03 "
+                        "and Part B of strategy.md review each activity (e.g. --activities register.csv)")
+    r.add_argument("--activities-mapping", type=Path,
+                   help="YAML mapping of the register's own column names (e.g. --activities-mapping register.yaml)")
     r.add_argument("--schools", help="only these comma-separated school ids; default all (e.g. --schools 100001,100002)")
     r.add_argument("--workers", type=int, default=None,
                    help="notebooks run side by side; default one per core, bounded by memory (e.g. --workers 4)")
@@ -125,6 +130,10 @@ def _check_paths(args) -> str | None:
     current = getattr(args, "current", None)
     if current is not None and not current.exists():
         return f"{current}: no such current-pupils file or folder"
+    for option, what in (("activities", "activity register"), ("activities_mapping", "activity-register mapping")):
+        path = getattr(args, option, None)
+        if path is not None and not path.exists():
+            return f"{path}: no such {what} file or folder"
     for published in getattr(args, "published", None) or []:
         if not published.exists():
             return f"{published}: no such published file or folder"

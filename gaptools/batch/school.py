@@ -53,6 +53,8 @@ class SchoolJob:
     current: str | None = None   # the current pupils' table, read where it is (never copied)
     mapping: str | None = None   # the mapping, for the current pupils' table
     pdf: bool = False            # also print each page, and the school's summary, as PDF
+    activities: str | None = None          # the activity register, read where it is (never copied)
+    activities_mapping: str | None = None  # the mapping of the register's columns
 
 
 @dataclass
@@ -92,12 +94,16 @@ def school_parameters(job: SchoolJob, data: str, out_dir: str) -> dict:
               "suppression_threshold": job.threshold, "out_dir": out_dir}
     if job.current:
         params.update(current=job.current, mapping=job.mapping)
+    if job.activities:
+        params.update(activities=job.activities, activities_mapping=job.activities_mapping)
     return params
 
 
 # --------------------------------------------------------------- one school
 def _for(notebook: str, params: dict) -> dict:
     """Only notebooks 01 and 03 take ``current`` (papermill warns of a parameter a notebook does not declare)."""
+    if not notebook.startswith("03"):  # only notebook 03 reviews the activities
+        params = {k: v for k, v in params.items() if k not in ("activities", "activities_mapping")}
     return params if notebook.startswith(("01", "03")) else {k: v for k, v in params.items() if k != "current"}
 
 

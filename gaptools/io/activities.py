@@ -229,7 +229,7 @@ def _combine_repeats(out: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
     dup = out.duplicated(keys, keep=False).to_numpy()
     if not dup.any():
         return out.reset_index(drop=True), []
-    note = (f"{int(dup.sum())} register rows list the same pupil more than once for one activity, year and "
+    note = (f"{_rows(int(dup.sum()))} list the same pupil more than once for one activity, year and "
             f"measure ({line_list(out.loc[dup, LINE].astype(int))} of {shorten(out.loc[dup, FILE].iloc[0], 120)}"
             "...): each pupil is counted once, with their sessions and cost added up")
     sums = [c for c in ("sessions_planned", "sessions_attended", "cost") if c in out.columns]
@@ -237,6 +237,10 @@ def _combine_repeats(out: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
     if sums:
         first[sums] = out.groupby(keys, sort=False, dropna=False)[sums].sum(min_count=1)
     return first.reset_index()[list(out.columns)], [note]
+
+
+def _rows(n: int) -> str:
+    return f"{n} register row{'' if n == 1 else 's'}"
 
 
 def _is_measure_name(name: str, pupils: pd.DataFrame) -> bool:
@@ -285,15 +289,15 @@ def check_register(register: pd.DataFrame, pupils: pd.DataFrame) -> list[str]:
         problems.sort(key=lambda p: (p.file or "", p.line or 0, p.column or ""))
         raise DataValidationError(problems, list(register.attrs.get("gaptools_warnings", [])))
     if later.any():
-        notes.append(f"{int(later.sum())} register rows aim at results the pupil table does not have yet "
-                     f"({line_list(register.loc[later, LINE].astype(int))}): they are reviewed once those results are in")
+        notes.append(f"{_rows(int(later.sum()))} aim{'s' if later.sum() == 1 else ''} at results the pupil table does not have yet "
+                     f"({line_list(register.loc[later, LINE].astype(int))}): reviewed once those results are in")
     keys = pd.MultiIndex.from_frame(pupils[["school_id", "year", "pupil_id"]].astype({"school_id": str, "year": "int64",
                                                                                    "pupil_id": str}))
     found = pd.MultiIndex.from_arrays([sid, year, register["pupil_id"].astype(str)]).isin(keys)
     lost = in_year & ~found
     if lost.any():
-        notes.append(f"{int(lost.sum())} register rows name a pupil the pupil table does not have for that school and "
-                     f"year ({line_list(register.loc[lost, LINE].astype(int))}): they are counted on the review as "
+        notes.append(f"{_rows(int(lost.sum()))} name{'s' if lost.sum() == 1 else ''} a pupil the pupil table does not have for that school and "
+                     f"year ({line_list(register.loc[lost, LINE].astype(int))}): counted on the review as "
                      "not found and left out of the estimates")
     before = list(register.attrs.get("gaptools_warnings", []))
     register.attrs["gaptools_warnings"] = before + [n for n in notes if n not in before]
