@@ -9,6 +9,7 @@ DATA = Path(__file__).parent / "data"
 SAMPLE = ROOT / "data" / "sample"
 SHARED = ROOT.parent / "shared"
 PUBLISHED = ROOT / "data" / "dfe" / "ks2_school_level"
+ACTIVITIES = ROOT / "data" / "sample_year" / "activities.csv"
 
 
 @pytest.fixture(scope="session")
@@ -33,12 +34,13 @@ def sample_results(sample_pupils):
 @pytest.fixture(scope="session")
 def sample_run(tmp_path_factory):
     """One `gaptools run` of the sample trust (real kernels, local pool), shared by the
-    batch, notebook, browser and PDF tests: with PDFs, and the published benchmarks page
-    of the real DfE KS2 files, none of whose schools is in the sample trust."""
+    batch, notebook, browser and PDF tests: with PDFs, the published benchmarks page
+    of the real DfE KS2 files, none of whose schools is in the sample trust, and the
+    sample trust's synthetic activity register."""
     from gaptools.batch import run
 
     out = tmp_path_factory.mktemp("run") / "reports"
-    manifest = run(SAMPLE, out, quiet=True, pdf=True, published=[PUBLISHED])
+    manifest = run(SAMPLE, out, quiet=True, pdf=True, published=[PUBLISHED], activities=ACTIVITIES)
     return out, manifest
 
 

@@ -76,7 +76,9 @@ def adjusted_effect(y: np.ndarray, treated: np.ndarray, covariates: np.ndarray, 
     # row 1 of (Z'Z)^-1 Z' = row 1 of R^-1 Q'
     a = np.linalg.solve(r, q.T)[1]
     with np.errstate(divide="ignore", invalid="ignore"):
-        d = a ** 2 / (1 - h)
+        # a pupil the fit passes through exactly (the only one with an EHC plan, say) has no weight in the
+        # effect (a = 0) and no residual: its term is 0, not 0/0
+        d = np.where(h > 1 - 1e-9, 0.0, a ** 2 / (1 - h))
         var = float(np.sum(d * resid ** 2))
         # Bell-McCaffrey degrees of freedom (Satterthwaite, for the HC2 variance under constant variance):
         # with few participants the variance rests on few pupils, and n - p would overstate what is known
