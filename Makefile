@@ -42,6 +42,7 @@ test: install $(CHROMIUM)
 
 bench: install
 	$(BIN)/python benchmarks/bench_gaps.py
+	$(BIN)/python benchmarks/bench_activities.py
 	$(BIN)/python benchmarks/bench_batch.py $(BENCH_ARGS)
 
 lab: install
