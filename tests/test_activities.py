@@ -269,3 +269,15 @@ def test_run_writes_activities_into_results_json_and_part_b_into_strategy(sample
     withheld = [r for r in json.loads((out / manifest["schools"]["900103"]["folder"] / "results.json")
                                       .read_text())["activities"] if r["activity"] == "Maths intervention group"]
     assert withheld[0]["withheld_reason"] == "too_few_participants" and withheld[0]["n_participants"] is None
+
+
+def test_register_mapping_names_only_register_columns_and_hostile_names_are_escaped():
+    from gaptools.io.activities import REGISTER_COLUMNS
+
+    with pytest.raises(DataValidationError, match="is not a column of this table"):
+        gaptools.load_mapping({"columns": {"forename": "Name"}}, columns=REGISTER_COLUMNS)
+    pupils, register = _small_trust()
+    register["activity"] = "<img src=x onerror=alert(1)> *Tutoring* | http://x.example"
+    impact = gaptools.activity_impact(pupils, register, school_id="S0000")
+    text = gaptools.strategy_statement(pupils, "S0000", activities=impact)
+    assert "Tutoring" in text and "<img" not in text and "http://x" not in text

@@ -256,7 +256,8 @@ def load_mapping(source: str | Path | dict | Mapping | None, *, columns=None) ->
         path = ("columns", canon)
         if not known(canon):
             bad(path, None,
-                "is not a gaptools column (see the data contract); declare extra outcomes under 'measures'")
+                "is not a gaptools column (see the data contract); declare extra outcomes under 'measures'"
+                if columns is None else f"is not a column of this table (its columns: {', '.join(columns)})")
         elif isinstance(column, dict):
             sources = column.get("mean_of")
             if set(column) != {"mean_of"} or not isinstance(sources, list) or len(sources) < 2 \
