@@ -22,7 +22,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..domain.measures import STANDARD_MEASURES, custom_measures, grade_measure
+from ..domain.columns import GRADE_PREFIX
+from ..domain.measures import STANDARD_MEASURES, Measure, custom_measures, grade_measure
 from ..domain.suppression import DEFAULT_THRESHOLD
 from .stats import bh_qvalues
 
@@ -111,18 +112,19 @@ class _Pupils:
 
     def __init__(self, pupils: pd.DataFrame):
         self.frame = pupils
-        self.key_stage = pupils["key_stage"].astype("string").fillna("").to_numpy(dtype=object)
+        self.key_stage = (pupils["key_stage"].astype("string").fillna("") if "key_stage" in pupils.columns
+                          else pd.Series("", index=pupils.index)).to_numpy(dtype=object)
         prior = _floats(pupils, "prior_attainment")
         self.has_prior = ~np.isnan(prior)
         c = np.nan_to_num(prior - 100.0)
         # (centred anywhere: beside an intercept and the linear term, the square's centre does not change the fit)
         self.prior = np.column_stack([c, c ** 2 / 10])
-        base = [pupils["disadvantaged"].astype("boolean").fillna(False).to_numpy(dtype=float)[:, None]]
-        self.base_names = ["disadvantage"]
+        base, self.base_names = [np.zeros((len(pupils), 0))], []
+        if "disadvantaged" in pupils.columns:
+            base.append(pupils["disadvantaged"].astype("boolean").fillna(False).to_numpy(dtype=float)[:, None])
+            self.base_names.append("disadvantage")
         if "sen" in pupils.columns:
-            sen = pupils["sen"].astype("string")
-            base.append(np.column_stack([(sen == v).fillna(False).to_numpy(dtype=float) for v in ("K", "E")]
-                                        + [sen.isna().to_numpy(dtype=float)]))
+            base.append(_sen_columns(pupils["sen"]))
             self.base_names.append("SEN")
         self.base = np.hstack(base)
         att = _floats(pupils, "attendance_pct")
@@ -147,11 +149,26 @@ class _Pupils:
         return np.hstack(parts), names
 
 
-def _measure(pupils: pd.DataFrame, name: str):
+def _sen_columns(sen: pd.Series) -> np.ndarray:
+    """SEN as indicators: support (K), EHC plan (E) and not known; a yes/no SEN column as one indicator."""
+    if pd.api.types.is_bool_dtype(sen.dtype) or pd.api.types.is_numeric_dtype(sen.dtype):
+        values = pd.to_numeric(sen.astype("Float64"), errors="coerce")
+        return np.column_stack([values.fillna(0).to_numpy(dtype=float), values.isna().to_numpy(dtype=float)])
+    text = sen.astype("string").str.strip().str.upper()
+    return np.column_stack([(text == v).fillna(False).to_numpy(dtype=float) for v in ("K", "E")]
+                           + [text.isna().to_numpy(dtype=float)])
+
+
+def _measure(pupils: pd.DataFrame, name: str) -> Measure:
+    """The measure ``name``: declared in the mapping, standard, a GCSE grade, or else an outcome column
+    of the table as it is (a score, or a rate if it holds yes/no)."""
     custom = custom_measures(pupils)
     if name in custom:
         return custom[name]
-    return STANDARD_MEASURES.get(name) or grade_measure(name)
+    if name in STANDARD_MEASURES or name.startswith(GRADE_PREFIX):
+        return STANDARD_MEASURES.get(name) or grade_measure(name)
+    rate = name in pupils.columns and pd.api.types.is_bool_dtype(pupils[name].dtype)
+    return Measure(name, name.replace("_", " "), "rate" if rate else "score", "%" if rate else "points", True)
 
 
 def _smd(x: np.ndarray, treated: np.ndarray) -> float:
@@ -255,7 +272,7 @@ def activity_impact(pupils: pd.DataFrame, activities, *, school_id: str | None =
     if school_id is not None:
         register = register[register["school_id"] == str(school_id)]
     register = register.reset_index(drop=True)
-    mine = pupils[pupils["school_id"].isin(set(register["school_id"].astype(str)))].reset_index(drop=True)
+    mine = pupils[pupils["school_id"].astype(str).isin(set(register["school_id"].astype(str)))].reset_index(drop=True)
     data = _Pupils(mine)
     as_keys = {"school_id": str, "year": "int64", "pupil_id": str}
     cohort_of = pd.MultiIndex.from_frame(mine[["school_id", "year"]].astype({"school_id": str, "year": "int64"}))

@@ -243,8 +243,18 @@ def _rows(n: int) -> str:
     return f"{n} register row{'' if n == 1 else 's'}"
 
 
+#: Columns of the pupil table that describe pupils or what was known before: never an activity's outcome.
+NOT_OUTCOMES = frozenset({"school_id", "school_name", "year", "key_stage", "pupil_id", "disadvantaged", "sex", "sen",
+                          "eal", "fsm", "ethnicity", "forename", "surname", "prior_attainment", "writing_ta"})
+
+
 def _is_measure_name(name: str, pupils: pd.DataFrame) -> bool:
-    return name in STANDARD_MEASURES or name.startswith(C.GRADE_PREFIX) or name in custom_measures(pupils)
+    """A standard, GCSE grade or declared measure; or a number or yes/no column of the table that is not a
+    pupil's characteristic (an outcome a table made in Python holds as it is)."""
+    if name in STANDARD_MEASURES or name.startswith(C.GRADE_PREFIX) or name in custom_measures(pupils):
+        return True
+    return name in pupils.columns and name not in NOT_OUTCOMES and not name.endswith("_code") and (
+        pd.api.types.is_numeric_dtype(pupils[name].dtype) or pd.api.types.is_bool_dtype(pupils[name].dtype))
 
 
 def check_register(register: pd.DataFrame, pupils: pd.DataFrame) -> list[str]:
@@ -276,12 +286,14 @@ def check_register(register: pd.DataFrame, pupils: pd.DataFrame) -> list[str]:
     for name in register.loc[in_year, "measure"].dropna().unique():
         rows = in_year & (register["measure"] == name).to_numpy()
         if _is_measure_name(name, pupils) and name in pupils.columns:
-            with_data = pupils.loc[pupils[name].notna(), ["school_id", "year"]].astype({"school_id": str, "year": "int64"})
+            with_data = pupils.loc[pupils[name].notna().to_numpy(dtype=bool), ["school_id", "year"]] \
+                .astype({"school_id": str, "year": "int64"})
             rows &= ~here.isin(pd.MultiIndex.from_frame(with_data.drop_duplicates()))
         bad_measure |= rows
     for i in np.flatnonzero(bad_measure)[:200]:  # (each message names what that school's table does have)
         mine = pupils[(pupils["school_id"].astype(str) == sid.iat[i]) & (pupils["year"] == year.iat[i])]
-        known = sorted({m.name for ks in mine["key_stage"].dropna().unique() for m in measures_for(mine, ks)})
+        stages = mine["key_stage"].dropna().unique() if "key_stage" in mine.columns else []
+        known = sorted({m.name for ks in stages for m in measures_for(mine, ks)})
         problems += _located(register.iloc[[i]], "measure", [True],
                              "is not an outcome measure the pupil table has for this school and year "
                              f"(it has: {', '.join(known) or 'none'})")
