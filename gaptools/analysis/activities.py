@@ -315,7 +315,7 @@ def activity_impact(pupils: pd.DataFrame, activities, *, school_id: str | None =
             part = cohort[stages == ks]
             row = _one(data, part, flag[part], complied[part] if on_plan else None, measure, threshold)
             small = row.get("withheld_reason") in (TOO_FEW_PARTICIPANTS, TOO_FEW_COMPARISON)
-            rows.append({"school_id": str(sid), "year": int(year), "key_stage": ks, "activity": str(activity),
+            rows.append({"school_id": str(sid), "year": int(year), "key_stage": ks or None, "activity": str(activity),
                          "tier": known_tiers[0] if known_tiers else None, "measure": measure.name,
                          "label": measure.label, "unit": measure.unit, "kind": measure.kind,
                          "higher_is_better": bool(measure.higher_is_better),

@@ -301,16 +301,17 @@ def check_register(register: pd.DataFrame, pupils: pd.DataFrame) -> list[str]:
         problems.sort(key=lambda p: (p.file or "", p.line or 0, p.column or ""))
         raise DataValidationError(problems, list(register.attrs.get("gaptools_warnings", [])))
     if later.any():
-        notes.append(f"{_rows(int(later.sum()))} aim{'s' if later.sum() == 1 else ''} at results the pupil table does not have yet "
-                     f"({line_list(register.loc[later, LINE].astype(int))}): reviewed once those results are in")
-    keys = pd.MultiIndex.from_frame(pupils[["school_id", "year", "pupil_id"]].astype({"school_id": str, "year": "int64",
-                                                                                   "pupil_id": str}))
+        notes.append(f"{_rows(int(later.sum()))} aim{'s' if later.sum() == 1 else ''} at results the pupil table "
+                     f"does not have yet ({line_list(register.loc[later, LINE].astype(int))}): reviewed once those "
+                     "results are in")
+    keys = pd.MultiIndex.from_frame(pupils[["school_id", "year", "pupil_id"]].astype(
+        {"school_id": str, "year": "int64", "pupil_id": str}))
     found = pd.MultiIndex.from_arrays([sid, year, register["pupil_id"].astype(str)]).isin(keys)
     lost = in_year & ~found
     if lost.any():
-        notes.append(f"{_rows(int(lost.sum()))} name{'s' if lost.sum() == 1 else ''} a pupil the pupil table does not have for that school and "
-                     f"year ({line_list(register.loc[lost, LINE].astype(int))}): counted on the review as "
-                     "not found and left out of the estimates")
+        notes.append(f"{_rows(int(lost.sum()))} name{'s' if lost.sum() == 1 else ''} a pupil the pupil table does "
+                     f"not have for that school and year ({line_list(register.loc[lost, LINE].astype(int))}): "
+                     "counted on the review as not found and left out of the estimates")
     before = list(register.attrs.get("gaptools_warnings", []))
     register.attrs["gaptools_warnings"] = before + [n for n in notes if n not in before]
     return notes

@@ -33,14 +33,16 @@ CLOSING = ("Whether to continue, adapt or stop an activity is a question for lea
 def signed(x, row) -> str:
     """An effect with its sign and unit: '+0.4 grades', '-3 percentage points'."""
     text = amount(x, row["unit"], row["measure"], row["kind"])
-    return text if text.startswith("-") or number(x, row["unit"], row["measure"], row["kind"]) in ("0", "0.0", "0.00") \
-        else "+" + text
+    return text if text.startswith("-") or _bare(x, row) in ("0", "0.0", "0.00") else "+" + text
 
 
 def interval(row, low="ci_low", high="ci_high", effect="effect") -> str:
     """'+0.4 grades (0.1 to 0.7)'."""
-    unit, measure, kind = row["unit"], row["measure"], row["kind"]
-    return f"{signed(row[effect], row)} ({number(row[low], unit, measure, kind)} to {number(row[high], unit, measure, kind)})"
+    return f"{signed(row[effect], row)} ({_bare(row[low], row)} to {_bare(row[high], row)})"
+
+
+def _bare(x, row) -> str:
+    return number(x, row["unit"], row["measure"], row["kind"])
 
 
 def _better(row) -> bool:
@@ -59,7 +61,8 @@ def effect_sentence(row, threshold: int) -> str:
                 "take part")
     else:
         mde = row["mde"]
-        estimate = f"(estimate {signed(row['effect'], row)}, interval {number(row['ci_low'], row['unit'], row['measure'], row['kind'])} to {number(row['ci_high'], row['unit'], row['measure'], row['kind'])})"
+        estimate = (f"(estimate {signed(row['effect'], row)}, interval {_bare(row['ci_low'], row)} to "
+                    f"{_bare(row['ci_high'], row)})")
         text = (f"no clear effect; with {n} pupils only an effect above {mde:.1f} SD could have been detected "
                 f"{estimate}" if not is_missing(mde) else f"no clear effect {estimate}")
     return text
@@ -75,8 +78,9 @@ def secondary_sentences(row, threshold: int) -> list[str]:
         out.append(f"A raw comparison with every other pupil would say {signed(raw, row)}; the estimate allows for "
                    "the pupils chosen having started from a different place.")
     if not is_missing(row.get("pp_effect")):
-        out.append(f"Pupils who attended at least 70% of sessions ({int(row['pp_n'])}): {interval(row, 'pp_ci_low', 'pp_ci_high', 'pp_effect')}; "
-                   "a secondary check on delivery, not the estimate.")
+        pp = interval(row, "pp_ci_low", "pp_ci_high", "pp_effect")
+        out.append(f"Pupils who attended at least 70% of sessions ({int(row['pp_n'])}): {pp}; a secondary check "
+                   "on delivery, not the estimate.")
     if not is_missing(row.get("n_not_found")) and int(row["n_not_found"]) > 0:
         n = int(row["n_not_found"])
         out.append(f"{n} listed pupil{' is' if n == 1 else 's are'} not in the results data and not counted.")
