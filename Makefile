@@ -43,6 +43,7 @@ test: install $(CHROMIUM)
 bench: install
 	$(BIN)/python benchmarks/bench_gaps.py
 	$(BIN)/python benchmarks/bench_in_year.py
+	$(BIN)/python benchmarks/bench_activities.py
 	$(BIN)/python benchmarks/bench_batch.py $(BENCH_ARGS)
 
 # JupyterLab refuses to start as root without --allow-root (a container or CI machine is often root).

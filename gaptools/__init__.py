@@ -25,6 +25,7 @@ _EXPORTS = {
     "glossary_block": "reporting.summary",
     "load_assessments": "io.assessments", "in_year_gaps": "analysis.in_year",
     "targeted_progress": "analysis.targeted", "InYearReport": "reporting.in_year",
+    "load_activities": "io.activities", "activity_impact": "analysis.activities",
 }
 #: Modules reachable as attributes (``gaptools.published``), as before the layered layout.
 _MODULES = {"published": "reporting.published"}

@@ -69,6 +69,11 @@ def _run_parser(sub) -> argparse.ArgumentParser:
                         "(06) to each school and in_year to results.json (e.g. --assessments exports/drops.csv)")
     r.add_argument("--assessments-mapping", type=Path,
                    help="YAML mapping file for the assessments export (e.g. --assessments-mapping drops.yaml)")
+    r.add_argument("--activities", type=Path,
+                   help="the activity register (who took part in which activity, aimed at which measure): page 03 "
+                        "and Part B of strategy.md review each activity (e.g. --activities register.csv)")
+    r.add_argument("--activities-mapping", type=Path,
+                   help="YAML mapping of the register's own column names (e.g. --activities-mapping register.yaml)")
     r.add_argument("--schools", help="only these comma-separated school ids; default all (e.g. --schools 100001,100002)")
     r.add_argument("--workers", type=int, default=None,
                    help="notebooks run side by side; default one per core, bounded by memory (e.g. --workers 4)")
@@ -136,6 +141,10 @@ def _check_paths(args) -> str | None:
     assessments_mapping = getattr(args, "assessments_mapping", None)
     if assessments_mapping is not None and not assessments_mapping.is_file():
         return f"{assessments_mapping}: assessments mapping file not found"
+    for option, what in (("activities", "activity register"), ("activities_mapping", "activity-register mapping")):
+        path = getattr(args, option, None)
+        if path is not None and not path.exists():
+            return f"{path}: no such {what} file or folder"
     for published in getattr(args, "published", None) or []:
         if not published.exists():
             return f"{published}: no such published file or folder"

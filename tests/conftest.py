@@ -9,6 +9,7 @@ DATA = Path(__file__).parent / "data"
 SAMPLE = ROOT / "data" / "sample"
 SAMPLE_YEAR = ROOT / "data" / "sample_year"
 PUBLISHED = ROOT / "data" / "dfe" / "ks2_school_level"
+ACTIVITIES = SAMPLE_YEAR / "activities.csv"
 
 
 @pytest.fixture(scope="session")
@@ -33,13 +34,14 @@ def sample_results(sample_pupils):
 @pytest.fixture(scope="session")
 def sample_run(tmp_path_factory):
     """One `gaptools run` of the sample trust (real kernels, local pool), shared by the
-    batch, notebook, browser and PDF tests: with PDFs, and the published benchmarks page
-    of the real DfE KS2 files, none of whose schools is in the sample trust; and the sample year's
-    data drops (``--assessments``: each school's in-year page, results.json ``in_year``)."""
+    batch, notebook, browser and PDF tests: with PDFs, the published benchmarks page
+    of the real DfE KS2 files, none of whose schools is in the sample trust, the sample trust's
+    synthetic activity register (``--activities``), and the sample year's data drops
+    (``--assessments``: each school's in-year page, results.json ``in_year``)."""
     from gaptools.batch import run
 
     out = tmp_path_factory.mktemp("run") / "reports"
-    manifest = run(SAMPLE, out, quiet=True, pdf=True, published=[PUBLISHED],
+    manifest = run(SAMPLE, out, quiet=True, pdf=True, published=[PUBLISHED], activities=ACTIVITIES,
                    assessments=SAMPLE_YEAR / "assessments.csv")
     return out, manifest
 

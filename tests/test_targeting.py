@@ -111,7 +111,7 @@ def test_strategy_statement_shape(sample_pupils, tmp_path):
     text = gaptools.strategy_statement(sample_pupils, "900101", today=datetime.date(2026, 11, 23))
     for heading in ("## School overview", "## Statement of intent", "## Challenges", "## Intended outcomes",
                     "### High-quality teaching", "### Targeted academic support", "### Wider strategies",
-                    "## Review of outcomes in the previous academic year"):
+                    "## Part B: Review of outcomes in the previous academic year"):
         assert heading in text
     assert "Draft for the school to edit" in text
     g = gaptools.gap_table(sample_pupils, school_id="900101", year=2025, measures=["grade_english"], subgroups=())

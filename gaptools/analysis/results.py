@@ -24,6 +24,7 @@ from ..errors import GaptoolsError
 from ..io.files import atomic_write_text
 from ..io.schema import column
 from .findings import findings as make_findings
+from .activities import ACTIVITY_FIELDS
 from .gapindex import gap_index
 from .gaps import COMPARISONS, CONTRACT_COLUMNS, gap_table
 from .profile import cohort_profile
@@ -158,6 +159,8 @@ class SchoolResults:
     profile: pd.DataFrame
     table: pd.DataFrame | None = None
     """The results model (:data:`ResultsModel`): what every page reads."""
+    activities: pd.DataFrame | None = None
+    """:func:`gaptools.activity_impact` of the school's activity register, if one was given."""
 
 
 def analyse_school(pupils: pd.DataFrame, school_id: str, *, threshold: int = DEFAULT_THRESHOLD,
@@ -220,6 +223,8 @@ def results_dict(results: SchoolResults) -> dict:
         "gaps": _records(validate_table(table), GAP_FIELDS),
         "gap_index": _records(results.gap_index, INDEX_FIELDS),
         "findings": _records(results.findings, FINDING_FIELDS),
+        **({} if getattr(results, "activities", None) is None else
+           {"activities": _records(results.activities, ACTIVITY_FIELDS)}),  # additive: only with a register
     }
 
 

@@ -113,7 +113,7 @@ def _unknown_schools(wanted: list[str], known: list[str], source: str) -> str:
 
 
 def _hash_inputs(pupils: pd.DataFrame, threshold: int, year: int | None, notebook_dir: Path,
-                 current: Path | None = None, assessments: tuple[Path, Path | None] | None = None) -> str:
+                 current: Path | None = None, inputs: tuple = ()) -> str:
     """What a school's outputs depend on: all the data (value added and the gap index are
     relative to the trust), the current pupils, the threshold, the year, the templates, the version
     and the reference data (national figures). The data counts by content, not by where it was read
@@ -128,8 +128,8 @@ def _hash_inputs(pupils: pd.DataFrame, threshold: int, year: int | None, noteboo
     h.update(json.dumps([[str(c), str(t)] for c, t in pupils.dtypes.items()]).encode())
     measures = [m.__dict__ for m in pupils.attrs.get("gaptools_measures", {}).values()]
     h.update(json.dumps(measures, sort_keys=True, default=str).encode())
-    for f in [f for path in (current, *(assessments or ())) if path
-              for f in ([path] if path.is_file() else sorted(path.rglob("*")))]:
+    for f in [f for src in (current, *inputs) if src  # (the assessments, the register and their mappings)
+              for f in ([src] if src.is_file() else sorted(src.rglob("*")))]:
         if f.is_file():
             with open(f, "rb") as fh:
                 for block in iter(lambda fh=fh: fh.read(1 << 20), b""):
@@ -145,7 +145,8 @@ def _hash_inputs(pupils: pd.DataFrame, threshold: int, year: int | None, noteboo
 def run(data, out, *, mapping=None, schools=None, workers: int | None = None, scheduler: str | None = None,
         resume: bool = False, quiet: bool = False, threshold: int = DEFAULT_THRESHOLD, year: int | None = None,
         force: bool = False, timeout: int = 600, published=None, notebook_dir=None, current=None,
-        pdf: bool = False, assessments=None, assessments_mapping=None) -> dict:
+        pdf: bool = False, assessments=None, assessments_mapping=None, activities=None,
+        activities_mapping=None) -> dict:
     """Run every school's notebooks and build the trust index.
 
     Parameters
@@ -194,6 +195,13 @@ def run(data, out, *, mapping=None, schools=None, workers: int | None = None, sc
         has ``in_year``. Validated first, as ``current``; read where it is.
     assessments_mapping : path, optional
         A mapping for the assessments export.
+    activities : path, optional
+        The activity register (data contract §7): each school's page 03 and
+        Part B of its strategy.md review its activities, and results.json gains
+        ``activities``. Checked against the pupil table first (any problem stops
+        the run with :class:`DataValidationError`); read where it is, never copied.
+    activities_mapping : path, optional
+        A mapping of the register's own columns.
 
     Returns
     -------
@@ -227,6 +235,7 @@ def run(data, out, *, mapping=None, schools=None, workers: int | None = None, sc
             current = _validated_current(current, mapping)
             in_year = validated_assessments(assessments, assessments_mapping)
             pupils, failures = validate_by_school(data, mapping)
+            activities = _validated_activities(activities, activities_mapping, pupils)
             names = pupils.groupby("school_id")["school_name"].first().astype(str).to_dict() \
                 if pupils is not None else {}
             known = sorted(set(names) | set(failures))
@@ -245,7 +254,8 @@ def run(data, out, *, mapping=None, schools=None, workers: int | None = None, sc
                     pupils = kept
                 pupils = pupils.drop(columns=list(NAME_COLUMNS), errors="ignore")  # names stay out
                 save_validated(pupils, data_file)
-                input_hash = _hash_inputs(pupils, threshold, year, notebook_dir, current, in_year)
+                input_hash = _hash_inputs(pupils, threshold, year, notebook_dir, current,
+                                          (*(in_year or ()), *(Path(p) for p in activities or () if p)))
                 if pdf:  # a folder made without PDFs is not complete for a run that asks for them
                     input_hash += "+pdf"
             del pupils  # the workers read the private file; this process needs only the names
@@ -255,7 +265,7 @@ def run(data, out, *, mapping=None, schools=None, workers: int | None = None, sc
                                source=source, names=names, failures=failures, known=known, wanted=wanted,
                                resume=resume, workers=workers, quiet=quiet, threshold=threshold, year=year,
                                timeout=timeout, published=published, notebook_dir=notebook_dir, started=started,
-                               current=current, mapping=mapping, pdf=pdf, in_year=in_year)
+                               current=current, mapping=mapping, pdf=pdf, in_year=in_year, activities=activities)
         finally:
             if client is not None:
                 client.close()
@@ -263,7 +273,7 @@ def run(data, out, *, mapping=None, schools=None, workers: int | None = None, sc
 
 def _run_in(folder: OutputFolder, private: Path, stopper: StopOnSignal, client, zygote, *, data_file, input_hash, source,
             names, failures, known, wanted, resume, workers, quiet, threshold, year, timeout, published,
-            notebook_dir, started, current, mapping, pdf=False, in_year=None) -> dict:
+            notebook_dir, started, current, mapping, pdf=False, in_year=None, activities=None) -> dict:
     out = folder.path
     folders = safe_folder_names(known)
     asked = wanted if wanted is not None else known
@@ -285,7 +295,8 @@ def _run_in(folder: OutputFolder, private: Path, stopper: StopOnSignal, client, 
                                   scratch=str(private) if client is None else None,  # a Dask worker: its own
                                   current=str(current) if current else None, pdf=bool(pdf),
                                   mapping=str(Path(mapping).resolve()) if current and isinstance(mapping, (str, Path))
-                                  else None, **in_year_job(in_year, out / folders[sid])))
+                                  else None, **in_year_job(in_year, out / folders[sid]),
+                                  **_activity_fields(activities)))
     if zygote is not None and jobs:  # read once here: every school's kernels find the table in memory
         zygote.preload(str(data_file))
     order = [sid for sid in known if sid in outcomes or any(j.school_id == sid for j in jobs)]
@@ -363,6 +374,26 @@ def _validated_current(current, mapping) -> Path | None:
         warnings.simplefilter("ignore", GaptoolsWarning)
         load_pupils(current, mapping)  # raises DataValidationError naming file, line, column and value
     return Path(current).resolve()
+
+
+def _validated_activities(activities, mapping, pupils) -> tuple[str, str | None] | None:
+    """The activity register's resolved path (and its mapping's), once it passes its checks against the
+    pupil table: a problem in it stops the run before any school starts, as the current pupils' do."""
+    if activities is None:
+        return None
+    import warnings
+
+    from ..errors import GaptoolsWarning
+    from ..io.activities import load_activities
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", GaptoolsWarning)  # (each school's page says what concerns it)
+        load_activities(activities, mapping, pupils=pupils)  # raises DataValidationError, located
+    return str(Path(activities).resolve()), str(Path(mapping).resolve()) if mapping else None
+
+
+def _activity_fields(activities) -> dict:
+    return {} if not activities else {"activities": activities[0], "activities_mapping": activities[1]}
 
 
 def _finish(folder: OutputFolder, fields: dict, trust: dict, schools: dict, status: str, started: float) -> dict:
@@ -506,15 +537,19 @@ def run_cli(args) -> int:
                        force=getattr(args, "force", False), published=getattr(args, "published", None),
                        current=getattr(args, "current", None), pdf=getattr(args, "pdf", False),
                        assessments=getattr(args, "assessments", None),
-                       assessments_mapping=getattr(args, "assessments_mapping", None))
+                       assessments_mapping=getattr(args, "assessments_mapping", None),
+                       activities=getattr(args, "activities", None),
+                       activities_mapping=getattr(args, "activities_mapping", None))
     except UsageError as err:
         print(f"gaptools: error: {_for_terminal(err)}", file=sys.stderr)
         return 2
     except DataValidationError as err:  # the mapping file itself, or the current pupils, are broken: nothing can run
         for p in err.problems:
             print(_for_terminal(p), file=sys.stderr)
-        data_given = getattr(args, "current", None) or getattr(args, "assessments", None)
-        mappings = {str(args.mapping), str(getattr(args, "assessments_mapping", None))}
+        data_given = getattr(args, "current", None) or getattr(args, "assessments", None) \
+            or getattr(args, "activities", None)
+        mappings = {str(args.mapping), str(getattr(args, "assessments_mapping", None)),
+                    str(getattr(args, "activities_mapping", None))}
         return 2 if not data_given or any(p.file in mappings for p in err.problems) else 1
     except Interrupted as stop:
         done = stop.manifest or {"schools": {}}

@@ -56,6 +56,8 @@ class SchoolJob:
     assessments: str | None = None          # the data drops (notebook 06), read where they are (never copied)
     assessments_mapping: str | None = None  # the mapping for the assessments export
     targets: str | None = None              # the previous run's pupil list (targets.csv) of this school
+    activities: str | None = None          # the activity register, read where it is (never copied)
+    activities_mapping: str | None = None  # the mapping of the register's columns
 
 
 @dataclass
@@ -98,6 +100,8 @@ def school_parameters(job: SchoolJob, data: str, out_dir: str) -> dict:
     if job.assessments:
         params.update(assessments=job.assessments, assessments_mapping=job.assessments_mapping, targets=job.targets,
                       school_name=job.school_name)
+    if job.activities:
+        params.update(activities=job.activities, activities_mapping=job.activities_mapping)
     return params
 
 
@@ -113,13 +117,16 @@ def school_pages(job: SchoolJob) -> tuple:
 
 # --------------------------------------------------------------- one school
 def _for(notebook: str, params: dict) -> dict:
-    """Only notebooks 01 and 03 take ``current``; only 06 the assessments, and none of the pupil table's
-    parameters (papermill warns of a parameter a notebook does not declare)."""
+    """The parameters ``notebook`` declares: those of :data:`ONLY_IN` go only to the notebooks named there
+    (papermill warns of a parameter a notebook does not declare); notebook 06 takes only its own."""
     if notebook == IN_YEAR_PAGE[0]:
         return {k: v for k, v in params.items() if k in IN_YEAR_PARAMETERS}
-    params = {k: v for k, v in params.items()
-              if k not in ("assessments", "school_name", "assessments_mapping", "targets")}
-    return params if notebook.startswith(("01", "03")) else {k: v for k, v in params.items() if k != "current"}
+    return {k: v for k, v in params.items() if notebook.startswith(ONLY_IN.get(k, "0"))}
+
+
+#: Parameters that only some notebooks declare, and which (the start of their names).
+ONLY_IN = {"current": ("01", "03"), "activities": ("03",), "activities_mapping": ("03",),
+           "assessments": ("06",), "assessments_mapping": ("06",), "targets": ("06",), "school_name": ("06",)}
 
 
 def _nav(folder: str, current: str | None, pages=SCHOOL_NOTEBOOKS) -> str:

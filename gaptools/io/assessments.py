@@ -56,7 +56,7 @@ def load_assessments(path, mapping=None) -> pd.DataFrame:
     FileNotFoundError
         When ``path`` does not exist.
     """
-    mapping = load_mapping(mapping, column_spec=A.spec_for)
+    mapping = load_mapping(mapping, columns=A.COLUMNS)
     if mapping is not None and mapping.measures:
         raise DataValidationError([Problem(mapping.source, None, "measures", None,
                                            "the assessments have one score column: a mapping for them "

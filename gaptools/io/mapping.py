@@ -163,17 +163,18 @@ def _read_text(path: Path, name: str) -> str:
     raise AssertionError("latin-1 decodes any bytes")
 
 
-def load_mapping(source: str | Path | dict | Mapping | None, *, column_spec=None) -> Mapping | None:
+def load_mapping(source: str | Path | dict | Mapping | None, *, columns=None) -> Mapping | None:
     """Read and check a mapping file (or an equivalent dict).
 
     Parameters
     ----------
     source : path, dict, Mapping or None
         A YAML file, a dict with the same sections, or an already parsed mapping.
-    column_spec : callable, optional
-        The column spec of a canonical name, or None where it is no column of
-        the table mapped: another table's columns (the assessments); default the
-        pupil table's.
+    columns : dict, optional
+        The columns of a table other than the pupil table (the assessments, the
+        activity register), by name, each with its spec (a ``kind``): the names
+        ``columns:`` and ``constants:`` may give. Such a mapping declares no
+        ``measures``. Default: the pupil table's columns.
 
     Returns
     -------
@@ -186,9 +187,9 @@ def load_mapping(source: str | Path | dict | Mapping | None, *, column_spec=None
     """
     if source is None or isinstance(source, Mapping):
         return source
-    column_spec = column_spec or spec_for
+    column_spec = spec_for if columns is None else columns.get
 
-    def known_column(name: str) -> bool:
+    def known(name: str) -> bool:
         return column_spec(name) is not None
     lines: dict[tuple, int] = {}
     problems: list[Problem] = []
@@ -222,6 +223,9 @@ def load_mapping(source: str | Path | dict | Mapping | None, *, column_spec=None
         raise DataValidationError([Problem(name, 1, None, None,
                                            "a mapping file must have sections: " + ", ".join(SECTIONS))])
     out = Mapping(source=name)
+    if columns is not None and raw.get("measures"):
+        bad(("measures",), None, "declare measures in the pupil table's mapping, not here")
+        raw = {k: v for k, v in raw.items() if k != "measures"}
     for section in raw:
         if section not in SECTIONS:
             bad((section,), None, f"unknown section; expected one of: {', '.join(SECTIONS)}")
@@ -248,9 +252,10 @@ def load_mapping(source: str | Path | dict | Mapping | None, *, column_spec=None
 
     for canon, column in section("columns").items():
         path = ("columns", canon)
-        if not known_column(canon):
+        if not known(canon):
             bad(path, None,
-                "is not a gaptools column (see the data contract); declare extra outcomes under 'measures'")
+                "is not a gaptools column (see the data contract); declare extra outcomes under 'measures'"
+                if columns is None else f"is not a column of this table (its columns: {', '.join(columns)})")
         elif isinstance(column, dict):
             sources = column.get("mean_of")
             if set(column) != {"mean_of"} or not isinstance(sources, list) or len(sources) < 2 \
@@ -273,7 +278,7 @@ def load_mapping(source: str | Path | dict | Mapping | None, *, column_spec=None
             continue
         out.values[canon] = {str(k): str(v) for k, v in table.items()}
     for canon, value in section("constants").items():
-        if not known_column(canon):
+        if not known(canon):
             bad(("constants", canon), None, "is not a gaptools column")
         elif not isinstance(value, str):
             bad(("constants", canon), None, "must be a single value")
@@ -282,7 +287,7 @@ def load_mapping(source: str | Path | dict | Mapping | None, *, column_spec=None
     for mname, spec in section("measures").items():
         path = ("measures", mname)
         canon = canonical_name(mname)
-        if known_column(canon) or canon in DERIVED:
+        if known(canon) or canon in DERIVED:
             bad(path, None, "clashes with a standard gaptools column or measure; choose another name")
             continue
         if not isinstance(spec, dict):

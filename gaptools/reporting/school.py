@@ -133,10 +133,16 @@ class SchoolReport:
         The pupils on roll now (same contract and mapping as ``data``; ``year``
         = the summer their results will belong to): the pupil list comes from
         these alone. Without it no pupil is listed.
+    activities : path or DataFrame, optional
+        The activity register (data contract §7): notebook 03 and Part B of the
+        strategy then review each activity against comparable pupils.
+    activities_mapping : path, optional
+        A mapping of the register's own columns.
     """
 
     def __init__(self, data, school_id, *, year=None, key_stage=None, mapping=None,
-                 threshold: int = DEFAULT_THRESHOLD, out_dir=None, current=None):
+                 threshold: int = DEFAULT_THRESHOLD, out_dir=None, current=None, activities=None,
+                 activities_mapping=None):
         self.pupils = load_data(data, mapping)
         self.current = None if current is None else load_data(current, mapping)
         self.school_id = str(school_id)
@@ -162,6 +168,9 @@ class SchoolReport:
         self._profile = None
         self._pupils_digest = None
         self._priorities = {}
+        self.activities_source, self.activities_mapping = activities, activities_mapping
+        self._activities = None
+        self._activity_notes: list[str] = []
 
     # ----------------------------------------------------------- data
     @property
@@ -656,7 +665,24 @@ class SchoolReport:
         c = c or self.cohorts[0]
         return strategy_statement(self.pupils, self.school_id, year=c.year, key_stage=c.key_stage,
                                   threshold=self.threshold, priorities=self.priorities_data(c),
-                                  gaps=self.table)
+                                  gaps=self.table, activities=self.activity_data)
+
+    @property
+    def activity_data(self) -> pd.DataFrame | None:
+        """:func:`gaptools.activity_impact` of this school's activities (None without a register)."""
+        if self._activities is None and self.activities_source is not None:
+            from .activities import school_activities
+
+            self._activities, self._activity_notes = school_activities(
+                self.pupils, self.activities_source, self.activities_mapping, self.school_id, self.threshold)
+        return self._activities
+
+    def activity_review(self):
+        """Last year's activities, each against comparable pupils who did not take part."""
+        from .activities import review_section
+
+        return self._each(lambda c: review_section(self.activity_data, self._activity_notes, c.key_stage, c.year,
+                                                   self.threshold))
 
     def _no_comparison_group(self, c: _Cohort) -> bool:
         rows = self.pupils[(self.pupils["school_id"] == self.school_id) & (self.pupils["key_stage"] == c.key_stage)
@@ -702,6 +728,8 @@ class SchoolReport:
         from ..analysis.results import write_results
         from ..targeting.pupils import write_targeting_outputs
 
+        if self.activities_source is not None:
+            self.results.activities = self.activity_data  # results.json gains its `activities` list
         written = [write_results(self.out_dir, self.results)]
         if targets:
             t = pd.concat([self.targets_data(k) for k in self.cohorts], ignore_index=True)

@@ -18,6 +18,7 @@ from ..domain.suppression import DEFAULT_THRESHOLD, group_sizes_withheld
 from .evidence import TIERS, describe, foundations
 from .priorities import cohort, format_gap
 from .priorities import priorities as make_priorities
+from .review import part_b_activities
 
 #: Share of a gap the draft proposes to close over the strategy's three years.
 NARROW_BY = 1 / 3
@@ -37,7 +38,7 @@ def _target(row) -> float:
 def strategy_statement(pupils: pd.DataFrame, school_id: str, *, year: int | None = None,
                        key_stage: str | None = None, threshold: int = DEFAULT_THRESHOLD,
                        priorities: pd.DataFrame | None = None, gaps: pd.DataFrame | None = None,
-                       today: date | None = None) -> str:
+                       today: date | None = None, activities: pd.DataFrame | None = None) -> str:
     """Draft the school's Pupil Premium strategy statement (Markdown).
 
     Parameters
@@ -52,6 +53,9 @@ def strategy_statement(pupils: pd.DataFrame, school_id: str, *, year: int | None
         Already computed :func:`gaptools.priorities` and ``gap_table(detail=True)``.
     today : date, optional
         The date printed on the draft (for reproducible output).
+    activities : DataFrame, optional
+        :func:`gaptools.activity_impact` of the school's activity register: Part B then
+        reviews each activity against comparable pupils who did not take part.
 
     Returns
     -------
@@ -192,7 +196,8 @@ def strategy_statement(pupils: pd.DataFrame, school_id: str, *, year: int | None
         else:
             out.append("_No activity in this tier follows from the data; add the school's own._")
         out.append("")
-    out += ["## Review of outcomes in the previous academic year", ""]
+    out += ["## Part B: Review of outcomes in the previous academic year", "",
+            "### Pupil premium strategy outcomes", ""]
     prev = gaps[(gaps["year"] == year - 1) & (gaps["comparison"] == "in_school") & gaps["subgroup"].isna()]
     if prev.empty:
         out.append("_No previous year in the data: nothing to review yet._")
@@ -223,6 +228,7 @@ def strategy_statement(pupils: pd.DataFrame, school_id: str, *, year: int | None
         if not review:
             out.append(f"_Figures withheld: groups of fewer than {threshold} pupils are not shown._")
             out.append("")
+            out += part_b_activities(activities, year=year, key_stage=key_stage, threshold=threshold, table=_md_table)
             return "\n".join(out)
         out.append(_md_table(["Measure", f"Gap in {year - 1} (95% interval)", f"Gap in {year} (95% interval)",
                               "Change in the point estimate", "Trend (clear changes only)"], review))
@@ -231,4 +237,5 @@ def strategy_statement(pupils: pd.DataFrame, school_id: str, *, year: int | None
                    "verdict of the gap analysis report, which calls a gap closing or widening only when the "
                    "change is clear.")
     out.append("")
+    out += part_b_activities(activities, year=year, key_stage=key_stage, threshold=threshold, table=_md_table)
     return "\n".join(out)
