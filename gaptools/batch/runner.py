@@ -113,7 +113,7 @@ def _unknown_schools(wanted: list[str], known: list[str], source: str) -> str:
 
 
 def _hash_inputs(pupils: pd.DataFrame, threshold: int, year: int | None, notebook_dir: Path,
-                 current: Path | None = None, inputs: tuple = ()) -> str:
+                 current: Path | None = None, inputs: tuple = (), in_year: bool = False) -> str:
     """What a school's outputs depend on: all the data (value added and the gap index are
     relative to the trust), the current pupils, the threshold, the year, the templates, the version
     and the reference data (national figures). The data counts by content, not by where it was read
@@ -136,7 +136,7 @@ def _hash_inputs(pupils: pd.DataFrame, threshold: int, year: int | None, noteboo
                     h.update(block)
     h.update(f"threshold={threshold};year={year};version={__version__}".encode())
     h.update(reference_fingerprint().encode())  # national figures imported since change the reports
-    for name, _ in SCHOOL_NOTEBOOKS + ((IN_YEAR_PAGE,) if assessments else ()):
+    for name, _ in SCHOOL_NOTEBOOKS + ((IN_YEAR_PAGE,) if in_year else ()):
         h.update((notebook_dir / f"{name}.ipynb").read_bytes())
     return h.hexdigest()[:16]
 
@@ -255,7 +255,8 @@ def run(data, out, *, mapping=None, schools=None, workers: int | None = None, sc
                 pupils = pupils.drop(columns=list(NAME_COLUMNS), errors="ignore")  # names stay out
                 save_validated(pupils, data_file)
                 input_hash = _hash_inputs(pupils, threshold, year, notebook_dir, current,
-                                          (*(in_year or ()), *(Path(p) for p in activities or () if p)))
+                                          (*(in_year or ()), *(Path(p) for p in activities or () if p)),
+                                          in_year=bool(in_year))
                 if pdf:  # a folder made without PDFs is not complete for a run that asks for them
                     input_hash += "+pdf"
             del pupils  # the workers read the private file; this process needs only the names
