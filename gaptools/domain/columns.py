@@ -90,6 +90,11 @@ _SPECS = [
     ColumnSpec("maths_score", "ks2_score", ge=80, le=120),
     ColumnSpec("gps_score", "ks2_score", ge=80, le=120),
     ColumnSpec("writing_ta", "writing_ta"),
+    ColumnSpec("year_group", "year_group", ge=1, le=13,
+               meaning="the pupil's national curriculum year now (Year 10 = 10)"),
+    ColumnSpec("form", "text", meaning="a registration or teaching group, as text (10E3)"),
+    ColumnSpec("academic_year", "year", ge=1900, le=2100,
+               meaning="the academic year the row's data is from, by its summer (2026 = 2025/26)"),
 ]
 COLUMNS: dict[str, ColumnSpec] = {s.name: s for s in _SPECS}
 GRADE_PREFIX = "grade_"
@@ -183,13 +188,55 @@ def parse_int(s: pd.Series):
     return out, bad | frac.fillna(False).astype(bool), "is not a whole number"
 
 
+#: A double award (combined science) written as its two grades: "5-4", "4-4", "U-U", "5/4".
+DOUBLE_AWARD = r"^\s*([0-9]|U)\s*[-/]\s*([0-9]|U)\s*$"
+GRADE_HINT = "is not a GCSE grade (a whole number 0-9, U, or a double award such as 5-4)"
+
+
+def double_awards(s: pd.Series) -> pd.Series:
+    """Which cells of a grade column hold a double award ("5-4"), as a boolean mask."""
+    if pd.api.types.is_numeric_dtype(s.dtype):
+        return pd.Series(False, index=s.index)
+    return _as_text(s).str.upper().str.extract(DOUBLE_AWARD)[0].notna()
+
+
 def parse_grade(s: pd.Series):
-    """GCSE grades 9-1 with U (ungraded) as 0, as the DfE counts it."""
-    if not pd.api.types.is_numeric_dtype(s.dtype):
-        text = _as_text(s)
-        s = text.mask((text.str.upper() == "U").fillna(False).astype(bool), "0")
-    out, bad, _ = parse_int(s)
-    return out, bad, "is not a GCSE grade (a whole number 0-9, or U)"
+    """GCSE grades 9-1 with U (ungraded) as 0, as the DfE counts it.
+
+    A double award ("5-4", "U-U", "5/4") reads as the mean of its two grades
+    (4.5), as the DfE counts combined science in Attainment 8's slots; a column
+    holding one is typed ``Float64``, any other ``Int64``.
+    """
+    if pd.api.types.is_numeric_dtype(s.dtype):
+        num, bad = _to_number(s)
+        if not (num.notna() & (num != num.round())).any():
+            return num.round().astype("Int64"), bad, GRADE_HINT
+        not_half = num.notna() & ((num * 2) != (num * 2).round())  # a mean of two grades is a whole or a half
+        return num.mask(not_half), bad | not_half.fillna(False).astype(bool), GRADE_HINT
+    text = _as_text(s).str.upper()
+    pair = text.str.extract(DOUBLE_AWARD)
+    is_pair = pair[0].notna()
+    text = text.mask((text == "U").fillna(False).astype(bool), "0")
+    if not is_pair.any():
+        out, bad, _ = parse_int(text)
+        return out, bad, GRADE_HINT
+    first = pd.to_numeric(pair[0].replace("U", "0"), errors="coerce")
+    second = pd.to_numeric(pair[1].replace("U", "0"), errors="coerce")
+    num, bad = _to_number(text.mask(is_pair))
+    num = num.mask(num.notna() & (num != num.round()))
+    bad = bad | (num.isna() & ~_blank(s) & ~is_pair)
+    out = num.where(~is_pair, ((first + second) / 2).astype("Float64"))
+    return out.astype("Float64"), bad.fillna(False).astype(bool), GRADE_HINT
+
+
+def parse_year_group(s: pd.Series):
+    """A national curriculum year group 1-13, read from "Year 10", "Yr 10", "Y10" or "10"."""
+    if pd.api.types.is_numeric_dtype(s.dtype):
+        out, bad, _ = parse_int(s)
+        return out, bad, "is not a year group (write Year 10, Y10 or 10)"
+    text = _as_text(s).str.replace(r"^(?:YEAR|YR|Y)\s*(?=\d)", "", case=False, regex=True)
+    out, bad, _ = parse_int(text)
+    return out, bad, "is not a year group (write Year 10, Y10 or 10)"
 
 
 def parse_year(s: pd.Series):
@@ -272,11 +319,12 @@ PARSERS = {
     "sen": parse_sen,
     "ks2_score": parse_ks2_score,
     "writing_ta": parse_writing_ta,
+    "year_group": parse_year_group,
 }
 
 
 #: Parsers worth running once per distinct value (few distinct values, costly string work).
-_BY_UNIQUE = {"bool", "year", "key_stage", "sex", "sen", "grade", "writing_ta"}
+_BY_UNIQUE = {"bool", "year", "key_stage", "sex", "sen", "grade", "writing_ta", "year_group"}
 
 
 def _by_unique(parser, s: pd.Series):

@@ -14,7 +14,11 @@ from ..domain import columns as C
 from ..domain.measures import Measure, derive_standard_measures
 from ..domain.upn import is_valid_upn, looks_like_upn
 from ..errors import DataValidationError, GaptoolsWarning, Problem, shorten
+from .combine import combine_columns, english_note
+from .filerules import rule_notes
 from .mapping import Mapping, load_mapping
+from .yeargroups import results_years, two_year_groups
+from .gradecells import double_award_notes
 from .readers import NOTES_ATTR, line_list, line_numbers, read_table, table_files
 
 UPN_PATTERN = r"[A-Z]\d{11}[0-9A-Z]"
@@ -31,6 +35,7 @@ class _Part:
     original: dict[str, str] = field(default_factory=dict)  # canonical -> header in the file
     unresolved: set[str] = field(default_factory=set)  # mapped columns the file lacks (already reported)
     notes: list[str] = field(default_factory=list)  # warnings: data read correctly but worth a look
+    constants: dict[str, str] = field(default_factory=dict)  # the mapping's constants for this file
 
 
 def sources(data) -> list[tuple[str, Path | pd.DataFrame]]:
@@ -64,14 +69,17 @@ def _find(headers: list[str], export: str) -> int | None:
 
 
 def rename_columns(name: str, frame: pd.DataFrame, mapping: Mapping | None,
-                   lines: np.ndarray | None = None) -> tuple[_Part | None, list[Problem]]:
+                   lines: np.ndarray | None = None, *, current: bool = False) -> tuple[_Part | None, list[Problem]]:
     """Give columns their canonical names (mapping first, then by normalised header).
 
     Each export column gives at most one canonical column; a mapping's measures
     and ``mean_of`` columns are computed from the export columns they name, so
     one export column can feed a standard column and a measure. A column of the
     file that the mapping replaces (the file has ``pupil_id`` but the mapping
-    reads it from ``UPN``) is left out with a warning, never silently.
+    reads it from ``UPN``) is left out with a warning, never silently. In a
+    ``current`` table (pupils on roll now) a mapped column the file lacks is
+    a problem only for an identity column; an outcome it lacks is left out,
+    with a warning (a tracker has no Attainment 8 yet).
     """
     problems: list[Problem] = []
     notes: list[str] = []
@@ -90,6 +98,10 @@ def rename_columns(name: str, frame: pd.DataFrame, mapping: Mapping | None,
     extra: dict[str, pd.Series] = {}  # canonical or measure name -> column computed from the export
 
     def missing(canon, export):
+        if current and canon not in C.REQUIRED:
+            notes.append(f"{name}: the mapping reads '{canon}' from '{shorten(export, 60)}', which this table of "
+                         "current pupils does not have: left out")
+            return
         unresolved.add(canon)
         problems.append(Problem(name, 1, export, None,
                                 f"the mapping reads '{canon}' from this column, but the file has no such "
@@ -109,18 +121,22 @@ def rename_columns(name: str, frame: pd.DataFrame, mapping: Mapping | None,
                 missing(m.name, m.column)
             else:
                 extra[m.name] = frame.iloc[:, i]
-        for canon, exports in mapping.means.items():
+        for canon, (how, exports) in mapping.combined().items():
             found = [_find(headers, e) for e in exports]
             for e, i in zip(exports, found):
                 if i is None:
                     missing(canon, e)
             if None not in found:
-                mean, found_problems = _mean_of(name, frame, found, canon, lines)
+                values, found_problems = combine_columns(name, frame, found, canon, how, lines)
                 problems += found_problems
-                extra[canon] = mean
+                extra[canon] = values
+        note = english_note(name, headers, mapping)
+        if note:
+            notes.append(note)
+    combined = mapping.combined() if mapping else {}
     by_mapping = {c: f"'{headers[i]}'" for i, c in wanted.items()}
-    by_mapping.update({c: "the mean of " + ", ".join(f"'{e}'" for e in mapping.means[c])
-                       for c in (mapping.means if mapping else {}) if c in extra})
+    by_mapping.update({c: ("the mean of " if combined[c][0] == "mean_of" else "the best of ")
+                       + ", ".join(f"'{e}'" for e in combined[c][1]) for c in combined if c in extra})
     left_out: list[int] = []
     for i, h in enumerate(headers):
         if i in wanted:
@@ -158,33 +174,8 @@ def rename_columns(name: str, frame: pd.DataFrame, mapping: Mapping | None,
         out = out.drop(columns=[new_names[i] for i in left_out])
     for col, values in extra.items():
         out[col] = values.to_numpy()
-    seen.update({c: by_mapping[c] for c in mapping.means if c in extra} if mapping else {})
+    seen.update({c: by_mapping[c] for c in combined if c in extra})
     return _Part(name, out, seen, unresolved, notes), problems
-
-
-def _mean_of(name: str, frame: pd.DataFrame, positions: list[int], canon: str,
-             lines: np.ndarray) -> tuple[pd.Series, list[Problem]]:
-    """The mean of several export columns (a mapping's ``mean_of``), over the values each pupil has.
-
-    A KS2 test code (A, B, ...) in a source column is no score. Where a pupil has
-    only one of the columns, that one is the mean, as the DfE takes KS2 prior
-    attainment from the one subject a pupil has.
-    """
-    problems: list[Problem] = []
-    values = []
-    for i in positions:
-        col = frame.iloc[:, i]
-        codes = C.ks2_codes(col)
-        typed, bad, msg = C.parse_float(col.mask(codes.notna().to_numpy(dtype=bool)))
-        for j in np.flatnonzero(bad.to_numpy(dtype=bool, na_value=False)):
-            problems.append(Problem(name, int(lines[j]), frame.columns[i], str(col.iloc[j]),
-                                    f"{msg}; the mapping averages this column into '{canon}'"))
-        values.append(typed.to_numpy(dtype="float64", na_value=np.nan))
-    stacked = np.vstack(values)
-    known = ~np.isnan(stacked)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        mean = np.where(known, stacked, 0).sum(axis=0) / known.sum(axis=0)
-    return pd.Series(mean, index=frame.index, dtype="Float64").mask(~known.any(axis=0)), problems
 
 
 def _skip_rows(name: str, frame: pd.DataFrame, lines: np.ndarray,
@@ -227,11 +218,17 @@ def _apply_values(raw: pd.DataFrame, mapping: Mapping) -> None:
         raw[canon] = mapped.where(mapped.notna(), s.astype("string")).astype(object)
 
 
-def _read_parts(data, mapping: Mapping | None) -> tuple[list[_Part], list[Problem], list[str]]:
+def _read_parts(data, mapping: Mapping | None,
+                current: bool = False) -> tuple[list[_Part], list[Problem], list[str]]:
     """Read, skip and rename each source; returns the readable parts, the problems and every warning."""
     parts, problems, all_notes = [], [], []
-    for name, src in sources(data):
+    found_sources = sources(data)
+    whole = mapping
+    if mapping and mapping.files and not isinstance(data, pd.DataFrame):
+        all_notes += rule_notes(mapping.files, [n for n, _ in found_sources])
+    for name, src in found_sources:
         notes: list[str] = []
+        mapping = whole.for_file(name) if whole else None
         if isinstance(src, pd.DataFrame):
             frame, found = src.copy(), []
             frame.columns = [str(c) for c in frame.columns]
@@ -249,12 +246,15 @@ def _read_parts(data, mapping: Mapping | None) -> tuple[list[_Part], list[Proble
             notes += skip_notes
             problems += found
             skipped = before - len(frame)
-        part, found = rename_columns(name, frame, mapping, lines)
+        part, found = rename_columns(name, frame, mapping, lines, current=current)
         problems += found
         part.notes = notes + part.notes
         all_notes += part.notes
-        constants = set(mapping.constants) if mapping else set()
+        part.constants = dict(mapping.constants) if mapping else {}
+        constants = set(part.constants)
         missing = [c for c in C.REQUIRED if c not in part.frame.columns and c not in constants]
+        if current and "year" in missing and ("year_group" in part.frame.columns or "year_group" in constants):
+            missing.remove("year")  # the results year comes from the year group (see yeargroups)
         if part.unresolved:
             missing = [c for c in missing if c not in part.unresolved]
             if any(c in part.unresolved for c in C.REQUIRED):
@@ -273,6 +273,9 @@ def _read_parts(data, mapping: Mapping | None) -> tuple[list[_Part], list[Proble
                 if taken:
                     message = (f"required column '{c}' is missing: the mapping reads the file's "
                                f"'{shorten(taken[0], 60)}' column as '{read_as[taken[0]]}'")
+                elif c == "year" and current:
+                    message = ("a table of current pupils needs 'year' (the summer of their results) or "
+                               f"'year_group' (Year 10, Y10, 10) to work it out (the file's columns: {have})")
                 else:
                     message = f"required column '{c}' is missing (the file's columns: {have})"
                 problems.append(Problem(name, 1, c, None, message))
@@ -367,7 +370,8 @@ def _schema_problems(typed: pd.DataFrame, raw: pd.DataFrame,
     return problems
 
 
-def load_pupils(data, mapping=None, *, derive_progress: bool = True) -> pd.DataFrame:
+def load_pupils(data, mapping=None, *, derive_progress: bool = True, current: bool = False,
+                today=None) -> pd.DataFrame:
     """Load, map and validate a pupil table (data contract §1).
 
     Parameters
@@ -380,6 +384,15 @@ def load_pupils(data, mapping=None, *, derive_progress: bool = True) -> pd.DataF
     derive_progress : bool, default True
         Derive ``progress8`` from ``attainment8`` and ``prior_attainment`` with
         the DfE estimates where it is not supplied.
+    current : bool, default False
+        The table is of pupils on roll now (data contract §1, current pupils):
+        outcome columns the mapping names may be absent, and ``year`` may be
+        left out where ``year_group`` is given (it is then worked out from the
+        year group and ``academic_year``, or ``today``); a pupil in two year
+        groups is a problem.
+    today : date, optional
+        The date that gives the academic year when a current table has no
+        ``academic_year`` (default: today).
 
     Returns
     -------
@@ -406,7 +419,7 @@ def load_pupils(data, mapping=None, *, derive_progress: bool = True) -> pd.DataF
         if validated is not None:  # written by save_validated: checked already
             return validated
     mapping = load_mapping(mapping)
-    parts, problems, read_notes = _read_parts(data, mapping)
+    parts, problems, read_notes = _read_parts(data, mapping, current)
     if not parts:
         raise DataValidationError(problems or [Problem(str(data), None, None, None, "no pupil rows found")],
                                   read_notes)
@@ -415,11 +428,7 @@ def load_pupils(data, mapping=None, *, derive_progress: bool = True) -> pd.DataF
     notes: list[str] = list(read_notes)
     if mapping:
         _apply_values(raw, mapping)
-        for canon, value in mapping.constants.items():
-            if canon in raw.columns and not C._blank(raw[canon]).all():
-                notes.append(f"the mapping's constant {canon}={shorten(value, 60)} replaces the '{canon}' column "
-                             "of the data")
-            raw[canon] = value
+        _apply_constants(raw, parts, notes)
     typed = pd.DataFrame(index=raw.index)
     for col in raw.columns:
         if col in (_FILE, _LINE):
@@ -441,9 +450,15 @@ def load_pupils(data, mapping=None, *, derive_progress: bool = True) -> pd.DataF
         typed[col] = out
         if bad.any():
             problems += _cell_problems(raw, col, bad, msg, originals)
+        if spec is not None and spec.kind == "grade":
+            notes += double_award_notes(raw, col, originals)
+    if current:
+        problems += results_years(typed, raw, today)
     bad_cells = {(p.file, p.line, p.column) for p in problems}
     problems += [p for p in _schema_problems(typed, raw, originals)
                  if (p.file, p.line, p.column) not in bad_cells]
+    if current:
+        problems += two_year_groups(typed, raw, originals)
     if problems:
         problems.sort(key=lambda p: (p.file or "", p.line or 0, p.column or ""))
         raise DataValidationError(problems, notes)
@@ -466,6 +481,23 @@ def load_pupils(data, mapping=None, *, derive_progress: bool = True) -> pd.DataF
     for note in notes:
         warnings.warn(note, GaptoolsWarning, stacklevel=2)
     return typed
+
+
+def _apply_constants(raw: pd.DataFrame, parts: list[_Part], notes: list[str]) -> None:
+    """Set each file's constants (the mapping's, a ``files:`` entry's over them) on that file's rows."""
+    whole = len(parts) == 1 or all(p.constants == parts[0].constants for p in parts)
+    for part in (parts[:1] if whole else parts):
+        rows = np.ones(len(raw), dtype=bool) if whole else (raw[_FILE] == part.name).to_numpy()
+        for canon, value in part.constants.items():
+            if canon in raw.columns and not C._blank(raw.loc[rows, canon]).all():
+                notes.append(f"the mapping's constant {canon}={shorten(value, 60)} replaces the '{canon}' column "
+                             "of the data" + ("" if whole else f" in {part.name}"))
+            if whole:
+                raw[canon] = value
+                continue
+            if canon not in raw.columns or raw[canon].dtype != object:
+                raw[canon] = raw[canon].astype(object) if canon in raw.columns else None
+            raw.loc[rows, canon] = value
 
 
 def _upn_notes(typed: pd.DataFrame, raw: pd.DataFrame) -> list[str]:
@@ -589,7 +621,7 @@ def read_validated(path) -> pd.DataFrame | None:
 
 
 _DTYPES = {"text": "string", "sex": "string", "sen": "string", "key_stage": "string", "writing_ta": "string",
-           "int": "Int64", "year": "Int64", "ks2_score": "Int64", "grade": "Int64",
+           "int": "Int64", "year": "Int64", "ks2_score": "Int64", "grade": "Int64", "year_group": "Int64",
            "float": "Float64", "bool": "boolean"}
 
 
@@ -599,7 +631,8 @@ def _typed_as_validated(frame: pd.DataFrame, measures: dict[str, Measure]) -> bo
         return False
     for col in frame.columns:
         spec = C.spec_for(col)
-        if spec is not None and str(frame[col].dtype) != _DTYPES[spec.kind]:
+        if spec is not None and str(frame[col].dtype) != _DTYPES[spec.kind] \
+                and not (spec.kind == "grade" and str(frame[col].dtype) == "Float64"):  # a double award's half
             return False
         if spec is None and col in measures and str(frame[col].dtype) not in ("Float64", "boolean"):
             return False
