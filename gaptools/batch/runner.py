@@ -111,7 +111,7 @@ def _unknown_schools(wanted: list[str], known: list[str], source: str) -> str:
 
 
 def _hash_inputs(pupils: pd.DataFrame, threshold: int, year: int | None, notebook_dir: Path,
-                 current: Path | None = None) -> str:
+                 current: Path | None = None, current_mapping=None) -> str:
     """What a school's outputs depend on: all the data (value added and the gap index are
     relative to the trust), the current pupils, the threshold, the year, the templates, the version
     and the reference data (national figures). The data counts by content, not by where it was read
@@ -126,7 +126,10 @@ def _hash_inputs(pupils: pd.DataFrame, threshold: int, year: int | None, noteboo
     h.update(json.dumps([[str(c), str(t)] for c, t in pupils.dtypes.items()]).encode())
     measures = [m.__dict__ for m in pupils.attrs.get("gaptools_measures", {}).values()]
     h.update(json.dumps(measures, sort_keys=True, default=str).encode())
-    for f in ([current] if current and current.is_file() else sorted(current.rglob("*")) if current else []):
+    files = [current] if current and current.is_file() else sorted(current.rglob("*")) if current else []
+    if isinstance(current_mapping, (str, Path)):  # the current table as read: its mapping too
+        files.append(Path(current_mapping))
+    for f in files:
         if f.is_file():
             with open(f, "rb") as fh:
                 for block in iter(lambda fh=fh: fh.read(1 << 20), b""):
@@ -142,7 +145,7 @@ def _hash_inputs(pupils: pd.DataFrame, threshold: int, year: int | None, noteboo
 def run(data, out, *, mapping=None, schools=None, workers: int | None = None, scheduler: str | None = None,
         resume: bool = False, quiet: bool = False, threshold: int = DEFAULT_THRESHOLD, year: int | None = None,
         force: bool = False, timeout: int = 600, published=None, notebook_dir=None, current=None,
-        pdf: bool = False) -> dict:
+        pdf: bool = False, current_mapping=None) -> dict:
     """Run every school's notebooks and build the trust index.
 
     Parameters
@@ -185,6 +188,9 @@ def run(data, out, *, mapping=None, schools=None, workers: int | None = None, sc
         pupil lists. Validated first (any problem stops the run with
         :class:`DataValidationError`); read by each school's notebook from where
         it is, never copied into ``out``.
+    current_mapping : path, optional
+        Mapping file for ``current`` when its export differs from the results'
+        (default ``mapping``).
 
     Returns
     -------
@@ -215,7 +221,8 @@ def run(data, out, *, mapping=None, schools=None, workers: int | None = None, sc
         # the warm kernel parent imports everything while the data is validated
         client = _connect(scheduler) if scheduler else None
         try:
-            current = _validated_current(current, mapping)
+            current_mapping = mapping if current_mapping is None else current_mapping
+            current = _validated_current(current, current_mapping)
             pupils, failures = validate_by_school(data, mapping)
             names = pupils.groupby("school_id")["school_name"].first().astype(str).to_dict() \
                 if pupils is not None else {}
@@ -235,7 +242,8 @@ def run(data, out, *, mapping=None, schools=None, workers: int | None = None, sc
                     pupils = kept
                 pupils = pupils.drop(columns=list(NAME_COLUMNS), errors="ignore")  # names stay out
                 save_validated(pupils, data_file)
-                input_hash = _hash_inputs(pupils, threshold, year, notebook_dir, current)
+                input_hash = _hash_inputs(pupils, threshold, year, notebook_dir, current,
+                                          current_mapping if current else None)
                 if pdf:  # a folder made without PDFs is not complete for a run that asks for them
                     input_hash += "+pdf"
             del pupils  # the workers read the private file; this process needs only the names
@@ -245,7 +253,7 @@ def run(data, out, *, mapping=None, schools=None, workers: int | None = None, sc
                                source=source, names=names, failures=failures, known=known, wanted=wanted,
                                resume=resume, workers=workers, quiet=quiet, threshold=threshold, year=year,
                                timeout=timeout, published=published, notebook_dir=notebook_dir, started=started,
-                               current=current, mapping=mapping, pdf=pdf)
+                               current=current, mapping=current_mapping, pdf=pdf)
         finally:
             if client is not None:
                 client.close()
@@ -351,7 +359,7 @@ def _validated_current(current, mapping) -> Path | None:
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", GaptoolsWarning)
-        load_pupils(current, mapping)  # raises DataValidationError naming file, line, column and value
+        load_pupils(current, mapping, current=True)  # raises DataValidationError naming file, line, column, value
     return Path(current).resolve()
 
 
@@ -494,14 +502,16 @@ def run_cli(args) -> int:
                        scheduler=args.scheduler, resume=args.resume, quiet=args.quiet,
                        threshold=getattr(args, "threshold", 6), year=getattr(args, "year", None),
                        force=getattr(args, "force", False), published=getattr(args, "published", None),
-                       current=getattr(args, "current", None), pdf=getattr(args, "pdf", False))
+                       current=getattr(args, "current", None), pdf=getattr(args, "pdf", False),
+                       current_mapping=getattr(args, "current_mapping", None))
     except UsageError as err:
         print(f"gaptools: error: {_for_terminal(err)}", file=sys.stderr)
         return 2
     except DataValidationError as err:  # the mapping file itself, or the current pupils, are broken: nothing can run
         for p in err.problems:
             print(_for_terminal(p), file=sys.stderr)
-        return 2 if not getattr(args, "current", None) or any(p.file == str(args.mapping) for p in err.problems) \
+        mappings = {str(m) for m in (args.mapping, getattr(args, "current_mapping", None)) if m is not None}
+        return 2 if not getattr(args, "current", None) or any(p.file in mappings for p in err.problems) \
             else 1
     except Interrupted as stop:
         done = stop.manifest or {"schools": {}}
