@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -12,33 +11,22 @@ from ..domain import columns as C
 from ..domain.measures import Measure, derive_standard_measures
 from ..domain.upn import is_valid_upn, looks_like_upn
 from ..errors import DataValidationError, GaptoolsWarning, Problem, shorten
-from .combine import combine_columns, english_note
+from .columnmap import (Part, apply_values, count_text, find_column, headers_text, rename_columns,
+                        skip_export_rows)
 from .filerules import rule_notes
 from .gradecells import double_award_notes
 from .mapping import Mapping, load_mapping
-from .readers import NOTES_ATTR, line_list, line_numbers, read_table, table_files
+from .readers import NOTES_ATTR, line_numbers, read_table, table_files
 from .validated import VALIDATED_KEY, preload_validated, read_validated, save_validated
 from .yeargroups import results_years, two_year_groups
 
 #: (the validated copy's functions live in :mod:`.validated`; imported from here by older code)
-__all__ = ["load_pupils", "rename_columns", "sources", "save_validated", "read_validated", "preload_validated",
-           "VALIDATED_KEY"]
+__all__ = ["load_pupils", "rename_columns", "sources", "find_column", "save_validated", "read_validated",
+           "preload_validated", "VALIDATED_KEY"]
 
 UPN_PATTERN = r"[A-Z]\d{11}[0-9A-Z]"
 
 _FILE, _LINE = "__file", "__line"
-
-
-@dataclass
-class _Part:
-    """One input file as read, with its canonical column names."""
-
-    name: str
-    frame: pd.DataFrame
-    original: dict[str, str] = field(default_factory=dict)  # canonical -> header in the file
-    unresolved: set[str] = field(default_factory=set)  # mapped columns the file lacks (already reported)
-    notes: list[str] = field(default_factory=list)  # warnings: data read correctly but worth a look
-    constants: dict[str, str] = field(default_factory=dict)  # the mapping's constants for this file
 
 
 def sources(data) -> list[tuple[str, Path | pd.DataFrame]]:
@@ -56,173 +44,8 @@ def sources(data) -> list[tuple[str, Path | pd.DataFrame]]:
     return [(str(path), path)]
 
 
-def _headers_text(headers) -> str:
-    """The start of a file's header for a message (each name and the whole list kept short)."""
-    shown = ", ".join(shorten(h, 60) for h in list(headers)[:30])
-    return (shown or "none") + (", ..." if len(headers) > 30 else "")
-
-
-def _find(headers: list[str], export: str) -> int | None:
-    """The position of export column ``export`` among ``headers`` (exact, else ignoring case and spaces)."""
-    if export in headers:
-        return headers.index(export)
-    folded = [h.strip().casefold() for h in headers]
-    key = export.strip().casefold()
-    return folded.index(key) if key in folded else None
-
-
-def rename_columns(name: str, frame: pd.DataFrame, mapping: Mapping | None,
-                   lines: np.ndarray | None = None, *, current: bool = False) -> tuple[_Part | None, list[Problem]]:
-    """Give columns their canonical names (mapping first, then by normalised header).
-
-    Each export column gives at most one canonical column; a mapping's measures
-    and ``mean_of`` columns are computed from the export columns they name, so
-    one export column can feed a standard column and a measure. A column of the
-    file that the mapping replaces (the file has ``pupil_id`` but the mapping
-    reads it from ``UPN``) is left out with a warning, never silently. In a
-    ``current`` table (pupils on roll now) a mapped column the file lacks is
-    a problem only for an identity column; an outcome it lacks is left out,
-    with a warning (a tracker has no Attainment 8 yet).
-    """
-    problems: list[Problem] = []
-    notes: list[str] = []
-    headers = list(frame.columns)
-    lines = np.arange(2, len(frame) + 2) if lines is None else lines
-    if any(h.strip() == "" for h in headers) and frame.shape[1] > 0:
-        blanks = [i + 1 for i, h in enumerate(headers) if h.strip() == ""]
-        # an unnamed column is only a problem if it holds data
-        for i in blanks:
-            col = frame.iloc[:, i - 1]
-            if C._blank(col).all():
-                continue
-            problems.append(Problem(name, 1, f"#{i}", "", "this column has data but no header"))
-    wanted: dict[int, str] = {}  # position in file -> canonical
-    unresolved: set[str] = set()
-    extra: dict[str, pd.Series] = {}  # canonical or measure name -> column computed from the export
-
-    def missing(canon, export):
-        if current and canon not in C.REQUIRED:
-            notes.append(f"{name}: the mapping reads '{canon}' from '{shorten(export, 60)}', which this table of "
-                         "current pupils does not have: left out")
-            return
-        unresolved.add(canon)
-        problems.append(Problem(name, 1, export, None,
-                                f"the mapping reads '{canon}' from this column, but the file has no such "
-                                f"column (it has: {_headers_text(headers)})"))
-
-    if mapping:
-        for canon, export in mapping.columns.items():
-            i = _find(headers, export)
-            if i is None:
-                if canon not in mapping.constants:
-                    missing(canon, export)
-                continue
-            wanted[i] = canon
-        for m in mapping.measures.values():
-            i = _find(headers, m.column)
-            if i is None:
-                missing(m.name, m.column)
-            else:
-                extra[m.name] = frame.iloc[:, i]
-        for canon, (how, exports) in mapping.combined().items():
-            found = [_find(headers, e) for e in exports]
-            for e, i in zip(exports, found):
-                if i is None:
-                    missing(canon, e)
-            if None not in found:
-                values, found_problems = combine_columns(name, frame, found, canon, how, lines)
-                problems += found_problems
-                extra[canon] = values
-        note = english_note(name, headers, mapping)
-        if note:
-            notes.append(note)
-    combined = mapping.combined() if mapping else {}
-    by_mapping = {c: f"'{headers[i]}'" for i, c in wanted.items()}
-    by_mapping.update({c: ("the mean of " if combined[c][0] == "mean_of" else "the best of ")
-                       + ", ".join(f"'{e}'" for e in combined[c][1]) for c in combined if c in extra})
-    left_out: list[int] = []
-    for i, h in enumerate(headers):
-        if i in wanted:
-            continue
-        canon = C.canonical_name(h)
-        if C.spec_for(canon) is None:
-            continue
-        if canon in by_mapping or (mapping and canon in mapping.constants):
-            source = by_mapping.get(canon) or f"the constant {mapping.constants[canon]!r}"
-            notes.append(f"{name}: column '{shorten(h, 60)}' is not used: the mapping reads '{canon}' from "
-                         f"{shorten(source, 120)}")
-            left_out.append(i)
-            continue
-        wanted[i] = canon
-    seen: dict[str, str] = {}
-    new_names, names_used = [], set()
-    for i, h in enumerate(headers):
-        canon = wanted.get(i)
-        if canon is not None and canon in seen:
-            problems.append(Problem(name, 1, h, None,
-                                    f"two columns both give '{canon}' ('{seen[canon]}' and '{h}'); keep one"))
-            canon = None
-        if canon is not None:
-            seen[canon] = h
-            new = canon
-        else:
-            new = h
-            while new in names_used or new in wanted.values() or new in extra:  # two columns named alike
-                new = f"{new} (column {i + 1})"
-        names_used.add(new)
-        new_names.append(new)
-    out = frame.copy()
-    out.columns = new_names
-    if left_out:
-        out = out.drop(columns=[new_names[i] for i in left_out])
-    for col, values in extra.items():
-        out[col] = values.to_numpy()
-    seen.update({c: by_mapping[c] for c in combined if c in extra})
-    return _Part(name, out, seen, unresolved, notes), problems
-
-
-def _skip_rows(name: str, frame: pd.DataFrame, lines: np.ndarray,
-               mapping: Mapping) -> tuple[pd.DataFrame, np.ndarray, list[str], list[Problem]]:
-    """Leave out the rows a mapping's ``skip_rows`` rules match (a totals row), naming them in a warning."""
-    headers = list(frame.columns)
-    drop = np.zeros(len(frame), dtype=bool)
-    notes, problems = [], []
-    for rule in mapping.skip_rows:
-        i = _find(headers, rule.column)
-        if i is None:
-            problems.append(Problem(name, 1, rule.column, None,
-                                    "the mapping's skip_rows looks at this column, but the file has no such "
-                                    f"column (it has: {_headers_text(headers)})"))
-            continue
-        hit = rule.matches(frame.iloc[:, i]) & ~drop
-        if hit.any():
-            notes.append(f"{name}: skipped {_count(int(hit.sum()), 'row')} whose '{shorten(headers[i], 60)}' "
-                         f"matches {rule.pattern!r} (mapping skip_rows): {line_list(lines[hit])}")
-        drop |= hit
-    if not drop.any():
-        return frame, lines, notes, problems
-    return frame[~drop].reset_index(drop=True), lines[~drop], notes, problems
-
-
-def _count(n: int, noun: str) -> str:
-    return f"{n} {noun}{'' if n == 1 else 's'}"
-
-
-def _apply_values(raw: pd.DataFrame, mapping: Mapping) -> None:
-    for canon, table in mapping.values.items():
-        if canon not in raw.columns:
-            continue
-        s = raw[canon]
-        text = s.astype("string").fillna("").str.strip()
-        exact = {k.strip(): v for k, v in table.items()}
-        folded = {k.strip().casefold(): v for k, v in table.items()}
-        mapped = text.map(exact)
-        mapped = mapped.fillna(text.str.casefold().map(folded))
-        raw[canon] = mapped.where(mapped.notna(), s.astype("string")).astype(object)
-
-
 def _read_parts(data, mapping: Mapping | None,
-                current: bool = False) -> tuple[list[_Part], list[Problem], list[str]]:
+                current: bool = False) -> tuple[list[Part], list[Problem], list[str]]:
     """Read, skip and rename each source; returns the readable parts, the problems and every warning."""
     parts, problems, all_notes = [], [], []
     found_sources = sources(data)
@@ -245,7 +68,7 @@ def _read_parts(data, mapping: Mapping | None,
         skipped = 0
         if mapping and mapping.skip_rows:
             before = len(frame)
-            frame, lines, skip_notes, found = _skip_rows(name, frame, lines, mapping)
+            frame, lines, skip_notes, found = skip_export_rows(name, frame, lines, mapping)
             notes += skip_notes
             problems += found
             skipped = before - len(frame)
@@ -263,7 +86,7 @@ def _read_parts(data, mapping: Mapping | None,
             if any(c in part.unresolved for c in C.REQUIRED):
                 continue
         if missing:
-            have = _headers_text(frame.columns)
+            have = headers_text(frame.columns)
             if len(missing) == len(C.REQUIRED):
                 problems.append(Problem(name, 1, None, None,
                                         "does not look like a pupil table: none of the required columns "
@@ -289,7 +112,7 @@ def _read_parts(data, mapping: Mapping | None,
         f[_LINE] = lines
         f = f[~blank_rows]  # wholly empty lines hold no pupil
         if f.empty:
-            also = f" ({_count(skipped, 'row')} left out by the mapping's skip_rows)" if skipped else ""
+            also = f" ({count_text(skipped, 'row')} left out by the mapping's skip_rows)" if skipped else ""
             problems.append(Problem(name, None, None, None, "the file has a header but no pupil rows" + also))
             continue
         part.frame = f
@@ -430,7 +253,7 @@ def load_pupils(data, mapping=None, *, derive_progress: bool = True, current: bo
     raw = pd.concat([p.frame for p in parts], ignore_index=True, sort=False)
     notes: list[str] = list(read_notes)
     if mapping:
-        _apply_values(raw, mapping)
+        apply_values(raw, mapping)
         _apply_constants(raw, parts, notes)
     typed = pd.DataFrame(index=raw.index)
     for col in raw.columns:
@@ -486,7 +309,7 @@ def load_pupils(data, mapping=None, *, derive_progress: bool = True, current: bo
     return typed
 
 
-def _apply_constants(raw: pd.DataFrame, parts: list[_Part], notes: list[str]) -> None:
+def _apply_constants(raw: pd.DataFrame, parts: list[Part], notes: list[str]) -> None:
     """Set each file's constants (the mapping's, a ``files:`` entry's over them) on that file's rows."""
     whole = len(parts) == 1 or all(p.constants == parts[0].constants for p in parts)
     for part in (parts[:1] if whole else parts):

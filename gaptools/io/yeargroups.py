@@ -81,7 +81,8 @@ def two_year_groups(typed: pd.DataFrame, raw: pd.DataFrame, originals: dict[str,
     clash = counts.index[counts.to_numpy() > 1]
     problems = []
     for (_, _), rows in keys.loc[clash].groupby(["school_id", "pupil_id"], sort=False):
-        where = {i: f"{raw.at[i, _FILE]} line {raw.at[i, _LINE]} (Year {typed.at[i, 'year_group']})" for i in rows.index}
+        where = {i: f"{raw.at[i, _FILE]} line {raw.at[i, _LINE]} (Year {typed.at[i, 'year_group']})"
+                 for i in rows.index}
         for i in rows.index:
             file = raw.at[i, _FILE]
             others = ", ".join(w for j, w in where.items() if j != i)

@@ -51,7 +51,8 @@ def year_group_lists(t: pd.DataFrame, limit: int) -> list:
 
     out = []
     for year, rows in t.groupby("year", sort=True):
-        groups = ", ".join(f"Year {int(g)}" for g in sorted(rows["year_group"].dropna().unique())) or "year group unknown"
+        groups = ", ".join(f"Year {int(g)}" for g in sorted(rows["year_group"].dropna().unique())) \
+            or "year group unknown"
         more = f" (the first {limit} of {len(rows)}; all are in `targets.csv`)" if len(rows) > limit else ""
         out += [markdown(f"**{groups}**, results in summer {int(year)}: {len(rows)} pupils{more}"),
                 Table(staff_list(rows.head(limit)))]

@@ -196,7 +196,8 @@ def target_pupils(current: pd.DataFrame, school_id: str, *, key_stage: str | Non
 
 #: The names staff read, for the columns of :func:`target_pupils`.
 STAFF_NAMES = {"rank": "Rank", "pupil_id": "UPN", "forename": "Forename", "surname": "Surname",
-               "key_stage": "Key stage", "year_group": "Year group", "form": "Form", "year": "Results in", "disadvantaged": "Disadvantaged",
+               "key_stage": "Key stage", "year_group": "Year group", "form": "Form", "year": "Results in",
+               "disadvantaged": "Disadvantaged",
                "score": "Need score", "priorities": "Priorities", "reasons": "Reasons",
                "sen": "SEN", "eal": "EAL", "attendance_pct": "Attendance %", "suspensions": "Suspensions",
                "grade_english": "English", "grade_maths": "Maths", "reading_score": "Reading",
