@@ -306,3 +306,19 @@ def test_validate_with_two_mappings(tmp_path):
         in r.stdout
     r = gaptools_cli("validate", TRACKER, "--mapping", SIMS / "tracker.yaml")  # as a results table: no year
     assert r.returncode == 1 and "Traceback" not in r.stdout + r.stderr and "column 'year'" in r.stdout
+
+
+def test_grade_cells_as_trackers_write_them(tmp_path):
+    """Working-at grades with a sign read as the whole grade, with a note; "9-1" is no double award."""
+    f = tmp_path / "t.csv"
+    f.write_text("school_id,key_stage,pupil_id,disadvantaged,year,grade_maths,grade_science\n"
+                 "1,KS4,a,yes,2026,5+,5-4\n1,KS4,b,no,2026,4-,U-U\n1,KS4,c,no,2026,6=,4/4\n")
+    cur, notes = _quiet_load(f, current=True)
+    assert list(cur["grade_maths"]) == [5, 4, 6] and list(cur["grade_science"]) == [4.5, 0, 4]
+    assert any("3 working-at grades with a sign" in n for n in notes)
+    f.write_text("school_id,key_stage,pupil_id,disadvantaged,year,grade_science\n1,KS4,a,yes,2026,9-1\n"
+                 "1,KS4,b,no,2026,5-4\n")
+    with pytest.raises(DataValidationError) as err:
+        _quiet_load(f)
+    (p,) = err.value.problems
+    assert (p.line, p.column, p.value) == (2, "grade_science", "9-1") and "at most one apart" in p.message

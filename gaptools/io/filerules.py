@@ -35,10 +35,9 @@ class FileRule:
     line: int | None = None
 
     def matches(self, name: str) -> bool:
-        """Whether the file ``name`` (a path; only its name inside the folder counts) matches, ignoring case."""
-        base = PurePath(name).name
-        return fnmatch.fnmatchcase(base.casefold(), self.match.casefold()) \
-            or fnmatch.fnmatchcase(str(name).replace("\\", "/").casefold(), self.match.casefold())
+        """Whether the file ``name`` matches, ignoring case: only its own name counts (DATA is read one
+        folder deep), never the folders above it, so "*2024*" does not match every file of "exports 2024/"."""
+        return fnmatch.fnmatchcase(PurePath(str(name).replace("\\", "/")).name.casefold(), self.match.casefold())
 
 
 def parse_rules(entries, bad, known_column) -> list[FileRule]:
