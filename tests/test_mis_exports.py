@@ -322,3 +322,17 @@ def test_grade_cells_as_trackers_write_them(tmp_path):
         _quiet_load(f)
     (p,) = err.value.problems
     assert (p.line, p.column, p.value) == (2, "grade_science", "9-1") and "at most one apart" in p.message
+
+
+def test_validate_names_the_fix_for_a_totals_row_a_year_group_column_and_a_missing_english(tmp_path):
+    f, m = tmp_path / "export.csv", tmp_path / "m.yaml"
+    f.write_text("URN,UPN,PP,Year,English Language,Eng Lit,Maths\n1,A1,Yes,Year 11,4,5,4\n1,A2,No,Year 11,5,6,3\n"
+                 "1,A3,No,Year 11,5,6,3\nTotal,,,,,,\n")
+    m.write_text("columns:\n  school_id: URN\n  pupil_id: UPN\n  disadvantaged: PP\n  grade_maths: Maths\n"
+                 "constants:\n  key_stage: KS4\n")
+    r = gaptools_cli("validate", f, "--mapping", m)
+    assert r.returncode == 1
+    assert 'line 5 looks like a totals row (\'Total\' in \'URN\'): leave it out in the mapping with skip_rows: ' \
+        '{column: "URN", matching: "^Total"}' in r.stdout
+    assert "fix: column 'Year' holds year groups ('Year 11')" in r.stdout
+    assert 'reads no grade_english' in r.stdout and 'max_of: ["English Language", "Eng Lit"]' in r.stdout

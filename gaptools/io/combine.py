@@ -62,13 +62,18 @@ def english_note(name: str, headers: list[str], mapping) -> str | None:
     the better of the two: reading one alone understates it, most for pupils
     whose better English is the other one.
     """
-    if mapping is None or "grade_english" not in mapping.columns:
+    if mapping is None or "grade_english" in mapping.combined():
         return None
     lang = [h for h in headers if ENGLISH_LANGUAGE.search(h)]
     lit = [h for h in headers if ENGLISH_LITERATURE.search(h)]
     if not lang or not lit:
         return None
-    read = mapping.columns["grade_english"]
+    fix = f"write grade_english: {{max_of: [\"{shorten(lang[0], 60)}\", \"{shorten(lit[0], 60)}\"]}}"
+    read = mapping.columns.get("grade_english")
+    if read is None:
+        if any(C.canonical_name(h) == "grade_english" for h in headers):
+            return None  # the export has its own grade_english column
+        return (f"{name}: the file has '{shorten(lang[0], 60)}' and '{shorten(lit[0], 60)}' but the mapping reads "
+                "no grade_english, so there is no English, nor grade 4+/5+ in English and maths: " + fix)
     return (f"{name}: the file has '{shorten(lang[0], 60)}' and '{shorten(lit[0], 60)}' but the mapping reads "
-            f"grade_english from '{shorten(read, 60)}' alone; the DfE counts English as the better of the two: "
-            f"write grade_english: {{max_of: [\"{shorten(lang[0], 60)}\", \"{shorten(lit[0], 60)}\"]}}")
+            f"grade_english from '{shorten(read, 60)}' alone; the DfE counts English as the better of the two: {fix}")

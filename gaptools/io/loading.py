@@ -16,6 +16,7 @@ from .columnmap import (Part, apply_values, count_text, find_column, headers_tex
 from .filerules import rule_notes
 from .gradecells import double_award_notes
 from .mapping import Mapping, load_mapping
+from .problems import totals_notes
 from .readers import NOTES_ATTR, line_numbers, read_table, table_files
 from .validated import VALIDATED_KEY, preload_validated, read_validated, save_validated
 from .yeargroups import results_years, two_year_groups
@@ -287,7 +288,7 @@ def load_pupils(data, mapping=None, *, derive_progress: bool = True, current: bo
         problems += two_year_groups(typed, raw, originals)
     if problems:
         problems.sort(key=lambda p: (p.file or "", p.line or 0, p.column or ""))
-        raise DataValidationError(problems, notes)
+        raise DataValidationError(problems, notes + totals_notes(raw, problems, originals, _FILE, _LINE))
     notes += _upn_notes(typed, raw)
     if "school_name" not in typed.columns:
         typed["school_name"] = typed["school_id"]

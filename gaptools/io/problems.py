@@ -7,6 +7,10 @@ fix (the year only in the file names) says that fix.
 """
 from __future__ import annotations
 
+import re
+
+import pandas as pd
+
 from ..errors import Problem, shorten
 from .filerules import year_hint
 
@@ -50,6 +54,10 @@ def grouped(problems: list[Problem], group_from: int = GROUP_FROM) -> list[str]:
     return out
 
 
+_YEAR_GROUP = re.compile(r"^\s*(?:year|yr|y)\s*\d{1,2}\s*$", re.IGNORECASE)
+_TOTAL = re.compile(r"^\s*(?:grand\s+)?totals?\b", re.IGNORECASE)
+
+
 def fixes(problems: list[Problem]) -> list[str]:
     """The known fixes for these problems, each a short paragraph."""
     out = []
@@ -58,4 +66,35 @@ def fixes(problems: list[Problem]) -> list[str]:
         hint = year_hint(list(dict.fromkeys(f for f in no_year if f)))
         if hint:
             out.append(hint)
+    groups = [p for p in problems if p.value and _YEAR_GROUP.match(p.value) and p.message.startswith("is not a year")]
+    if groups:
+        out.append(f"column '{shorten(groups[0].column, 60)}' holds year groups ('{shorten(groups[0].value, 20)}'), "
+                   f"not results years: map it as year_group: \"{shorten(groups[0].column, 60)}\" and give the year "
+                   "another way (a year column, files: or constants:; a table of current pupils can leave it out)")
     return out
+
+
+def totals_notes(raw, problems: list[Problem], originals: dict[str, dict[str, str]],
+                 file_col: str, line_col: str) -> list[str]:
+    """A warning for each file whose rows with problems include one that looks like a totals row
+    ("Total" in a text cell), with the ``skip_rows`` rule that leaves it out."""
+    where = {(p.file, p.line) for p in problems if p.line is not None}
+    if not where:
+        return []
+    at = [(f, n) in where for f, n in zip(raw[file_col], raw[line_col])]
+    sub = raw[at]
+    notes, done = [], set()
+    for col in sub.columns:
+        text = sub[col].dtype == object or isinstance(sub[col].dtype, pd.StringDtype)
+        if col in (file_col, line_col) or not text:
+            continue
+        hit = sub[col].astype("string").str.match(_TOTAL.pattern, case=False).fillna(False).to_numpy(dtype=bool)
+        for file, line, value in zip(sub[file_col][hit], sub[line_col][hit], sub[col][hit]):
+            if file in done:
+                continue
+            done.add(file)
+            header = originals.get(file, {}).get(col, col)
+            notes.append(f"{file} line {line} looks like a totals row ('{shorten(value, 20)}' in "
+                         f"'{shorten(header, 60)}'): leave it out in the mapping with skip_rows: "
+                         f"{{column: \"{shorten(header, 60)}\", matching: \"^Total\"}}")
+    return notes
