@@ -133,6 +133,8 @@ def _check_paths(args) -> str | None:
     current = getattr(args, "current", None)
     if current is not None and not current.exists():
         return f"{current}: no such current-pupils file or folder"
+    if args.command == "run" and current is None and getattr(args, "current_mapping", None) is not None:
+        return "--current-mapping is the mapping of the --current table: give --current PATH too"
     for published in getattr(args, "published", None) or []:
         if not published.exists():
             return f"{published}: no such published file or folder"
