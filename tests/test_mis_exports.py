@@ -78,6 +78,16 @@ def test_per_file_years_max_of_english_and_double_science(sims_results):
     assert sum("skipped 1 row" in n for n in notes) == 3
 
 
+def test_the_validated_copy_keeps_double_awards_year_groups_and_forms(sims_results, tmp_path):
+    from gaptools.io.loading import read_validated, save_validated
+
+    _, pupils, _ = sims_results
+    back = read_validated(save_validated(pupils, tmp_path / "v.parquet"))
+    assert back is not None  # taken as validated: the half grades and new columns pass its checks
+    for col in ("grade_combined_science", "year_group", "form"):
+        assert back[col].dtype == pupils[col].dtype and back[col].equals(pupils[col])
+
+
 def test_results_json_figures_equal_a_direct_computation(sims_results, tmp_path):
     """Every whole-cohort in-school figure of the school's results, against pandas on the export files."""
     from gaptools.analysis.results import analyse_school, write_results
