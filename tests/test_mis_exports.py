@@ -346,3 +346,15 @@ def test_validate_names_the_fix_for_a_totals_row_a_year_group_column_and_a_missi
         '{column: "URN", matching: "^Total"}' in r.stdout
     assert "fix: column 'Year' holds year groups ('Year 11')" in r.stdout
     assert 'reads no grade_english' in r.stdout and 'max_of: ["English Language", "Eng Lit"]' in r.stdout
+
+
+def test_a_tracker_with_one_english_column_reads_that_one(tmp_path):
+    f, m = tmp_path / "t.csv", tmp_path / "m.yaml"
+    f.write_text("UPN,PP,Year,English Language WAG,Maths\nA1,Yes,Year 11,4,5\nA2,No,Y10,5-,3\n")
+    m.write_text('columns:\n  pupil_id: UPN\n  disadvantaged: PP\n  year_group: Year\n  grade_english: {max_of: '
+                 '["English Language WAG", "English Literature WAG"]}\n  grade_maths: Maths\n'
+                 'constants: {school_id: "1", key_stage: KS4, academic_year: "2025/26"}\n')
+    cur, notes = _quiet_load(f, m, current=True)
+    assert list(cur["grade_english"]) == [4, 5] and list(cur["year"]) == [2026, 2027]
+    assert any("no 'English Literature WAG'" in n for n in notes)
+    assert any("1 working-at grade with a sign in 'English Language WAG'" in n for n in notes)

@@ -101,11 +101,17 @@ def rename_columns(name: str, frame: pd.DataFrame, mapping: Mapping | None,
                 extra[m.name] = frame.iloc[:, i]
         for canon, (how, exports) in mapping.combined().items():
             found = [find_column(headers, e) for e in exports]
+            present = [i for i in found if i is not None]
+            if current and present and len(present) < len(found):  # a tracker with one English: that one
+                gone = ", ".join(f"'{shorten(e, 60)}'" for e, i in zip(exports, found) if i is None)
+                notes.append(f"{name}: this table of current pupils has no {gone}: '{canon}' is read from the "
+                             "other column(s) the mapping names")
+                found = present
             for e, i in zip(exports, found):
                 if i is None:
                     missing(canon, e)
             if None not in found:
-                values, found_problems = combine_columns(name, frame, found, canon, how, lines)
+                values, found_problems = combine_columns(name, frame, found, canon, how, lines, notes)
                 problems += found_problems
                 extra[canon] = values
         note = english_note(name, headers, mapping)

@@ -21,14 +21,15 @@ ENGLISH_LITERATURE = re.compile(r"\beng(?:lish)?\.?\s*lit", re.IGNORECASE)
 
 
 def combine_columns(name: str, frame: pd.DataFrame, positions: list[int], canon: str, how: str,
-                    lines: np.ndarray) -> tuple[pd.Series, list[Problem]]:
+                    lines: np.ndarray, notes: list[str] | None = None) -> tuple[pd.Series, list[Problem]]:
     """The mean (``how="mean_of"``) or the best (``"max_of"``) of several export columns, per pupil.
 
     Only the values a pupil has count: where a pupil has one of the columns,
     that one is the result (the DfE takes KS2 prior attainment from the one
     subject a pupil has, and English from the one English a pupil sat). A KS2
     test code (A, B, ...) in a source column is no score; a grade column's
-    sources are read as grades (U is 0, a double award "5-4" is 4.5).
+    sources are read as grades (U is 0, a double award "5-4" is 4.5, a
+    working-at "5+" is 5: said in ``notes``).
     """
     problems: list[Problem] = []
     values = []
@@ -38,6 +39,10 @@ def combine_columns(name: str, frame: pd.DataFrame, positions: list[int], canon:
         col = frame.iloc[:, i]
         if grade:
             typed, bad, msg = C.parse_grade(col)
+            signed = int(C.fine_grades(col).sum())
+            if signed and notes is not None:
+                notes.append(f"{name}: {signed} working-at grade{'s' if signed != 1 else ''} with a sign in "
+                             f"'{shorten(frame.columns[i], 60)}' read as the whole grade (5+ and 5- are 5)")
         else:
             codes = C.ks2_codes(col)
             typed, bad, msg = C.parse_float(col.mask(codes.notna().to_numpy(dtype=bool)))
