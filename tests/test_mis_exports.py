@@ -358,3 +358,22 @@ def test_a_tracker_with_one_english_column_reads_that_one(tmp_path):
     assert list(cur["grade_english"]) == [4, 5] and list(cur["year"]) == [2026, 2027]
     assert any("no 'English Literature WAG'" in n for n in notes)
     assert any("1 working-at grade with a sign in 'English Language WAG'" in n for n in notes)
+
+
+def test_files_entries_give_each_school_its_id_and_one_bad_school_stops_no_other(tmp_path):
+    from gaptools.batch.validate import validate_by_school
+
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    head = "UPN,PP,English,Maths\n"
+    (folder / "Riverside KS4 2025.csv").write_text(head + "".join(f"R{i},{'Yes' if i % 3 else 'No'},5,4\n"
+                                                                 for i in range(8)))
+    (folder / "Hillside KS4 2025.csv").write_text(head + "H1,Yes,5,4\nH2,maybe,4,4\n")
+    m = tmp_path / "m.yaml"
+    m.write_text('columns: {pupil_id: UPN, disadvantaged: PP, grade_english: English, grade_maths: Maths}\n'
+                 'constants: {key_stage: KS4, year: "2025"}\nfiles:\n'
+                 '  - {match: "Riverside*", constants: {school_id: "140001"}}\n'
+                 '  - {match: "Hillside*", constants: {school_id: "150002"}}\n')
+    pupils, failures = validate_by_school(folder, m)
+    assert list(failures) == ["150002"] and failures["150002"][0].line == 3
+    assert len(pupils) == 8 and set(pupils["school_id"]) == {"140001"}
