@@ -35,6 +35,11 @@ def _parser() -> argparse.ArgumentParser:
     v = sub.add_parser("validate", help="check a pupil table against the data contract")
     v.add_argument("data", type=Path, help="a CSV/Excel/Parquet file or a folder of them")
     v.add_argument("--mapping", type=Path, help="YAML mapping file for an MIS export")
+    v.add_argument("--current", type=Path,
+                   help="also check a table of pupils on roll now, as gaptools run --current reads it")
+    v.add_argument("--current-mapping", type=Path, dest="current_mapping",
+                   help="YAML mapping file for the current pupils' export (default: --mapping); without "
+                        "--current, DATA itself is checked as a table of current pupils")
 
     _run_parser(sub)
     _reference_parser(sub)
@@ -74,6 +79,9 @@ def _run_parser(sub) -> argparse.ArgumentParser:
                         "and Part B of strategy.md review each activity (e.g. --activities register.csv)")
     r.add_argument("--activities-mapping", type=Path,
                    help="YAML mapping of the register's own column names (e.g. --activities-mapping register.yaml)")
+    r.add_argument("--current-mapping", type=Path, dest="current_mapping",
+                   help="YAML mapping file for the current pupils' export when it differs from the results' "
+                        "(default: --mapping; e.g. --current-mapping tracker.yaml)")
     r.add_argument("--schools", help="only these comma-separated school ids; default all (e.g. --schools 100001,100002)")
     r.add_argument("--workers", type=int, default=None,
                    help="notebooks run side by side; default one per core, bounded by memory (e.g. --workers 4)")
@@ -127,11 +135,11 @@ def _check_paths(args) -> str | None:
     data = getattr(args, "data", None)
     if data is not None and not data.exists():
         return f"{data}: no such file or folder"
-    mapping = getattr(args, "mapping", None)
-    if mapping is not None and not mapping.exists():
-        return f"{mapping}: mapping file not found"
-    if mapping is not None and not mapping.is_file():
-        return f"{mapping}: is not an ordinary file (a pipe, device or folder); name a YAML mapping file"
+    for mapping in (getattr(args, "mapping", None), getattr(args, "current_mapping", None)):
+        if mapping is not None and not mapping.exists():
+            return f"{mapping}: mapping file not found"
+        if mapping is not None and not mapping.is_file():
+            return f"{mapping}: is not an ordinary file (a pipe, device or folder); name a YAML mapping file"
     current = getattr(args, "current", None)
     if current is not None and not current.exists():
         return f"{current}: no such current-pupils file or folder"
@@ -145,6 +153,8 @@ def _check_paths(args) -> str | None:
         path = getattr(args, option, None)
         if path is not None and not path.exists():
             return f"{path}: no such {what} file or folder"
+    if args.command == "run" and current is None and getattr(args, "current_mapping", None) is not None:
+        return "--current-mapping is the mapping of the --current table: give --current PATH too"
     for published in getattr(args, "published", None) or []:
         if not published.exists():
             return f"{published}: no such published file or folder"
@@ -168,12 +178,15 @@ def _count(n: int, noun: str) -> str:
     return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
-def describe(pupils) -> str:
-    """A one-line summary of a loaded pupil table."""
+def describe(pupils, current: bool = False) -> str:
+    """A one-line summary of a loaded pupil table (of current pupils: by year group and results year)."""
     parts = []
     for ks, rows in pupils.groupby("key_stage", sort=True):
         years = sorted(rows["year"].unique())
         span = f"{years[0]}" if len(years) == 1 else f"{years[0]}-{years[-1]}"
+        if current and "year_group" in rows.columns and rows["year_group"].notna().any():
+            by = rows.groupby(["year_group", "year"]).size()
+            span = ", ".join(f"Year {g} ({n}, results in {y})" for (g, y), n in by.items())
         parts.append(f"{ks} {_count(rows['school_id'].nunique(), 'school')}, {span}")
     n_dis = int(pupils["disadvantaged"].sum())
     return (f"{_count(len(pupils), 'pupil')} ({n_dis} disadvantaged) in "
@@ -182,30 +195,47 @@ def describe(pupils) -> str:
 
 
 def cmd_validate(args) -> int:
+    """``gaptools validate``: the results table, and with ``--current`` (or ``--current-mapping`` alone)
+    a table of current pupils; exit 1 if either is invalid."""
+    current, current_mapping = getattr(args, "current", None), getattr(args, "current_mapping", None)
+    if current is None and current_mapping is not None:  # DATA is itself a tracker
+        return _validate_one(args.data, current_mapping, current=True)
+    code = _validate_one(args.data, args.mapping)
+    if current is not None:
+        code = max(code, _validate_one(current, current_mapping or args.mapping, current=True))
+    return code
+
+
+def _validate_one(data, mapping, *, current: bool = False) -> int:
     from .domain.formatting import terminal_safe
     from .domain.measures import missing_headlines
     from .errors import DataValidationError, GaptoolsWarning
     from .io.loading import load_pupils
+    from .io.problems import fixes, grouped
 
+    what = "current pupils: " if current else ""
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", GaptoolsWarning)
         try:
-            pupils = load_pupils(args.data, args.mapping)
+            pupils = load_pupils(data, mapping, current=current)
         except DataValidationError as err:
             for note in err.notes:
                 print(f"warning: {terminal_safe(note)}")
-            for problem in err.problems:
-                print(terminal_safe(problem))
+            for line in grouped(err.problems):
+                print(terminal_safe(line))
+            for fix in fixes(err.problems):
+                print("fix: " + "\n     ".join(terminal_safe(line) for line in fix.splitlines()))
             files = {p.file for p in err.problems}
             n = len(err.problems)
-            print(f"INVALID: {_count(n, 'problem')} in {_count(len(files), 'file')}")
+            print(f"INVALID: {what}{_count(n, 'problem')} in {_count(len(files), 'file')}")
             return EXIT_INVALID
     for w in caught:
         if issubclass(w.category, GaptoolsWarning):
             print(f"warning: {terminal_safe(w.message)}")
-    for gap in missing_headlines(pupils):
-        print(f"warning: {terminal_safe(gap)}")
-    print(f"OK: {terminal_safe(args.data)}: {terminal_safe(describe(pupils))}")
+    if not current:
+        for gap in missing_headlines(pupils):
+            print(f"warning: {terminal_safe(gap)}")
+    print(f"OK: {what}{terminal_safe(data)}: {terminal_safe(describe(pupils, current=current))}")
     return EXIT_OK
 
 

@@ -113,7 +113,8 @@ def _unknown_schools(wanted: list[str], known: list[str], source: str) -> str:
 
 
 def _hash_inputs(pupils: pd.DataFrame, threshold: int, year: int | None, notebook_dir: Path,
-                 current: Path | None = None, inputs: tuple = (), in_year: bool = False) -> str:
+                 current: Path | None = None, current_mapping=None, inputs: tuple = (),
+                 in_year: bool = False) -> str:
     """What a school's outputs depend on: all the data (value added and the gap index are
     relative to the trust), the current pupils, the threshold, the year, the templates, the version
     and the reference data (national figures). The data counts by content, not by where it was read
@@ -128,8 +129,11 @@ def _hash_inputs(pupils: pd.DataFrame, threshold: int, year: int | None, noteboo
     h.update(json.dumps([[str(c), str(t)] for c, t in pupils.dtypes.items()]).encode())
     measures = [m.__dict__ for m in pupils.attrs.get("gaptools_measures", {}).values()]
     h.update(json.dumps(measures, sort_keys=True, default=str).encode())
-    for f in [f for src in (current, *inputs) if src  # (the assessments, the register and their mappings)
-              for f in ([src] if src.is_file() else sorted(src.rglob("*")))]:
+    files = [f for src in (current, *inputs) if src  # (the assessments, the register and their mappings)
+             for f in ([src] if src.is_file() else sorted(src.rglob("*")))]
+    if isinstance(current_mapping, (str, Path)):  # the current table as read: its mapping too
+        files.append(Path(current_mapping))
+    for f in files:
         if f.is_file():
             with open(f, "rb") as fh:
                 for block in iter(lambda fh=fh: fh.read(1 << 20), b""):
@@ -145,7 +149,7 @@ def _hash_inputs(pupils: pd.DataFrame, threshold: int, year: int | None, noteboo
 def run(data, out, *, mapping=None, schools=None, workers: int | None = None, scheduler: str | None = None,
         resume: bool = False, quiet: bool = False, threshold: int = DEFAULT_THRESHOLD, year: int | None = None,
         force: bool = False, timeout: int = 600, published=None, notebook_dir=None, current=None,
-        pdf: bool = False, assessments=None, assessments_mapping=None, activities=None,
+        pdf: bool = False, current_mapping=None, assessments=None, assessments_mapping=None, activities=None,
         activities_mapping=None) -> dict:
     """Run every school's notebooks and build the trust index.
 
@@ -202,6 +206,9 @@ def run(data, out, *, mapping=None, schools=None, workers: int | None = None, sc
         the run with :class:`DataValidationError`); read where it is, never copied.
     activities_mapping : path, optional
         A mapping of the register's own columns.
+    current_mapping : path, optional
+        Mapping file for ``current`` when its export differs from the results'
+        (default ``mapping``).
 
     Returns
     -------
@@ -232,7 +239,8 @@ def run(data, out, *, mapping=None, schools=None, workers: int | None = None, sc
         # the warm kernel parent imports everything while the data is validated
         client = _connect(scheduler) if scheduler else None
         try:
-            current = _validated_current(current, mapping)
+            current_mapping = mapping if current_mapping is None else current_mapping
+            current = _validated_current(current, current_mapping)
             in_year = validated_assessments(assessments, assessments_mapping)
             pupils, failures = validate_by_school(data, mapping)
             activities = _validated_activities(activities, activities_mapping, pupils)
@@ -255,6 +263,7 @@ def run(data, out, *, mapping=None, schools=None, workers: int | None = None, sc
                 pupils = pupils.drop(columns=list(NAME_COLUMNS), errors="ignore")  # names stay out
                 save_validated(pupils, data_file)
                 input_hash = _hash_inputs(pupils, threshold, year, notebook_dir, current,
+                                          current_mapping if current else None,
                                           (*(in_year or ()), *(Path(p) for p in activities or () if p)),
                                           in_year=bool(in_year))
                 if pdf:  # a folder made without PDFs is not complete for a run that asks for them
@@ -266,7 +275,8 @@ def run(data, out, *, mapping=None, schools=None, workers: int | None = None, sc
                                source=source, names=names, failures=failures, known=known, wanted=wanted,
                                resume=resume, workers=workers, quiet=quiet, threshold=threshold, year=year,
                                timeout=timeout, published=published, notebook_dir=notebook_dir, started=started,
-                               current=current, mapping=mapping, pdf=pdf, in_year=in_year, activities=activities)
+                               current=current, mapping=current_mapping, pdf=pdf, in_year=in_year,
+                               activities=activities)
         finally:
             if client is not None:
                 client.close()
@@ -373,7 +383,7 @@ def _validated_current(current, mapping) -> Path | None:
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", GaptoolsWarning)
-        load_pupils(current, mapping)  # raises DataValidationError naming file, line, column and value
+        load_pupils(current, mapping, current=True)  # raises DataValidationError naming file, line, column, value
     return Path(current).resolve()
 
 
@@ -537,6 +547,7 @@ def run_cli(args) -> int:
                        threshold=getattr(args, "threshold", 6), year=getattr(args, "year", None),
                        force=getattr(args, "force", False), published=getattr(args, "published", None),
                        current=getattr(args, "current", None), pdf=getattr(args, "pdf", False),
+                       current_mapping=getattr(args, "current_mapping", None),
                        assessments=getattr(args, "assessments", None),
                        assessments_mapping=getattr(args, "assessments_mapping", None),
                        activities=getattr(args, "activities", None),
@@ -549,8 +560,9 @@ def run_cli(args) -> int:
             print(_for_terminal(p), file=sys.stderr)
         data_given = getattr(args, "current", None) or getattr(args, "assessments", None) \
             or getattr(args, "activities", None)
-        mappings = {str(args.mapping), str(getattr(args, "assessments_mapping", None)),
-                    str(getattr(args, "activities_mapping", None))}
+        mappings = {str(m) for m in (args.mapping, getattr(args, "current_mapping", None),
+                                     getattr(args, "assessments_mapping", None),
+                                     getattr(args, "activities_mapping", None)) if m is not None}
         return 2 if not data_given or any(p.file in mappings for p in err.problems) else 1
     except Interrupted as stop:
         done = stop.manifest or {"schools": {}}

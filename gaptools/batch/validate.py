@@ -47,12 +47,13 @@ def validate_by_school(data, mapping=None) -> tuple[pd.DataFrame | None, dict[st
         # leniently: a row too wide (an unquoted comma in a surname) is still a row of one school
         raw, too_wide = (src, []) if isinstance(src, pd.DataFrame) else read_table(src, name, lenient=True)
         sid = None
+        own = mapping.for_file(name) if mapping is not None else None  # with its files: entry's constants
         if raw is not None:
-            part, _ = rename_columns(name, raw, mapping)
+            part, _ = rename_columns(name, raw, own)
             if "school_id" in part.frame.columns:
                 sid = part.frame["school_id"].astype(str).str.strip()
-            elif mapping is not None and "school_id" in mapping.constants:
-                sid = pd.Series(mapping.constants["school_id"], index=raw.index)
+            elif own is not None and "school_id" in own.constants:
+                sid = pd.Series(own.constants["school_id"], index=raw.index)
         row_of = {int(n): i for i, n in enumerate(line_numbers(raw))} if raw is not None else {}
         located = [p for p in problems if p.line in row_of]
         if sid is None or len(located) < len(problems):
@@ -76,7 +77,7 @@ def validate_by_school(data, mapping=None) -> tuple[pd.DataFrame | None, dict[st
             try:
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore", GaptoolsWarning)
-                    frames.append(load_pupils(keep, mapping))
+                    frames.append(load_pupils(keep, own))
             except DataValidationError as again:  # should not happen: report rather than lose it
                 for school in keep.index.map(sid).unique():
                     failures.setdefault(school, []).extend(again.problems)

@@ -90,6 +90,11 @@ _SPECS = [
     ColumnSpec("maths_score", "ks2_score", ge=80, le=120),
     ColumnSpec("gps_score", "ks2_score", ge=80, le=120),
     ColumnSpec("writing_ta", "writing_ta"),
+    ColumnSpec("year_group", "year_group", ge=1, le=13,
+               meaning="the pupil's national curriculum year now (Year 10 = 10)"),
+    ColumnSpec("form", "text", meaning="a registration or teaching group, as text (10E3)"),
+    ColumnSpec("academic_year", "year", ge=1900, le=2100,
+               meaning="the academic year the row's data is from, by its summer (2026 = 2025/26)"),
 ]
 COLUMNS: dict[str, ColumnSpec] = {s.name: s for s in _SPECS}
 GRADE_PREFIX = "grade_"
@@ -183,13 +188,69 @@ def parse_int(s: pd.Series):
     return out, bad | frac.fillna(False).astype(bool), "is not a whole number"
 
 
+#: A double award (combined science) written as its two grades: "5-4", "4-4", "U-U", "5/4".
+DOUBLE_AWARD = r"^\s*([0-9]|U)\s*[-/]\s*([0-9]|U)\s*$"
+#: A tracker's fine grade: a whole grade with a sign, "5+", "4-", "6=" (read as the whole grade).
+FINE_GRADE = r"^\s*([0-9])\s*[+=-]\s*$"
+GRADE_HINT = ("is not a GCSE grade (a whole number 0-9, U, a double award such as 5-4 whose grades are at "
+              "most one apart, or a working-at grade such as 5+)")
+
+
+def double_awards(s: pd.Series) -> pd.Series:
+    """Which cells of a grade column hold a double award ("5-4"), as a boolean mask."""
+    if pd.api.types.is_numeric_dtype(s.dtype):
+        return pd.Series(False, index=s.index)
+    return _as_text(s).str.upper().str.extract(DOUBLE_AWARD)[0].notna()
+
+
+def fine_grades(s: pd.Series) -> pd.Series:
+    """Which cells of a grade column hold a fine grade ("5+", "4-"), as a boolean mask."""
+    if pd.api.types.is_numeric_dtype(s.dtype):
+        return pd.Series(False, index=s.index)
+    return _as_text(s).str.extract(FINE_GRADE)[0].notna()
+
+
 def parse_grade(s: pd.Series):
-    """GCSE grades 9-1 with U (ungraded) as 0, as the DfE counts it."""
-    if not pd.api.types.is_numeric_dtype(s.dtype):
-        text = _as_text(s)
-        s = text.mask((text.str.upper() == "U").fillna(False).astype(bool), "0")
-    out, bad, _ = parse_int(s)
-    return out, bad, "is not a GCSE grade (a whole number 0-9, or U)"
+    """GCSE grades 9-1 with U (ungraded) as 0, as the DfE counts it.
+
+    A double award ("5-4", "U-U", "5/4": two grades at most one apart) reads
+    as the mean of its two grades (4.5), as the DfE counts combined science; a
+    column holding one is typed ``Float64``, any other ``Int64``. A tracker's
+    fine grade ("5+", "5-", "5=") reads as its whole grade (5).
+    """
+    if pd.api.types.is_numeric_dtype(s.dtype):
+        num, bad = _to_number(s)
+        if not (num.notna() & (num != num.round())).any():
+            return num.round().astype("Int64"), bad, GRADE_HINT
+        not_half = num.notna() & ((num * 2) != (num * 2).round())  # a mean of two grades is a whole or a half
+        return num.mask(not_half), bad | not_half.fillna(False).astype(bool), GRADE_HINT
+    text = _as_text(s).str.upper()
+    pair = text.str.extract(DOUBLE_AWARD).replace("U", "0")
+    is_pair = pair[0].notna().to_numpy(dtype=bool)
+    fine = text.str.extract(FINE_GRADE)[0]
+    text = text.mask((text == "U").fillna(False).astype(bool), "0").mask(fine.notna(), fine)
+    if not is_pair.any():
+        out, bad, _ = parse_int(text)
+        return out, bad, GRADE_HINT
+    first = pd.to_numeric(pair[0], errors="coerce").to_numpy(dtype="float64")
+    second = pd.to_numeric(pair[1], errors="coerce").to_numpy(dtype="float64")
+    near = is_pair & (np.abs(first - second) <= 1)  # "9-1" is no double award: a typing error, said so
+    num, bad = _to_number(text.mask(is_pair))
+    frac = (num.notna() & (num != num.round())).fillna(False).to_numpy(dtype=bool)
+    values = num.to_numpy(dtype="float64", na_value=np.nan)
+    values = np.where(near, (first + second) / 2, np.where(frac, np.nan, values))
+    bad = bad.to_numpy(dtype=bool) | frac | (is_pair & ~near)
+    return pd.Series(values, index=s.index, dtype="Float64"), pd.Series(bad, index=s.index), GRADE_HINT
+
+
+def parse_year_group(s: pd.Series):
+    """A national curriculum year group 1-13, read from "Year 10", "Yr 10", "Y10" or "10"."""
+    if pd.api.types.is_numeric_dtype(s.dtype):
+        out, bad, _ = parse_int(s)
+        return out, bad, "is not a year group (write Year 10, Y10 or 10)"
+    text = _as_text(s).str.replace(r"^(?:YEAR|YR|Y)\s*(?=\d)", "", case=False, regex=True)
+    out, bad, _ = parse_int(text)
+    return out, bad, "is not a year group (write Year 10, Y10 or 10)"
 
 
 def parse_year(s: pd.Series):
@@ -272,11 +333,12 @@ PARSERS = {
     "sen": parse_sen,
     "ks2_score": parse_ks2_score,
     "writing_ta": parse_writing_ta,
+    "year_group": parse_year_group,
 }
 
 
 #: Parsers worth running once per distinct value (few distinct values, costly string work).
-_BY_UNIQUE = {"bool", "year", "key_stage", "sex", "sen", "grade", "writing_ta"}
+_BY_UNIQUE = {"bool", "year", "key_stage", "sex", "sen", "grade", "writing_ta", "year_group"}
 
 
 def _by_unique(parser, s: pd.Series):

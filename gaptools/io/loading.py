@@ -1,10 +1,7 @@
 """``load_pupils``: read, map, type and validate a pupil table in one call."""
 from __future__ import annotations
 
-import os
-
 import warnings
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -14,23 +11,23 @@ from ..domain import columns as C
 from ..domain.measures import Measure, derive_standard_measures
 from ..domain.upn import is_valid_upn, looks_like_upn
 from ..errors import DataValidationError, GaptoolsWarning, Problem, shorten
+from .columnmap import (Part, apply_values, count_text, find_column, headers_text, rename_columns,
+                        skip_export_rows)
+from .filerules import rule_notes
+from .gradecells import double_award_notes
 from .mapping import Mapping, load_mapping
-from .readers import NOTES_ATTR, line_list, line_numbers, read_table, table_files
+from .problems import totals_notes
+from .readers import NOTES_ATTR, line_numbers, read_table, table_files
+from .validated import VALIDATED_KEY, preload_validated, read_validated, save_validated
+from .yeargroups import results_years, two_year_groups
+
+#: (the validated copy's functions live in :mod:`.validated`; imported from here by older code)
+__all__ = ["load_pupils", "rename_columns", "sources", "find_column", "save_validated", "read_validated",
+           "preload_validated", "VALIDATED_KEY"]
 
 UPN_PATTERN = r"[A-Z]\d{11}[0-9A-Z]"
 
 _FILE, _LINE = "__file", "__line"
-
-
-@dataclass
-class _Part:
-    """One input file as read, with its canonical column names."""
-
-    name: str
-    frame: pd.DataFrame
-    original: dict[str, str] = field(default_factory=dict)  # canonical -> header in the file
-    unresolved: set[str] = field(default_factory=set)  # mapped columns the file lacks (already reported)
-    notes: list[str] = field(default_factory=list)  # warnings: data read correctly but worth a look
 
 
 def sources(data) -> list[tuple[str, Path | pd.DataFrame]]:
@@ -48,195 +45,21 @@ def sources(data) -> list[tuple[str, Path | pd.DataFrame]]:
     return [(str(path), path)]
 
 
-def _headers_text(headers) -> str:
-    """The start of a file's header for a message (each name and the whole list kept short)."""
-    shown = ", ".join(shorten(h, 60) for h in list(headers)[:30])
-    return (shown or "none") + (", ..." if len(headers) > 30 else "")
-
-
-def _find(headers: list[str], export: str) -> int | None:
-    """The position of export column ``export`` among ``headers`` (exact, else ignoring case and spaces)."""
-    if export in headers:
-        return headers.index(export)
-    folded = [h.strip().casefold() for h in headers]
-    key = export.strip().casefold()
-    return folded.index(key) if key in folded else None
-
-
-def rename_columns(name: str, frame: pd.DataFrame, mapping: Mapping | None,
-                   lines: np.ndarray | None = None, *, spec_for=C.spec_for) -> tuple[_Part | None, list[Problem]]:
-    """Give columns their canonical names (mapping first, then by normalised header).
-
-    Each export column gives at most one canonical column; a mapping's measures
-    and ``mean_of`` columns are computed from the export columns they name, so
-    one export column can feed a standard column and a measure. A column of the
-    file that the mapping replaces (the file has ``pupil_id`` but the mapping
-    reads it from ``UPN``) is left out with a warning, never silently.
-    """
-    problems: list[Problem] = []
-    notes: list[str] = []
-    headers = list(frame.columns)
-    lines = np.arange(2, len(frame) + 2) if lines is None else lines
-    if any(h.strip() == "" for h in headers) and frame.shape[1] > 0:
-        blanks = [i + 1 for i, h in enumerate(headers) if h.strip() == ""]
-        # an unnamed column is only a problem if it holds data
-        for i in blanks:
-            col = frame.iloc[:, i - 1]
-            if C._blank(col).all():
-                continue
-            problems.append(Problem(name, 1, f"#{i}", "", "this column has data but no header"))
-    wanted: dict[int, str] = {}  # position in file -> canonical
-    unresolved: set[str] = set()
-    extra: dict[str, pd.Series] = {}  # canonical or measure name -> column computed from the export
-
-    def missing(canon, export):
-        unresolved.add(canon)
-        problems.append(Problem(name, 1, export, None,
-                                f"the mapping reads '{canon}' from this column, but the file has no such "
-                                f"column (it has: {_headers_text(headers)})"))
-
-    if mapping:
-        for canon, export in mapping.columns.items():
-            i = _find(headers, export)
-            if i is None:
-                if canon not in mapping.constants:
-                    missing(canon, export)
-                continue
-            wanted[i] = canon
-        for m in mapping.measures.values():
-            i = _find(headers, m.column)
-            if i is None:
-                missing(m.name, m.column)
-            else:
-                extra[m.name] = frame.iloc[:, i]
-        for canon, exports in mapping.means.items():
-            found = [_find(headers, e) for e in exports]
-            for e, i in zip(exports, found):
-                if i is None:
-                    missing(canon, e)
-            if None not in found:
-                mean, found_problems = _mean_of(name, frame, found, canon, lines)
-                problems += found_problems
-                extra[canon] = mean
-    by_mapping = {c: f"'{headers[i]}'" for i, c in wanted.items()}
-    by_mapping.update({c: "the mean of " + ", ".join(f"'{e}'" for e in mapping.means[c])
-                       for c in (mapping.means if mapping else {}) if c in extra})
-    left_out: list[int] = []
-    for i, h in enumerate(headers):
-        if i in wanted:
-            continue
-        canon = C.canonical_name(h)
-        if spec_for(canon) is None:  # (another table's columns: the assessments, io.assessments)
-            continue
-        if canon in by_mapping or (mapping and canon in mapping.constants):
-            source = by_mapping.get(canon) or f"the constant {mapping.constants[canon]!r}"
-            notes.append(f"{name}: column '{shorten(h, 60)}' is not used: the mapping reads '{canon}' from "
-                         f"{shorten(source, 120)}")
-            left_out.append(i)
-            continue
-        wanted[i] = canon
-    seen: dict[str, str] = {}
-    new_names, names_used = [], set()
-    for i, h in enumerate(headers):
-        canon = wanted.get(i)
-        if canon is not None and canon in seen:
-            problems.append(Problem(name, 1, h, None,
-                                    f"two columns both give '{canon}' ('{seen[canon]}' and '{h}'); keep one"))
-            canon = None
-        if canon is not None:
-            seen[canon] = h
-            new = canon
-        else:
-            new = h
-            while new in names_used or new in wanted.values() or new in extra:  # two columns named alike
-                new = f"{new} (column {i + 1})"
-        names_used.add(new)
-        new_names.append(new)
-    out = frame.copy()
-    out.columns = new_names
-    if left_out:
-        out = out.drop(columns=[new_names[i] for i in left_out])
-    for col, values in extra.items():
-        out[col] = values.to_numpy()
-    seen.update({c: by_mapping[c] for c in mapping.means if c in extra} if mapping else {})
-    return _Part(name, out, seen, unresolved, notes), problems
-
-
-def _mean_of(name: str, frame: pd.DataFrame, positions: list[int], canon: str,
-             lines: np.ndarray) -> tuple[pd.Series, list[Problem]]:
-    """The mean of several export columns (a mapping's ``mean_of``), over the values each pupil has.
-
-    A KS2 test code (A, B, ...) in a source column is no score. Where a pupil has
-    only one of the columns, that one is the mean, as the DfE takes KS2 prior
-    attainment from the one subject a pupil has.
-    """
-    problems: list[Problem] = []
-    values = []
-    for i in positions:
-        col = frame.iloc[:, i]
-        codes = C.ks2_codes(col)
-        typed, bad, msg = C.parse_float(col.mask(codes.notna().to_numpy(dtype=bool)))
-        for j in np.flatnonzero(bad.to_numpy(dtype=bool, na_value=False)):
-            problems.append(Problem(name, int(lines[j]), frame.columns[i], str(col.iloc[j]),
-                                    f"{msg}; the mapping averages this column into '{canon}'"))
-        values.append(typed.to_numpy(dtype="float64", na_value=np.nan))
-    stacked = np.vstack(values)
-    known = ~np.isnan(stacked)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        mean = np.where(known, stacked, 0).sum(axis=0) / known.sum(axis=0)
-    return pd.Series(mean, index=frame.index, dtype="Float64").mask(~known.any(axis=0)), problems
-
-
-def _skip_rows(name: str, frame: pd.DataFrame, lines: np.ndarray,
-               mapping: Mapping) -> tuple[pd.DataFrame, np.ndarray, list[str], list[Problem]]:
-    """Leave out the rows a mapping's ``skip_rows`` rules match (a totals row), naming them in a warning."""
-    headers = list(frame.columns)
-    drop = np.zeros(len(frame), dtype=bool)
-    notes, problems = [], []
-    for rule in mapping.skip_rows:
-        i = _find(headers, rule.column)
-        if i is None:
-            problems.append(Problem(name, 1, rule.column, None,
-                                    "the mapping's skip_rows looks at this column, but the file has no such "
-                                    f"column (it has: {_headers_text(headers)})"))
-            continue
-        hit = rule.matches(frame.iloc[:, i]) & ~drop
-        if hit.any():
-            notes.append(f"{name}: skipped {_count(int(hit.sum()), 'row')} whose '{shorten(headers[i], 60)}' "
-                         f"matches {rule.pattern!r} (mapping skip_rows): {line_list(lines[hit])}")
-        drop |= hit
-    if not drop.any():
-        return frame, lines, notes, problems
-    return frame[~drop].reset_index(drop=True), lines[~drop], notes, problems
-
-
-def _count(n: int, noun: str) -> str:
-    return f"{n} {noun}{'' if n == 1 else 's'}"
-
-
-def apply_values(raw: pd.DataFrame, mapping: Mapping) -> None:
-    for canon, table in mapping.values.items():
-        if canon not in raw.columns:
-            continue
-        s = raw[canon]
-        text = s.astype("string").fillna("").str.strip()
-        exact = {k.strip(): v for k, v in table.items()}
-        folded = {k.strip().casefold(): v for k, v in table.items()}
-        mapped = text.map(exact)
-        mapped = mapped.fillna(text.str.casefold().map(folded))
-        raw[canon] = mapped.where(mapped.notna(), s.astype("string")).astype(object)
-
-
-def read_parts(data, mapping: Mapping | None, *, required=C.REQUIRED, spec_for=C.spec_for,
-               table: str = "pupil table") -> tuple[list[_Part], list[Problem], list[str]]:
+def read_parts(data, mapping: Mapping | None, current: bool = False, *, required=C.REQUIRED,
+               spec_for=C.spec_for, table: str = "pupil table") -> tuple[list[Part], list[Problem], list[str]]:
     """Read, skip and rename each source; returns the readable parts, the problems and every warning.
 
     ``required``, ``spec_for`` and ``table`` describe the table read (the pupil
     table by default; the assessments of :mod:`gaptools.io.assessments` too).
     """
     parts, problems, all_notes = [], [], []
-    for name, src in sources(data):
+    found_sources = sources(data)
+    whole = mapping
+    if mapping and mapping.files and not isinstance(data, pd.DataFrame):
+        all_notes += rule_notes(mapping.files, [n for n, _ in found_sources])
+    for name, src in found_sources:
         notes: list[str] = []
+        mapping = whole.for_file(name) if whole else None
         if isinstance(src, pd.DataFrame):
             frame, found = src.copy(), []
             frame.columns = [str(c) for c in frame.columns]
@@ -250,22 +73,25 @@ def read_parts(data, mapping: Mapping | None, *, required=C.REQUIRED, spec_for=C
         skipped = 0
         if mapping and mapping.skip_rows:
             before = len(frame)
-            frame, lines, skip_notes, found = _skip_rows(name, frame, lines, mapping)
+            frame, lines, skip_notes, found = skip_export_rows(name, frame, lines, mapping)
             notes += skip_notes
             problems += found
             skipped = before - len(frame)
-        part, found = rename_columns(name, frame, mapping, lines, spec_for=spec_for)
+        part, found = rename_columns(name, frame, mapping, lines, current=current, spec_for=spec_for)
         problems += found
         part.notes = notes + part.notes
         all_notes += part.notes
-        constants = set(mapping.constants) if mapping else set()
+        part.constants = dict(mapping.constants) if mapping else {}
+        constants = set(part.constants)
         missing = [c for c in required if c not in part.frame.columns and c not in constants]
+        if current and "year" in missing and ("year_group" in part.frame.columns or "year_group" in constants):
+            missing.remove("year")  # the results year comes from the year group (see yeargroups)
         if part.unresolved:
             missing = [c for c in missing if c not in part.unresolved]
             if any(c in part.unresolved for c in required):
                 continue
         if missing:
-            have = _headers_text(frame.columns)
+            have = headers_text(frame.columns)
             if len(missing) == len(required):
                 problems.append(Problem(name, 1, None, None,
                                         f"does not look like a {table}: none of the required columns "
@@ -278,6 +104,9 @@ def read_parts(data, mapping: Mapping | None, *, required=C.REQUIRED, spec_for=C
                 if taken:
                     message = (f"required column '{c}' is missing: the mapping reads the file's "
                                f"'{shorten(taken[0], 60)}' column as '{read_as[taken[0]]}'")
+                elif c == "year" and current:
+                    message = ("a table of current pupils needs 'year' (the summer of their results) or "
+                               f"'year_group' (Year 10, Y10, 10) to work it out (the file's columns: {have})")
                 else:
                     message = f"required column '{c}' is missing (the file's columns: {have})"
                 problems.append(Problem(name, 1, c, None, message))
@@ -288,7 +117,7 @@ def read_parts(data, mapping: Mapping | None, *, required=C.REQUIRED, spec_for=C
         f[_LINE] = lines
         f = f[~blank_rows]  # wholly empty lines hold no pupil
         if f.empty:
-            also = f" ({_count(skipped, 'row')} left out by the mapping's skip_rows)" if skipped else ""
+            also = f" ({count_text(skipped, 'row')} left out by the mapping's skip_rows)" if skipped else ""
             rows = table.split()[0].rstrip("s")  # pupil rows, assessment rows
             problems.append(Problem(name, None, None, None, f"the file has a header but no {rows} rows" + also))
             continue
@@ -373,7 +202,8 @@ def _schema_problems(typed: pd.DataFrame, raw: pd.DataFrame,
     return problems
 
 
-def load_pupils(data, mapping=None, *, derive_progress: bool = True) -> pd.DataFrame:
+def load_pupils(data, mapping=None, *, derive_progress: bool = True, current: bool = False,
+                today=None) -> pd.DataFrame:
     """Load, map and validate a pupil table (data contract §1).
 
     Parameters
@@ -386,6 +216,15 @@ def load_pupils(data, mapping=None, *, derive_progress: bool = True) -> pd.DataF
     derive_progress : bool, default True
         Derive ``progress8`` from ``attainment8`` and ``prior_attainment`` with
         the DfE estimates where it is not supplied.
+    current : bool, default False
+        The table is of pupils on roll now (data contract §1, current pupils):
+        outcome columns the mapping names may be absent, and ``year`` may be
+        left out where ``year_group`` is given (it is then worked out from the
+        year group and ``academic_year``, or ``today``); a pupil in two year
+        groups is a problem.
+    today : date, optional
+        The date that gives the academic year when a current table has no
+        ``academic_year`` (default: today).
 
     Returns
     -------
@@ -412,7 +251,7 @@ def load_pupils(data, mapping=None, *, derive_progress: bool = True) -> pd.DataF
         if validated is not None:  # written by save_validated: checked already
             return validated
     mapping = load_mapping(mapping)
-    parts, problems, read_notes = read_parts(data, mapping)
+    parts, problems, read_notes = read_parts(data, mapping, current)
     if not parts:
         raise DataValidationError(problems or [Problem(str(data), None, None, None, "no pupil rows found")],
                                   read_notes)
@@ -421,11 +260,7 @@ def load_pupils(data, mapping=None, *, derive_progress: bool = True) -> pd.DataF
     notes: list[str] = list(read_notes)
     if mapping:
         apply_values(raw, mapping)
-        for canon, value in mapping.constants.items():
-            if canon in raw.columns and not C._blank(raw[canon]).all():
-                notes.append(f"the mapping's constant {canon}={shorten(value, 60)} replaces the '{canon}' column "
-                             "of the data")
-            raw[canon] = value
+        _apply_constants(raw, parts, notes)
     typed = pd.DataFrame(index=raw.index)
     for col in raw.columns:
         if col in (_FILE, _LINE):
@@ -447,12 +282,18 @@ def load_pupils(data, mapping=None, *, derive_progress: bool = True) -> pd.DataF
         typed[col] = out
         if bad.any():
             problems += cell_problems(raw, col, bad, msg, originals)
+        if spec is not None and spec.kind == "grade":
+            notes += double_award_notes(raw, col, originals)
+    if current:
+        problems += results_years(typed, raw, today)
     bad_cells = {(p.file, p.line, p.column) for p in problems}
     problems += [p for p in _schema_problems(typed, raw, originals)
                  if (p.file, p.line, p.column) not in bad_cells]
+    if current:
+        problems += two_year_groups(typed, raw, originals)
     if problems:
         problems.sort(key=lambda p: (p.file or "", p.line or 0, p.column or ""))
-        raise DataValidationError(problems, notes)
+        raise DataValidationError(problems, notes + totals_notes(raw, problems, originals, _FILE, _LINE))
     notes += _upn_notes(typed, raw)
     if "school_name" not in typed.columns:
         typed["school_name"] = typed["school_id"]
@@ -474,6 +315,23 @@ def load_pupils(data, mapping=None, *, derive_progress: bool = True) -> pd.DataF
     return typed
 
 
+def _apply_constants(raw: pd.DataFrame, parts: list[Part], notes: list[str]) -> None:
+    """Set each file's constants (the mapping's, a ``files:`` entry's over them) on that file's rows."""
+    whole = len(parts) == 1 or all(p.constants == parts[0].constants for p in parts)
+    for part in (parts[:1] if whole else parts):
+        rows = np.ones(len(raw), dtype=bool) if whole else (raw[_FILE] == part.name).to_numpy()
+        for canon, value in part.constants.items():
+            if canon in raw.columns and not C._blank(raw.loc[rows, canon]).all():
+                notes.append(f"the mapping's constant {canon}={shorten(value, 60)} replaces the '{canon}' column "
+                             "of the data" + ("" if whole else f" in {part.name}"))
+            if whole:
+                raw[canon] = value
+                continue
+            if canon not in raw.columns or raw[canon].dtype != object:
+                raw[canon] = raw[canon].astype(object) if canon in raw.columns else None
+            raw.loc[rows, canon] = value
+
+
 def _upn_notes(typed: pd.DataFrame, raw: pd.DataFrame) -> list[str]:
     shaped = (typed["pupil_id"].str.len() == 13).to_numpy(dtype=bool, na_value=False)  # cheap first look
     if shaped.any():
@@ -490,136 +348,3 @@ def _upn_notes(typed: pd.DataFrame, raw: pd.DataFrame) -> list[str]:
     more = f" and {len(bad) - 10} more" if len(bad) > 10 else ""
     return [f"{len(bad)} pupil_id value(s) look like UPNs but have the wrong check letter "
             f"(a typing error?): {', '.join(shown)}{more}"]
-
-
-VALIDATED_KEY = b"gaptools.validated"
-
-
-def save_validated(pupils: pd.DataFrame, path) -> Path:
-    """Write a validated pupil table as Parquet, with its custom measures, atomically.
-
-    ``load_pupils`` reads such a file back without validating it again (the
-    batch runner validates once, then every notebook starts from this file).
-    """
-    import json
-    import os
-    import tempfile
-
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    frame = pupils.reset_index(drop=True).copy()
-    frame.attrs = {}
-    table = pa.Table.from_pandas(frame, preserve_index=False)
-    meta = {"measures": [m.__dict__ for m in pupils.attrs.get("gaptools_measures", {}).values()],
-            "warnings": list(pupils.attrs.get("gaptools_warnings", [])),
-            "sources": list(pupils.attrs.get("gaptools_sources", []))}
-    table = table.replace_schema_metadata({**(table.schema.metadata or {}),
-                                           VALIDATED_KEY: json.dumps(meta).encode()})
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".parquet.tmp")
-    os.close(fd)
-    pq.write_table(table, tmp)
-    os.replace(tmp, path)
-    return path
-
-
-#: Validated tables kept in memory by :func:`preload_validated`, by (path, modified, size).
-_PRELOADED: dict[tuple[str, int, int], pd.DataFrame] = {}
-
-
-def _file_key(path) -> tuple[str, int, int]:
-    st = os.stat(path)
-    return os.path.realpath(path), st.st_mtime_ns, st.st_size
-
-
-def preload_validated(path) -> bool:
-    """Read a table written by :func:`save_validated` once and keep it in memory.
-
-    The batch runner's warm kernel parent calls this once a run: every
-    notebook's kernel, a fork of that parent, then finds the table in memory
-    instead of reading and checking the file again. A later change to the
-    file (another modification time or size) is read afresh.
-
-    Returns
-    -------
-    bool
-        True if ``path`` is such a table (and is now in memory).
-    """
-    frame = read_validated(path)
-    if frame is None:
-        return False
-    _PRELOADED.clear()  # one run's table at a time
-    _PRELOADED[_file_key(path)] = frame
-    return True
-
-
-def read_validated(path) -> pd.DataFrame | None:
-    """A table written by :func:`save_validated`, or None if ``path`` is not one."""
-    import json
-
-    try:
-        kept = _PRELOADED.get(_file_key(path))
-    except OSError:
-        kept = None
-    if kept is not None:  # a copy: whoever reads it may change it
-        frame = kept.copy()
-        frame.attrs = {k: (dict(v) if isinstance(v, dict) else list(v)) for k, v in kept.attrs.items()}
-        return frame
-
-    import pyarrow.parquet as pq
-
-    try:
-        meta = pq.read_schema(path).metadata or {}
-    except Exception:  # not a Parquet file at all: the ordinary loader will say so
-        return None
-    if VALIDATED_KEY not in meta:
-        return None
-    try:
-        info = json.loads(meta[VALIDATED_KEY])
-        measures = {m["name"]: Measure(**{**m, "key_stages": None}) for m in info["measures"]}
-        warnings_, sources_ = [str(w) for w in info["warnings"]], [str(s) for s in info["sources"]]
-        frame = pd.read_parquet(path)
-    except Exception:  # metadata that is not ours (or a damaged file): validate it as any other file
-        return None
-    # The metadata is only a claim (anyone can write it): check the types and the schema
-    # before trusting it, so a forged file is validated in full instead of failing later.
-    if not _typed_as_validated(frame, measures):
-        return None
-    derive_standard_measures(frame)  # never trust derived measures from the file
-    frame.attrs["gaptools_measures"] = measures
-    frame.attrs["gaptools_warnings"] = warnings_
-    frame.attrs["gaptools_sources"] = sources_
-    return frame
-
-
-_DTYPES = {"text": "string", "sex": "string", "sen": "string", "key_stage": "string", "writing_ta": "string",
-           "int": "Int64", "year": "Int64", "ks2_score": "Int64", "grade": "Int64",
-           "float": "Float64", "bool": "boolean"}
-
-
-def _typed_as_validated(frame: pd.DataFrame, measures: dict[str, Measure]) -> bool:
-    """Whether ``frame`` has the types :func:`load_pupils` gives and passes the schema."""
-    if any(c not in frame.columns for c in C.REQUIRED):
-        return False
-    for col in frame.columns:
-        spec = C.spec_for(col)
-        if spec is not None and str(frame[col].dtype) != _DTYPES[spec.kind]:
-            return False
-        if spec is None and col in measures and str(frame[col].dtype) not in ("Float64", "boolean"):
-            return False
-        if spec is None:
-            continue
-        values = frame[col]
-        if spec.required and values.isna().any():
-            return False
-        if spec.allowed and not values.dropna().isin(spec.allowed).all():
-            return False
-        if spec.ge is not None and (values < spec.ge).fillna(False).any():
-            return False
-        if spec.le is not None and (values > spec.le).fillna(False).any():
-            return False
-    if "school_name" not in frame.columns or frame["school_name"].isna().any():
-        return False
-    return not frame.duplicated(["school_id", "year", "key_stage", "pupil_id"]).any()

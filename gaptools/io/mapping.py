@@ -25,8 +25,11 @@ from ..domain.columns import (
     spec_for,
 )
 from ..errors import DataValidationError, Problem
+from .filerules import FileRule, parse_rules, rule_for
 
-SECTIONS = ("columns", "values", "constants", "measures", "skip_rows")
+SECTIONS = ("columns", "values", "constants", "measures", "skip_rows", "files")
+#: How a mapping derives one column from several of the export (``{mean_of: [...]}``, ``{max_of: [...]}``).
+COMBINE = ("mean_of", "max_of")
 MEASURE_KINDS = ("score", "rate")
 #: Bounds on a mapping file: it is a few dozen lines, so anything far bigger is hostile or a mistake.
 MAX_BYTES = 1 * 2**20
@@ -72,6 +75,22 @@ class Mapping:
     measures: dict[str, CustomMeasure] = field(default_factory=dict)
     means: dict[str, tuple[str, ...]] = field(default_factory=dict)  # canonical -> export columns averaged
     skip_rows: list[SkipRule] = field(default_factory=list)
+    maxes: dict[str, tuple[str, ...]] = field(default_factory=dict)  # canonical -> export columns, the best taken
+    files: list[FileRule] = field(default_factory=list)  # per-file constants, the first match wins
+
+    def combined(self) -> dict[str, tuple[str, tuple[str, ...]]]:
+        """Every derived column: canonical -> (``"mean_of"`` or ``"max_of"``, the export columns)."""
+        return {**{c: ("mean_of", e) for c, e in self.means.items()},
+                **{c: ("max_of", e) for c, e in self.maxes.items()}}
+
+    def for_file(self, name: str) -> Mapping:
+        """This mapping as it applies to the file ``name``: the first ``files:`` entry's constants win."""
+        rule = rule_for(self.files, name)
+        if rule is None or not rule.constants:
+            return self
+        from dataclasses import replace
+
+        return replace(self, constants={**self.constants, **rule.constants})
 
 
 class _BoundedLoader(yaml.BaseLoader):
@@ -139,6 +158,28 @@ def _lines(node, prefix=()):
             lines.setdefault(path, key.start_mark.line + 1)
             lines.update({k: v for k, v in _lines(val, path).items() if k not in lines})
     return lines
+
+
+def _combined(canon: str, column: dict, path: tuple, bad, column_spec) -> tuple[str, tuple[str, ...]] | None:
+    """A derived column (``{mean_of: [...]}`` or ``{max_of: [...]}``), checked; None (and a problem) if bad."""
+    how = next(iter(column), None) if len(column) == 1 else None
+    sources = column.get(how) if how in COMBINE else None
+    if how not in COMBINE or not isinstance(sources, list) or len(sources) < 2 \
+            or not all(isinstance(c, str) and c.strip() for c in sources):
+        bad(path, None, "a derived column is written {mean_of: [\"export column\", \"export column\"]} or "
+                        "{max_of: [\"English Language\", \"English Literature\"]} (two or more columns)")
+        return None
+    if len({c.strip().casefold() for c in sources}) < len(sources):
+        bad(path + (how,), None, "names the same export column twice")
+        return None
+    kind = (column_spec(canon) or GRADE_SPEC).kind
+    if how == "mean_of" and kind != "float":
+        bad(path, None, "only a number column (such as prior_attainment) can be the mean of others")
+        return None
+    if how == "max_of" and kind not in ("float", "grade", "int"):
+        bad(path, None, "only a grade or number column (such as grade_english) can be the best of others")
+        return None
+    return how, tuple(sources)
 
 
 def _read_text(path: Path, name: str) -> str:
@@ -257,17 +298,9 @@ def load_mapping(source: str | Path | dict | Mapping | None, *, columns=None) ->
                 "is not a gaptools column (see the data contract); declare extra outcomes under 'measures'"
                 if columns is None else f"is not a column of this table (its columns: {', '.join(columns)})")
         elif isinstance(column, dict):
-            sources = column.get("mean_of")
-            if set(column) != {"mean_of"} or not isinstance(sources, list) or len(sources) < 2 \
-                    or not all(isinstance(c, str) and c.strip() for c in sources):
-                bad(path, None, "a derived column is written {mean_of: [\"export column\", \"export column\"]} "
-                                "(two or more columns)")
-            elif len({c.strip().casefold() for c in sources}) < len(sources):
-                bad(path + ("mean_of",), None, "names the same export column twice")
-            elif (column_spec(canon) or GRADE_SPEC).kind != "float":
-                bad(path, None, "only a number column (such as prior_attainment) can be the mean of others")
-            else:
-                out.means[canon] = tuple(sources)
+            combined = _combined(canon, column, path, bad, column_spec)
+            if combined is not None:
+                (out.means if combined[0] == "mean_of" else out.maxes)[canon] = combined[1]
         elif not isinstance(column, str) or not column.strip():
             bad(path, None, "must name one column of the export")
         elif claim(path, column):
@@ -309,6 +342,7 @@ def load_mapping(source: str | Path | dict | Mapping | None, *, columns=None) ->
             bad(path, None, "'label' and 'unit' must be text")
             continue
         out.measures[canon] = CustomMeasure(canon, column, kind, hib in TRUE_WORDS, label, unit)
+    out.files = parse_rules(raw.get("files"), bad, known)
     rules = raw.get("skip_rows") or []
     for i, rule in enumerate(rules if isinstance(rules, list) else [rules]):
         path = ("skip_rows",)

@@ -53,7 +53,11 @@ PUPIL_TABLE = pa.DataFrameSchema(
         "maths_score": column(Int, ge=80, le=120, required=False),
         "gps_score": column(Int, ge=80, le=120, required=False),
         "writing_ta": column(Text, required=False),
-        r"^grade_.+$": column(Int, ge=0, le=9, required=False, regex=True),
+        # whole grades (Int64), or Float64 where a double award ("5-4") reads as a half
+        r"^grade_.+$": column(None, ge=0, le=9, required=False, regex=True),
+        "year_group": column(Int, ge=1, le=13, required=False),
+        "form": column(Text, required=False),
+        "academic_year": column(Int, ge=1900, le=2100, required=False),
     },
     name="PupilTable", description="One row per pupil per results year and key stage.",
     strict=False, coerce=False, unique=["school_id", "year", "key_stage", "pupil_id"],

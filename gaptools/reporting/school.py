@@ -32,7 +32,7 @@ from ..domain.suppression import DEFAULT_THRESHOLD
 from .display import WITHHELD, Section, Table, markdown
 
 
-def load_data(data, mapping):
+def load_data(data, mapping, current: bool = False):
     if isinstance(data, pd.DataFrame) and "gaptools_sources" in data.attrs:
         return data
     import warnings
@@ -42,7 +42,21 @@ def load_data(data, mapping):
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", GaptoolsWarning)
-        return load_pupils(data, mapping)
+        return load_pupils(data, mapping, current=current)
+
+
+def year_group_lists(t: pd.DataFrame, limit: int) -> list:
+    """The pupil list as one heading and table per year group (the soonest results first)."""
+    from ..targeting.pupils import staff_list
+
+    out = []
+    for year, rows in t.groupby("year", sort=True):
+        groups = ", ".join(f"Year {int(g)}" for g in sorted(rows["year_group"].dropna().unique())) \
+            or "year group unknown"
+        more = f" (the first {limit} of {len(rows)}; all are in `targets.csv`)" if len(rows) > limit else ""
+        out += [markdown(f"**{groups}**, results in summer {int(year)}: {len(rows)} pupils{more}"),
+                Table(staff_list(rows.head(limit)))]
+    return out
 
 
 def verdict(r, threshold: int) -> str:
@@ -132,7 +146,11 @@ class SchoolReport:
     current : path or DataFrame, optional
         The pupils on roll now (same contract and mapping as ``data``; ``year``
         = the summer their results will belong to): the pupil list comes from
-        these alone. Without it no pupil is listed.
+        these alone. Without it no pupil is listed. It may give ``year_group``
+        instead of ``year`` (data contract §1).
+    current_mapping : path, optional
+        Mapping file for the ``current`` table when its export differs from
+        the results' (a tracker); default ``mapping``.
     activities : path or DataFrame, optional
         The activity register (data contract §7): notebook 03 and Part B of the
         strategy then review each activity against comparable pupils.
@@ -141,10 +159,11 @@ class SchoolReport:
     """
 
     def __init__(self, data, school_id, *, year=None, key_stage=None, mapping=None,
-                 threshold: int = DEFAULT_THRESHOLD, out_dir=None, current=None, activities=None,
-                 activities_mapping=None):
+                 threshold: int = DEFAULT_THRESHOLD, out_dir=None, current=None, current_mapping=None,
+                 activities=None, activities_mapping=None):
         self.pupils = load_data(data, mapping)
-        self.current = None if current is None else load_data(current, mapping)
+        self.current = None if current is None else load_data(
+            current, mapping if current_mapping is None else current_mapping, current=True)
         self.school_id = str(school_id)
         self.threshold = int(threshold)
         self.out_dir = Path(out_dir) if out_dir else None
@@ -649,10 +668,13 @@ class SchoolReport:
                 return markdown((f"_No current {md_text(c.key_stage)} pupil in the table of current pupils._"
                                  if mine.empty else "_No current disadvantaged pupil is below a bar in the school's "
                                  "priority areas._") + gone)
-            shown = staff_list(t.head(limit))
-            more = f" (the first {limit} of {len(t)}; all are in `targets.csv`)" if len(t) > limit else ""
             which = ("below a bar in one of the school's priority areas" if len(self.priorities_data(c))
                      else "below a bar in any measure (there is no priority area)")
+            if "year_group" in t.columns and t["year_group"].notna().any():  # a tracker: one list per year group
+                return Section([markdown(f"{len(t)} current disadvantaged pupils {which}, by year group.{gone}"),
+                                *year_group_lists(t, limit)])
+            shown = staff_list(t.head(limit))
+            more = f" (the first {limit} of {len(t)}; all are in `targets.csv`)" if len(t) > limit else ""
             return Section([markdown(f"{len(t)} current disadvantaged pupils {which}{more}.{gone}"), Table(shown)])
         return self._each(one)
 

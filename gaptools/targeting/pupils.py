@@ -61,7 +61,8 @@ RULE = ("Each pupil scores, for every measure below its bar (grade 4 in English 
         "school's priority areas; the highest score comes first, so a pupil far below a bar ranks above one just "
         "below it.")
 
-TARGET_COLUMNS = ["rank", "pupil_id", *NAME_COLUMNS, "key_stage", "year", "disadvantaged", "score", "priorities",
+TARGET_COLUMNS = ["rank", "pupil_id", *NAME_COLUMNS, "key_stage", "year_group", "form", "year", "disadvantaged",
+                  "score", "priorities",
                   "reasons", "sen", "eal", "attendance_pct", "suspensions", "grade_english", "grade_maths",
                   "reading_score", "gps_score", "maths_score", "writing_ta", "prior_attainment"]
 
@@ -125,7 +126,10 @@ def target_pupils(current: pd.DataFrame, school_id: str, *, key_stage: str | Non
     DataFrame
         Columns of :data:`TARGET_COLUMNS` that the data has: ``score``,
         ``priorities`` (the priority ranks the pupil's needs match, e.g. "1, 3")
-        and ``reasons``, highest score first.
+        and ``reasons``, highest score first. Where the table has
+        ``year_group`` (a tracker of Year 10 and Year 11), the pupils are
+        grouped by it, the soonest results first, and ``rank`` counts within
+        each year group; ``year_group`` and ``form`` are then columns too.
     """
     rows = current[current["school_id"].astype(str) == str(school_id)]
     if key_stage is not None:
@@ -170,7 +174,9 @@ def target_pupils(current: pd.DataFrame, school_id: str, *, key_stage: str | Non
     out = pd.DataFrame({
         "pupil_id": rows["pupil_id"].astype(str).to_numpy(),
         **{c: rows[c].to_numpy() for c in NAME_COLUMNS if c in rows.columns},
-        "key_stage": rows["key_stage"].to_numpy(), "year": rows["year"].to_numpy(),
+        "key_stage": rows["key_stage"].to_numpy(),
+        **{c: rows[c].to_numpy() for c in ("year_group", "form") if c in rows.columns},
+        "year": rows["year"].to_numpy(),
         "disadvantaged": rows["disadvantaged"].astype(bool).to_numpy(),
         "score": np.round(score, 2),
         "priorities": [", ".join(map(str, sorted(m))) for m in matched],
@@ -181,14 +187,17 @@ def target_pupils(current: pd.DataFrame, school_id: str, *, key_stage: str | Non
         **{f"{c}_code": rows[f"{c}_code"].to_numpy() for c in ("reading_score", "gps_score", "maths_score")
            if f"{c}_code" in rows.columns},
     })[keep]
-    out = out.sort_values(["score", "pupil_id"], ascending=[False, True], kind="stable").reset_index(drop=True)
-    out.insert(0, "rank", range(1, len(out) + 1))
+    by_group = "year_group" in out.columns and bool(out["year_group"].notna().any())
+    keys = (["year"] if by_group else []) + ["score", "pupil_id"]
+    out = out.sort_values(keys, ascending=[True] * by_group + [False, True], kind="stable").reset_index(drop=True)
+    out.insert(0, "rank", out.groupby("year").cumcount().to_numpy() + 1 if by_group else range(1, len(out) + 1))
     return out[[c for c in TARGET_COLUMNS if c in out.columns] + [c for c in out.columns if c.endswith("_code")]]
 
 
 #: The names staff read, for the columns of :func:`target_pupils`.
 STAFF_NAMES = {"rank": "Rank", "pupil_id": "UPN", "forename": "Forename", "surname": "Surname",
-               "key_stage": "Key stage", "year": "Results in", "disadvantaged": "Disadvantaged",
+               "key_stage": "Key stage", "year_group": "Year group", "form": "Form", "year": "Results in",
+               "disadvantaged": "Disadvantaged",
                "score": "Need score", "priorities": "Priorities", "reasons": "Reasons",
                "sen": "SEN", "eal": "EAL", "attendance_pct": "Attendance %", "suspensions": "Suspensions",
                "grade_english": "English", "grade_maths": "Maths", "reading_score": "Reading",
@@ -199,7 +208,9 @@ _ALWAYS = ("rank", "pupil_id", "forename", "surname", "score", "reasons")
 
 
 def _grade(v) -> str:
-    return "" if v is None or pd.isna(v) else ("U" if int(v) == 0 else str(int(v)))
+    if v is None or pd.isna(v):
+        return ""
+    return "U" if float(v) == 0 else _fmt(float(v))  # a double award's mean shows its half (4.5)
 
 
 def _whole(v) -> str:
@@ -228,7 +239,7 @@ def staff_list(targets: pd.DataFrame) -> pd.DataFrame:
         "attendance_pct": lambda v: "" if pd.isna(v) else f"{float(v):.1f}",
         "score": lambda v: _fmt(float(v)),
         "grade_english": _grade, "grade_maths": _grade,
-        "suspensions": _whole, "reading_score": _whole, "gps_score": _whole, "maths_score": _whole,
+        "suspensions": _whole, "year_group": _whole, "reading_score": _whole, "gps_score": _whole, "maths_score": _whole,
         "prior_attainment": lambda v: "" if pd.isna(v) else f"{float(v):.1f}",
     }
     for col, f in formats.items():

@@ -1,0 +1,150 @@
+"""The validated copy of a pupil table: written once by the batch runner, read back by every notebook.
+
+:func:`save_validated` writes a table :func:`gaptools.io.loading.load_pupils`
+has checked as Parquet with its custom measures and warnings;
+:func:`read_validated` reads it back without validating it again, once its
+types and schema check out (the metadata alone is only a claim).
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pandas as pd
+
+from ..domain import columns as C
+from ..domain.measures import Measure, derive_standard_measures
+
+
+VALIDATED_KEY = b"gaptools.validated"
+
+
+def save_validated(pupils: pd.DataFrame, path) -> Path:
+    """Write a validated pupil table as Parquet, with its custom measures, atomically.
+
+    ``load_pupils`` reads such a file back without validating it again (the
+    batch runner validates once, then every notebook starts from this file).
+    """
+    import json
+    import os
+    import tempfile
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    frame = pupils.reset_index(drop=True).copy()
+    frame.attrs = {}
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    meta = {"measures": [m.__dict__ for m in pupils.attrs.get("gaptools_measures", {}).values()],
+            "warnings": list(pupils.attrs.get("gaptools_warnings", [])),
+            "sources": list(pupils.attrs.get("gaptools_sources", []))}
+    table = table.replace_schema_metadata({**(table.schema.metadata or {}),
+                                           VALIDATED_KEY: json.dumps(meta).encode()})
+    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".parquet.tmp")
+    os.close(fd)
+    pq.write_table(table, tmp)
+    os.replace(tmp, path)
+    return path
+
+
+#: Validated tables kept in memory by :func:`preload_validated`, by (path, modified, size).
+_PRELOADED: dict[tuple[str, int, int], pd.DataFrame] = {}
+
+
+def _file_key(path) -> tuple[str, int, int]:
+    st = os.stat(path)
+    return os.path.realpath(path), st.st_mtime_ns, st.st_size
+
+
+def preload_validated(path) -> bool:
+    """Read a table written by :func:`save_validated` once and keep it in memory.
+
+    The batch runner's warm kernel parent calls this once a run: every
+    notebook's kernel, a fork of that parent, then finds the table in memory
+    instead of reading and checking the file again. A later change to the
+    file (another modification time or size) is read afresh.
+
+    Returns
+    -------
+    bool
+        True if ``path`` is such a table (and is now in memory).
+    """
+    frame = read_validated(path)
+    if frame is None:
+        return False
+    _PRELOADED.clear()  # one run's table at a time
+    _PRELOADED[_file_key(path)] = frame
+    return True
+
+
+def read_validated(path) -> pd.DataFrame | None:
+    """A table written by :func:`save_validated`, or None if ``path`` is not one."""
+    import json
+
+    try:
+        kept = _PRELOADED.get(_file_key(path))
+    except OSError:
+        kept = None
+    if kept is not None:  # a copy: whoever reads it may change it
+        frame = kept.copy()
+        frame.attrs = {k: (dict(v) if isinstance(v, dict) else list(v)) for k, v in kept.attrs.items()}
+        return frame
+
+    import pyarrow.parquet as pq
+
+    try:
+        meta = pq.read_schema(path).metadata or {}
+    except Exception:  # not a Parquet file at all: the ordinary loader will say so
+        return None
+    if VALIDATED_KEY not in meta:
+        return None
+    try:
+        info = json.loads(meta[VALIDATED_KEY])
+        measures = {m["name"]: Measure(**{**m, "key_stages": None}) for m in info["measures"]}
+        warnings_, sources_ = [str(w) for w in info["warnings"]], [str(s) for s in info["sources"]]
+        frame = pd.read_parquet(path)
+    except Exception:  # metadata that is not ours (or a damaged file): validate it as any other file
+        return None
+    # The metadata is only a claim (anyone can write it): check the types and the schema
+    # before trusting it, so a forged file is validated in full instead of failing later.
+    if not _typed_as_validated(frame, measures):
+        return None
+    derive_standard_measures(frame)  # never trust derived measures from the file
+    frame.attrs["gaptools_measures"] = measures
+    frame.attrs["gaptools_warnings"] = warnings_
+    frame.attrs["gaptools_sources"] = sources_
+    return frame
+
+
+_DTYPES = {"text": "string", "sex": "string", "sen": "string", "key_stage": "string", "writing_ta": "string",
+           "int": "Int64", "year": "Int64", "ks2_score": "Int64", "grade": "Int64", "year_group": "Int64",
+           "float": "Float64", "bool": "boolean"}
+
+
+def _typed_as_validated(frame: pd.DataFrame, measures: dict[str, Measure]) -> bool:
+    """Whether ``frame`` has the types :func:`load_pupils` gives and passes the schema."""
+    if any(c not in frame.columns for c in C.REQUIRED):
+        return False
+    for col in frame.columns:
+        spec = C.spec_for(col)
+        if spec is not None and str(frame[col].dtype) != _DTYPES[spec.kind] \
+                and not (spec.kind == "grade" and str(frame[col].dtype) == "Float64"):  # a double award's half
+            return False
+        if spec is None and col in measures and str(frame[col].dtype) not in ("Float64", "boolean"):
+            return False
+        if spec is None:
+            continue
+        values = frame[col]
+        if spec.required and values.isna().any():
+            return False
+        if spec.allowed and not values.dropna().isin(spec.allowed).all():
+            return False
+        if spec.ge is not None and (values < spec.ge).fillna(False).any():
+            return False
+        if spec.le is not None and (values > spec.le).fillna(False).any():
+            return False
+    if "school_name" not in frame.columns or frame["school_name"].isna().any():
+        return False
+    return not frame.duplicated(["school_id", "year", "key_stage", "pupil_id"]).any()
