@@ -121,9 +121,11 @@ def private_folder(root: str | Path | None = None):
     remove_orphans(root)
     path = Path(tempfile.mkdtemp(prefix=f"{PREFIX}{os.getpid()}-", dir=root))
     # held until this process ends: no other run sweeps the folder while it is in use (inherited by
-    # nothing that outlives the run: Python opens it close-on-exec)
-    lock = os.open(path / ALIVE, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    # nothing that outlives the run: Python opens it close-on-exec). Locked under another name, then
+    # renamed: another run's sweep never finds an ``alive`` that is not yet locked.
+    lock = os.open(path / f".{ALIVE}", os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     fcntl.flock(lock, fcntl.LOCK_EX)
+    os.rename(path / f".{ALIVE}", path / ALIVE)
     try:
         yield path
     finally:
