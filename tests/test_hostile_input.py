@@ -307,6 +307,31 @@ def test_an_overlong_cell_and_too_many_columns_are_refused_at_once(tmp_path):
     assert p.line == 1 and f"has {MAX_COLUMNS + 7:,} columns" in p.message
 
 
+def test_a_link_inside_the_data_folder_is_refused_and_a_folder_inside_it_is_named(tmp_path):
+    """Issue 30: a symbolic link in DATA (to a system file, another school's export) is refused, never read
+    or quoted; a folder inside DATA is not read, and a warning says so; a DATA that is itself a link (the
+    user's own choice) is followed."""
+    outside = tmp_path / "elsewhere.csv"
+    outside.write_text(HEADER + "".join(rows(8, "100009")).replace("White", "SECRET-ROW"))
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "a.csv").write_text(HEADER + "".join(rows(8, "100001")))
+    (data / "b.csv").symlink_to(outside)
+    (data / "older").mkdir()
+    (data / "older" / "c.csv").write_text(HEADER + "".join(rows(8, "100003")))
+    pupils, failures = validate_by_school(data)
+    assert sorted(pupils["school_id"].unique()) == ["100001"]
+    (key,) = failures
+    assert "symbolic link" in failures[key][0].message and failures[key][0].file.endswith("b.csv")
+    r = cli("validate", data)
+    assert r.returncode == 1 and "SECRET-ROW" not in r.stdout + r.stderr
+    assert "older: a folder inside" in r.stdout + r.stderr
+    link = tmp_path / "named.csv"
+    link.symlink_to(data / "a.csv")
+    pupils, _ = load(link)
+    assert len(pupils) == 8
+
+
 def test_fifo_is_refused_not_waited_on(tmp_path):
     fifo = tmp_path / "pupils.csv"
     os.mkfifo(fifo)

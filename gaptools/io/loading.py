@@ -42,7 +42,19 @@ def sources(data) -> list[tuple[str, Path | pd.DataFrame]]:
         return [(str(f), f) for f in files]
     if not path.exists():
         raise FileNotFoundError(f"{path}: no such file or folder")
-    return [(str(path), path)]
+    # a link named as DATA is the user's own choice, followed here; a link found inside a folder is
+    # refused by the reader (it could point anywhere: /etc/passwd, another school's export)
+    return [(str(path), path.resolve() if path.is_symlink() else path)]
+
+
+def folder_notes(data) -> list[str]:
+    """Warnings about a DATA folder: folders inside it, whose files are not read."""
+    if isinstance(data, pd.DataFrame) or not Path(data).is_dir():
+        return []
+    inner = sorted(p for p in Path(data).iterdir() if p.is_dir() and not p.name.startswith(".")
+                   and not p.is_symlink() and any(True for _ in table_files(p)))
+    return [f"{p}: a folder inside {data} is not read (only the files directly in it are); move its files "
+            "up, or name the folder as the data" for p in inner]
 
 
 def read_parts(data, mapping: Mapping | None, current: bool = False, *, required=C.REQUIRED,
@@ -54,6 +66,7 @@ def read_parts(data, mapping: Mapping | None, current: bool = False, *, required
     """
     parts, problems, all_notes = [], [], []
     found_sources = sources(data)
+    all_notes += folder_notes(data)
     whole = mapping
     if mapping and mapping.files and not isinstance(data, pd.DataFrame):
         all_notes += rule_notes(mapping.files, [n for n, _ in found_sources])

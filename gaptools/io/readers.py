@@ -443,6 +443,10 @@ def read_table(path: Path, name: str | None = None, *,
 
 
 def _read_table(path: Path, name: str, lenient: bool = False) -> tuple[pd.DataFrame | None, list[Problem]]:
+    if path.is_symlink():  # (one found in a DATA folder: gaptools.io.loading.sources resolves a DATA that is one)
+        return None, [Problem(name, None, None, None,
+                              "is a symbolic link; gaptools reads only files in the data folder itself, never "
+                              "through a link (copy the file in, or name it as the data)")]
     try:
         mode = path.stat().st_mode
     except OSError as exc:
