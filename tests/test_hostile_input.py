@@ -332,6 +332,35 @@ def test_a_link_inside_the_data_folder_is_refused_and_a_folder_inside_it_is_name
     assert len(pupils) == 8
 
 
+def test_a_mistyped_results_year_is_a_problem_not_a_headline(tmp_path):
+    """Issue 30: two rows typed 2052 beside full cohorts passed validation and became the school's headline
+    ("results of 2051/52: 2 pupils"); a year after the latest possible results, or a handful of pupils beside
+    full cohorts, is now a located problem. A small school's small cohorts are not."""
+    import datetime as dt
+
+    from gaptools.io.resultyears import latest_possible
+
+    assert latest_possible(dt.date(2026, 12, 7)) == 2026 and latest_possible(dt.date(2026, 3, 1)) == 2025
+    body = [r.replace(",2025,", f",{y},") for y in (2023, 2024) for r in rows(40)]
+    body = [r.replace(",P0", f",Y{r.split(',')[1]}-") for r in body]  # a pupil id of its own each year
+    body[3] = body[3].replace(",2023,", ",2052,")
+    body[50] = body[50].replace(",2024,", ",2052,")
+    (tmp_path / "typo.csv").write_text(HEADER + "".join(body))
+    with pytest.raises(gaptools.DataValidationError) as err:
+        load(tmp_path / "typo.csv")
+    assert [(p.line, p.column, p.value) for p in err.value.problems] == [(5, "year", "2052"), (52, "year", "2052")]
+    assert "after the latest results there can be" in err.value.problems[0].message
+    stray = [r.replace(",2025,", ",2024,") for r in rows(40)] + [r.replace(",2025,", ",2019,") for r in rows(3)]
+    (tmp_path / "stray.csv").write_text(HEADER + "".join(stray).replace(",P0", ",Q"))
+    with pytest.raises(gaptools.DataValidationError) as err:
+        load(tmp_path / "stray.csv")
+    assert [p.line for p in err.value.problems] == [42, 43, 44] and "only 3 pupils in KS4 2019" in \
+        err.value.problems[0].message
+    small = [r.replace(",2025,", f",{y},").replace(",P0", f",{y}-") for y in (2023, 2024) for r in rows(4)]
+    (tmp_path / "small.csv").write_text(HEADER + "".join(small))
+    assert len(load(tmp_path / "small.csv")[0]) == 8
+
+
 def test_fifo_is_refused_not_waited_on(tmp_path):
     fifo = tmp_path / "pupils.csv"
     os.mkfifo(fifo)

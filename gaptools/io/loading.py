@@ -19,6 +19,7 @@ from .mapping import Mapping, load_mapping
 from .problems import totals_notes
 from .readers import NOTES_ATTR, line_numbers, read_table, table_files
 from .validated import VALIDATED_KEY, preload_validated, read_validated, save_validated
+from .resultyears import implausible_years
 from .yeargroups import results_years, two_year_groups
 
 #: (the validated copy's functions live in :mod:`.validated`; imported from here by older code)
@@ -304,6 +305,8 @@ def load_pupils(data, mapping=None, *, derive_progress: bool = True, current: bo
                  if (p.file, p.line, p.column) not in bad_cells]
     if current:
         problems += two_year_groups(typed, raw, originals)
+    elif not any(p.column in ("year", originals.get(p.file, {}).get("year")) for p in problems):
+        problems += implausible_years(typed, raw, originals, _FILE, _LINE, today)
     if problems:
         problems.sort(key=lambda p: (p.file or "", p.line or 0, p.column or ""))
         raise DataValidationError(problems, notes + totals_notes(raw, problems, originals, _FILE, _LINE))
