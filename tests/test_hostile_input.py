@@ -361,6 +361,24 @@ def test_a_mistyped_results_year_is_a_problem_not_a_headline(tmp_path):
     assert len(load(tmp_path / "small.csv")[0]) == 8
 
 
+def test_ids_a_person_would_take_for_one_are_said_not_guessed(tmp_path):
+    """Issue 30 (minor cases): "900102 " and "900102" with two names, a full-width look-alike id, and one
+    pupil id in two schools in one year each give a warning naming them; nothing is merged or dropped."""
+    header = "school_id,school_name,year,key_stage,pupil_id,disadvantaged\n"
+    lines = [f"900101,North,2025,KS4,N{i},no\n" for i in range(6)]
+    lines += ["900102,South,2025,KS4,S0,yes\n", "900102 ,South Academy,2025,KS4,S1,no\n"]
+    lines += ["\uff19\uff10\uff10\uff11\uff10\uff11,North (full width),2025,KS4,W0,no\n"]
+    lines += ["900102,South,2025,KS4,N3,no\n"]  # the pupil of 900101 line 5, also at 900102
+    (tmp_path / "ids.csv").write_text(header + "".join(lines), encoding="utf-8")
+    pupils, caught = load(tmp_path / "ids.csv")
+    assert len(pupils) == len(lines)
+    said = " ".join(caught)
+    assert "school 900102 has 2 names" in said and "'South'" in said and "'South Academy'" in said
+    assert "look alike but differ" in said and "900101" in said
+    assert "1 pupil id is in two schools" in said and "N3 in KS4 2025" in said and "ids.csv line 5" in said \
+        and "ids.csv line 11" in said
+
+
 def test_fifo_is_refused_not_waited_on(tmp_path):
     fifo = tmp_path / "pupils.csv"
     os.mkfifo(fifo)

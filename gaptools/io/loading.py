@@ -19,6 +19,7 @@ from .mapping import Mapping, load_mapping
 from .problems import totals_notes
 from .readers import NOTES_ATTR, line_numbers, read_table, table_files
 from .validated import VALIDATED_KEY, preload_validated, read_validated, save_validated
+from .identity import identity_notes
 from .resultyears import implausible_years
 from .yeargroups import results_years, two_year_groups
 
@@ -310,7 +311,7 @@ def load_pupils(data, mapping=None, *, derive_progress: bool = True, current: bo
     if problems:
         problems.sort(key=lambda p: (p.file or "", p.line or 0, p.column or ""))
         raise DataValidationError(problems, notes + totals_notes(raw, problems, originals, _FILE, _LINE))
-    notes += _upn_notes(typed, raw)
+    notes += _upn_notes(typed, raw) + identity_notes(typed, raw, _FILE, _LINE)
     if "school_name" not in typed.columns:
         typed["school_name"] = typed["school_id"]
     else:
