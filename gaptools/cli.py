@@ -175,7 +175,9 @@ def cmd_sample(args) -> int:
 
 
 def _count(n: int, noun: str) -> str:
-    return f"{n} {noun}{'' if n == 1 else 's'}"
+    from .domain.formatting import count
+
+    return count(n, noun)
 
 
 def describe(pupils, current: bool = False) -> str:

@@ -160,3 +160,15 @@ def test_skip_rows_with_a_bad_regular_expression(tmp_path):
         gaptools.load_mapping(m)
     (p,) = err.value.problems
     assert p.line == 3 and p.value == "^Total(" and "not a regular expression" in p.message
+
+
+def test_a_measure_named_like_a_derived_one_is_refused(tmp_path):
+    """Issue 30 (minor): a declared measure named va_grade_english was silently replaced by the value added
+    gaptools derives under that name; like a standard column's name, it is refused at its line."""
+    f = tmp_path / "m.yaml"
+    f.write_text("columns:\n  school_id: URN\nmeasures:\n  va_grade_english: {column: VA, kind: score}\n"
+                 "  persistent_absence: {column: PA, kind: rate}\n")
+    with pytest.raises(DataValidationError) as err:
+        gaptools.load_mapping(f)
+    found = [(p.line, p.column, "clashes with a standard" in p.message) for p in err.value.problems]
+    assert found == [(4, "measures.va_grade_english", True), (5, "measures.persistent_absence", True)]

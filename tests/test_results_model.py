@@ -123,3 +123,8 @@ def test_a_figure_without_an_interval_says_why():
     assert fmt.with_interval(5.0, 2.0, 8.0, "%", "attendance_pct", "score") == "5.0 pts (2.0 to 8.0)"
     text = fmt.with_interval(5.0, np.nan, np.nan, "%", "attendance_pct", "score")
     assert text.startswith("5.0 pts (no interval") and "to )" not in text and "do not vary" in text
+
+
+def test_counts_say_one_pupil_and_two_pupils():
+    assert (fmt.count(1, "pupil"), fmt.count(2, "pupil"), fmt.count(0, "pupil")) == ("1 pupil", "2 pupils", "0 pupils")
+    assert fmt.count(12345, "row") == "12,345 rows"

@@ -114,7 +114,7 @@ def _unknown_schools(wanted: list[str], known: list[str], source: str) -> str:
 
 def _hash_inputs(pupils: pd.DataFrame, threshold: int, year: int | None, notebook_dir: Path,
                  current: Path | None = None, current_mapping=None, inputs: tuple = (),
-                 in_year: bool = False) -> str:
+                 in_year: bool = False, skip: Path | None = None) -> str:
     """What a school's outputs depend on: all the data (value added and the gap index are
     relative to the trust), the current pupils, the threshold, the year, the templates, the version
     and the reference data (national figures). The data counts by content, not by where it was read
@@ -130,7 +130,8 @@ def _hash_inputs(pupils: pd.DataFrame, threshold: int, year: int | None, noteboo
     measures = [m.__dict__ for m in pupils.attrs.get("gaptools_measures", {}).values()]
     h.update(json.dumps(measures, sort_keys=True, default=str).encode())
     files = [f for src in (current, *inputs) if src  # (the assessments, the register and their mappings)
-             for f in ([src] if src.is_file() else sorted(src.rglob("*")))]
+             for f in ([src] if src.is_file() else sorted(src.rglob("*")))
+             if skip is None or not f.is_relative_to(skip)]  # (an --out folder inside an input folder)
     if isinstance(current_mapping, (str, Path)):  # the current table as read: its mapping too
         files.append(Path(current_mapping))
     for f in files:
@@ -265,7 +266,7 @@ def run(data, out, *, mapping=None, schools=None, workers: int | None = None, sc
                 input_hash = _hash_inputs(pupils, threshold, year, notebook_dir, current,
                                           current_mapping if current else None,
                                           (*(in_year or ()), *(Path(p) for p in activities or () if p)),
-                                          in_year=bool(in_year))
+                                          in_year=bool(in_year), skip=out)
                 if pdf:  # a folder made without PDFs is not complete for a run that asks for them
                     input_hash += "+pdf"
             del pupils  # the workers read the private file; this process needs only the names
@@ -407,6 +408,17 @@ def _activity_fields(activities) -> dict:
     return {} if not activities else {"activities": activities[0], "activities_mapping": activities[1]}
 
 
+def _dask_failure(exc: BaseException, client) -> str:
+    """Why a school's Dask task failed, in words: the scheduler gone is not a worker's fault."""
+    from asyncio import CancelledError
+
+    if client.status != "running" or isinstance(exc, (CancelledError, OSError, TimeoutError)) \
+            or "scheduler" in str(exc).lower():
+        return ("the Dask scheduler stopped or could not be reached before this school finished; "
+                "run again with --resume when it is back")
+    return f"the Dask worker failed: {type(exc).__name__}: {exc}"
+
+
 def _finish(folder: OutputFolder, fields: dict, trust: dict, schools: dict, status: str, started: float) -> dict:
     """Write index.html and manifest.json so that both describe exactly what is on disk."""
     pages = set(trust.get("outputs") or []) | set((trust.get("published") or {}).get("outputs") or [])
@@ -453,10 +465,12 @@ def _dispatch(jobs, *, client, data_file, workers, quiet, already_failed=0, skip
                 for fut in as_completed(futures, loop=client.loop):
                     try:
                         outcome = fut.result()
-                    except Exception as exc:  # the worker itself died
+                    except BaseException as exc:  # the worker died, or the scheduler went (its futures cancelled)
+                        if isinstance(exc, (KeyboardInterrupt, SystemExit)):
+                            raise
                         job = jobs[futures.index(fut)]
                         outcome = SchoolOutcome(job.school_id, job.school_name, job.folder, "failed",
-                                                f"the Dask worker failed: {type(exc).__name__}: {exc}")
+                                                _dask_failure(exc, client))
                     tick(outcome)
                     yield outcome
             finally:

@@ -105,6 +105,8 @@ NAME_COLUMNS = ("forename", "surname")
 #: Standard measures gaptools derives; never read from input.
 DERIVED = ("basics_4plus", "basics_5plus", "rwm_expected", "rwm_higher",
            "persistent_absence", "severe_absence")
+#: The value-added columns the analysis derives (``va_grade_english``): no input column or measure is named so.
+VALUE_ADDED_PREFIX = "va_"
 
 
 def spec_for(name: str) -> ColumnSpec | None:

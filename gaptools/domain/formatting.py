@@ -74,6 +74,11 @@ def number(x: float, unit: str, measure: str, kind: str | None = None) -> str:
     return text[1:] if re.fullmatch(r"-0(\.0*)?", text) else text
 
 
+def count(n: int, noun: str) -> str:
+    """'1 pupil', '2 pupils': a whole number with its noun, singular or plural (a regular plural)."""
+    return f"{n:,} {noun}{'' if n == 1 else 's'}"
+
+
 def gap_unit(unit: str) -> str:
     """The unit of a difference (gap, change) in words: percentage points for anything in %."""
     return "percentage points" if unit == "%" else str(unit)

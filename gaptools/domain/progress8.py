@@ -4,6 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from .formatting import count
 from .measures import as_floats
 from .reference import p8_estimates
 
@@ -54,7 +55,7 @@ def fill_progress8(pupils: pd.DataFrame) -> list[str]:
         & np.isnan(p8) & ~np.isnan(a8) & ~np.isnan(prior)
     blocked = need & np.isin(year, NO_P8_YEARS)
     if blocked.any():
-        notes.append(f"no Progress 8 derived for {int(blocked.sum())} pupils in "
+        notes.append(f"no Progress 8 derived for {count(int(blocked.sum()), 'pupil')} in "
                      f"{sorted(set(year[blocked].astype(int).tolist()))}: those cohorts sat no KS2 tests, "
                      "so their prior attainment is not the DfE measure")
     need &= ~blocked

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from ..domain import columns as C
+from ..domain.formatting import count
 from ..errors import Problem, shorten
 from .combine import combine_columns, english_note
 from .mapping import Mapping
@@ -187,7 +188,7 @@ def skip_export_rows(name: str, frame: pd.DataFrame, lines: np.ndarray,
 
 
 def count_text(n: int, noun: str) -> str:
-    return f"{n} {noun}{'' if n == 1 else 's'}"
+    return count(n, noun)
 
 
 def apply_values(raw: pd.DataFrame, mapping: Mapping) -> None:

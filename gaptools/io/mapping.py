@@ -21,6 +21,7 @@ from ..domain.columns import (
     FALSE_WORDS,
     GRADE_SPEC,
     TRUE_WORDS,
+    VALUE_ADDED_PREFIX,
     canonical_name,
     spec_for,
 )
@@ -320,7 +321,7 @@ def load_mapping(source: str | Path | dict | Mapping | None, *, columns=None) ->
     for mname, spec in section("measures").items():
         path = ("measures", mname)
         canon = canonical_name(mname)
-        if known(canon) or canon in DERIVED:
+        if known(canon) or canon in DERIVED or canon.startswith(VALUE_ADDED_PREFIX):
             bad(path, None, "clashes with a standard gaptools column or measure; choose another name")
             continue
         if not isinstance(spec, dict):

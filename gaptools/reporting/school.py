@@ -12,6 +12,7 @@ from ..domain.formatting import (
     amount,
     cap,
     comparator,
+    count,
     is_missing,
     is_yes,
     md_text,
@@ -54,7 +55,7 @@ def year_group_lists(t: pd.DataFrame, limit: int) -> list:
         groups = ", ".join(f"Year {int(g)}" for g in sorted(rows["year_group"].dropna().unique())) \
             or "year group unknown"
         more = f" (the first {limit} of {len(rows)}; all are in `targets.csv`)" if len(rows) > limit else ""
-        out += [markdown(f"**{groups}**, results in summer {int(year)}: {len(rows)} pupils{more}"),
+        out += [markdown(f"**{groups}**, results in summer {int(year)}: {count(len(rows), 'pupil')}{more}"),
                 Table(staff_list(rows.head(limit)))]
     return out
 
@@ -305,7 +306,7 @@ class SchoolReport:
                      else "no disadvantaged pupils, so there is no gap to measure" if d == 0
                      else f"{d} disadvantaged pupils ({d / n:.0%} of the cohort)")
             return markdown(f"**{md_text(self.school_name)}** ({md_text(self.school_id)}), {md_text(c.key_stage)} "
-                            f"results of {academic_year(c.year)}: {n} pupils, {share}. Groups of fewer than "
+                            f"results of {academic_year(c.year)}: {count(n, 'pupil')}, {share}. Groups of fewer than "
                             f"{self.threshold} pupils are withheld.")
         return self._each(one)
 
@@ -662,7 +663,8 @@ class SchoolReport:
                                 "left are never listed.")
             t = self.targets_data(c)
             mine, left = self._on_roll(c)
-            gone = (f" {left} pupils of the current table are left out: their year already has results, so "
+            gone = (f" {count(left, 'pupil')} of the current table {'is' if left == 1 else 'are'} left out: their "
+                    "year already has results, so "
                     "they have left (check `year` there: the summer their results *will* belong to)." if left else "")
             if t.empty:
                 return markdown((f"_No current {md_text(c.key_stage)} pupil in the table of current pupils._"
