@@ -17,6 +17,8 @@ from ..domain.formatting import (
     value_text,
     withheld_text,
 )
+from ..domain.labels import SUBGROUP_WORDS as _SUBGROUP_WORDS
+from ..domain.labels import subgroup_words
 from ..domain.measures import STANDARD_MEASURES
 from ..domain.suppression import DEFAULT_THRESHOLD
 from .trends import with_verdicts
@@ -34,11 +36,7 @@ HEADLINE = ("attainment8", "progress8", "basics_4plus", "basics_5plus", "grade_e
 PAIRS = (("grade_english", "grade_maths", "English", "maths"),
          ("va_grade_english", "va_grade_maths", "English progress", "maths progress"),
          ("reading_score", "maths_score", "reading", "maths"))
-SUBGROUP_WORDS = {"prior_band=low": "low prior attainers", "prior_band=middle": "middle prior attainers",
-                  "prior_band=high": "high prior attainers", "sex=F": "girls", "sex=M": "boys",
-                  "sen=N": "pupils without SEN", "sen=K": "pupils on SEN support", "sen=E": "pupils with an EHC plan",
-                  "persistent_absence=True": "persistently absent pupils",
-                  "persistent_absence=False": "pupils who attend regularly"}
+SUBGROUP_WORDS = _SUBGROUP_WORDS  # the label table's (kept here for older imports)
 
 
 
@@ -270,9 +268,9 @@ def findings(gaps: pd.DataFrame, trends: pd.DataFrame | None = None, index: pd.D
             measure = subs["measure"].iloc[pos[0]]
             top, rest = concentration(subs.iloc[pos])
             others = "; ".join(f"{number(r['gap'], r['unit'], measure)} for "
-                               f"{SUBGROUP_WORDS.get(r['subgroup'], r['subgroup'])}" for _, r in rest.iterrows())
+                               f"{subgroup_words(r['subgroup'])}" for _, r in rest.iterrows())
             add(measure, "subgroup", _importance(top) * 0.8,
-                f"The {top['label']} gap is concentrated in {SUBGROUP_WORDS.get(top['subgroup'], top['subgroup'])}: "
+                f"The {top['label']} gap is concentrated in {subgroup_words(top['subgroup'])}: "
                 f"{number(top['gap'], top['unit'], measure)} {_unit_words(top)} ({_interval(top)}), against "
                 f"{others}.")
         # trend sentences: the results model's verdict for each headline measure

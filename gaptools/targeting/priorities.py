@@ -8,6 +8,7 @@ from ..analysis.findings import HEADLINE, SUBGROUP_WORDS
 from ..analysis.gaps import SPLITS, gap_table
 from ..analysis.trends import gap_trends, with_verdicts
 from ..domain.formatting import amount, number, trend_text
+from ..domain.labels import subgroup_words
 from ..domain.suppression import DEFAULT_THRESHOLD
 from .evidence import NEEDS, approaches_for, describe
 
@@ -178,7 +179,7 @@ def priorities(pupils: pd.DataFrame, school_id: str, *, year: int | None = None,
         for (measure, split), s in subs.groupby(["measure", subs["subgroup"].str.split("=").str[0]], sort=False):
             t = concentrated(s)
             if t is not None:
-                conc.append(f"{SUBGROUP_NAMES.get(t['subgroup'], t['subgroup'])} "
+                conc.append(f"{subgroup_words(t['subgroup'])} "
                             f"({t['label']}: {format_gap(t, t['gap'])} behind)")
         # the results model's verdict on the lead measure's gap, as every page gives it
         lead_now = now[(now["measure"] == lead["measure"]) & now["subgroup"].isna()]

@@ -14,7 +14,7 @@ import pandas as pd
 
 from ..analysis.gaps import SPLITS, gap_table
 from ..analysis.trends import gap_trends, with_verdicts
-from ..domain.formatting import academic_year, md_text, trend_text, withheld_text
+from ..domain.formatting import academic_year, is_missing, md_text, trend_text, withheld_text
 from ..domain.suppression import DEFAULT_THRESHOLD, group_sizes_withheld
 from .evidence import TIERS, describe, foundations
 from .priorities import cohort, format_gap
@@ -147,9 +147,9 @@ def strategy_statement(pupils: pd.DataFrame, school_id: str, *, year: int | None
     challenge_rows = []
     for _, p in priorities.iterrows():
         detail = f"{p['area'].capitalize()}: {p['evidence']}."
-        if p["concentrated_in"]:
+        if not is_missing(p["concentrated_in"]) and p["concentrated_in"]:  # a missing one is NaN in a frame
             detail += f" The gap is concentrated in {p['concentrated_in']}."
-        if p["trend"]:
+        if not is_missing(p["trend"]) and p["trend"]:
             detail += f" Trend: {p['trend']}."
         challenge_rows.append([str(p["rank"]), detail])
     out.append(_md_table(["Challenge number", "Detail of challenge"], challenge_rows) if challenge_rows
