@@ -32,7 +32,10 @@ WORK = ".gaptools"
 
 
 RESERVED = {"con", "prn", "aux", "nul", *(f"com{i}" for i in range(1, 10)), *(f"lpt{i}" for i in range(1, 10)),
-            "index.html", "manifest.json", WORK, "trust"}
+            "index.html", "manifest.json", WORK, "trust", "governors"}
+
+#: A school's status when its pages are complete but its PDFs could not be printed (its HTML is kept).
+PDF_FAILED = "ok, PDF failed"
 
 
 @dataclass
@@ -60,7 +63,7 @@ class SchoolOutcome:
     school_id: str
     school_name: str
     folder: str
-    status: str                       # ok | failed | interrupted
+    status: str                       # ok | ok, PDF failed | failed | interrupted
     error: str | None = None
     duration_s: float = 0.0
     outputs: list[str] = field(default_factory=list)
@@ -164,8 +167,10 @@ def run_school(job: SchoolJob, data: bytes | None = None) -> SchoolOutcome:
 
                     try:
                         school_pdfs(stage, [name for name, _ in SCHOOL_NOTEBOOKS])
-                    except Exception as exc:  # PDFs were asked for: without them the folder is not complete
-                        outcome.status = "failed"
+                    except Exception as exc:  # the pages are there: kept, and the missing PDFs said
+                        for stale in stage.glob("*.pdf"):
+                            stale.unlink()
+                        outcome.status = PDF_FAILED
                         outcome.error = f"printing the PDF reports failed: {type(exc).__name__}: {exc}"
     except OSError as exc:  # a full disk, a read-only folder
         outcome.status = "failed"
@@ -173,7 +178,7 @@ def run_school(job: SchoolJob, data: bytes | None = None) -> SchoolOutcome:
     except Exception as exc:  # a bug of ours must not take the other schools down
         outcome.status = "failed"
         outcome.error = f"{type(exc).__name__}: {exc} ({traceback.format_exc(limit=1).strip().splitlines()[-1]})"
-    if outcome.status != "ok":
+    if outcome.status not in ("ok", PDF_FAILED):
         shutil.rmtree(stage, ignore_errors=True)
     else:
         outcome.outputs = sorted(p.relative_to(stage).as_posix() for p in stage.rglob("*") if p.is_file())

@@ -35,12 +35,37 @@ _SUMMARY_ONLY = """() => {
     if (!keep) cell.remove();
   }
 }"""
+# A governors' summary (reporting/governors.py): the summary box first, then the method (the page's
+# opening cell, under a heading of its own) and the glossary; nothing else.
+_GOVERNORS_ONLY = """() => {
+  const cells = Array.from(document.querySelectorAll('.jp-Cell'));
+  if (!document.querySelector('.gaptools-governors')) return false;
+  const boxes = cells.filter(c => c.querySelector('.gaptools-summary'));
+  const method = cells.find(c => c.querySelector('h1'));
+  const words = cells.filter(c => c.querySelector('.gaptools-glossary'));
+  const parent = boxes[0].parentElement;
+  for (const cell of cells) if (!boxes.includes(cell)) cell.remove();
+  if (method) {
+    const h1 = method.querySelector('h1');
+    const h2 = document.createElement('h2');
+    h2.textContent = 'How these figures are made';
+    h1.replaceWith(h2);
+    method.classList.add('gaptools-method');
+    parent.appendChild(method);
+  }
+  for (const cell of words) parent.appendChild(cell);
+  return true;
+}"""
 _OPEN_DETAILS = "() => document.querySelectorAll('details').forEach(d => d.open = true)"
 # A summary flows on as few pages as it can: only its list items and glossary entries stay whole.
 _SUMMARY_CSS = """
 .jp-Cell, .jp-Cell-outputWrapper, .jp-OutputArea, .jp-OutputArea-child, .jp-OutputArea-output, section {
   break-inside: auto !important; break-before: auto !important; break-after: auto !important; }
 .gaptools-summary li, .gaptools-glossary li { break-inside: avoid; }
+.gaptools-governors { font-size: 10pt; }
+.gaptools-governors h2 { margin-top: 0; }
+.gaptools-governors li { margin-bottom: 0.25em; }
+.gaptools-method { font-size: 8.5pt; }
 .gaptools-glossary { font-size: 8pt; }
 .gaptools-glossary ul { columns: 2; column-gap: 1.5em; }
 """
@@ -53,6 +78,26 @@ def chromium_path() -> str:
         raise FileNotFoundError(f"no Chromium to print PDFs with (looked for {found}); install Debian's "
                                 "chromium package or set GAPTOOLS_CHROMIUM")
     return found
+
+
+def check_printer() -> None:
+    """Raise :class:`gaptools.errors.UsageError` (saying how to install it) unless PDFs can be printed.
+
+    Run before any work, so that a run asked for PDFs does not analyse every
+    school only to fail at the first print.
+    """
+    from ..errors import UsageError
+
+    try:
+        chromium_path()
+    except FileNotFoundError as exc:
+        raise UsageError(f"--pdf: {exc}. On Debian or Ubuntu: sudo apt-get install chromium; or leave out --pdf "
+                         "(the HTML reports need no browser)") from None
+    try:
+        import playwright  # noqa: F401
+    except ImportError:
+        raise UsageError("--pdf: the Python package playwright is missing (pip install playwright); or leave "
+                         "out --pdf") from None
 
 
 #: How long one batch of pages may take to print before the caller gives up (a hung browser).
@@ -120,7 +165,8 @@ class Printer:
             printed = []
             for html_path, summary in pages:
                 await page.goto(Path(html_path).resolve().as_uri(), wait_until="load")
-                await page.evaluate(_SUMMARY_ONLY if summary else _OPEN_DETAILS)
+                if not summary or not await page.evaluate(_GOVERNORS_ONLY):
+                    await page.evaluate(_SUMMARY_ONLY if summary else _OPEN_DETAILS)
                 if summary:
                     await page.add_style_tag(content=_SUMMARY_CSS)
                 await page.emulate_media(media="print")

@@ -15,7 +15,7 @@ from ..domain.formatting import (
     is_missing,
     is_yes,
     md_text,
-    trend_text,
+    row_trend_text,
     value_text,
     with_interval,
     withheld_text,
@@ -81,7 +81,7 @@ def people_table(gaps: pd.DataFrame, threshold: int = DEFAULT_THRESHOLD) -> pd.D
                                          (f"{int(n_ref)}" if not is_missing(n_ref) else "national")),
             "Gap (95% interval)": gap_cell(r, threshold),
             "What it means": verdict(r, threshold),
-            "Trend": trend_text(r.get("trend"), r.get("trend_from")) if "trend" in r.index else "",
+            "Trend": row_trend_text(r) if "trend" in r.index else "",
         })
     return pd.DataFrame(rows)
 
@@ -668,14 +668,13 @@ class SchoolReport:
 
     # ----------------------------------------------------------- the first screen, and words
     def summary(self):
-        """The first screen: the clear gaps that matter most (each with its interval and trend),
-        what is closing and what needs most attention, from the results model."""
-        from .summary import HTMLBlock, summary_html
+        """The first screen, for governors (:mod:`gaptools.reporting.governors`): the headline gaps beside
+        national figures, the priorities and approaches, then the clear gaps and what is closing."""
+        from .governors import governors_html
+        from .summary import HTMLBlock
 
         def one(c):
-            return HTMLBlock(summary_html(self.results.table, self.results.findings, c.key_stage, c.year,
-                                          threshold=self.threshold, heading=f"Summary: {c.key_stage} {c.year - 1}/"
-                                                                            f"{str(c.year)[2:]} results"))
+            return HTMLBlock(governors_html(self, c))
         out = Section()
         for c in self.cohorts:
             out.append(one(c))

@@ -11,7 +11,7 @@ import html
 
 import pandas as pd
 
-from ..domain.formatting import amount, is_missing, trend_text, with_interval
+from ..domain.formatting import amount, is_missing, row_trend_text, with_interval
 from ..domain.labels import glossary, measure_label, measure_order
 
 #: How many clear gaps the summary lists at most (and at least, when there are that many).
@@ -60,7 +60,7 @@ def _gap_line(r) -> str:
     # a positive gap is always disadvantaged pupils doing worse; for absence or suspensions that is *more*
     worse = " behind" if _clear(r.get("higher_is_better", True)) else " more"
     text = f"{_name(r)}: disadvantaged pupils {html.escape(figure.replace(' (', worse + where + ' (95% interval ', 1))}"
-    trend = trend_text(r.get("trend"), r.get("trend_from")) if r["comparison"] == "in_school" else ""
+    trend = row_trend_text(r) if r["comparison"] == "in_school" else ""
     return text + (f"; {html.escape(trend)}" if trend else "") + "."
 
 

@@ -14,7 +14,7 @@ import pandas as pd
 
 from ..analysis.gaps import SPLITS, gap_table
 from ..analysis.trends import gap_trends, with_verdicts
-from ..domain.formatting import academic_year, is_missing, md_text, trend_text, withheld_text
+from ..domain.formatting import academic_year, cap, is_missing, md_text, row_trend_text, withheld_text
 from ..domain.suppression import DEFAULT_THRESHOLD, group_sizes_withheld
 from .evidence import TIERS, describe, foundations
 from .priorities import cohort, format_gap
@@ -216,13 +216,15 @@ def strategy_statement(pupils: pd.DataFrame, school_id: str, *, year: int | None
                         return withheld_text(r.get("withheld_reason"), threshold)
                     return (f"{format_gap(r, r['gap'])} ({format_gap(r, r['ci_low'], False)} to "
                             f"{format_gap(r, r['ci_high'], False)})")
-                review.append([a["label"], shown(a), shown(b), "",
-                               "" if b["suppressed"] else trend_text(b.get("trend"), b.get("trend_from")) or "no verdict"])
+                review.append([cap(a["label"]), shown(a), shown(b), "",
+                               "" if b["suppressed"] else row_trend_text(b) or "no verdict"])
                 continue
-            review.append([b["label"], f"{format_gap(a, a['gap'])} ({format_gap(a, a['ci_low'], False)} to {format_gap(a, a['ci_high'], False)})",
+            review.append([cap(b["label"]), f"{format_gap(a, a['gap'])} ({format_gap(a, a['ci_low'], False)} to {format_gap(a, a['ci_high'], False)})",
                            f"{format_gap(b, b['gap'])} ({format_gap(b, b['ci_low'], False)} to {format_gap(b, b['ci_high'], False)})",
-                           "smaller" if b["gap"] < a["gap"] else "larger",
-                           trend_text(b.get("trend"), b.get("trend_from")) or "no verdict"])
+                           # as printed: 53 against 53 is the same, whatever the third decimal says
+                           "the same" if format_gap(a, a["gap"]) == format_gap(b, b["gap"])
+                           else "smaller" if b["gap"] < a["gap"] else "larger",
+                           row_trend_text(b) or "no verdict"])
         if not review:
             out.append(f"_Figures withheld: groups of fewer than {threshold} pupils are not shown._")
             out.append("")
