@@ -100,7 +100,7 @@ def _national_words(g: pd.DataFrame, measure: str, year: int, threshold: int) ->
         reasons = {r.get("withheld_reason") for r in (other, dis, every) if r is not None}
         if reasons and reasons != {"no_national_figure"}:
             return f" National comparison {_e(withheld_text(next(iter(reasons - {'no_national_figure'})), threshold))}."
-        return " No national figure on file for this measure and year."
+        return ""  # said once, under the list
     parts = []
     if other is not None and not other["suppressed"]:
         parts.append(f"other pupils {_e(_value(other, other['mean_reference']))}")
@@ -117,15 +117,22 @@ def headline_items(table: pd.DataFrame, key_stage: str, year: int, threshold: in
     """One sentence per headline measure of the cohort: the gap in school and the national figures."""
     ks = table[(table["key_stage"] == key_stage) & table["subgroup"].isna()]
     g = ks[ks["year"] == year]
-    items = []
+    items, no_national = [], []
     for m in HEADLINE.get(key_stage, ()):
         mine = _row(g, m, "in_school")
         if mine is None:
             continue
         label = cap(measure_label(m, mine.get("label")))
+        national = _national_words(g, m, year, threshold)
+        if not national:
+            no_national.append(measure_label(m, mine.get("label")))
         items.append(f"<li><strong>{_e(label)}</strong>: disadvantaged pupils "
                      f"{_gap_words(mine, threshold, ks[(ks['measure'] == m) & (ks['comparison'] == 'in_school') & (ks['year'] < year)])}."
-                     f"{_national_words(g, m, year, threshold)}</li>")
+                     f"{national}</li>")
+    if no_national:
+        names = ", ".join(no_national[:-1]) + (" or " if len(no_national) > 1 else "") + no_national[-1]
+        items.append(f'<li class="gaptools-note">No national figure is on file for {_e(names)} in '
+                     f"{academic_year(year)} (<code>gaptools reference import</code> adds the DfE's).</li>")
     return items
 
 
@@ -224,7 +231,7 @@ def governors_html(report, c, *, made: date | None = None, one_school: bool = Fa
     # the group sizes only where the cohort profile shows them (a withheld count stays withheld)
     prof = report.profile_data(c)
     sizes_shown = not prof[prof["characteristic"] == "all"]["suppressed"].astype(bool).any() and 0 < d < n
-    size = f"{n} pupils, {d} disadvantaged ({d / n:.0%})" if sizes_shown else f"{n} pupils"
+    size = f"{n} pupils, {d} disadvantaged: {d / n:.0%}" if sizes_shown else f"{n} pupils"
     g = table[(table["key_stage"] == c.key_stage) & (table["year"] == c.year) & table["subgroup"].isna()]
     withheld_all = len(g) > 0 and g[g["comparison"] == "in_school"]["suppressed"].astype(bool).all()
     parts = [f'<section class="gaptools-summary gaptools-governors"><h2>{_e(report.school_name)}</h2>',

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import shutil
 import threading
 from pathlib import Path
@@ -57,6 +58,21 @@ _GOVERNORS_ONLY = """() => {
   return true;
 }"""
 _OPEN_DETAILS = "() => document.querySelectorAll('details').forEach(d => d.open = true)"
+# Tables fit the paper: cells wrap anywhere rather than run past the right margin, a long table flows
+# on to the next page (its heading row repeated; a row is never split), and a page whose widest table
+# has more than WIDE_TABLE columns (the pupil list) is printed landscape.
+WIDE_TABLE = 9
+_FIT_CSS = """
+.jp-OutputArea-output { overflow: visible !important; }
+.jp-OutputArea-output table { width: 100% !important; max-width: 100% !important; table-layout: auto;
+  font-size: 7.5pt !important; break-inside: auto !important; }
+.jp-OutputArea-output th, .jp-OutputArea-output td { overflow-wrap: anywhere; word-break: normal;
+  padding: 1px 4px !important; white-space: normal !important; }
+.jp-OutputArea-output thead { display: table-header-group; }
+.jp-OutputArea-output tr { break-inside: avoid; }
+"""
+_WIDEST = ("() => Math.max(0, ...Array.from(document.querySelectorAll('table')).map(t => "
+           "t.rows.length ? t.rows[0].cells.length : 0))")
 # A summary flows on as few pages as it can: only its list items and glossary entries stay whole.
 _SUMMARY_CSS = """
 .jp-Cell, .jp-Cell-outputWrapper, .jp-OutputArea, .jp-OutputArea-child, .jp-OutputArea-output, section {
@@ -169,6 +185,9 @@ class Printer:
                     await page.evaluate(_SUMMARY_ONLY if summary else _OPEN_DETAILS)
                 if summary:
                     await page.add_style_tag(content=_SUMMARY_CSS)
+                else:
+                    wide = await page.evaluate(_WIDEST) > WIDE_TABLE
+                    await page.add_style_tag(content=_FIT_CSS + ("@page { size: A4 landscape; }" if wide else ""))
                 await page.emulate_media(media="print")
                 printed.append(await page.pdf(format="A4", print_background=True, prefer_css_page_size=True,
                                               margin=_MARGIN))
@@ -319,7 +338,7 @@ def school_pdfs(folder, pages) -> list[Path]:
             if (folder / f"{name}.html").is_file()]
     for name in pages:
         html_path = folder / f"{name}.html"
-        if html_path.is_file() and 'class="gaptools-summary"' in html_path.read_text(encoding="utf-8"):
+        if html_path.is_file() and re.search(r'class="gaptools-summary[ "]', html_path.read_text(encoding="utf-8")):
             jobs.append((html_path, folder / "summary.pdf", True))
             break
     printed = _print_all([(html_path, summary) for html_path, _, summary in jobs])
