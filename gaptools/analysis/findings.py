@@ -21,6 +21,7 @@ from ..domain.labels import SUBGROUP_WORDS as _SUBGROUP_WORDS
 from ..domain.labels import subgroup_words
 from ..domain.measures import STANDARD_MEASURES
 from ..domain.suppression import DEFAULT_THRESHOLD
+from .gapindex import index_interval
 from .trends import with_verdicts
 
 COLUMNS = ["school_id", "key_stage", "year", "measure", "category", "importance", "text"]
@@ -294,12 +295,20 @@ def findings(gaps: pd.DataFrame, trends: pd.DataFrame | None = None, index: pd.D
             for _, r in gi.iterrows():
                 if r["suppressed"]:
                     continue
+                if r["reference"] == "school":  # ranked within one school: its interval and pupils, never
+                    # set beside the national index, whose pupils are ranked across England
+                    low, high = index_interval(r["value"], r["n_disadvantaged"], r["n_other"])
+                    add("gap_index", "context", 0.0,
+                        f"Disadvantage gap index {r['value']:.2f} (95% interval {low:.2f} to {high:.2f}; "
+                        f"{int(r['n_disadvantaged'])} disadvantaged and {int(r['n_other'])} other pupils, ranked "
+                        "within the school; 0 = no gap, 10 = every other pupil ahead of every disadvantaged "
+                        "pupil). Not comparable with the DfE's national index, which ranks pupils across England.")
+                    continue
                 nat_text = f"; the national figure for {ks} in {year} is {r['national']:.2f}" \
                     if pd.notna(r["national"]) else ""
-                ref = "the trust's pupils" if r["reference"] == "trust" else "the school's own pupils"
                 add("gap_index", "context", 0.0,
                     f"Disadvantage gap index {r['value']:.2f} (0 = no gap, 10 = every other pupil ahead of every "
-                    f"disadvantaged pupil; ranked among {ref}{nat_text}).")
+                    f"disadvantaged pupil; ranked among the trust's pupils{nat_text}).")
     if not out:
         return pd.DataFrame(columns=COLUMNS)
     f = pd.DataFrame(out)

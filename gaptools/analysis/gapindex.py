@@ -30,6 +30,33 @@ def index_value(scores, disadvantaged) -> float:
     return float(20 * (pr[~dis].mean() - pr[dis].mean()))
 
 
+def index_interval(value, n_disadvantaged, n_other, level: float = 0.95) -> tuple[float, float]:
+    """The 95% interval of a gap index whose pupils are ranked within their own school.
+
+    Ranked within one population, the index is ``20 * (A - 1/2)`` where ``A``
+    is the probability that an other pupil outranks a disadvantaged one (the
+    Mann-Whitney statistic over ``n_disadvantaged * n_other``; ties count a
+    half). ``A``'s standard error is Hanley and McNeil's (1982); the interval
+    is ``A`` plus or minus z standard errors, clipped to [0, 1], mapped back.
+    Not for an index ranked across a trust (its pupils' ranks are shared with
+    other schools).
+
+    Returns
+    -------
+    (low, high) : floats (NaN where ``value`` is missing or a group is empty)
+    """
+    from scipy.stats import norm
+
+    v, nd, no = (np.asarray(x, dtype=float) for x in (value, n_disadvantaged, n_other))
+    a = np.clip(v / 20 + 0.5, 0.0, 1.0)
+    q1, q2 = a / (2 - a), 2 * a ** 2 / (1 + a)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        se = np.sqrt(np.maximum(a * (1 - a) + (no - 1) * (q1 - a ** 2) + (nd - 1) * (q2 - a ** 2), 0) / (nd * no))
+    z = norm.ppf(0.5 + level / 2)
+    low, high = (20 * (np.clip(a + s * z * se, 0, 1) - 0.5) for s in (-1, 1))
+    return (float(low), float(high)) if np.ndim(low) == 0 else (low, high)
+
+
 def attainment_for_index(pupils: pd.DataFrame) -> pd.Series:
     """The measure each pupil is ranked on (NaN where it cannot be formed)."""
     out = pd.Series(np.nan, index=pupils.index)
@@ -86,6 +113,8 @@ def gap_index(pupils: pd.DataFrame, *, reference: str = "trust", threshold: int 
                          "score": score}).dropna(subset=["score"])
     if data.empty:
         return pd.DataFrame(columns=COLUMNS)
+    if reference == "trust" and data["school_id"].nunique() == 1:
+        reference = "school"  # one school's data: its pupils are ranked among themselves, not in a trust
     pop = ["key_stage", "year"] if reference == "trust" else ["school_id", "key_stage", "year"]
     data["pr"] = data.groupby(pop)["score"].rank(method="average") / data.groupby(pop)["score"].transform("size")
     g = data.groupby(["school_id", "key_stage", "year", "dis"])["pr"].agg(["mean", "size"]).unstack("dis")

@@ -58,7 +58,7 @@ _GOVERNORS_ONLY = """() => {
   return true;
 }"""
 _OPEN_DETAILS = "() => document.querySelectorAll('details').forEach(d => d.open = true)"
-# Tables fit the paper: cells wrap anywhere rather than run past the right margin, a long table flows
+# Tables fit the paper: cells wrap at spaces rather than run past the right margin, a long table flows
 # on to the next page (its heading row repeated; a row is never split), and a page whose widest table
 # has more than WIDE_TABLE columns (the pupil list) is printed landscape.
 WIDE_TABLE = 9
@@ -66,7 +66,7 @@ _FIT_CSS = """
 .jp-OutputArea-output { overflow: visible !important; }
 .jp-OutputArea-output table { width: 100% !important; max-width: 100% !important; table-layout: auto;
   font-size: 7.5pt !important; break-inside: auto !important; }
-.jp-OutputArea-output th, .jp-OutputArea-output td { overflow-wrap: anywhere; word-break: normal;
+.jp-OutputArea-output th, .jp-OutputArea-output td { overflow-wrap: break-word; word-break: normal;
   padding: 1px 4px !important; white-space: normal !important; }
 .jp-OutputArea-output thead { display: table-header-group; }
 .jp-OutputArea-output tr { break-inside: avoid; }
