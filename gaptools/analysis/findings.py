@@ -237,7 +237,7 @@ def findings(gaps: pd.DataFrame, trends: pd.DataFrame | None = None, index: pd.D
                 if row["measure"] in ratio_note:
                     text = text[:-1] + ratio_note[row["measure"]] + "."
                 if row["measure"].startswith("va_"):
-                    text += " (Measured against pupils with similar KS2 results across the trust, not nationally.)"
+                    text += " (Measured against pupils with similar KS2 results in the schools analysed, not nationally.)"
                 add(row["measure"], "gap" if row["gap"] > 0 else "ahead", _importance(row), text)
             elif row["measure"] in HEADLINE:
                 caveat = (" once the number of comparisons in this report is allowed for"

@@ -98,8 +98,8 @@ INDEX_TEMPLATE = """<!DOCTYPE html>
 {{ n_failed }} failed. Gaps: disadvantaged pupils' shortfall against other pupils in the same school, latest year, with 95% intervals;
 <span class="clear">bold</span> = a clear gap (survives the false-discovery check); the trend is the change since the year named.
 Groups under {{ threshold }} pupils are withheld.</p>
-<p>{% if trust.status == 'ok' %}<a href="trust/04_trust_overview.html">Trust overview: which gaps are real, which are closing, where to put support</a>{% else %}<span class="failed">Trust overview not available: {{ trust.error }}</span>{% endif %}
-{% if manifest.governors %} · <a href="governors/">For governors: every school's summary and the trust overview (PDF)</a>{% endif %}
+<p>{% if trust.status == 'ok' %}<a href="trust/04_trust_overview.html">Trust overview: which gaps are real, which are closing, where to put support</a>{% elif trust.error %}<span class="failed">Trust overview not available: {{ trust.error }}</span>{% endif %}
+{% if manifest.governors %} · <a href="governors/">For governors: the summaries as PDF, naming no pupil</a>{% endif %}
 {% if trust.published and trust.published.status == 'ok' %} · <a href="{{ trust.published.outputs[0] }}">Published benchmarks</a>{% endif %}</p>
 {% if attention %}<p><strong>Needs attention first:</strong> {% for s in attention %}<a href="{{ s.links[1][0] }}">{{ s.school_name }}</a>
 ({{ s.n_clear }} clear headline gap{{ '' if s.n_clear == 1 else 's' }}{% if s.n_widening %}, {{ s.n_widening }} widening{% endif %}){{ '; ' if not loop.last else '.' }}

@@ -280,6 +280,7 @@ def _run_in(folder: OutputFolder, private: Path, stopper: StopOnSignal, client, 
                                   threshold, year, timeout, notebook_dir=str(notebook_dir),
                                   scratch=str(private) if client is None else None,  # a Dask worker: its own
                                   current=str(current) if current else None, pdf=bool(pdf),
+                                  one_school=len(known) == 1,
                                   mapping=str(Path(mapping).resolve()) if current and isinstance(mapping, (str, Path))
                                   else None))
     if zygote is not None and jobs:  # read once here: every school's kernels find the table in memory
@@ -324,8 +325,9 @@ def _run_in(folder: OutputFolder, private: Path, stopper: StopOnSignal, client, 
                 with stopper.critical():
                     folder.remove_folder(stale)
         ok = [sid for sid in order if school_is_ok(outcomes[sid].status)]
-        trust = _trust_overview(folder, private, [outcomes[s] for s in ok], threshold, timeout) if ok else \
-            {"status": "skipped", "error": "no school succeeded", "outputs": []}
+        trust = {"status": "skipped", "error": None, "outputs": []} if len(known) == 1 else \
+            _trust_overview(folder, private, [outcomes[s] for s in ok], threshold, timeout) if ok else \
+            {"status": "skipped", "error": "no school succeeded", "outputs": []}  # one school: no trust page
         if pdf and trust["status"] == "ok":
             trust = _trust_pdf(folder, private, trust)
         if published:
@@ -526,9 +528,11 @@ def run_cli(args) -> int:
     statuses = [s["status"] for s in manifest["schools"].values()]
     failed = [sid for sid, s in manifest["schools"].items() if s["status"] in ("failed", PDF_FAILED)]
     no_pdf = statuses.count(PDF_FAILED)
-    print(f"{len(statuses)} schools: {statuses.count('ok')} ok, " + (f"{no_pdf} ok but PDF failed, " if no_pdf else "")
-          + f"{len(failed) - no_pdf} failed; "
-          f"trust overview {manifest['trust']['status']}; {manifest['duration_s']:.0f}s. "
+    no_pdf_text = f"{no_pdf} ok but PDF failed, " if no_pdf else ""
+    one = len(statuses) == 1 and not manifest["trust"]["error"]  # the data holds one school: no trust page
+    trust_text = "" if one else f"trust overview {manifest['trust']['status']}; "
+    print(f"{len(statuses)} school{'' if len(statuses) == 1 else 's'}: {statuses.count('ok')} ok, {no_pdf_text}"
+          f"{len(failed) - no_pdf} failed; {trust_text}{manifest['duration_s']:.0f}s. "
           f"Open {Path(args.out) / 'index.html'}")
     for sid in failed:
         print(f"  failed {_for_terminal(sid)}: {_for_terminal(manifest['schools'][sid]['error'])}", file=sys.stderr)

@@ -56,6 +56,7 @@ class SchoolJob:
     current: str | None = None   # the current pupils' table, read where it is (never copied)
     mapping: str | None = None   # the mapping, for the current pupils' table
     pdf: bool = False            # also print each page, and the school's summary, as PDF
+    one_school: bool = False     # the data holds this school alone: its pages speak of no trust
 
 
 @dataclass
@@ -104,8 +105,8 @@ def _for(notebook: str, params: dict) -> dict:
     return params if notebook.startswith(("01", "03")) else {k: v for k, v in params.items() if k != "current"}
 
 
-def _nav(folder: str, current: str | None) -> str:
-    links = ['<a href="../index.html">Trust index</a>']
+def _nav(folder: str, current: str | None, one_school: bool = False) -> str:
+    links = [f'<a href="../index.html">{"Index" if one_school else "Trust index"}</a>']
     for name, title in SCHOOL_NOTEBOOKS:
         links.append(f"<strong>{html.escape(title)}</strong>" if name == current
                      else f'<a href="{name}.html">{html.escape(title)}</a>')
@@ -156,7 +157,7 @@ def run_school(job: SchoolJob, data: bytes | None = None) -> SchoolOutcome:
                 except Exception as exc:
                     outcome.status, outcome.error = "failed", execution_error(exc, name)
                     break
-                (stage / f"{name}.html").write_text(notebook_html(executed, nav_html=_nav(job.folder, name)),
+                (stage / f"{name}.html").write_text(notebook_html(executed, nav_html=_nav(job.folder, name, job.one_school)),
                                                     encoding="utf-8")
             if outcome.status == "ok":
                 for path in sorted(work.iterdir()):  # results.json, targets.csv, strategy.md

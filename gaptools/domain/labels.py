@@ -94,11 +94,12 @@ GLOSSARY = {
                     "counted twice), out of 90.",
     "Progress 8": "Progress 8: how a pupil's Attainment 8 compares with pupils nationally with the same KS2 "
                   "results, in grades per subject (0 = average progress).",
-    "value added": "Value added: how pupils did against pupils across the trust with similar KS2 results "
-                   "(trust-relative, not the DfE's national Progress 8); 0 = as expected.",
+    "value added": "Value added: how pupils did against pupils with similar KS2 results in the schools analysed "
+                   "(relative to those schools, not the DfE's national Progress 8); 0 = as expected.",
     "gap index": "Gap index: the DfE's disadvantage gap index; pupils ranked on English and maths, 0 = no gap, "
-                 "10 = every other pupil ahead of every disadvantaged pupil. Here pupils are ranked within the "
-                 "trust, so it is close to, not the same as, the DfE figure.",
+                 "10 = every other pupil ahead of every disadvantaged pupil. Here pupils are ranked among the "
+                 "pupils of the schools analysed, not across England, so it is close to, not the same as, "
+                 "the DfE figure.",
     "persistent absence": "Persistently absent: attendance below 90%; severely absent: below 50%.",
     "SEN": "SEN: special educational needs; SEN support, or an education, health and care (EHC) plan.",
     "EAL": "EAL: English as an additional language.",
