@@ -13,7 +13,7 @@ import re
 
 import pandas as pd
 
-from .spreadsheet import _PLAIN_NUMBER, safe_cell
+from .spreadsheet import PLAIN_NUMBER, safe_cell
 
 #: Widest a column is made (characters); longer text wraps.
 MOST_WIDTH = 60
@@ -23,7 +23,7 @@ _BAD_SHEET = re.compile(r"[\[\]:*?/\\]")
 
 def _sheet_name(value, taken: set[str]) -> str:
     text = "" if value is None or (not isinstance(value, str) and pd.isna(value)) else str(value)
-    if text and _PLAIN_NUMBER.fullmatch(text):
+    if text and PLAIN_NUMBER.fullmatch(text):
         text = f"Year {int(float(text))}" if float(text).is_integer() else f"Year {text}"
     name = _BAD_SHEET.sub("_", text or "Year group unknown").strip("'")[:31] or "Pupils"
     base, i = name, 2
@@ -36,7 +36,7 @@ def _sheet_name(value, taken: set[str]) -> str:
 
 def _cell_value(text: str, numeric: bool):
     """A number for a numeric column's plain number; otherwise the text made safe (see :func:`safe_cell`)."""
-    if numeric and text and _PLAIN_NUMBER.fullmatch(text):
+    if numeric and text and PLAIN_NUMBER.fullmatch(text):
         number = float(text)
         return int(number) if number.is_integer() and "." not in text else number
     return safe_cell(text)
