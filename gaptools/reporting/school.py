@@ -398,15 +398,15 @@ class SchoolReport:
             return _folded(people_table(g, self.threshold), min(keep, n_clear), "measures")
         return self._each(one)
 
-    def gap_chart(self, units=("grades", "points"), title=None):
-        """Bars of the in-school gaps of the measures in ``units``."""
+    def gap_chart(self, units=None, title=None):
+        """Bars of the in-school gaps by subject (:func:`subjects.subject_rows`; or the measures in ``units``)."""
         from .charts import gap_bars
+        from .subjects import no_subjects_text, subject_rows
 
         def one(c):
-            g = self._gaps(c, comparison="in_school")
-            g = g[g["unit"].isin(units) & ~g["measure"].str.startswith("va_") & (g["measure"] != "progress8")]
+            g = subject_rows(self._gaps(c, comparison="in_school"), c.key_stage, units)
             if g.empty:
-                return markdown("_No measures of this kind in the data._")
+                return markdown(no_subjects_text(c.key_stage))
             unit = g["unit"].value_counts().index[0]
             return gap_bars(g[g["unit"] == unit], title=title or _gap_title(g[g["unit"] == unit]))
         return self._each(one)
@@ -421,13 +421,13 @@ class SchoolReport:
             return gap_bars(g, title=title or _gap_title(g)) if len(g) else markdown("_No yes/no measures._")
         return self._each(one)
 
-    def means_chart(self, units=("grades",), title=None):
+    def means_chart(self, units=None, title=None):
         from .charts import group_means
+        from .subjects import subject_rows
 
         def one(c):
-            g = self._gaps(c, comparison="in_school")
-            g = g[g["unit"].isin(units) & ~g["measure"].str.startswith("va_") & (g["measure"] != "progress8")]
-            return group_means(g, title=title) if len(g) else markdown("_No measures of this kind._")
+            g = subject_rows(self._gaps(c, comparison="in_school"), c.key_stage, units)
+            return group_means(g, title=title) if len(g) else markdown("")  # the gap chart said why
         return self._each(one)
 
     def national_table(self):
@@ -447,8 +447,8 @@ class SchoolReport:
         def one(c):
             g = self._gaps(c, comparison="in_school", whole=False)
             g = g[g["subgroup"].fillna("").str.startswith(split + "=")]
-            if g.empty:
-                return markdown(_no_split_text(split, c))
+            if g.empty:  # (for prior attainment the chart above has said so)
+                return markdown("" if split == "prior_band" else _no_split_text(split, c))
             g = by_importance(g)
             t = people_table(g, self.threshold)
             t.insert(1, "Group", [cap(subgroup_label(v)) for v in g["subgroup"]])
