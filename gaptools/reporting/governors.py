@@ -260,5 +260,6 @@ def governors_html(report, c, *, made: date | None = None, one_school: bool = Fa
     # the clear gaps ranked, what is closing and what needs most attention (the former summary box)
     if not withheld_all:
         parts.append(summary_html(table, report.results.findings, c.key_stage, c.year, threshold=report.threshold,
-                                  heading="The detail: the clear gaps, what is closing"))
+                                  heading="Beyond the headline measures", attention=False,
+                                  shown=HEADLINE.get(c.key_stage, ())))
     return "".join(parts)

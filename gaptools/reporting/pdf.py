@@ -78,10 +78,13 @@ _SUMMARY_CSS = """
 .jp-Cell, .jp-Cell-outputWrapper, .jp-OutputArea, .jp-OutputArea-child, .jp-OutputArea-output, section {
   break-inside: auto !important; break-before: auto !important; break-after: auto !important; }
 .gaptools-summary li, .gaptools-glossary li { break-inside: avoid; }
-.gaptools-governors { font-size: 10pt; }
+.gaptools-summary { font-size: 9.5pt; }
+.gaptools-summary h2 { font-size: 15pt; } .gaptools-summary h3 { font-size: 11.5pt; margin: 0.6em 0 0.3em; }
 .gaptools-governors h2 { margin-top: 0; }
 .gaptools-governors li { margin-bottom: 0.25em; }
-.gaptools-method { font-size: 8.5pt; }
+.gaptools-method, .gaptools-method p, .gaptools-glossary, .gaptools-glossary li { font-size: 7.5pt !important;
+  line-height: 1.3 !important; }
+.gaptools-method h2, .gaptools-glossary h2 { font-size: 11pt !important; margin: 0.5em 0 0.2em; }
 .gaptools-glossary { font-size: 8pt; }
 .gaptools-glossary ul { columns: 2; column-gap: 1.5em; }
 """
