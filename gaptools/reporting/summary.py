@@ -96,11 +96,11 @@ def summary_html(table: pd.DataFrame, findings: pd.DataFrame | None, key_stage: 
         parts.append(f"<p>Every figure is withheld: fewer than {int(threshold)} disadvantaged (or other) pupils, "
                      "so no gap can be shown without risking identifying a pupil.</p></section>")
         return "".join(parts)
-    shown = set(shown)
+    shown, any_clear = set(shown), len(ranked) > 0
     if shown:
         ranked = ranked[~(ranked["measure"].isin(shown) & (ranked["comparison"] == "in_school"))]
     top = ranked.head(MOST)
-    if top.empty and shown:
+    if top.empty and shown and any_clear:
         parts.append("<p>No other clear gap.</p>")
     elif top.empty:
         parts.append("<h3>The gaps that matter most</h3><p>No clear gap this year: no difference between "
