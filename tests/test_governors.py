@@ -39,10 +39,10 @@ def test_every_subgroup_has_words_and_none_is_nan():
 
 def test_a_trend_that_is_not_clear_says_why():
     assert trend_text("no clear change", 2023, -3.0, 4.0) == \
-        "no clear change since 2023 (the change's 95% interval spans zero)"
+        "no clear change since 2023 (its 95% interval spans zero)"
     # -62 (-107 to -18): the interval excludes zero, so it is the false-discovery check that holds it back
     assert trend_text("no clear change", 2023, -107, -18).endswith(
-        "(the change is not clear once the number of comparisons is allowed for)")
+        "(not clear after the false-discovery check)")
     assert trend_text("widening", 2023, 1.0, 5.0) == "widening since 2023"
     assert trend_text(None) == "" and trend_text(float("nan"), 2023) == ""
 
@@ -236,3 +236,37 @@ def test_no_table_column_is_cut_off_in_a_full_pdf(sample_run):
     joined = flat.replace("- ", "-").replace(" ", "")
     missing = [h for h in heads if h.replace(" ", "") not in joined]
     assert not missing, missing
+
+
+def test_a_wide_pupil_list_prints_landscape_whole_and_at_least_15_a_page(tmp_path):
+    """The 03 pupil list's shape (18 columns, long reasons) printed in full: landscape, every column
+    inside the page, at least 15 pupils a page (the issue saw 4, and columns cut at the margin)."""
+    import pypdfium2 as pdfium
+
+    from gaptools.reporting import pdf
+
+    heads = ["Rank", "UPN", "Forename", "Surname", "Year group", "Form", "Need score", "Priorities", "Reasons",
+             "SEN", "EAL", "Attendance %", "Suspensions", "English", "Maths", "Reading", "GPS", "KS2 average"]
+    reason = ("English grade 2: 2 below a standard pass; maths grade 3: 1 below a standard pass; "
+              "attendance 84.5%: 5.5 points below 90%; 1 suspension")
+    rows = "".join("<tr>" + "".join(f"<td>{v}</td>" for v in (
+        i + 1, f"Z{i:012d}", "Zoë", "D'Souza-Müller", 11, "11B", 12.5, "1 literacy; 2 attendance", reason,
+        "SEN support", "yes", 84.5, 1, 2, 3, "", "", 98.5)) + "</tr>" for i in range(60))
+    page = tmp_path / "list.html"
+    page.write_text(
+        '<!doctype html><html><head><meta charset="utf-8"><style>@media print { table, tr { break-inside: '
+        'avoid; } .jp-OutputArea-output { overflow: visible; } }</style></head><body><div class="jp-Cell">'
+        '<div class="jp-OutputArea-output"><table><thead><tr>' + "".join(f"<th>{h}</th>" for h in heads)
+        + f"</tr></thead><tbody>{rows}</tbody></table></div></div></body></html>", encoding="utf-8")
+    out = pdf.print_pdf(page, tmp_path / "list.pdf")
+    doc = pdfium.PdfDocument(str(out))
+    per_page, text = [], ""
+    for p in doc:
+        width, height = p.get_size()
+        assert width > height  # landscape
+        inside = p.get_textpage().get_text_bounded(0, 0, width, height)
+        per_page.append(len(re.findall(r"Z\d{12}", inside)))
+        text += inside
+    assert sum(per_page) == 60 and min(per_page[:-1] or [60]) >= 15, per_page
+    flat = " ".join(text.split()).replace(" ", "")
+    assert all(h.replace(" ", "") in flat for h in heads), [h for h in heads if h.replace(" ", "") not in flat]

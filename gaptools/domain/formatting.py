@@ -147,8 +147,8 @@ def trend_text(verdict, year_from=None, low=None, high=None) -> str:
     since = f" since {int(year_from)}" if not is_missing(year_from) else ""
     why = ""
     if verdict == "no clear change" and not (is_missing(low) or is_missing(high)):
-        why = (" (the change's 95% interval spans zero)" if float(low) <= 0 <= float(high)
-               else " (the change is not clear once the number of comparisons is allowed for)")
+        why = (" (its 95% interval spans zero)" if float(low) <= 0 <= float(high)
+               else " (not clear after the false-discovery check)")
     return TREND_WORDS.get(verdict, str(verdict)) + since + why
 
 

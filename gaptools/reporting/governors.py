@@ -208,7 +208,7 @@ def priority_items(priorities: pd.DataFrame | None) -> list[str]:
     return out
 
 
-def governors_html(report, c, *, made: date | None = None, one_school: bool = False) -> str:
+def governors_html(report, c, *, made: date | None = None) -> str:
     """The governors' summary of one cohort of ``report`` (a :class:`SchoolReport`), as HTML.
 
     Parameters
@@ -218,8 +218,6 @@ def governors_html(report, c, *, made: date | None = None, one_school: bool = Fa
         Its ``key_stage`` and ``year``.
     made : date, optional
         The date printed (default: today).
-    one_school : bool
-        Unused here; kept so a run of one school can word the page for a school alone.
     """
     from .summary import summary_html
 
