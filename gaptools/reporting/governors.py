@@ -195,11 +195,13 @@ def priority_items(priorities: pd.DataFrame | None) -> list[str]:
             for _, a in approaches.head(APPROACHES).iterrows():
                 months = "" if is_missing(a.get("months")) else f", +{int(a['months'])} months"
                 names.append(f"{a['strand']} (EEF{months})")
+        # the lead measure's name (its gap and interval are in the list above, or on page 03)
         evidence = "" if is_missing(p.get("evidence")) else str(p["evidence"])
-        lead = evidence[:evidence.index(")") + 1] if ")" in evidence else evidence  # the lead measure's gap
+        lead = evidence.split(": ", 1)[0] if evidence else ""
         where = ("" if is_missing(p.get("concentrated_in")) or not p.get("concentrated_in")
                  else f" The gap is concentrated in {p['concentrated_in']}.")
-        out.append(f"<li><strong>{_e(cap(p['area']))}</strong>: {_e(lead)}.{_e(where)} Approaches planned: "
+        out.append(f"<li><strong>{_e(cap(p['area']))}</strong>" + (f" (from the {_e(lead)} gap)" if lead else "")
+                   + f".{_e(where)} Approaches planned: "
                    f"{_e('; '.join(names) if names else 'none matched in the evidence table')}.</li>")
     if len(priorities) > PRIORITIES:
         more = len(priorities) - PRIORITIES
