@@ -132,7 +132,7 @@ def headline_items(table: pd.DataFrame, key_stage: str, year: int, threshold: in
     if no_national:
         names = ", ".join(no_national[:-1]) + (" or " if len(no_national) > 1 else "") + no_national[-1]
         items.append(f'<li class="gaptools-note">No national figure is on file for {_e(names)} in '
-                     f"{academic_year(year)} (<code>gaptools reference import</code> adds the DfE's).</li>")
+                     f"{academic_year(year)} (the data lead can add the DfE's as it publishes them).</li>")
     return items
 
 
@@ -253,8 +253,10 @@ def governors_html(report, c, *, made: date | None = None) -> str:
         parts.append("<ul>" + "".join(mine) + "</ul>" if mine else "<p>No headline measure with enough pupils.</p>")
     parts.append("<h3>Priorities and the approaches planned</h3>")
     items = priority_items(report.priorities_data(c))
+    why_none = ("the figures for disadvantaged pupils are withheld" if withheld_all or not heads
+                else "no clear gap")
     parts.append("<ol>" + "".join(items) + "</ol>" if items else
-                 "<p>No priority follows from the data this year: no clear gap. Keep high-quality teaching for "
+                 f"<p>No priority follows from the data this year: {why_none}. Keep high-quality teaching for "
                  "every pupil as the base and plan from each pupil's needs (page 03).</p>")
     parts.append("</section>")
     # the clear gaps ranked, what is closing and what needs most attention (the former summary box)
