@@ -270,3 +270,31 @@ def test_a_wide_pupil_list_prints_landscape_whole_and_at_least_15_a_page(tmp_pat
     assert sum(per_page) == 60 and min(per_page[:-1] or [60]) >= 15, per_page
     flat = " ".join(text.split()).replace(" ", "")
     assert all(h.replace(" ", "") in flat for h in heads), [h for h in heads if h.replace(" ", "") not in flat]
+
+
+def test_page_01_gives_each_withheld_group_its_own_reason_and_unknown_stays_unknown():
+    """SEN groups of 17 and 12 disadvantaged pupils, one with an EHC plan: the EHC group is withheld as
+    too few, the no-SEN group to protect it (17 + 12 + 1 = 30 would give the 1 back), and the chart says
+    so. A cohort with no KS2 results has its low-prior-attainment overlaps unknown, not 'no'."""
+    from gaptools.analysis.profile import cohort_profile
+    from gaptools.reporting.charts import profile_bars
+
+    dis = ["E"] + ["K"] * 17 + ["N"] * 12
+    other = ["K"] * 6 + ["N"] * 44
+    p = pd.DataFrame({"school_id": "S", "key_stage": "KS4", "year": 2025,
+                      "disadvantaged": [True] * 30 + [False] * 50, "sen": dis + other,
+                      "prior_attainment": np.nan, "persistent_absence": pd.array([True, False] * 40, "boolean")})
+    earlier = p.assign(year=2024, prior_attainment=np.linspace(90, 115, len(p)))  # a year with KS2 results
+    prof = cohort_profile(pd.concat([earlier, p], ignore_index=True))
+    prof, before = prof[prof.year == 2025], prof[prof.year == 2024]
+    sen = prof[(prof.characteristic == "sen") & (prof.group == "disadvantaged")].set_index("value")
+    assert sen.loc["EHC plan", "withheld_reason"] == "too_few_disadvantaged"
+    assert not sen.loc["SEN support", "suppressed"]
+    hidden = sen[sen.suppressed & (sen.index != "EHC plan")]
+    assert len(hidden) == 1 and hidden.withheld_reason.iloc[0] == "protects_another_group"
+    fig = profile_bars(prof, "sen")
+    assert "EHC plan: withheld: too few disadvantaged pupils" in fig.alt_text
+    assert "withheld to protect a smaller group" in fig.alt_text
+    name = "overlap: SEN and low prior attainment"
+    assert set(prof[prof.characteristic == name].value) == {"unknown"}  # no KS2 results: never "no"
+    assert set(before[before.characteristic == name].value) == {"yes", "no"}

@@ -40,21 +40,26 @@ def _characteristics(p: pd.DataFrame) -> dict[str, pd.Series]:
     if "ethnicity" in p:
         out["ethnicity"] = p["ethnicity"]
     overlaps = {}
-    # yes, no or unknown (Kleene logic): a pupil with no KS2 results is not "no" to low prior attainment
+    # yes, no or unknown: a pupil with either part unknown (no KS2 results) is unknown, never "no"
     sen_any = p["sen"].isin(["K", "E"]).astype("boolean").mask(p["sen"].isna()) if "sen" in p else None
     pa = p["persistent_absence"].astype("boolean") if "persistent_absence" in p else None
     low = ((p["prior_attainment"] < 100).astype("boolean").mask(p["prior_attainment"].isna())
            if "prior_attainment" in p else None)
+
+    def both(a, b):
+        return (a & b).mask(a.isna() | b.isna())
+
     if sen_any is not None and pa is not None:
-        overlaps["SEN and persistently absent"] = sen_any & pa
+        overlaps["SEN and persistently absent"] = both(sen_any, pa)
     if sen_any is not None and low is not None and p["prior_attainment"].notna().any():
-        overlaps["SEN and low prior attainment"] = sen_any & low
+        overlaps["SEN and low prior attainment"] = both(sen_any, low)
     if low is not None and pa is not None and p["prior_attainment"].notna().any():
-        overlaps["low prior attainment and persistently absent"] = low & pa
+        overlaps["low prior attainment and persistently absent"] = both(low, pa)
     if overlaps:
         # one pupil may have several overlaps: each is a yes/no of its own
         for name, flag in overlaps.items():
-            out[f"overlap: {name}"] = flag.astype(object).map({True: "yes", False: "no"})  # NA: unknown
+            flag = flag.astype(object).mask(flag.isna())
+            out[f"overlap: {name}"] = flag.map({True: "yes", False: "no"})  # NA: unknown
     return out
 
 
