@@ -143,6 +143,10 @@ def test_one_school_run_says_school_and_shows_its_index_with_interval(sample_pup
     low, high = index_interval(row.value, row.n_disadvantaged, row.n_other)
     assert f"Disadvantage gap index {row.value:.2f} (95% interval {low:.2f} to {high:.2f}; " \
            f"{int(row.n_disadvantaged)} disadvantaged and {int(row.n_other)} other pupils" in words
+    table = gaptools.SchoolReport(p, "900101").gap_index_table()[0]  # page 02: no national column
+    table = getattr(table, "data", table)
+    assert "National (DfE)" not in table.columns
+    assert f"{row.value:.2f} ({low:.2f} to {high:.2f})" in set(table.iloc[:, 1])
 
 
 # ------------------------------------------------------------------ PDFs and the folders

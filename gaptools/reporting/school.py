@@ -534,11 +534,9 @@ class SchoolReport:
             gi = gi[gi["key_stage"] == c.key_stage]
             if gi.empty:
                 return markdown("_The gap index needs English and maths grades (KS4) or reading and maths scores (KS2)._")
-            return pd.DataFrame({
-                "Year": gi["year"].astype(int),
-                "Gap index (0 = none, 10 = complete)": [WITHHELD if s else f"{v:.2f}" for s, v in zip(gi["suppressed"], gi["value"])],
-                "National (DfE)": [f"{v:.2f}" if pd.notna(v) else "not on file" for v in gi["national"]],
-            })
+            from .indextable import gap_index_frame
+
+            return gap_index_frame(gi)  # beside the national index only when ranked across a trust
         return self._each(one)
 
     # ----------------------------------------------------------- targeting
