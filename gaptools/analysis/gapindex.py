@@ -36,24 +36,26 @@ def index_interval(value, n_disadvantaged, n_other, level: float = 0.95) -> tupl
     Ranked within one population, the index is ``20 * (A - 1/2)`` where ``A``
     is the probability that an other pupil outranks a disadvantaged one (the
     Mann-Whitney statistic over ``n_disadvantaged * n_other``; ties count a
-    half). ``A``'s standard error is Hanley and McNeil's (1982); the interval
-    is ``A`` plus or minus z standard errors, clipped to [0, 1], mapped back.
-    Not for an index ranked across a trust (its pupils' ranks are shared with
-    other schools).
+    half). ``A``'s standard error is Newcombe's (2006) modified Hanley-McNeil
+    one; the interval is taken on the logit scale (so it stays inside 0 to 1
+    and keeps its coverage for small groups: 95 to 98% in simulations down
+    to 6 pupils a group) and mapped back. Not for an index ranked across a
+    trust (its pupils' ranks are shared with other schools).
 
     Returns
     -------
-    (low, high) : floats (NaN where ``value`` is missing or a group is empty)
+    (low, high) : floats, or arrays for array input (NaN where ``value`` is missing)
     """
+    from scipy.special import expit, logit
     from scipy.stats import norm
 
     v, nd, no = (np.asarray(x, dtype=float) for x in (value, n_disadvantaged, n_other))
-    a = np.clip(v / 20 + 0.5, 0.0, 1.0)
-    q1, q2 = a / (2 - a), 2 * a ** 2 / (1 + a)
+    a = np.clip(v / 20 + 0.5, 1e-6, 1 - 1e-6)  # (an index of exactly 0 or 10 keeps a finite interval)
+    n_star = (nd + no) / 2 - 1
     with np.errstate(invalid="ignore", divide="ignore"):
-        se = np.sqrt(np.maximum(a * (1 - a) + (no - 1) * (q1 - a ** 2) + (nd - 1) * (q2 - a ** 2), 0) / (nd * no))
-    z = norm.ppf(0.5 + level / 2)
-    low, high = (20 * (np.clip(a + s * z * se, 0, 1) - 0.5) for s in (-1, 1))
+        se = np.sqrt(a * (1 - a) * (1 + n_star * (1 - a) / (2 - a) + n_star * a / (1 + a)) / (nd * no))
+        half = norm.ppf(0.5 + level / 2) * se / (a * (1 - a))
+    low, high = (20 * (expit(logit(a) + s * half) - 0.5) for s in (-1, 1))
     return (float(low), float(high)) if np.ndim(low) == 0 else (low, high)
 
 
