@@ -25,7 +25,7 @@ from gaptools.io.sample import generate_trust, write_trust
 from conftest import ROOT, gaptools_cli, occurring, readable_text
 
 SCHOOL_FILES = {"01_cohort_overview.html", "02_gap_analysis.html", "03_intervention_targeting.html",
-                "results.json", "targets.csv", "strategy.md", "notebooks/01_cohort_overview.ipynb",
+                "results.json", "targets.csv", "targets.xlsx", "strategy.md", "notebooks/01_cohort_overview.ipynb",
                 "notebooks/02_gap_analysis.ipynb", "notebooks/03_intervention_targeting.ipynb"}
 
 
@@ -160,7 +160,7 @@ def test_no_pupil_data_outside_each_schools_own_targeting_files(clone_run):
     ids = {sid: set(rows["pupil_id"]) | set(rows["forename"].dropna()) | set(rows["surname"].dropna())
            for sid, rows in pupils.groupby("school_id")}
     everyone = set().union(*ids.values())
-    allowed = {f"{sid}/{f}" for sid in ids for f in ("targets.csv", "03_intervention_targeting.html",
+    allowed = {f"{sid}/{f}" for sid in ids for f in ("targets.csv", "targets.xlsx", "03_intervention_targeting.html",
                                                      "notebooks/03_intervention_targeting.ipynb")}
     holding = {}
     for path in reports.rglob("*"):

@@ -18,7 +18,7 @@ from bs4 import BeautifulSoup
 
 from gaptools.analysis.results import read_results_table
 from gaptools.domain.labels import subgroup_label
-from gaptools.domain.formatting import (COMPARATOR_WORDS, academic_year, cap, is_yes, trend_text,
+from gaptools.domain.formatting import (COMPARATOR_WORDS, academic_year, cap, is_yes, row_trend_text, trend_text,
                                         withheld_text)
 from gaptools.io.sample import generate_trust
 
@@ -228,7 +228,7 @@ def check_school_pages(s: School) -> int:
                 assert row["What it means"] == _expected_verdict(r, s.threshold), (row, r.to_dict())
                 if r["suppressed"]:
                     assert row["Gap (95% interval)"] == withheld_text(r["withheld_reason"], s.threshold)
-                assert row.get("Trend", "") == trend_text(r["trend"], r["trend_from"]), row
+                assert row.get("Trend", "") == row_trend_text(r), row
                 checked += 1
             elif "Verdict" in row and "Change (95% interval)" in row:
                 r = s.row(row["Measure"], key_stage=ks)
@@ -254,11 +254,11 @@ def check_school_pages(s: School) -> int:
         for row in rows:
             if "Priority" in row and "Trend" in row and "Evidence" in row:
                 r = s.row(row["Evidence"].split(": ", 1)[0], key_stage=ks)
-                assert row["Trend"] == trend_text(r["trend"], r["trend_from"]), (row, r["trend"])
+                assert row["Trend"] == row_trend_text(r), (row, r["trend"])
                 checked += 1
             elif "Trend (clear changes only)" in row:  # the strategy's review of the previous year
                 r = s.row(row["Measure"], key_stage=ks)
-                assert row["Trend (clear changes only)"] == (trend_text(r["trend"], r["trend_from"]) or
+                assert row["Trend (clear changes only)"] == (row_trend_text(r) or
                                                              ("" if r["suppressed"] else "no verdict")), row
                 checked += 1
     strategy = (s.dir / "strategy.md").read_text(encoding="utf-8")
@@ -266,7 +266,7 @@ def check_school_pages(s: School) -> int:
         m = re.match(r"\| \d+ \| [^:]+: ([^:]+): .*?Trend: (.+?)\. \|$", line)
         if m:
             r = s.row(m.group(1), key_stage=ks)
-            assert m.group(2) == trend_text(r["trend"], r["trend_from"]), line
+            assert m.group(2) == row_trend_text(r), line
             checked += 1
     if s.no_comparison:
         for name, words in (("02", text), ("03", _text(page03)), ("strategy.md", strategy),
@@ -327,9 +327,10 @@ def check_run(out: Path, manifest: dict, pupils: pd.DataFrame, ids=None) -> dict
     mine = {sid: o for sid, o in manifest["schools"].items() if ids is None or sid in ids}
     assert ids is None or set(mine) == set(ids), (sorted(mine), sorted(ids))
     assert all(o["status"] == "ok" for o in mine.values()), mine
-    assert manifest["trust"]["status"] == "ok", manifest["trust"]
+    one = pupils["school_id"].nunique() == 1  # a school's own data: no trust, so no trust page (issue 29)
+    assert manifest["trust"]["status"] == ("skipped" if one else "ok"), manifest["trust"]
     schools = {sid: School(out, o["folder"], pupils) for sid, o in mine.items()}
-    counts = {"index": check_index(out, schools), "trust": check_trust(out, schools)}
+    counts = {"index": check_index(out, schools), "trust": 0 if one else check_trust(out, schools)}
     for sid, s in schools.items():
         counts[sid] = check_school_pages(s)
     return counts
@@ -374,9 +375,11 @@ def test_one_school_all_disadvantaged_reads_consistently(alldis_run):
     assert "every pupil is disadvantaged, so there is no comparison group in school" in head
     strategy = (s.dir / "strategy.md").read_text(encoding="utf-8")
     assert "Every pupil in this cohort is disadvantaged" in strategy and "shows no clear gap" not in strategy
-    # the trust overview of a one-school run shows a table, not a one-row heatmap, and no error
-    trust = _text(_soup(out / "trust" / "04_trust_overview.html"))
-    assert "a heatmap needs two or more schools" in trust or "No gap figures" in trust
+    # a one-school run says nothing of a trust: no trust page, no trust words on the school's pages
+    assert not (out / "trust").exists() and manifest["trust"]["error"] is None
+    for page in [*s.dir.glob("*.html"), out / "index.html"]:
+        text = _text(_soup(page))
+        assert not re.search(r"(?i)\btrust\b", text), (page.name, re.search(r".{80}(?i:\btrust\b).{40}", text))
 
 
 def test_threshold_10_is_the_threshold_used_and_said(threshold10_run):
@@ -403,7 +406,8 @@ def test_hostile_names_are_text_in_chromium(threshold10_run, tmp_path):
 
     out, manifest, _ = threshold10_run
     folder = out / manifest["schools"]["900202"]["folder"]
-    pages = [out / "index.html", out / "trust" / "04_trust_overview.html"] + sorted(folder.glob("*.html"))
+    assert not (out / "trust").exists()  # one school's data: no trust page (issue 29)
+    pages = [out / "index.html"] + sorted(folder.glob("*.html"))
     requests = []
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=shutil.which("chromium") or "/usr/bin/chromium",

@@ -63,14 +63,14 @@ def test_priorities_choose_the_measures_that_list_a_pupil():
     lit = target_pupils(cur, "S", priorities=_priorities("literacy"))
     assert lit.pupil_id.tolist() == ["eng", "both"]  # a literacy priority looks at English
     assert lit.score.tolist() == pytest.approx([_rule(1, 6, 97, {"literacy"}), _rule(3, 6, 85, {"literacy"})])
-    assert lit.priorities.tolist() == ["1", "1"]
+    assert lit.priorities.tolist() == ["1 literacy", "1 literacy"]  # each priority named, not a bare rank
     assert lit.reasons.iloc[0] == "English grade 1: 3 below a standard pass"
     att = target_pupils(cur, "S", priorities=_priorities("attendance", "literacy"))
     assert att.pupil_id.tolist() == ["att", "both", "eng"]  # attendance to date, then English
     assert att.score.tolist() == pytest.approx([_rule(6, 6, 70, {"attendance", "literacy"}),
                                                 _rule(3, 6, 85, {"attendance", "literacy"}),
                                                 _rule(1, 6, 97, {"attendance", "literacy"})])
-    assert att.priorities.tolist() == ["1", "1, 2", "2"]
+    assert att.priorities.tolist() == ["1 attendance", "1 attendance; 2 literacy", "2 literacy"]
     # the reasons in a priority area come first
     assert att.reasons.iloc[1].startswith("English grade 3") and "attendance 85.0%" in att.reasons.iloc[1]
 
@@ -110,6 +110,58 @@ def test_cells_a_spreadsheet_would_run_are_written_as_text(tmp_path):
     assert {"-5", "+1.5", "'+44 20 7946 0000", "'=1+1", "'-2+3"} <= expected  # plain numbers stay
     assert safe_cell("\t=1") == "'\t=1" and safe_cell("\r=1") == "'\r=1" and safe_cell(None) == ""
     assert safe_csv(pd.DataFrame({"=x": ["@y"]})) == "'=x\n'@y\n"
+    # the workbook: the same pupils, the same escaping, every cell from the data stored as text (no formula)
+    from openpyxl import load_workbook
+
+    sheet = load_workbook(tmp_path / "targets.xlsx").active
+    header = [c.value for c in sheet[1]]
+    book = [dict(zip(header, [c.value for c in row])) for row in sheet.iter_rows(min_row=2)]
+    assert {r["UPN"] for r in book} == expected == {r["Forename"] for r in book}
+    assert all(c.data_type != "f" for row in sheet.iter_rows() for c in row)
+
+
+def test_staff_list_opens_in_excel_with_accents_year_groups_and_named_priorities(tmp_path):
+    from openpyxl import load_workbook
+
+    rows = [{**BASE, "pupil_id": "a", "forename": "Zoë", "surname": "Müller", "grade_english": 2, "grade_maths": 5,
+             "year_group": 11,
+             "form": "11B"},
+            {**BASE, "pupil_id": "b", "forename": "Ann", "surname": "D'Souza", "grade_english": 1, "grade_maths": 5,
+             "year_group": 10,
+             "form": "10A"},
+            {**BASE, "pupil_id": "c", "forename": "Ed", "surname": "Øst", "grade_english": 3, "grade_maths": 2,
+             "year_group": 11, "form": "11C"}]
+    frame = pd.DataFrame(rows)
+    t = target_pupils(frame, "S", priorities=_priorities("literacy", "maths"))
+    # year group and form as the targets table carries them (issue 26's optional pupil columns)
+    t = t.assign(**{c: t.pupil_id.map(dict(zip(frame.pupil_id, frame[c]))) for c in ("year_group", "form")})
+    write_targeting_outputs(tmp_path, "S", t, "# strategy")
+    raw = (tmp_path / "targets.csv").read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")  # the byte-order mark Excel on Windows needs to read UTF-8
+    csv_rows = list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig"))))
+    # need, doubled in the priority areas: English 3 and maths 2 (1 + 2) = 6; English 1 (3) = 6; English 2 = 4;
+    # a tie goes to the pupil id (b before c)
+    assert [r["Surname"] for r in csv_rows] == ["D'Souza", "Øst", "Müller"]
+    assert [r["Priorities"] for r in csv_rows] == ["1 literacy", "1 literacy; 2 maths", "1 literacy"]
+    assert [r["English"] for r in csv_rows] == ["1", "3", "2"]
+    book = load_workbook(tmp_path / "targets.xlsx")
+    assert book.sheetnames == ["Year 10", "Year 11"]  # a sheet per year group, in the list's order
+    seen = []
+    for sheet in book.worksheets:
+        header = [c.value for c in sheet[1]]
+        assert sheet.freeze_panes == "A2" and sheet.auto_filter.ref.startswith("A1:")
+        assert {"Form", "Year group", "Priorities", "English"} <= set(header)
+        for row in sheet.iter_rows(min_row=2, values_only=True):
+            r = dict(zip(header, row))
+            assert r["Year group"] == int(sheet.title.split()[1]) and r["Form"].startswith(str(r["Year group"]))
+            assert isinstance(r["English"], int) and r["Priorities"].startswith("1 literacy")  # whole grades
+            seen.append(r["UPN"])
+        assert sheet.column_dimensions["B"].width >= len("UPN")
+    assert sorted(seen) == sorted(r["UPN"] for r in csv_rows) == ["a", "b", "c"]
+    assert [c.value for c in book["Year 11"]["A"][1:]] == [2, 3]  # ranks as numbers, in the list's order
+    # no year group column: one sheet of every pupil
+    write_targeting_outputs(tmp_path, "S", t.drop(columns=["year_group", "form"], errors="ignore"), "")
+    assert load_workbook(tmp_path / "targets.xlsx").sheetnames == ["Pupils"]
 
 
 def test_approaches_matched_to_the_need():
@@ -245,7 +297,7 @@ def test_run_with_current_keeps_names_in_the_school_folder(tmp_path):
             found_in.add(f.relative_to(out).as_posix())
         if "Old0" in text or "Leaver" in text:
             past_names.add(f.relative_to(out).as_posix())
-    assert found_in == {"900101/targets.csv", "900101/03_intervention_targeting.html",
+    assert found_in == {"900101/targets.csv", "900101/targets.xlsx", "900101/03_intervention_targeting.html",
                         "900101/notebooks/03_intervention_targeting.ipynb"}
     assert past_names == set()  # leavers' names: nowhere, not even in the run's own working copy
     assert not any(path.name in f.name for f in out.rglob("*"))  # the current table is not copied

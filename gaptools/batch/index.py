@@ -16,6 +16,7 @@ from ..domain.formatting import (
 )
 from ..domain.suppression import DEFAULT_THRESHOLD
 from ..reporting.html import content_security_policy
+from .governors import school_is_ok
 from .school import IN_YEAR_PAGE, SCHOOL_NOTEBOOKS
 
 HEADLINE = ("attainment8", "progress8", "basics_4plus", "rwm_expected", "attendance_pct")
@@ -25,7 +26,7 @@ HEADLINE = ("attainment8", "progress8", "basics_4plus", "rwm_expected", "attenda
 def _headline(out: Path, outcome: dict) -> list[dict]:
     """The school's headline rows of the results model (latest year of each key stage), or none."""
     path = out / outcome["folder"] / "results.json"
-    if outcome["status"] != "ok" or not path.is_file():
+    if not school_is_ok(outcome["status"]) or not path.is_file():
         return []
     table = read_results_table(path)[1]
     latest = table.groupby("key_stage")["year"].transform("max")
@@ -65,7 +66,7 @@ def render_index(out: Path, manifest: dict) -> str:
         except ResultsError as e:  # one unreadable results file does not take the index down
             cells = [{"label": "Results", "text": f"not readable: {e}", "clear": False, "trend": ""}]
         outputs = set(o.get("outputs") or [])
-        links = [(f"{o['folder']}/{n}.html", t) for n, t in SCHOOL_NOTEBOOKS] if o["status"] == "ok" else []
+        links = [(f"{o['folder']}/{n}.html", t) for n, t in SCHOOL_NOTEBOOKS] if school_is_ok(o["status"]) else []
         links += [(f"{o['folder']}/{n}.html", t) for n, t in (IN_YEAR_PAGE,)  # with --assessments
                   if f"{n}.html" in outputs or f"{o['folder']}/{n}.html" in outputs]
         links += [(f"{o['folder']}/{f}", t) for f, t in (("summary.pdf", "Summary (PDF, for governors)"),)
@@ -75,7 +76,7 @@ def render_index(out: Path, manifest: dict) -> str:
         schools.append({"id": sid, **o, "cells": cells, "links": links, "n_clear": n_clear, "n_widening": n_widening})
     # which schools need attention first: most clear headline gaps, then most of them widening
     schools.sort(key=lambda s: (s["status"] != "failed", -s["n_clear"], -s["n_widening"], s["school_name"] or s["id"]))
-    attention = [s for s in schools if s["status"] == "ok" and s["n_clear"]][:3]
+    attention = [s for s in schools if school_is_ok(s["status"]) and s["n_clear"]][:3]
     n_failed = sum(s["status"] == "failed" for s in schools)
     page = env.from_string(INDEX_TEMPLATE).render(manifest=manifest, schools=schools, n_failed=n_failed,
                                                   trust=manifest["trust"], threshold=threshold, attention=attention)
@@ -99,7 +100,8 @@ INDEX_TEMPLATE = """<!DOCTYPE html>
 {{ n_failed }} failed. Gaps: disadvantaged pupils' shortfall against other pupils in the same school, latest year, with 95% intervals;
 <span class="clear">bold</span> = a clear gap (survives the false-discovery check); the trend is the change since the year named.
 Groups under {{ threshold }} pupils are withheld.</p>
-<p>{% if trust.status == 'ok' %}<a href="trust/04_trust_overview.html">Trust overview: which gaps are real, which are closing, where to put support</a>{% else %}<span class="failed">Trust overview not available: {{ trust.error }}</span>{% endif %}
+<p>{% if trust.status == 'ok' %}<a href="trust/04_trust_overview.html">Trust overview: which gaps are real, which are closing, where to put support</a>{% elif trust.error %}<span class="failed">Trust overview not available: {{ trust.error }}</span>{% endif %}
+{% if manifest.governors %} · <a href="governors/">For governors: the summaries as PDF, naming no pupil</a>{% endif %}
 {% if trust.published and trust.published.status == 'ok' %} · <a href="{{ trust.published.outputs[0] }}">Published benchmarks</a>{% endif %}</p>
 {% if attention %}<p><strong>Needs attention first:</strong> {% for s in attention %}<a href="{{ s.links[1][0] }}">{{ s.school_name }}</a>
 ({{ s.n_clear }} clear headline gap{{ '' if s.n_clear == 1 else 's' }}{% if s.n_widening %}, {{ s.n_widening }} widening{% endif %}){{ '; ' if not loop.last else '.' }}
@@ -109,7 +111,7 @@ Groups under {{ threshold }} pupils are withheld.</p>
 <tbody>
 {% for s in schools %}<tr>
 <td>{{ s.school_name }}<br><span class="muted">{{ s.id }}</span></td>
-<td class="{{ s.status }}">{{ s.status }}{% if s.error %}<div class="err">{{ s.error }}</div>{% endif %}</td>
+<td class="{{ 'ok' if s.status.startswith('ok') else s.status }}">{{ s.status }}{% if s.error %}<div class="err">{{ s.error }}</div>{% endif %}</td>
 {#- c["clear"], not c.clear: a dict's clear() method would make every cell bold -#}
 <td>{% for c in s.cells %}<div class="cell"><span{% if c["clear"] %} class="clear"{% endif %}>{{ c.label }}: {{ c.text }}</span>{% if c.trend %} <span class="trend">· {{ c.trend }}</span>{% endif %}</div>{% endfor %}</td>
 <td>{% for href, title in s.links %}<a href="{{ href }}">{{ title }}</a><br>{% endfor %}</td>

@@ -24,6 +24,7 @@ from ..domain.suppression import DEFAULT_THRESHOLD
 from ..errors import DataValidationError, UsageError
 from . import warm
 from .in_year import in_year_job, validated_assessments
+from .governors import governors_folder, school_is_ok
 from .index import render_index
 from .interrupt import Interrupted, StopOnSignal
 from .kernels import execute_notebook, execution_error, reset, stop_all
@@ -31,6 +32,7 @@ from .outdir import OutputFolder, check_output_folder
 from .school import (
     IN_YEAR_PAGE,
     NOTEBOOK_DIR,
+    PDF_FAILED,
     SCHOOL_NOTEBOOKS,
     TRUST_NOTEBOOK,
     SchoolJob,
@@ -229,6 +231,10 @@ def run(data, out, *, mapping=None, schools=None, workers: int | None = None, sc
     from ..reporting.pdf import printing
 
     check_options(threshold=threshold, year=year, workers=workers, scheduler=scheduler)
+    if pdf:  # before any work: a missing browser would otherwise fail every school after its analysis
+        from ..reporting.pdf import check_printer
+
+        check_printer()
     out = Path(out).resolve()  # every path resolved once: nothing depends on the process's directory later
     check_output_folder(out, force=force)
     notebook_dir = Path(notebook_dir or NOTEBOOK_DIR).resolve()
@@ -306,6 +312,7 @@ def _run_in(folder: OutputFolder, private: Path, stopper: StopOnSignal, client, 
                                   threshold, year, timeout, notebook_dir=str(notebook_dir),
                                   scratch=str(private) if client is None else None,  # a Dask worker: its own
                                   current=str(current) if current else None, pdf=bool(pdf),
+                                  one_school=len(known) == 1,
                                   mapping=str(Path(mapping).resolve()) if current and isinstance(mapping, (str, Path))
                                   else None, **in_year_job(in_year, out / folders[sid]),
                                   **_activity_fields(activities)))
@@ -327,14 +334,16 @@ def _run_in(folder: OutputFolder, private: Path, stopper: StopOnSignal, client, 
     with stopper.critical():
         folder.save(**fields, schools=schools_now())
     try:
-        skipped = sum(o.status == "ok" for o in outcomes.values())
+        skipped = sum(school_is_ok(o.status) for o in outcomes.values())
         already_failed = sum(o.status == "failed" for o in outcomes.values())
         for outcome in _dispatch(jobs, client=client, data_file=data_file, workers=workers, quiet=quiet,
                                  already_failed=already_failed, skipped=skipped):
             with stopper.critical():
-                if outcome.status == "ok":
-                    try:
-                        outcome.outputs = folder.commit(outcome.folder, outcome.school_id, input_hash,
+                if school_is_ok(outcome.status):
+                    try:  # a folder whose PDFs failed is recorded as made without them: --resume prints them
+                        outcome.outputs = folder.commit(outcome.folder, outcome.school_id,
+                                                        input_hash if outcome.status == "ok" else
+                                                        str(input_hash).removesuffix("+pdf"),
                                                         folder.stage / outcome.folder)
                         outcome.input_hash = input_hash
                     except OSError as exc:
@@ -348,9 +357,10 @@ def _run_in(folder: OutputFolder, private: Path, stopper: StopOnSignal, client, 
             for stale in [f for f in folder.folders if f not in mine]:
                 with stopper.critical():
                     folder.remove_folder(stale)
-        ok = [sid for sid in order if outcomes[sid].status == "ok"]
-        trust = _trust_overview(folder, private, [outcomes[s] for s in ok], threshold, timeout) if ok else \
-            {"status": "skipped", "error": "no school succeeded", "outputs": []}
+        ok = [sid for sid in order if school_is_ok(outcomes[sid].status)]
+        trust = {"status": "skipped", "error": None, "outputs": []} if len(known) == 1 else \
+            _trust_overview(folder, private, [outcomes[s] for s in ok], threshold, timeout) if ok else \
+            {"status": "skipped", "error": "no school succeeded", "outputs": []}  # one school: no trust page
         if pdf and trust["status"] == "ok":
             trust = _trust_pdf(folder, private, trust)
         if published:
@@ -424,7 +434,8 @@ def _finish(folder: OutputFolder, fields: dict, trust: dict, schools: dict, stat
     pages = set(trust.get("outputs") or []) | set((trust.get("published") or {}).get("outputs") or [])
     for rel in [r for r in folder.files if r.startswith("trust/") and r not in pages]:
         folder.remove_file(rel)  # an old trust page that this run did not rebuild: not left to mislead
-    fields.update(status=status, trust=trust, duration_s=round(time.perf_counter() - started, 2))
+    fields.update(status=status, trust=trust, governors=governors_folder(folder, schools, trust),
+                  duration_s=round(time.perf_counter() - started, 2))
     page = render_index(folder.path, {"generator": "gaptools", **fields, "schools": schools})
     folder.write_text("index.html", page)
     return folder.save(**fields, schools=schools)
@@ -580,7 +591,7 @@ def run_cli(args) -> int:
         return 2 if not data_given or any(p.file in mappings for p in err.problems) else 1
     except Interrupted as stop:
         done = stop.manifest or {"schools": {}}
-        n_ok = sum(s["status"] == "ok" for s in done["schools"].values())
+        n_ok = sum(school_is_ok(s["status"]) for s in done["schools"].values())
         print(f"gaptools: stopped by {signal.Signals(stop.signum).name}: {n_ok} of {len(done['schools'])} schools "
               f"complete; every kernel stopped. Run the same command with --resume to finish.", file=sys.stderr)
         return 128 + stop.signum
@@ -590,9 +601,13 @@ def run_cli(args) -> int:
               file=sys.stderr)
         return 1
     statuses = [s["status"] for s in manifest["schools"].values()]
-    failed = [sid for sid, s in manifest["schools"].items() if s["status"] == "failed"]
-    print(f"{len(statuses)} schools: {statuses.count('ok')} ok, {len(failed)} failed; "
-          f"trust overview {manifest['trust']['status']}; {manifest['duration_s']:.0f}s. "
+    failed = [sid for sid, s in manifest["schools"].items() if s["status"] in ("failed", PDF_FAILED)]
+    no_pdf = statuses.count(PDF_FAILED)
+    no_pdf_text = f"{no_pdf} ok but PDF failed, " if no_pdf else ""
+    one = len(statuses) == 1 and not manifest["trust"]["error"]  # the data holds one school: no trust page
+    trust_text = "" if one else f"trust overview {manifest['trust']['status']}; "
+    print(f"{len(statuses)} school{'' if len(statuses) == 1 else 's'}: {statuses.count('ok')} ok, {no_pdf_text}"
+          f"{len(failed) - no_pdf} failed; {trust_text}{manifest['duration_s']:.0f}s. "
           f"Open {Path(args.out) / 'index.html'}")
     for sid in failed:
         print(f"  failed {_for_terminal(sid)}: {_for_terminal(manifest['schools'][sid]['error'])}", file=sys.stderr)

@@ -32,7 +32,10 @@ WORK = ".gaptools"
 
 
 RESERVED = {"con", "prn", "aux", "nul", *(f"com{i}" for i in range(1, 10)), *(f"lpt{i}" for i in range(1, 10)),
-            "index.html", "manifest.json", WORK, "trust"}
+            "index.html", "manifest.json", WORK, "trust", "governors"}
+
+#: A school's status when its pages are complete but its PDFs could not be printed (its HTML is kept).
+PDF_FAILED = "ok, PDF failed"
 
 
 @dataclass
@@ -58,6 +61,7 @@ class SchoolJob:
     targets: str | None = None              # the previous run's pupil list (targets.csv) of this school
     activities: str | None = None          # the activity register, read where it is (never copied)
     activities_mapping: str | None = None  # the mapping of the register's columns
+    one_school: bool = False     # the data holds this school alone: its pages speak of no trust
 
 
 @dataclass
@@ -65,7 +69,7 @@ class SchoolOutcome:
     school_id: str
     school_name: str
     folder: str
-    status: str                       # ok | failed | interrupted
+    status: str                       # ok | ok, PDF failed | failed | interrupted
     error: str | None = None
     duration_s: float = 0.0
     outputs: list[str] = field(default_factory=list)
@@ -129,8 +133,8 @@ ONLY_IN = {"current": ("01", "03"), "activities": ("03",), "activities_mapping":
            "assessments": ("06",), "assessments_mapping": ("06",), "targets": ("06",), "school_name": ("06",)}
 
 
-def _nav(folder: str, current: str | None, pages=SCHOOL_NOTEBOOKS) -> str:
-    links = ['<a href="../index.html">Trust index</a>']
+def _nav(folder: str, current: str | None, pages=SCHOOL_NOTEBOOKS, one_school: bool = False) -> str:
+    links = [f'<a href="../index.html">{"Index" if one_school else "Trust index"}</a>']
     for name, title in pages:
         links.append(f"<strong>{html.escape(title)}</strong>" if name == current
                      else f'<a href="{name}.html">{html.escape(title)}</a>')
@@ -184,7 +188,8 @@ def run_school(job: SchoolJob, data: bytes | None = None) -> SchoolOutcome:
                 except Exception as exc:
                     outcome.status, outcome.error = "failed", execution_error(exc, name)
                     break
-                (stage / f"{name}.html").write_text(notebook_html(executed, nav_html=_nav(job.folder, name, pages)),
+                (stage / f"{name}.html").write_text(notebook_html(executed, nav_html=_nav(job.folder, name, pages,
+                                                                                          job.one_school)),
                                                     encoding="utf-8")
             if outcome.status == "ok":
                 for path in sorted(work.iterdir()):  # results.json, targets.csv, strategy.md
@@ -195,8 +200,10 @@ def run_school(job: SchoolJob, data: bytes | None = None) -> SchoolOutcome:
 
                     try:
                         school_pdfs(stage, [name for name, _ in pages])
-                    except Exception as exc:  # PDFs were asked for: without them the folder is not complete
-                        outcome.status = "failed"
+                    except Exception as exc:  # the pages are there: kept, and the missing PDFs said
+                        for stale in stage.glob("*.pdf"):
+                            stale.unlink()
+                        outcome.status = PDF_FAILED
                         outcome.error = f"printing the PDF reports failed: {type(exc).__name__}: {exc}"
     except OSError as exc:  # a full disk, a read-only folder
         outcome.status = "failed"
@@ -204,7 +211,7 @@ def run_school(job: SchoolJob, data: bytes | None = None) -> SchoolOutcome:
     except Exception as exc:  # a bug of ours must not take the other schools down
         outcome.status = "failed"
         outcome.error = f"{type(exc).__name__}: {exc} ({traceback.format_exc(limit=1).strip().splitlines()[-1]})"
-    if outcome.status != "ok":
+    if outcome.status not in ("ok", PDF_FAILED):
         shutil.rmtree(stage, ignore_errors=True)
     else:
         outcome.outputs = sorted(p.relative_to(stage).as_posix() for p in stage.rglob("*") if p.is_file())

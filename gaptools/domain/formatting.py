@@ -145,12 +145,27 @@ def withheld_text(reason, threshold: int) -> str:
     return words.format(t=int(threshold))
 
 
-def trend_text(verdict, year_from=None) -> str:
-    """The model's trend verdict in words: 'widening since 2023'; '' where there is none."""
+def trend_text(verdict, year_from=None, low=None, high=None) -> str:
+    """The model's trend verdict in words: 'widening since 2023'; '' where there is none.
+
+    With the change's 95% interval (``low``, ``high``), 'no clear change' says
+    why: the interval spans zero (the change could be chance), or it does not
+    but the change is not clear once the number of comparisons is allowed for.
+    """
     if is_missing(verdict):
         return ""
     since = f" since {int(year_from)}" if not is_missing(year_from) else ""
-    return TREND_WORDS.get(verdict, str(verdict)) + since
+    why = ""
+    if verdict == "no clear change" and not (is_missing(low) or is_missing(high)):
+        why = (" (its 95% interval spans zero)" if float(low) <= 0 <= float(high)
+               else " (not clear after the false-discovery check)")
+    return TREND_WORDS.get(verdict, str(verdict)) + since + why
+
+
+def row_trend_text(r) -> str:
+    """:func:`trend_text` of a row of the results model (its verdict, year and the change's interval)."""
+    get = r.get if hasattr(r, "get") else (lambda k, d=None: d)
+    return trend_text(get("trend"), get("trend_from"), get("trend_ci_low"), get("trend_ci_high"))
 
 
 def md_text(text) -> str:

@@ -55,6 +55,16 @@ VALUE_LABELS = {
     ("eal", "True"): "EAL", ("eal", "False"): "English first language",
 }
 
+#: Subgroups of the results model as a sentence names them ("concentrated in boys").
+SUBGROUP_WORDS = {"prior_band=low": "low prior attainers", "prior_band=middle": "middle prior attainers",
+                  "prior_band=high": "high prior attainers",
+                  "prior_band=unknown": "pupils whose prior attainment is unknown", "sex=F": "girls", "sex=M": "boys",
+                  "sen=N": "pupils without SEN", "sen=K": "pupils on SEN support", "sen=E": "pupils with an EHC plan",
+                  "persistent_absence=True": "persistently absent pupils",
+                  "persistent_absence=False": "pupils who attend regularly",
+                  "eal=True": "pupils with English as an additional language",
+                  "eal=False": "pupils with English as their first language"}
+
 #: Measures of the DfE performance tables (published benchmarks), by their column names.
 PUBLISHED_LABELS = {
     "PTRWM_EXP": "% reaching the expected standard in reading, writing and maths",
@@ -84,11 +94,12 @@ GLOSSARY = {
                     "counted twice), out of 90.",
     "Progress 8": "Progress 8: how a pupil's Attainment 8 compares with pupils nationally with the same KS2 "
                   "results, in grades per subject (0 = average progress).",
-    "value added": "Value added: how pupils did against pupils across the trust with similar KS2 results "
-                   "(trust-relative, not the DfE's national Progress 8); 0 = as expected.",
+    "value added": "Value added: how pupils did against pupils with similar KS2 results in the schools analysed "
+                   "(relative to those schools, not the DfE's national Progress 8); 0 = as expected.",
     "gap index": "Gap index: the DfE's disadvantage gap index; pupils ranked on English and maths, 0 = no gap, "
-                 "10 = every other pupil ahead of every disadvantaged pupil. Here pupils are ranked within the "
-                 "trust, so it is close to, not the same as, the DfE figure.",
+                 "10 = every other pupil ahead of every disadvantaged pupil. Here pupils are ranked among the "
+                 "pupils of the schools analysed, not across England, so it is close to, not the same as, "
+                 "the DfE figure.",
     "persistent absence": "Persistently absent: attendance below 90%; severely absent: below 50%.",
     "SEN": "SEN: special educational needs; SEN support, or an education, health and care (EHC) plan.",
     "EAL": "EAL: English as an additional language.",
@@ -172,6 +183,27 @@ def subgroup_label(subgroup) -> str:
         return ""
     split, _, value = str(subgroup).partition("=")
     return value_label(split, value)
+
+
+def subgroup_words(subgroup) -> str:
+    """A subgroup as a sentence names it ('sen=K' -> 'pupils on SEN support'); never 'nan' or 'None'.
+
+    A subgroup the table does not know is named from its split and value
+    ('pupils with ethnicity: WBRI'); a missing one is 'the whole cohort'.
+    """
+    if subgroup is None or str(subgroup) in ("", "None", "nan", "<NA>"):
+        return "the whole cohort"
+    text = str(subgroup)
+    if text in SUBGROUP_WORDS:
+        return SUBGROUP_WORDS[text]
+    split, _, value = text.partition("=")
+    for true, false in (("1", "0"), ("1.0", "0.0"), ("yes", "no")):  # a yes/no split written as a number
+        if value in (true, false):
+            return SUBGROUP_WORDS.get(f"{split}={value == true}", f"pupils with {characteristic_label(split)}: "
+                                      f"{'yes' if value == true else 'no'}")
+    if value in ("", "None", "nan", "<NA>", "unknown"):
+        return f"pupils whose {characteristic_label(split)} is unknown"
+    return f"pupils with {characteristic_label(split)}: {value_label(split, value)}"
 
 
 def group_label(group: str) -> str:

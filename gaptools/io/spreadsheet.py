@@ -12,7 +12,7 @@ import re
 import pandas as pd
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-_PLAIN_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
+PLAIN_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")  # shown as it is, never escaped
 
 
 def safe_cell(value) -> str:
@@ -24,7 +24,7 @@ def safe_cell(value) -> str:
     ("'=1+1", '-5', "'+44 20 7946 0000")
     """
     text = "" if value is None or (not isinstance(value, str) and pd.isna(value)) else str(value)
-    if text.startswith(FORMULA_START) and not _PLAIN_NUMBER.fullmatch(text):
+    if text.startswith(FORMULA_START) and not PLAIN_NUMBER.fullmatch(text):
         return "'" + text
     return text
 

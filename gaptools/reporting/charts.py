@@ -341,9 +341,10 @@ def profile_bars(profile: pd.DataFrame, characteristic: str, *, title: str | Non
                 ax.text(0, yi + offset, "  no data", va="center", fontsize=8, color=MISSING_TEXT)
                 shown.append(f"{GROUP_NAMES[group].lower()} {value_label(characteristic, v)}: no data")
             elif bool(g.loc[v, "suppressed"]):
-                ax.text(0, yi + offset, f"  {GROUP_NAMES[group].lower()}: withheld (too few)", va="center",
+                why = withheld_short(g.loc[v, "withheld_reason"] if "withheld_reason" in g.columns else None)
+                ax.text(0, yi + offset, f"  {GROUP_NAMES[group].lower()}: {why}", va="center",
                         fontsize=8, color=MISSING_TEXT)
-                shown.append(f"{GROUP_NAMES[group].lower()} {value_label(characteristic, v)}: withheld")
+                shown.append(f"{GROUP_NAMES[group].lower()} {value_label(characteristic, v)}: {why}")
             else:
                 pct = float(g.loc[v, "pct"]) * 100
                 ax.barh(yi + offset, pct, height=h, color=GROUP_COLOURS[group])

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import shutil
 import threading
 from pathlib import Path
@@ -35,12 +36,55 @@ _SUMMARY_ONLY = """() => {
     if (!keep) cell.remove();
   }
 }"""
+# A governors' summary (reporting/governors.py): the summary box first, then the method (the page's
+# opening cell, under a heading of its own) and the glossary; nothing else.
+_GOVERNORS_ONLY = """() => {
+  const cells = Array.from(document.querySelectorAll('.jp-Cell'));
+  if (!document.querySelector('.gaptools-governors')) return false;
+  const boxes = cells.filter(c => c.querySelector('.gaptools-summary'));
+  const method = cells.find(c => c.querySelector('h1'));
+  const words = cells.filter(c => c.querySelector('.gaptools-glossary'));
+  const parent = boxes[0].parentElement;
+  for (const cell of cells) if (!boxes.includes(cell)) cell.remove();
+  if (method) {
+    const h1 = method.querySelector('h1');
+    const h2 = document.createElement('h2');
+    h2.textContent = 'How these figures are made';
+    h1.replaceWith(h2);
+    method.classList.add('gaptools-method');
+    parent.appendChild(method);
+  }
+  for (const cell of words) parent.appendChild(cell);
+  return true;
+}"""
 _OPEN_DETAILS = "() => document.querySelectorAll('details').forEach(d => d.open = true)"
+# Tables fit the paper: cells wrap at spaces rather than run past the right margin, a long table flows
+# on to the next page (its heading row repeated; a row is never split), and a page whose widest table
+# has more than WIDE_TABLE columns (the pupil list) is printed landscape.
+WIDE_TABLE = 9
+_FIT_CSS = """
+.jp-OutputArea-output { overflow: visible !important; }
+.jp-OutputArea-output table { width: 100% !important; max-width: 100% !important; table-layout: auto;
+  font-size: 7.5pt !important; break-inside: auto !important; }
+.jp-OutputArea-output th, .jp-OutputArea-output td { overflow-wrap: break-word; word-break: normal;
+  padding: 1px 4px !important; white-space: normal !important; }
+.jp-OutputArea-output thead { display: table-header-group; }
+.jp-OutputArea-output tr { break-inside: avoid; }
+"""
+_WIDEST = ("() => Math.max(0, ...Array.from(document.querySelectorAll('table')).map(t => "
+           "t.rows.length ? t.rows[0].cells.length : 0))")
 # A summary flows on as few pages as it can: only its list items and glossary entries stay whole.
 _SUMMARY_CSS = """
 .jp-Cell, .jp-Cell-outputWrapper, .jp-OutputArea, .jp-OutputArea-child, .jp-OutputArea-output, section {
   break-inside: auto !important; break-before: auto !important; break-after: auto !important; }
 .gaptools-summary li, .gaptools-glossary li { break-inside: avoid; }
+.gaptools-summary { font-size: 9.5pt; }
+.gaptools-summary h2 { font-size: 15pt; } .gaptools-summary h3 { font-size: 11.5pt; margin: 0.6em 0 0.3em; }
+.gaptools-governors h2 { margin-top: 0; }
+.gaptools-governors li { margin-bottom: 0.25em; }
+.gaptools-method, .gaptools-method p, .gaptools-glossary, .gaptools-glossary li { font-size: 7.5pt !important;
+  line-height: 1.3 !important; }
+.gaptools-method h2, .gaptools-glossary h2 { font-size: 11pt !important; margin: 0.5em 0 0.2em; }
 .gaptools-glossary { font-size: 8pt; }
 .gaptools-glossary ul { columns: 2; column-gap: 1.5em; }
 """
@@ -53,6 +97,26 @@ def chromium_path() -> str:
         raise FileNotFoundError(f"no Chromium to print PDFs with (looked for {found}); install Debian's "
                                 "chromium package or set GAPTOOLS_CHROMIUM")
     return found
+
+
+def check_printer() -> None:
+    """Raise :class:`gaptools.errors.UsageError` (saying how to install it) unless PDFs can be printed.
+
+    Run before any work, so that a run asked for PDFs does not analyse every
+    school only to fail at the first print.
+    """
+    from ..errors import UsageError
+
+    try:
+        chromium_path()
+    except FileNotFoundError as exc:
+        raise UsageError(f"--pdf: {exc}. On Debian or Ubuntu: sudo apt-get install chromium; or leave out --pdf "
+                         "(the HTML reports need no browser)") from None
+    try:
+        import playwright  # noqa: F401
+    except ImportError:
+        raise UsageError("--pdf: the Python package playwright is missing (pip install playwright); or leave "
+                         "out --pdf") from None
 
 
 #: How long one batch of pages may take to print before the caller gives up (a hung browser).
@@ -120,9 +184,13 @@ class Printer:
             printed = []
             for html_path, summary in pages:
                 await page.goto(Path(html_path).resolve().as_uri(), wait_until="load")
-                await page.evaluate(_SUMMARY_ONLY if summary else _OPEN_DETAILS)
+                if not summary or not await page.evaluate(_GOVERNORS_ONLY):
+                    await page.evaluate(_SUMMARY_ONLY if summary else _OPEN_DETAILS)
                 if summary:
                     await page.add_style_tag(content=_SUMMARY_CSS)
+                else:
+                    wide = await page.evaluate(_WIDEST) > WIDE_TABLE
+                    await page.add_style_tag(content=_FIT_CSS + ("@page { size: A4 landscape; }" if wide else ""))
                 await page.emulate_media(media="print")
                 printed.append(await page.pdf(format="A4", print_background=True, prefer_css_page_size=True,
                                               margin=_MARGIN))
@@ -273,7 +341,7 @@ def school_pdfs(folder, pages) -> list[Path]:
             if (folder / f"{name}.html").is_file()]
     for name in pages:
         html_path = folder / f"{name}.html"
-        if html_path.is_file() and 'class="gaptools-summary"' in html_path.read_text(encoding="utf-8"):
+        if html_path.is_file() and re.search(r'class="gaptools-summary[ "]', html_path.read_text(encoding="utf-8")):
             jobs.append((html_path, folder / "summary.pdf", True))
             break
     printed = _print_all([(html_path, summary) for html_path, _, summary in jobs])

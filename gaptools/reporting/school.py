@@ -16,7 +16,7 @@ from ..domain.formatting import (
     is_missing,
     is_yes,
     md_text,
-    trend_text,
+    row_trend_text,
     value_text,
     with_interval,
     withheld_text,
@@ -94,7 +94,7 @@ def people_table(gaps: pd.DataFrame, threshold: int = DEFAULT_THRESHOLD) -> pd.D
                                          (f"{int(n_ref)}" if not is_missing(n_ref) else "national")),
             "Gap (95% interval)": gap_cell(r, threshold),
             "What it means": verdict(r, threshold),
-            "Trend": trend_text(r.get("trend"), r.get("trend_from")) if "trend" in r.index else "",
+            "Trend": row_trend_text(r) if "trend" in r.index else "",
         })
     return pd.DataFrame(rows)
 
@@ -425,15 +425,15 @@ class SchoolReport:
             return _folded(people_table(g, self.threshold), min(keep, n_clear), "measures")
         return self._each(one)
 
-    def gap_chart(self, units=("grades", "points"), title=None):
-        """Bars of the in-school gaps of the measures in ``units``."""
+    def gap_chart(self, units=None, title=None):
+        """Bars of the in-school gaps by subject (:func:`subjects.subject_rows`; or the measures in ``units``)."""
         from .charts import gap_bars
+        from .subjects import no_subjects_text, subject_rows
 
         def one(c):
-            g = self._gaps(c, comparison="in_school")
-            g = g[g["unit"].isin(units) & ~g["measure"].str.startswith("va_") & (g["measure"] != "progress8")]
+            g = subject_rows(self._gaps(c, comparison="in_school"), c.key_stage, units)
             if g.empty:
-                return markdown("_No measures of this kind in the data._")
+                return markdown(no_subjects_text(c.key_stage))
             unit = g["unit"].value_counts().index[0]
             return gap_bars(g[g["unit"] == unit], title=title or _gap_title(g[g["unit"] == unit]))
         return self._each(one)
@@ -448,13 +448,13 @@ class SchoolReport:
             return gap_bars(g, title=title or _gap_title(g)) if len(g) else markdown("_No yes/no measures._")
         return self._each(one)
 
-    def means_chart(self, units=("grades",), title=None):
+    def means_chart(self, units=None, title=None):
         from .charts import group_means
+        from .subjects import subject_rows
 
         def one(c):
-            g = self._gaps(c, comparison="in_school")
-            g = g[g["unit"].isin(units) & ~g["measure"].str.startswith("va_") & (g["measure"] != "progress8")]
-            return group_means(g, title=title) if len(g) else markdown("_No measures of this kind._")
+            g = subject_rows(self._gaps(c, comparison="in_school"), c.key_stage, units)
+            return group_means(g, title=title) if len(g) else markdown("")  # the gap chart said why
         return self._each(one)
 
     def national_table(self):
@@ -474,8 +474,8 @@ class SchoolReport:
         def one(c):
             g = self._gaps(c, comparison="in_school", whole=False)
             g = g[g["subgroup"].fillna("").str.startswith(split + "=")]
-            if g.empty:
-                return markdown(_no_split_text(split, c))
+            if g.empty:  # (for prior attainment the chart above has said so)
+                return markdown("" if split == "prior_band" else _no_split_text(split, c))
             g = by_importance(g)
             t = people_table(g, self.threshold)
             t.insert(1, "Group", [cap(subgroup_label(v)) for v in g["subgroup"]])
@@ -561,11 +561,9 @@ class SchoolReport:
             gi = gi[gi["key_stage"] == c.key_stage]
             if gi.empty:
                 return markdown("_The gap index needs English and maths grades (KS4) or reading and maths scores (KS2)._")
-            return pd.DataFrame({
-                "Year": gi["year"].astype(int),
-                "Gap index (0 = none, 10 = complete)": [WITHHELD if s else f"{v:.2f}" for s, v in zip(gi["suppressed"], gi["value"])],
-                "National (DfE)": [f"{v:.2f}" if pd.notna(v) else "not on file" for v in gi["national"]],
-            })
+            from .indextable import gap_index_frame
+
+            return gap_index_frame(gi)  # beside the national index only when ranked across a trust
         return self._each(one)
 
     # ----------------------------------------------------------- targeting
@@ -716,14 +714,13 @@ class SchoolReport:
 
     # ----------------------------------------------------------- the first screen, and words
     def summary(self):
-        """The first screen: the clear gaps that matter most (each with its interval and trend),
-        what is closing and what needs most attention, from the results model."""
-        from .summary import HTMLBlock, summary_html
+        """The first screen, for governors (:mod:`gaptools.reporting.governors`): the headline gaps beside
+        national figures, the priorities and approaches, then the clear gaps and what is closing."""
+        from .governors import governors_html
+        from .summary import HTMLBlock
 
         def one(c):
-            return HTMLBlock(summary_html(self.results.table, self.results.findings, c.key_stage, c.year,
-                                          threshold=self.threshold, heading=f"Summary: {c.key_stage} {c.year - 1}/"
-                                                                            f"{str(c.year)[2:]} results"))
+            return HTMLBlock(governors_html(self, c))
         out = Section()
         for c in self.cohorts:
             out.append(one(c))

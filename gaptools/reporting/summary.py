@@ -11,7 +11,7 @@ import html
 
 import pandas as pd
 
-from ..domain.formatting import amount, is_missing, trend_text, with_interval
+from ..domain.formatting import amount, is_missing, row_trend_text, with_interval
 from ..domain.labels import glossary, measure_label, measure_order
 
 #: How many clear gaps the summary lists at most (and at least, when there are that many).
@@ -61,12 +61,12 @@ def _gap_line(r) -> str:
     worse = " behind" if _clear(r.get("higher_is_better", True)) else " more"
     interval = " (" if is_missing(r["ci_low"]) else " (95% interval "
     text = f"{_name(r)}: disadvantaged pupils {html.escape(figure.replace(' (', worse + where + interval, 1))}"
-    trend = trend_text(r.get("trend"), r.get("trend_from")) if r["comparison"] == "in_school" else ""
+    trend = row_trend_text(r) if r["comparison"] == "in_school" else ""
     return text + (f"; {html.escape(trend)}" if trend else "") + "."
 
 
 def summary_html(table: pd.DataFrame, findings: pd.DataFrame | None, key_stage: str, year: int, *,
-                 threshold: int, heading: str = "Summary") -> str:
+                 threshold: int, heading: str = "Summary", attention: bool = True, shown=()) -> str:
     """The summary box of one cohort, as HTML (every text from data escaped).
 
     Parameters
@@ -80,6 +80,12 @@ def summary_html(table: pd.DataFrame, findings: pd.DataFrame | None, key_stage: 
     threshold : int
         The suppression threshold (to say why figures are withheld).
     heading : str
+    attention : bool, default True
+        Also say what needs most attention (the governors' summary, which has
+        its priorities, leaves it out).
+    shown : iterable of str
+        Measures whose in-school gap the page has given already (the governors'
+        headline measures): the list goes on with the other clear gaps.
     """
     cohort = table[(table["key_stage"] == key_stage) & (table["year"] == year) & table["subgroup"].isna()]
     ranked = ranked_gaps(table, findings, key_stage, year)
@@ -91,18 +97,25 @@ def summary_html(table: pd.DataFrame, findings: pd.DataFrame | None, key_stage: 
         parts.append(f"<p>Every figure is withheld: fewer than {int(threshold)} disadvantaged (or other) pupils, "
                      "so no gap can be shown without risking identifying a pupil.</p></section>")
         return "".join(parts)
+    shown, any_clear = set(shown), len(ranked) > 0
+    if shown:
+        ranked = ranked[~(ranked["measure"].isin(shown) & (ranked["comparison"] == "in_school"))]
     top = ranked.head(MOST)
-    if top.empty:
+    if top.empty and shown and any_clear:
+        parts.append("<p>No other clear gap.</p>")
+    elif top.empty:
         parts.append("<h3>The gaps that matter most</h3><p>No clear gap this year: no difference between "
                      "disadvantaged and other pupils is larger than chance would explain, once the number of "
                      "comparisons is allowed for. That is not proof there is none.</p>")
     else:
-        parts.append("<h3>" + ("The clear gap that matters most" if len(top) == 1
+        parts.append("<h3>" + ("The other clear gaps that matter most" if shown else
+                               "The clear gap that matters most" if len(top) == 1
                                else f"The {len(top)} clear gaps that matter most") + "</h3><ul>")
         parts += [f"<li>{_gap_line(r)}</li>" for _, r in top.iterrows()]
         more = len(ranked) - len(top)
         if more > 0:
-            parts.append(f"<li>and {more} more clear gap{'s' if more > 1 else ''} in the details below.</li>")
+            parts.append(f"<li>and {more} more clear gap{'s' if more > 1 else ''} in the details "
+                         f"{'of page 02' if shown else 'below'}.</li>")
         parts.append("</ul>")
     mine = cohort[cohort["comparison"] == "in_school"]
     closing = mine[mine["trend"] == "closing"]
@@ -121,25 +134,29 @@ def summary_html(table: pd.DataFrame, findings: pd.DataFrame | None, key_stage: 
             for _, r in closing.head(LEAST).iterrows())
             + (f"<li>and {len(closing) - LEAST} more closing gaps in the details below.</li>"
                if len(closing) > LEAST else "") + "</ul>")
-    parts.append("<h3>What needs most attention</h3>")
-    widening = ranked[(ranked["comparison"] == "in_school") & (ranked["trend"] == "widening")]
-    if len(widening):
-        r = widening.iloc[0]
-        parts.append(f"<p>{_name(r)}: a clear gap of "
-                     f"{html.escape(amount(r['gap'], r['unit'], r['measure'], r.get('kind'), short=False))} "
-                     f"that has widened since {int(r['trend_from'])}.</p>")
-    elif len(ranked):
-        r = ranked.iloc[0]
-        parts.append(f"<p>{_name(r)}: the clear gap "
-                     f"that matters most ({html.escape(amount(r['gap'], r['unit'], r['measure'], r.get('kind'), short=False))}).</p>")
-    else:
-        parts.append("<p>Nothing stands out from the data this year; use the pupil list and staff knowledge.</p>")
+    if attention:
+        parts.append("<h3>What needs most attention</h3>" + _attention(ranked))
     withheld = int(cohort["suppressed"].astype(bool).sum())
     if withheld:
         parts.append(f'<p class="gaptools-note">{withheld} figure{"s are" if withheld > 1 else " is"} withheld '
                      f"(groups under {int(threshold)} pupils).</p>")
     parts.append("</section>")
     return "".join(parts)
+
+
+def _attention(ranked: pd.DataFrame) -> str:
+    """The clear gap that has widened, else the one that matters most, as a paragraph."""
+    widening = ranked[(ranked["comparison"] == "in_school") & (ranked["trend"] == "widening")]
+    if len(widening):
+        r = widening.iloc[0]
+        return (f"<p>{_name(r)}: a clear gap of "
+                f"{html.escape(amount(r['gap'], r['unit'], r['measure'], r.get('kind'), short=False))} "
+                f"that has widened since {int(r['trend_from'])}.</p>")
+    if len(ranked):
+        r = ranked.iloc[0]
+        return (f"<p>{_name(r)}: the clear gap that matters most "
+                f"({html.escape(amount(r['gap'], r['unit'], r['measure'], r.get('kind'), short=False))}).</p>")
+    return "<p>Nothing stands out from the data this year; use the pupil list and staff knowledge.</p>"
 
 
 class HTMLBlock:

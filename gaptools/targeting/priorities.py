@@ -7,7 +7,8 @@ import pandas as pd
 from ..analysis.findings import HEADLINE, SUBGROUP_WORDS
 from ..analysis.gaps import SPLITS, gap_table
 from ..analysis.trends import gap_trends, with_verdicts
-from ..domain.formatting import amount, number, trend_text
+from ..domain.formatting import amount, number, row_trend_text
+from ..domain.labels import subgroup_words
 from ..domain.suppression import DEFAULT_THRESHOLD
 from .evidence import NEEDS, approaches_for, describe
 
@@ -178,11 +179,11 @@ def priorities(pupils: pd.DataFrame, school_id: str, *, year: int | None = None,
         for (measure, split), s in subs.groupby(["measure", subs["subgroup"].str.split("=").str[0]], sort=False):
             t = concentrated(s)
             if t is not None:
-                conc.append(f"{SUBGROUP_NAMES.get(t['subgroup'], t['subgroup'])} "
+                conc.append(f"{subgroup_words(t['subgroup'])} "
                             f"({t['label']}: {format_gap(t, t['gap'])} behind)")
         # the results model's verdict on the lead measure's gap, as every page gives it
         lead_now = now[(now["measure"] == lead["measure"]) & now["subgroup"].isna()]
-        trend = (trend_text(lead_now["trend"].iloc[0], lead_now["trend_from"].iloc[0]) or None
+        trend = (row_trend_text(lead_now.iloc[0]) or None
                  if len(lead_now) and "trend" in lead_now.columns else None)
         out.append({
             "need": need, "area": NEEDS[need], "score": round(area["score"], 3), "year": year,

@@ -125,11 +125,12 @@ def target_pupils(current: pd.DataFrame, school_id: str, *, key_stage: str | Non
     -------
     DataFrame
         Columns of :data:`TARGET_COLUMNS` that the data has: ``score``,
-        ``priorities`` (the priority ranks the pupil's needs match, e.g. "1, 3")
-        and ``reasons``, highest score first. Where the table has
-        ``year_group`` (a tracker of Year 10 and Year 11), the pupils are
-        grouped by it, the soonest results first, and ``rank`` counts within
-        each year group; ``year_group`` and ``form`` are then columns too.
+        ``priorities`` (the school's priorities the pupil's needs match, each by
+        rank and area, e.g. "1 literacy; 3 attendance") and ``reasons``,
+        highest score first. Where the table has ``year_group`` (a tracker of
+        Year 10 and Year 11), the pupils are grouped by it, the soonest results
+        first, and ``rank`` counts within each year group; ``year_group`` and
+        ``form`` are then columns too.
     """
     rows = current[current["school_id"].astype(str) == str(school_id)]
     if key_stage is not None:
@@ -138,6 +139,7 @@ def target_pupils(current: pd.DataFrame, school_id: str, *, key_stage: str | Non
         rows = rows[rows["disadvantaged"].astype(bool)]
     n = len(rows)
     need_rank = {} if priorities is None or priorities.empty else dict(zip(priorities["need"], priorities["rank"]))
+    rank_need = {r: nd for nd, r in need_rank.items()}
     score = np.zeros(n)
     in_priority = np.zeros(n, dtype=bool)
     matched: list[set[int]] = [set() for _ in range(n)]
@@ -179,7 +181,8 @@ def target_pupils(current: pd.DataFrame, school_id: str, *, key_stage: str | Non
         "year": rows["year"].to_numpy(),
         "disadvantaged": rows["disadvantaged"].astype(bool).to_numpy(),
         "score": np.round(score, 2),
-        "priorities": [", ".join(map(str, sorted(m))) for m in matched],
+        # each priority by its rank and its name: "1 literacy; 3 attendance" (a bare "1, 3" means nothing to staff)
+        "priorities": ["; ".join(f"{r} {rank_need[r]}" for r in sorted(m)) for m in matched],
         # the reasons in the school's priority areas first
         "reasons": ["; ".join(t for _, t in sorted(r, key=lambda x: not x[0])) for r in reasons],
         **{c: rows[c].to_numpy() for c in TARGET_COLUMNS[TARGET_COLUMNS.index("sen"):] if c in rows.columns},
@@ -202,7 +205,10 @@ STAFF_NAMES = {"rank": "Rank", "pupil_id": "UPN", "forename": "Forename", "surna
                "sen": "SEN", "eal": "EAL", "attendance_pct": "Attendance %", "suspensions": "Suspensions",
                "grade_english": "English", "grade_maths": "Maths", "reading_score": "Reading",
                "gps_score": "GPS", "maths_score": "Maths score", "writing_ta": "Writing",
-               "prior_attainment": "KS2 average"}
+               "prior_attainment": "KS2 average", "year_group": "Year group", "form": "Form"}
+#: Staff-list columns holding numbers (stored as numbers in the workbook, so filters and sorting work).
+NUMERIC = ("Rank", "Need score", "Attendance %", "Suspensions", "English", "Maths", "Reading", "GPS", "Maths score",
+           "KS2 average", "Year group", "Results in")
 #: Columns always shown, even where every pupil has the same value.
 _ALWAYS = ("rank", "pupil_id", "forename", "surname", "score", "reasons")
 
@@ -217,13 +223,16 @@ def _whole(v) -> str:
     return "" if v is None or pd.isna(v) else str(int(round(float(v))))
 
 
-def staff_list(targets: pd.DataFrame) -> pd.DataFrame:
+def staff_list(targets: pd.DataFrame, keep=()) -> pd.DataFrame:
     """The pupil list as staff read it: readable headings, whole-number grades, no constant columns.
 
     Parameters
     ----------
     targets : DataFrame
         From :func:`target_pupils`.
+    keep : iterable of str
+        Columns kept even when every pupil shares their value (the year group
+        the workbook makes a sheet of).
 
     Returns
     -------
@@ -239,7 +248,7 @@ def staff_list(targets: pd.DataFrame) -> pd.DataFrame:
         "attendance_pct": lambda v: "" if pd.isna(v) else f"{float(v):.1f}",
         "score": lambda v: _fmt(float(v)),
         "grade_english": _grade, "grade_maths": _grade,
-        "suspensions": _whole, "year_group": _whole, "reading_score": _whole, "gps_score": _whole, "maths_score": _whole,
+        "suspensions": _whole, "year_group": _whole, "year": _whole, "reading_score": _whole, "gps_score": _whole, "maths_score": _whole,
         "prior_attainment": lambda v: "" if pd.isna(v) else f"{float(v):.1f}",
     }
     for col, f in formats.items():
@@ -252,27 +261,34 @@ def staff_list(targets: pd.DataFrame) -> pd.DataFrame:
         t = t.drop(columns=code)
     for col in t.columns:
         t[col] = t[col].astype(object).where(t[col].notna(), "").astype(str)
-    drop = [c for c in t.columns if c not in _ALWAYS and (t[c].nunique() <= 1 if len(t) > 1 else (t[c] == "").all())]
+    drop = [c for c in t.columns if c not in _ALWAYS and ((t[c] == "").all() if c in keep else
+                                                           (t[c].nunique() <= 1 if len(t) > 1 else (t[c] == "").all()))]
     return t.drop(columns=drop).rename(columns=STAFF_NAMES)
 
 
 def write_targeting_outputs(out_dir, school_id: str, targets: pd.DataFrame, strategy: str) -> list:
-    """Write ``targets.csv`` (this school's pupils only) and ``strategy.md`` into ``out_dir``.
+    """Write ``targets.csv``, ``targets.xlsx`` (this school's pupils only) and ``strategy.md`` into ``out_dir``.
 
-    ``targets.csv`` is the staff list (:func:`staff_list`), every cell safe to
-    open in a spreadsheet (:func:`gaptools.io.spreadsheet.safe_csv`). Writes are
-    atomic: a reader never sees half a file.
+    Both lists are the staff list (:func:`staff_list`), every cell safe to open
+    in a spreadsheet (:func:`gaptools.io.spreadsheet.safe_csv`). The CSV is
+    UTF-8 with a byte-order mark, so Excel on Windows reads Zoë as Zoë; the
+    workbook (:func:`gaptools.io.workbook.workbook_bytes`) has a sheet per
+    year group where the data has one. Writes are atomic: a reader never sees
+    half a file.
     """
     from pathlib import Path
 
-    from ..io.files import atomic_write_text
+    from ..io.files import atomic_write_bytes, atomic_write_text
     from ..io.spreadsheet import safe_csv
+    from ..io.workbook import workbook_bytes
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     if "school_id" in targets.columns and (targets["school_id"].astype(str) != str(school_id)).any():
         raise ValueError("targets hold pupils of another school: refusing to write them")
-    written = []
-    for name, text in (("targets.csv", safe_csv(staff_list(targets))), ("strategy.md", strategy)):
-        written.append(atomic_write_text(out / name, text))
+    staff = staff_list(targets, keep=("year_group",))
+    written = [atomic_write_text(out / "targets.csv", "\ufeff" + safe_csv(staff)),
+               atomic_write_bytes(out / "targets.xlsx", workbook_bytes(staff, sheets_by=STAFF_NAMES["year_group"],
+                                                                       numeric=NUMERIC)),
+               atomic_write_text(out / "strategy.md", strategy)]
     return written

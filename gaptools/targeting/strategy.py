@@ -13,7 +13,7 @@ import pandas as pd
 
 from ..analysis.gaps import SPLITS, gap_table
 from ..analysis.trends import gap_trends, with_verdicts
-from ..domain.formatting import academic_year, md_text, trend_text, withheld_text
+from ..domain.formatting import academic_year, cap, is_missing, md_text, row_trend_text, withheld_text
 from ..domain.suppression import DEFAULT_THRESHOLD, group_sizes_withheld
 from .evidence import TIERS, describe, foundations
 from .priorities import cohort, format_gap
@@ -148,9 +148,9 @@ def strategy_statement(pupils: pd.DataFrame, school_id: str, *, year: int | None
     challenge_rows = []
     for _, p in priorities.iterrows():
         detail = f"{p['area'].capitalize()}: {p['evidence']}."
-        if p["concentrated_in"]:
+        if not is_missing(p["concentrated_in"]) and p["concentrated_in"]:  # a missing one is NaN in a frame
             detail += f" The gap is concentrated in {p['concentrated_in']}."
-        if p["trend"]:
+        if not is_missing(p["trend"]) and p["trend"]:
             detail += f" Trend: {p['trend']}."
         challenge_rows.append([str(p["rank"]), detail])
     out.append(_md_table(["Challenge number", "Detail of challenge"], challenge_rows) if challenge_rows
@@ -218,13 +218,15 @@ def strategy_statement(pupils: pd.DataFrame, school_id: str, *, year: int | None
                         return withheld_text(r.get("withheld_reason"), threshold)
                     return (f"{format_gap(r, r['gap'])} ({format_gap(r, r['ci_low'], False)} to "
                             f"{format_gap(r, r['ci_high'], False)})")
-                review.append([a["label"], shown(a), shown(b), "",
-                               "" if b["suppressed"] else trend_text(b.get("trend"), b.get("trend_from")) or "no verdict"])
+                review.append([cap(a["label"]), shown(a), shown(b), "",
+                               "" if b["suppressed"] else row_trend_text(b) or "no verdict"])
                 continue
-            review.append([b["label"], f"{format_gap(a, a['gap'])} ({format_gap(a, a['ci_low'], False)} to {format_gap(a, a['ci_high'], False)})",
+            review.append([cap(b["label"]), f"{format_gap(a, a['gap'])} ({format_gap(a, a['ci_low'], False)} to {format_gap(a, a['ci_high'], False)})",
                            f"{format_gap(b, b['gap'])} ({format_gap(b, b['ci_low'], False)} to {format_gap(b, b['ci_high'], False)})",
-                           "smaller" if b["gap"] < a["gap"] else "larger",
-                           trend_text(b.get("trend"), b.get("trend_from")) or "no verdict"])
+                           # as printed: 53 against 53 is the same, whatever the third decimal says
+                           "the same" if format_gap(a, a["gap"]) == format_gap(b, b["gap"])
+                           else "smaller" if b["gap"] < a["gap"] else "larger",
+                           row_trend_text(b) or "no verdict"])
         if not review:
             out.append(f"_Figures withheld: groups of fewer than {threshold} pupils are not shown._")
             out.append("")
