@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import importlib
 
-from .errors import DataValidationError, GaptoolsWarning, Problem
+from .errors import DataValidationError, GaptoolsError, GaptoolsWarning, Problem, UnknownSchoolError
 
 __version__ = "0.1.0"
 
@@ -17,7 +17,8 @@ _EXPORTS = {
     "measures_for": "domain.measures", "prior_band": "domain.measures", "cohort_profile": "analysis.profile",
     "gap_table": "analysis.gaps", "gap_index": "analysis.gapindex", "gap_trends": "analysis.trends",
     "findings": "analysis.findings", "value_added": "analysis.progress",
-    "SchoolResults": "analysis.results", "analyse_school": "analysis.results", "write_results": "analysis.results",
+    "analyse": "analysis.analyse", "SchoolAnalysis": "analysis.analyse", "split_columns": "analysis.analyse",
+    "AnalysisChoiceError": "analysis.analyse", "SchoolResults": "analysis.model", "analyse_school": "analysis.results", "write_results": "analysis.results",
     "read_results": "analysis.results", "priorities": "targeting.priorities",
     "approaches_table": "targeting.priorities", "target_pupils": "targeting.pupils", "Weights": "targeting.pupils",
     "write_targeting_outputs": "targeting.pupils", "strategy_statement": "targeting.strategy",
@@ -28,8 +29,8 @@ _EXPORTS = {
     "load_activities": "io.activities", "activity_impact": "analysis.activities",
 }
 #: Modules reachable as attributes (``gaptools.published``), as before the layered layout.
-_MODULES = {"published": "reporting.published"}
-__all__ = ["DataValidationError", "GaptoolsWarning", "Problem", *_EXPORTS]
+_MODULES = {"published": "reporting.published", "charts": "reporting.charts", "tables": "reporting.tables"}
+__all__ = ["DataValidationError", "GaptoolsError", "GaptoolsWarning", "Problem", "UnknownSchoolError", *_EXPORTS]
 
 
 def __getattr__(name: str):

@@ -86,6 +86,14 @@ class DataValidationError(GaptoolsError, ValueError):
         return "\n".join([head, *("  " + str(p) for p in self.problems)])
 
 
+class UnknownSchoolError(GaptoolsError, KeyError):
+    """A school id that is not in the data (also a ``KeyError``, as a missing key is); the message names
+    the closest ids."""
+
+    def __str__(self) -> str:  # (KeyError's own would quote the whole message)
+        return str(self.args[0]) if self.args else ""
+
+
 class GaptoolsWarning(UserWarning):
     """Something worth a person's attention that does not stop the analysis."""
 
