@@ -1,6 +1,7 @@
 """Issue 29: what governors and staff act on. The governors' summary and folder, PDFs that fit, the
 browser checked first, a failed print keeping the pages, one school without trust words, every word
 from the label table (no nan or None), the one-school gap index with its interval."""
+import json
 import re
 import warnings
 
@@ -224,6 +225,18 @@ def test_summary_page_one_opens_with_the_school_and_its_figures(sample_run):
         assert 1 <= n <= 2
     _, text = pdf_text(out / manifest["schools"]["900101"]["folder"] / "summary.pdf")
     assert "Nationally (2024/25): all pupils" in " ".join(text.split())  # beside the national figure
+    # the run has an activity register and data drops: last year's review and this year so far, from the
+    # same figures as page 06 (read back from results.json), naming no teaching group
+    _, text = pdf_text(out / manifest["schools"]["900103"]["folder"] / "summary.pdf")
+    flat = " ".join(text.split())
+    assert "Last year's activities: what they achieved" in flat and "This year so far" in flat
+    doc = json.loads((out / manifest["schools"]["900103"]["folder"] / "results.json").read_text())
+    english = [r for r in doc["in_year"] if r["level"] == "year_group" and r["subject"] == "English"]
+    last = max(english, key=lambda r: r["drop_index"])
+    assert f"Year 11 English, {last['drop']}: gap {last['gap']:.2f} (95% interval {last['ci_low']:.2f} to " \
+        f"{last['ci_high']:.2f})" in flat
+    groups = {r["group"] for r in doc["in_year"] if r["level"] == "teaching_group"}
+    assert groups and not any(f" {g} " in f" {flat} " for g in groups)
 
 
 def test_no_table_column_is_cut_off_in_a_full_pdf(sample_run):

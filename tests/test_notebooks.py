@@ -45,7 +45,8 @@ def test_templates_are_clean_and_parameterised(name):
     assert all(c.get("execution_count") is None for c in nb.cells if c.cell_type == "code")
     expected = TRUST_PARAMETERS if name.startswith("04") else IN_YEAR_PARAMETERS if name.startswith("06") else \
         SCHOOL_PARAMETERS + (["current", "current_mapping"] if name.startswith(("01", "03")) else []) \
-        + (["activities", "activities_mapping"] if name.startswith("03") else [])
+        + (["activities", "activities_mapping"] if name.startswith(("02", "03")) else []) \
+        + (["assessments", "assessments_mapping"] if name.startswith("02") else [])
     assert parameter_names(nb) == expected
     # narrative before every result: each code cell after the parameters follows a markdown cell
     # or a cell that continues the same section

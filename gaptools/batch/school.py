@@ -129,8 +129,9 @@ def _for(notebook: str, params: dict) -> dict:
 
 
 #: Parameters that only some notebooks declare, and which (the start of their names).
-ONLY_IN = {"current": ("01", "03"), "activities": ("03",), "activities_mapping": ("03",),
-           "assessments": ("06",), "assessments_mapping": ("06",), "targets": ("06",), "school_name": ("06",)}
+ONLY_IN = {"current": ("01", "03"), "activities": ("02", "03"), "activities_mapping": ("02", "03"),
+           "assessments": ("02", "06"), "assessments_mapping": ("02", "06"), "targets": ("06",),
+           "school_name": ("06",)}
 
 
 def _nav(folder: str, current: str | None, pages=SCHOOL_NOTEBOOKS, one_school: bool = False) -> str:

@@ -221,6 +221,7 @@ def governors_html(report, c, *, made: date | None = None) -> str:
     made : date, optional
         The date printed (default: today).
     """
+    from .governors_year import progress_html, review_html
     from .summary import summary_html
 
     made = made or date.today()
@@ -258,6 +259,8 @@ def governors_html(report, c, *, made: date | None = None) -> str:
     parts.append("<ol>" + "".join(items) + "</ol>" if items else
                  f"<p>No priority follows from the data this year: {why_none}. Keep high-quality teaching for "
                  "every pupil as the base and plan from each pupil's needs (page 03).</p>")
+    parts.append(review_html(report.activity_data, c.key_stage, c.year, report.threshold))
+    parts.append(progress_html(report.in_year_data))
     parts.append("</section>")
     # the clear gaps ranked, what is closing and what needs most attention (the former summary box)
     if not withheld_all:

@@ -157,11 +157,16 @@ class SchoolReport:
         strategy then review each activity against comparable pupils.
     activities_mapping : path, optional
         A mapping of the register's own columns.
+    assessments : path or DataFrame, optional
+        The data drops (data contract §6): the governors' summary then says how
+        each year group's gap has moved this year (page 06 has the rest).
+    assessments_mapping : path, optional
+        A mapping for the assessments export.
     """
 
     def __init__(self, data, school_id, *, year=None, key_stage=None, mapping=None,
                  threshold: int = DEFAULT_THRESHOLD, out_dir=None, current=None, current_mapping=None,
-                 activities=None, activities_mapping=None):
+                 activities=None, activities_mapping=None, assessments=None, assessments_mapping=None):
         self.pupils = load_data(data, mapping)
         self.current = None if current is None else load_data(
             current, mapping if current_mapping is None else current_mapping, current=True)
@@ -189,6 +194,7 @@ class SchoolReport:
         self._pupils_digest = None
         self._priorities = {}
         self.activities_source, self.activities_mapping = activities, activities_mapping
+        self.assessments_source, self.assessments_mapping = assessments, assessments_mapping
         self._activities = None
         self._activity_notes: list[str] = []
 
@@ -698,6 +704,18 @@ class SchoolReport:
             self._activities, self._activity_notes = school_activities(
                 self.pupils, self.activities_source, self.activities_mapping, self.school_id, self.threshold)
         return self._activities
+
+    @property
+    def in_year_data(self) -> pd.DataFrame | None:
+        """:func:`gaptools.in_year_gaps` of this school's data drops (None without them)."""
+        if self.assessments_source is None:
+            return None
+        if getattr(self, "_in_year", None) is None:
+            from .in_year import InYearReport
+
+            self._in_year = InYearReport(self.assessments_source, self.school_id, mapping=self.assessments_mapping,
+                                         threshold=self.threshold).table
+        return self._in_year
 
     def activity_review(self):
         """Last year's activities, each against comparable pupils who did not take part."""
