@@ -15,7 +15,7 @@ from functools import partial
 import pandas as pd
 import pandera.pandas as pa
 
-from ..domain.formatting import gap_unit
+from ..domain.formatting import TREND_WORDS, WITHHELD_WORDS, gap_unit
 from ..errors import GaptoolsError
 from ..io.schema import column
 from .gaps import COMPARISONS, CONTRACT_COLUMNS
@@ -23,9 +23,8 @@ from .trends import VERDICT_COLUMNS, with_verdicts
 
 SCHEMA_VERSION = 2
 #: The reasons a figure is withheld (``withheld_reason``; set by the gap table).
-WITHHELD_REASONS = ["too_few_disadvantaged", "too_few_others", "protects_another_group",
-                    "no_comparison_group", "no_national_figure"]
-TRENDS = ["closing", "widening", "no clear change"]
+WITHHELD_REASONS = list(WITHHELD_WORDS)  # (one list: the reasons and their words are one table)
+TRENDS = list(TREND_WORDS)
 #: Version 1 fields (contract §3 and ``clear``/``q_value``: the gap survives
 #: Benjamini-Hochberg false-discovery-rate control within the school's report),
 #: then what version 2 adds so that a page needs nothing else.

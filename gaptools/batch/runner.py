@@ -20,6 +20,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..domain.columns import NAME_COLUMNS
+from ..domain.formatting import terminal_safe
 from ..domain.suppression import DEFAULT_THRESHOLD
 from ..errors import DataValidationError, UsageError
 from . import warm
@@ -459,7 +460,7 @@ def _dispatch(jobs, *, client, data_file, workers, quiet, already_failed=0, skip
         bar.update(1)
         bar.set_postfix(done=bar.n, failed=failed, remaining=bar.total - bar.n, skipped=skipped)
         if quiet:
-            print(_for_terminal(f"{outcome.school_id}: {outcome.status} ({outcome.duration_s:.1f}s)"
+            print(terminal_safe(f"{outcome.school_id}: {outcome.status} ({outcome.duration_s:.1f}s)"
                                 + (f": {outcome.error}" if outcome.error else "")), file=sys.stderr)
 
     try:
@@ -555,11 +556,6 @@ def _published_page(folder: OutputFolder, private: Path, published, school_ids, 
 
 
 # --------------------------------------------------------------- the command
-def _for_terminal(text: str) -> str:
-    """Text from the data, safe to print: control characters (escape sequences) shown, not obeyed."""
-    return "".join(c if c.isprintable() or c == "\n" else repr(c)[1:-1] for c in str(text))
-
-
 def run_cli(args) -> int:
     """``gaptools run`` (see data contract §4). Exit 0 all ok, 1 a school or page failed
     (or could not be written), 2 misuse found before any work, 130/143 stopped by a signal."""
@@ -578,11 +574,11 @@ def run_cli(args) -> int:
                        activities=getattr(args, "activities", None),
                        activities_mapping=getattr(args, "activities_mapping", None))
     except UsageError as err:
-        print(f"gaptools: error: {_for_terminal(err)}", file=sys.stderr)
+        print("gaptools: error: " + "\n".join(terminal_safe(line) for line in str(err).splitlines()), file=sys.stderr)
         return 2
     except DataValidationError as err:  # the mapping file itself, or the current pupils, are broken: nothing can run
         for p in err.problems:
-            print(_for_terminal(p), file=sys.stderr)
+            print(terminal_safe(p), file=sys.stderr)
         data_given = getattr(args, "current", None) or getattr(args, "assessments", None) \
             or getattr(args, "activities", None)
         mappings = {str(m) for m in (args.mapping, getattr(args, "current_mapping", None),
@@ -610,7 +606,7 @@ def run_cli(args) -> int:
           f"{len(failed) - no_pdf} failed; {trust_text}{manifest['duration_s']:.0f}s. "
           f"Open {Path(args.out) / 'index.html'}")
     for sid in failed:
-        print(f"  failed {_for_terminal(sid)}: {_for_terminal(manifest['schools'][sid]['error'])}", file=sys.stderr)
+        print(f"  failed {terminal_safe(sid)}: {terminal_safe(manifest['schools'][sid]['error'])}", file=sys.stderr)
     for kept in manifest.get("kept_edits", []):
-        print(_for_terminal(f"  kept the edited {kept['file']} as {kept['kept_as']} (a new one is in its place)"))
+        print(terminal_safe(f"  kept the edited {kept['file']} as {kept['kept_as']} (a new one is in its place)"))
     return 1 if failed or manifest["trust"]["status"] == "failed" else 0
