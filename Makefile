@@ -7,7 +7,7 @@ OUT    ?= reports
 # e.g. make bench BENCH_ARGS="--repeat 3 --data path/to/trust"
 BENCH_ARGS ?=
 
-.PHONY: install report test bench lab sample clean
+.PHONY: install report test test-quick bench lab sample clean
 
 # Idempotent set-up: a virtual environment with gaptools and its test tools,
 # plus the git filter that strips notebook outputs (they can hold pupil data). gaptools is compiled to
@@ -39,6 +39,10 @@ $(CHROMIUM):
 PYTEST_WORKERS ?= auto
 test: install $(CHROMIUM)
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadgroup --no-loadscope-reorder
+
+# The suite without the tests that start a run, kernels, Chromium or a Dask cluster (marked e2e): under a minute.
+test-quick: install
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadgroup --no-loadscope-reorder -m "not e2e"
 
 bench: install
 	$(BIN)/python benchmarks/bench_gaps.py

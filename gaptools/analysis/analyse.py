@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from ..domain.measures import measures_for
+from ..domain.columns import DERIVED, VALUE_ADDED_PREFIX
+from ..domain.measures import STANDARD_MEASURES, measures_for
 from ..domain.suppression import DEFAULT_THRESHOLD
 from ..errors import GaptoolsError, UnknownSchoolError
 from .findings import findings as make_findings
@@ -27,7 +28,8 @@ from .trends import gap_trends
 
 #: Columns that are never a split: ids, names, outcomes and what is derived from them.
 NOT_SPLITS = {"school_id", "school_name", "pupil_id", "year", "key_stage", "disadvantaged", "forename", "surname",
-              "prior_attainment", "attendance_pct", "suspensions"}
+              "prior_attainment", "attendance_pct", "suspensions", "writing_ta", "year_group", "form",
+              "academic_year"}
 #: A column with more distinct values than this is no split (a score, an id).
 MAX_LEVELS = 50
 
@@ -84,8 +86,10 @@ class SchoolAnalysis:
 def split_columns(pupils: pd.DataFrame) -> list[str]:
     """The columns of ``pupils`` that can split a gap: categories with at most :data:`MAX_LEVELS` values."""
     out = ["prior_band"] if "prior_attainment" in pupils.columns else []
+    outcomes = set(DERIVED) | set(STANDARD_MEASURES) | set(pupils.attrs.get("gaptools_measures", {}))
     for c in pupils.columns:
-        if c in NOT_SPLITS or c.startswith(("grade_", "va_")) or c in out:
+        if c in NOT_SPLITS or c in outcomes or c.startswith(("grade_", VALUE_ADDED_PREFIX)) or c in out \
+                or c.endswith("_code"):
             continue
         s = pupils[c]
         if pd.api.types.is_float_dtype(s) and not s.dropna().isin([0, 1]).all():
@@ -141,9 +145,10 @@ def analyse(pupils: pd.DataFrame, school_id, *, year: int | None = None, key_sta
         known = sorted(pupils["school_id"].astype(str).unique())
         close = difflib.get_close_matches(school_id, known, n=5, cutoff=0.5) or known[:5]
         raise UnknownSchoolError(f"school {school_id!r} is not in the data; closest ids: {', '.join(close)}")
+    chosen = splits is not None  # (the default splits are used where the data has them, as on the pages)
     splits = tuple(SPLITS if splits is None else [splits] if isinstance(splits, str) else splits)
-    allowed = split_columns(pupils)
-    unknown = [s for s in splits if s not in allowed and s != "persistent_absence"]
+    allowed = split_columns(pupils) if chosen else []
+    unknown = [s for s in splits if s not in allowed and s != "persistent_absence"] if chosen else []
     if unknown:
         raise AnalysisChoiceError(f"no such split: {', '.join(map(repr, unknown))}; the data can be split by "
                                   + ", ".join(allowed + ["persistent_absence"]))
