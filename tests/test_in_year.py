@@ -4,7 +4,6 @@ The simulation is vectorised: every school, teaching group and drop at once. Pup
 attainment (SD 1 within the year group), disadvantaged pupils start 0.5 SD behind, and each drop
 adds noise so that a pupil's scores correlate 0.85 from drop to drop.
 """
-import warnings
 
 import numpy as np
 import pandas as pd

@@ -19,7 +19,6 @@ import pandas as pd
 
 from ..domain.formatting import (
     academic_year,
-    amount,
     cap,
     is_missing,
     is_yes,

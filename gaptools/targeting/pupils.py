@@ -205,7 +205,7 @@ STAFF_NAMES = {"rank": "Rank", "pupil_id": "UPN", "forename": "Forename", "surna
                "sen": "SEN", "eal": "EAL", "attendance_pct": "Attendance %", "suspensions": "Suspensions",
                "grade_english": "English", "grade_maths": "Maths", "reading_score": "Reading",
                "gps_score": "GPS", "maths_score": "Maths score", "writing_ta": "Writing",
-               "prior_attainment": "KS2 average", "year_group": "Year group", "form": "Form"}
+               "prior_attainment": "KS2 average"}
 #: Staff-list columns holding numbers (stored as numbers in the workbook, so filters and sorting work).
 NUMERIC = ("Rank", "Need score", "Attendance %", "Suspensions", "English", "Maths", "Reading", "GPS", "Maths score",
            "KS2 average", "Year group", "Results in")
