@@ -19,9 +19,9 @@ import pandas as pd
 from ..domain import columns as C
 from ..domain.measures import STANDARD_MEASURES, custom_measures, measures_for
 from ..errors import DataValidationError, GaptoolsWarning, Problem, shorten
-from .loading import sources
+from .loading import read_sources, sources
 from .mapping import load_mapping
-from .readers import NOTES_ATTR, line_list, line_numbers, read_table
+from .readers import NOTES_ATTR, line_list, line_numbers
 
 
 @dataclass(frozen=True)
@@ -103,12 +103,7 @@ def _typed(raw: pd.Series, kind: str):
 
 def _read(data, mapping) -> tuple[pd.DataFrame, list[Problem], list[str]]:
     frames, problems, notes = [], [], []
-    for name, src in sources(data):
-        if isinstance(src, pd.DataFrame):
-            frame, found = src.copy(), []
-            frame.columns = [str(c) for c in frame.columns]
-        else:
-            frame, found = read_table(src, name)
+    for name, frame, found in read_sources(sources(data)):
         problems += found
         if frame is None:
             continue

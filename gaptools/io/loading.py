@@ -49,6 +49,18 @@ def sources(data) -> list[tuple[str, Path | pd.DataFrame]]:
     return [(str(path), path.resolve() if path.is_symlink() else path)]
 
 
+def read_sources(found_sources):
+    """Each source read as a table of text cells: ``(name, frame or None, problems)`` (a DataFrame given as the
+    data is copied, its column names made text)."""
+    for name, src in found_sources:
+        if isinstance(src, pd.DataFrame):
+            frame = src.copy()
+            frame.columns = [str(c) for c in frame.columns]
+            yield name, frame, []
+        else:
+            yield (name, *read_table(src, name))
+
+
 def folder_notes(data) -> list[str]:
     """Warnings about a DATA folder: folders inside it, whose files are not read."""
     if isinstance(data, pd.DataFrame) or not Path(data).is_dir():
@@ -72,14 +84,9 @@ def read_parts(data, mapping: Mapping | None, current: bool = False, *, required
     whole = mapping
     if mapping and mapping.files and not isinstance(data, pd.DataFrame):
         all_notes += rule_notes(mapping.files, [n for n, _ in found_sources])
-    for name, src in found_sources:
+    for name, frame, found in read_sources(found_sources):
         notes: list[str] = []
         mapping = whole.for_file(name) if whole else None
-        if isinstance(src, pd.DataFrame):
-            frame, found = src.copy(), []
-            frame.columns = [str(c) for c in frame.columns]
-        else:
-            frame, found = read_table(src, name)
         problems += found
         if frame is None:
             continue
