@@ -204,8 +204,8 @@ def _group_rows(frame, by_unit, n_units, names, values, whole, subgroups, thresh
     return {k: np.concatenate(v) for k, v in rows.items()}, labels
 
 
-def _withhold(unit_measure, block, order, src, in_school, n_dis, n_ref, no_figure, threshold
-              ) -> tuple[np.ndarray, np.ndarray]:
+def _withhold(unit_measure, block, order, src, in_school, n_dis, n_ref, no_figure, threshold,
+              known_unknown=None) -> tuple[np.ndarray, np.ndarray]:
     """Which rows to withhold, and why, through :func:`~gaptools.domain.suppression.protect`.
 
     The first arguments describe the in-school rows (one per unit, measure and
@@ -218,7 +218,11 @@ def _withhold(unit_measure, block, order, src, in_school, n_dis, n_ref, no_figur
     Each in-school row holds two cells (its disadvantaged and its other
     pupils). Partitions: the whole cohort (public) into disadvantaged and
     other pupils; each group's whole into the levels of every split, plus the
-    pupils whose level is unknown (never shown).
+    pupils whose level is unknown (never shown). ``known_unknown`` (by
+    unit-measure, block and group, as ``((um * n_blocks) + block) * 2 + group``)
+    marks the unknown cells whose size other rows give (the pupils without KS2
+    results, from a value-added count): the withheld levels beside them must
+    then be at least ``threshold`` pupils on their own (``counted``).
     """
     n_in = len(unit_measure)
     um = np.asarray(unit_measure, dtype=np.int64)
@@ -250,6 +254,9 @@ def _withhold(unit_measure, block, order, src, in_school, n_dis, n_ref, no_figur
     part_whole = np.concatenate([first_public + np.arange(n_um), split_whole])
     public = np.zeros(len(cells_n), dtype=bool)
     public[first_public:] = True
+    counted = np.zeros(len(cells_n), dtype=bool)
+    if known_unknown is not None:
+        counted[2 * n_in: first_public] = known_unknown[some]
     rows = np.arange(len(src))
     link_row = np.concatenate([rows, rows[in_school]])
     link_cell = np.concatenate([2 * src, 2 * src[in_school] + 1])
@@ -259,7 +266,7 @@ def _withhold(unit_measure, block, order, src, in_school, n_dis, n_ref, no_figur
     few_ref = in_school & (n_ref < threshold)
     missing = ~in_school & no_figure
     hidden = protect(cells_n, cells_part, part_whole, link_row, link_cell, few_dis | few_ref | missing,
-                     threshold, public=public, order=cell_order)
+                     threshold, public=public, order=cell_order, counted=counted)
     # no comparison in school: either group of the whole cohort is empty
     empty = (cell_n[2 * whole_row] == 0) | (cell_n[2 * whole_row + 1] == 0)
     reason = np.full(len(src), None, dtype=object)
@@ -269,6 +276,40 @@ def _withhold(unit_measure, block, order, src, in_school, n_dis, n_ref, no_figur
     reason[in_school & empty[um[src]]] = NO_COMPARISON_GROUP
     reason[missing] = NO_NATIONAL_FIGURE
     return hidden, reason
+
+
+def _without_prior_known(r: dict, labels: list, names: list[str], by_unit: np.ndarray, n_units: int
+                         ) -> np.ndarray | None:
+    """Which prior-band splits' unknown cells (pupils without KS2 results) other rows give the size of.
+
+    A value-added count is the pupils with KS2 results and the outcome: beside the outcome's
+    own count it gives those without KS2 results; and where the outcome is every pupil's (its
+    count is the group's size), so does it for every other measure every pupil has. Indexed
+    as :func:`_withhold` reads it (None: no prior-band split or no value added).
+    """
+    prior = [i for i, lb in enumerate(labels) if lb is not None and lb.startswith("prior_band=")]
+    va = [(names.index(m), names.index(m[3:])) for m in names if m.startswith("va_") and m[3:] in names]
+    if not prior or not va:
+        return None
+    n_measures = len(names)
+    prior_block = int(r["block"][np.isin(r["label"], prior)][0])
+    whole = r["block"] == 0
+    n = np.zeros((n_units, n_measures, 2))  # whole-cohort counts: other (0), disadvantaged (1)
+    n[r["unit"][whole], r["measure"][whole], 0] = r["n_ref"][whole]
+    n[r["unit"][whole], r["measure"][whole], 1] = r["n_dis"][whole]
+    size = np.bincount(by_unit, minlength=2 * n_units).reshape(n_units, 2)
+    complete = n == size[:, None, :]
+    known = np.zeros((n_units, n_measures, 2), dtype=bool)
+    for v, outcome in va:
+        counted = n[:, v, :] > 0
+        known[:, outcome, :] |= counted
+        known |= (counted & complete[:, outcome, :])[:, None, :] & complete
+    n_blocks = int(r["block"].max()) + 1
+    out = np.zeros(n_units * n_measures * n_blocks * 2, dtype=bool)
+    um = np.arange(n_units * n_measures)
+    for g, group in ((0, 1), (1, 0)):  # _withhold's group 0 is the disadvantaged cell
+        out[(um * n_blocks + prior_block) * 2 + g] = known[:, :, group].ravel()
+    return out
 
 
 def _str_array(values) -> pd.api.extensions.ExtensionArray:
@@ -393,7 +434,8 @@ def gap_table(pupils: pd.DataFrame, *, threshold: int = DEFAULT_THRESHOLD, schoo
     # intervals are then worked out only for the rows shown
     lab_rank = _ranks([lb or "" for lb in labels])
     small, reason = _withhold(r["unit"] * n_measures + r["measure"], r["block"], lab_rank[r["label"]],
-                              src, ~is_nat, n_dis, n_ref, np.isnan(mean_ref), threshold)
+                              src, ~is_nat, n_dis, n_ref, np.isnan(mean_ref), threshold,
+                              _without_prior_known(r, labels, names, by_unit, n_units))
     for arr in (n_dis, n_ref, mean_dis, mean_ref, sd_dis, sd_ref):
         arr[small] = np.nan
     score = score[src]

@@ -175,7 +175,7 @@ def analyse_school(pupils: pd.DataFrame, school_id: str, *, threshold: int = DEF
     school_id : str
     threshold : int, default 6
     profile : DataFrame, optional
-        ``cohort_profile(pupils, school_id=school_id, threshold=threshold)``, if
+        ``cohort_profile(pupils, school_id=school_id, threshold=threshold)`` (beside this gap table), if
         already worked out (a notebook that has shown it); computed otherwise.
 
     Returns
@@ -193,7 +193,7 @@ def analyse_school(pupils: pd.DataFrame, school_id: str, *, threshold: int = DEF
     table = results_table(gaps, trends)
     found = make_findings(table, trends, index, threshold=threshold)
     if profile is None:
-        profile = cohort_profile(pupils, school_id=school_id, threshold=threshold)
+        profile = cohort_profile(pupils, school_id=school_id, threshold=threshold, gaps=gaps)
     return SchoolResults(school_id, name, threshold, gaps, index, trends, found, profile, table)
 
 
