@@ -576,3 +576,80 @@ def test_protect_withholds_smallest_first_until_safe(parts, t, withheld):
     assert sorted(got) == sorted(withheld) and not whole_hidden
     # the whole minus the shown parts: nothing, or a group of at least t in two or more cells
     assert sum(got) == 0 or (sum(got) >= t and len(got) >= 2)
+
+
+# --- across the pages: the issue's three examples, each a school made by hand -----------------
+
+def across(p, t=DEFAULT_THRESHOLD):
+    """The school's gap table and profile (as a report shows them side by side), and what the
+    attacks find in them together and apart."""
+    g = gaptools.gap_table(p, threshold=t, detail=True)
+    prof = gaptools.cohort_profile(p, threshold=t)
+    found = attack_across(p, g, prof, t) + attack_gaps(p, g, t) + attack_profile(p, prof, t, g)
+    return g, prof.set_index(["characteristic", "value", "group"]), found
+
+
+def rate_count(g, measure, subgroup=None, group="disadvantaged"):
+    """How many pupils a shown rate gives: the rate times its count."""
+    row = g[(g.measure == measure) & (g.comparison == "in_school")
+            & (g.subgroup.isna() if subgroup is None else g.subgroup == subgroup)].iloc[0]
+    assert not row.suppressed
+    n, mean = (row.n_disadvantaged, row.mean_disadvantaged) if group == "disadvantaged" else \
+        (row.n_reference, row.mean_reference)
+    return round(float(n) * float(mean))
+
+
+def test_attendance_bands_are_the_absence_rates():
+    # 30 disadvantaged: 2 under 50%, 8 at 50-90%; page 02 shows severe absence 2/30 and persistent 10/30
+    p = school([(True, 2, {"attendance_pct": 40.0}), (True, 8, {"attendance_pct": 80.0}),
+                (True, 20, {"attendance_pct": 97.0}), (False, 10, {"attendance_pct": 80.0}),
+                (False, 50, {"attendance_pct": 97.0})])
+    g, prof, found = across(p)
+    assert not found, found
+    assert rate_count(g, "severe_absence") == 2 and rate_count(g, "persistent_absence") == 10
+    # the profile shows what the rates give, rather than withholding it for show
+    assert prof.loc[("attendance", "below 50% (severely absent)", "disadvantaged"), "n"] == 2
+    assert prof.loc[("attendance", "50% to 90% (persistently absent)", "disadvantaged"), "n"] == 8
+
+
+def test_sen_and_persistently_absent_is_the_sen_groups_rates():
+    # 3 of the 10 disadvantaged pupils with SEN support are persistently absent: page 02's sen=K rate
+    p = school([(True, 3, {"sen": "K", "attendance_pct": 80.0}), (True, 7, {"sen": "K", "attendance_pct": 97.0}),
+                (True, 4, {"sen": "N", "attendance_pct": 80.0}), (True, 16, {"sen": "N", "attendance_pct": 97.0}),
+                (False, 10, {"sen": "K", "attendance_pct": 97.0}), (False, 6, {"sen": "N", "attendance_pct": 80.0}),
+                (False, 44, {"sen": "N", "attendance_pct": 97.0})])
+    g, prof, found = across(p)
+    assert not found, found
+    assert rate_count(g, "persistent_absence", "sen=K") == 3
+    assert prof.loc[("overlap: SEN and persistently absent", "yes", "disadvantaged"), "n"] == 3
+
+
+def test_pupils_without_ks2_results_are_the_value_added_count():
+    # 25 of 30 disadvantaged pupils have KS2 results: the value-added count gives the 5 without
+    bands = [(True, 8, {"prior_attainment": 95.0}), (True, 9, {"prior_attainment": 105.0}),
+             (True, 8, {"prior_attainment": 115.0}), (True, 5, {"prior_attainment": np.nan}),
+             (False, 15, {"prior_attainment": 95.0}), (False, 25, {"prior_attainment": 105.0}),
+             (False, 20, {"prior_attainment": 115.0})]
+    p = school(bands)
+    g, prof, found = across(p)
+    assert not found, found
+    va = g[(g.measure == "va_attainment8") & (g.comparison == "in_school") & g.subgroup.isna()].iloc[0]
+    assert va.n_disadvantaged == 25
+    assert prof.loc[("prior_band", "unknown", "disadvantaged"), "n"] == 30 - 25
+
+
+def test_withheld_prior_band_is_not_the_value_added_count_less_the_others():
+    # 5 with high prior attainment beside 3 without KS2 results: withheld together they were 8, but
+    # the value-added count (37) less the low (17) and middle (15) bands gave the 5 back
+    p = school([(True, 17, {"prior_attainment": 95.0}), (True, 15, {"prior_attainment": 105.0}),
+                (True, 5, {"prior_attainment": 115.0}), (True, 3, {"prior_attainment": np.nan}),
+                (False, 20, {"prior_attainment": 95.0}), (False, 25, {"prior_attainment": 105.0}),
+                (False, 15, {"prior_attainment": 115.0})])
+    g, prof, found = across(p)
+    assert not found, found
+    a8 = g[(g.measure == "attainment8") & (g.comparison == "in_school")
+           & g.subgroup.fillna("").str.startswith("prior_band=")].set_index("subgroup")
+    withheld = a8[a8.suppressed].index
+    assert "prior_band=high" in withheld
+    sizes = {"prior_band=low": 17, "prior_band=middle": 15, "prior_band=high": 5}
+    assert sum(sizes[s] for s in withheld) >= DEFAULT_THRESHOLD  # on their own, without the 3
