@@ -653,3 +653,68 @@ def test_withheld_prior_band_is_not_the_value_added_count_less_the_others():
     assert "prior_band=high" in withheld
     sizes = {"prior_band=low": 17, "prior_band=middle": 15, "prior_band=high": 5}
     assert sum(sizes[s] for s in withheld) >= DEFAULT_THRESHOLD  # on their own, without the 3
+
+
+# --- across the pages of a run: page 01 as printed, with results.json -----------------------------
+
+def page_profile(path, profile: pd.DataFrame) -> pd.DataFrame:
+    """The profile as page 01 prints it (its tables of counts, and of overlaps), read back into the
+    profile's terms: the cohort it shows is the one whose figures its cells are."""
+    from bs4 import BeautifulSoup
+
+    from gaptools.domain.formatting import cap
+    from gaptools.domain.labels import characteristic_label, value_label
+
+    names, overlaps = {}, {}  # the profile tables' labels, and the overlap table's
+    for ch, v in profile[["characteristic", "value"]].drop_duplicates().itertuples(index=False):
+        names[cap(characteristic_label(ch)), cap(value_label(ch, v))] = (ch, v)
+        if ch.startswith("overlap: ") and v == "yes":
+            overlaps[cap(ch.split(": ", 1)[1]), "Yes"] = (ch, v)
+    cells = []
+    soup = BeautifulSoup(path.read_text(encoding="utf-8"), "html.parser")
+    for table in soup.find_all("table"):
+        head = [th.get_text(" ", strip=True) for th in table.find("thead").find_all("th")]
+        overlap = "Overlap" in head
+        char = None
+        for tr in table.find("tbody").find_all("tr"):
+            ths = tr.find_all("th")
+            tds = [td.get_text(" ", strip=True) for td in tr.find_all("td")]
+            if overlap:
+                label, value, tds = tds[0], "Yes", tds[1:]
+            else:
+                if len(ths) == 2:
+                    char = ths[0].get_text(" ", strip=True)
+                label, value = char, ths[-1].get_text(" ", strip=True)
+            known = overlaps if overlap else names
+            assert (label, value) in known and len(tds) == 2, (path, label, value)
+            ch, v = known[label, value]
+            for group, text in zip(("disadvantaged", "other"), tds):
+                withheld = not text[:1].isdigit()
+                cells.append({"characteristic": ch, "value": v, "group": group, "suppressed": withheld,
+                              "n": np.nan if withheld else float(text.split(" ")[0])})
+    page = pd.DataFrame(cells).drop_duplicates()  # the overlap table repeats the profile's yes rows
+    assert not page.duplicated(["characteristic", "value", "group"]).any()
+    for (sid, ks, yr), rows in profile.groupby(UNIT):  # the cohort page 01 is about
+        mine = page.merge(rows, on=["characteristic", "value", "group"], suffixes=("", "_table"))
+        if len(mine) == len(page) and (mine.n.fillna(-1) == mine.n_table.astype(float).fillna(-1)).all():
+            assert (mine.suppressed == mine.suppressed_table).all()
+            return page.assign(school_id=sid, key_stage=ks, year=yr)
+    raise AssertionError(f"{path}: page 01's counts are none of the profile's cohorts")
+
+
+def test_no_withheld_group_derivable_across_a_runs_pages(sample_run, sample_pupils, sample_results):
+    # page 01 as printed beside the school's results.json (pages 02, the PDFs and the trust page
+    # print the same results): solved together, they give back no withheld group
+    from gaptools.analysis.results import read_results
+
+    out, manifest = sample_run
+    found, pages = [], 0
+    for sid, school_entry in manifest["schools"].items():
+        folder = out / school_entry["folder"]
+        doc = read_results(folder)
+        gaps = pd.DataFrame(doc["gaps"]).assign(school_id=sid)
+        page = page_profile(folder / "01_cohort_overview.html", sample_results[sid].profile)
+        assert page.characteristic.str.startswith("overlap").any() and (page.characteristic == "attendance").any()
+        found += attack_across(sample_pupils, gaps[gaps.year == page.year.iloc[0]], page, DEFAULT_THRESHOLD)
+        pages += 1
+    assert pages == 6 and not found, found[:20]
