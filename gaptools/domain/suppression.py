@@ -26,6 +26,14 @@ disadvantaged pupils beside 2 others): derived, it would give the 2 away to
 anyone who knows the row's all-pupil total (where another cell can be withheld
 instead). A withheld whole withholds its parts (a share of a group, or its
 parts summed, would give the whole back).
+
+Across tables (one rule for the whole run, README "Privacy"): a cell whose
+count another table shows (the profile's pupils under 50% attendance, given by
+the gap table's severe-absence rate times its count) is ``public``: shown, and
+the rest withheld around it. A cell whose size another table gives but whose
+figures it does not (the pupils without KS2 results, whose number a value-added
+count gives) is ``counted``: still withheld, and the cells withheld beside it
+must then be none or at least ``threshold`` pupils without it.
 """
 from __future__ import annotations
 
