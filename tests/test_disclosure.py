@@ -718,3 +718,27 @@ def test_no_withheld_group_derivable_across_a_runs_pages(sample_run, sample_pupi
         found += attack_across(sample_pupils, gaps[gaps.year == page.year.iloc[0]], page, DEFAULT_THRESHOLD)
         pages += 1
     assert pages == 6 and not found, found[:20]
+
+
+@pytest.mark.parametrize("levels, unknown, withheld", [
+    ((17, 15, 5), 3, [15, 5]),   # the 3 without KS2 results are counted: 5 alone would be known
+    ((17, 15, 8), 3, [8]),       # 8 on its own is enough: its count known, never a small group's
+    ((17, 15, 5), 0, [15, 5]),
+])
+def test_protect_counted_cells_leave_the_rest_at_the_threshold(levels, unknown, withheld):
+    # a whole (the measure's pupils) of levels and an unknown cell never shown, whose size another
+    # table gives (counted): the withheld levels without it must reach the threshold on their own
+    from gaptools.domain.suppression import protect
+
+    k = len(levels)
+    n = np.array(list(levels) + [unknown, sum(levels) + unknown], dtype=float)
+    part = np.r_[np.zeros(k + 1, dtype=np.int64), -1]
+    rows = np.arange(k)  # one row per level; the unknown cell and the whole are shown by none
+    primary = np.array([0 < v < DEFAULT_THRESHOLD for v in levels])
+    public = np.r_[np.zeros(k + 1, dtype=bool), True]
+    counted = np.r_[np.zeros(k, dtype=bool), True, False]
+    hidden = protect(n, part, np.array([k + 1]), rows, rows, primary, public=public, counted=counted)
+    assert sorted(v for v, h in zip(levels, hidden) if h) == sorted(withheld)
+    # whole - shown - unknown: the withheld levels' number, never 1 to threshold - 1
+    rest = sum(levels) - sum(v for v, h in zip(levels, hidden) if not h)
+    assert rest == 0 or rest >= DEFAULT_THRESHOLD
