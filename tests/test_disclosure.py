@@ -313,6 +313,9 @@ def attack_across(pupils: pd.DataFrame, gaps: pd.DataFrame, prof: pd.DataFrame, 
                     known.append(form((1, (group, "PA|" + split, levels[split][value]))))
                 if split in levels and whole_n.get((r.measure, group)) == total:  # every pupil has it
                     known.append(form((1, (group, split, levels[split][value]))))
+                if split == "persistent_absence" and whole_n.get((r.measure, group)) == total:
+                    two = BANDS[2:] if value == "True" else BANDS[:2]  # those below 90%, or the rest
+                    known.append(form(*[(1, (group, "attendance", name)) for _, name in two]))
                 outcome = r.measure[3:] if r.measure.startswith("va_") else None
                 if sub is None and outcome and whole_n.get((outcome, group)) == total:
                     known.append(form((1, (group, "all", "all pupils")), (-1, (group, "prior_band", "unknown"))))

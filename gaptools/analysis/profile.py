@@ -191,8 +191,9 @@ def _given_by(t: pd.DataFrame, gaps: pd.DataFrame, threshold: int) -> tuple[np.n
         complete = {m for (m, sub), (n, _) in fig.items() if sub is None and int(n) == total}
         if complete:
             put("all", "all pupils", total)
-        if ("persistent_absence", None) in fig:
-            rated.add((*unit, group))
+        if ("persistent_absence", None) in fig or any(
+                sub == "persistent_absence=True" and m in complete for m, sub in fig):
+            rated.add((*unit, group))  # the persistently absent, from the rate or the subgroup's count
         for (m, sub), (n, _) in fig.items():
             if sub in LEVELS and m in complete:
                 put(*LEVELS[sub], int(n))
