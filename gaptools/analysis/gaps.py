@@ -25,7 +25,7 @@ from ..domain.suppression import (
 )
 from . import stats
 from .groupstats import codes, combine, grouped_moments
-from .progress import VALUE_ADDED, value_added
+from .progress import VALUE_ADDED, value_added, without_prior_known
 
 CONTRACT_COLUMNS = ["school_id", "key_stage", "year", "measure", "kind", "comparison", "subgroup",
                     "n_disadvantaged", "n_reference", "mean_disadvantaged", "mean_reference",
@@ -278,40 +278,6 @@ def _withhold(unit_measure, block, order, src, in_school, n_dis, n_ref, no_figur
     return hidden, reason
 
 
-def _without_prior_known(r: dict, labels: list, names: list[str], by_unit: np.ndarray, n_units: int
-                         ) -> np.ndarray | None:
-    """Which prior-band splits' unknown cells (pupils without KS2 results) other rows give the size of.
-
-    A value-added count is the pupils with KS2 results and the outcome: beside the outcome's
-    own count it gives those without KS2 results; and where the outcome is every pupil's (its
-    count is the group's size), so does it for every other measure every pupil has. Indexed
-    as :func:`_withhold` reads it (None: no prior-band split or no value added).
-    """
-    prior = [i for i, lb in enumerate(labels) if lb is not None and lb.startswith("prior_band=")]
-    va = [(names.index(m), names.index(m[3:])) for m in names if m.startswith("va_") and m[3:] in names]
-    if not prior or not va:
-        return None
-    n_measures = len(names)
-    prior_block = int(r["block"][np.isin(r["label"], prior)][0])
-    whole = r["block"] == 0
-    n = np.zeros((n_units, n_measures, 2))  # whole-cohort counts: other (0), disadvantaged (1)
-    n[r["unit"][whole], r["measure"][whole], 0] = r["n_ref"][whole]
-    n[r["unit"][whole], r["measure"][whole], 1] = r["n_dis"][whole]
-    size = np.bincount(by_unit, minlength=2 * n_units).reshape(n_units, 2)
-    complete = n == size[:, None, :]
-    known = np.zeros((n_units, n_measures, 2), dtype=bool)
-    for v, outcome in va:
-        counted = n[:, v, :] > 0
-        known[:, outcome, :] |= counted
-        known |= (counted & complete[:, outcome, :])[:, None, :] & complete
-    n_blocks = int(r["block"].max()) + 1
-    out = np.zeros(n_units * n_measures * n_blocks * 2, dtype=bool)
-    um = np.arange(n_units * n_measures)
-    for g, group in ((0, 1), (1, 0)):  # _withhold's group 0 is the disadvantaged cell
-        out[(um * n_blocks + prior_block) * 2 + g] = known[:, :, group].ravel()
-    return out
-
-
 def _str_array(values) -> pd.api.extensions.ExtensionArray:
     return pd.array([None if v is None else str(v) for v in values], dtype="str")
 
@@ -435,7 +401,7 @@ def gap_table(pupils: pd.DataFrame, *, threshold: int = DEFAULT_THRESHOLD, schoo
     lab_rank = _ranks([lb or "" for lb in labels])
     small, reason = _withhold(r["unit"] * n_measures + r["measure"], r["block"], lab_rank[r["label"]],
                               src, ~is_nat, n_dis, n_ref, np.isnan(mean_ref), threshold,
-                              _without_prior_known(r, labels, names, by_unit, n_units))
+                              without_prior_known(r, labels, names, by_unit, n_units))
     for arr in (n_dis, n_ref, mean_dis, mean_ref, sd_dis, sd_ref):
         arr[small] = np.nan
     score = score[src]
