@@ -74,9 +74,9 @@ def cohort_profile(pupils: pd.DataFrame, *, school_id=None, key_stage: str | Non
         is withheld, so is everything about that group.
     gaps : bool or DataFrame, default True
         The gap table shown beside the profile (every report shows one):
-        ``True`` works it out (:func:`gaptools.gap_table` and
-        :func:`gaptools.gap_index` of the same pupils, as a report does); a
-        DataFrame is that table (``index`` its gap index); ``False``: none.
+        ``True`` works it out (:func:`gaptools.gap_table` of the same pupils
+        and threshold, as a report does); a DataFrame is that table;
+        ``False``: none (the pupils on roll now, whose gaps no page shows).
         A count its shown figures give exactly is shown, never withheld for
         show (the pupils below 50% attendance, from the severe-absence rate
         times its count; those without KS2 results, from the value-added
