@@ -118,9 +118,29 @@ def attack_gaps(pupils: pd.DataFrame, g: pd.DataFrame, t: int) -> list[str]:
     return found
 
 
-def attack_profile(pupils: pd.DataFrame, prof: pd.DataFrame, t: int) -> list[str]:
-    """The same attack on the cohort profile (counts and shares)."""
+def rate_counts(gaps: pd.DataFrame | None) -> dict[tuple, set]:
+    """(unit, group) -> the counts page 02 gives of its persistently absent pupils and of the rest
+    (the rate times the count, and the count less that): shown there, so not withheld on page 01."""
+    out: dict[tuple, set] = {}
+    if gaps is None:
+        return out
+    pa = gaps[(gaps.measure == "persistent_absence") & gaps.subgroup.isna() & ~gaps.suppressed.astype(bool)]
+    for r in pa.itertuples(index=False):
+        unit = (r.school_id, r.key_stage, r.year)
+        cells = [("disadvantaged", r.n_disadvantaged, r.mean_disadvantaged)]
+        if r.comparison == "in_school":
+            cells.append(("other", r.n_reference, r.mean_reference))
+        for group, n, mean in cells:
+            yes = round(float(n) * float(mean))
+            out.setdefault((unit, group), set()).update({yes, float(n) - yes})
+    return out
+
+
+def attack_profile(pupils: pd.DataFrame, prof: pd.DataFrame, t: int, gaps: pd.DataFrame | None = None) -> list[str]:
+    """The same attack on the cohort profile (counts and shares); the attendance bands the gap
+    table's persistent-absence rate gives together (``gaps``) are shown there, not withheld."""
     found = []
+    by_rate = rate_counts(gaps)
     for unit, rows in prof.groupby(UNIT):
         p = pupils[(pupils.school_id == unit[0]) & (pupils.key_stage == unit[1]) & (pupils.year == unit[2])]
         size = {"disadvantaged": int(p.disadvantaged.astype(bool).sum()),
@@ -150,6 +170,8 @@ def attack_profile(pupils: pd.DataFrame, prof: pd.DataFrame, t: int) -> list[str
         for grp, w in whole.items():
             for char, cs in rows[(rows.group == grp) & (rows.characteristic != "all")].groupby("characteristic"):
                 rest = w - cs[~cs.suppressed.astype(bool)].n.astype(float).sum()
+                if char == "attendance" and rest in by_rate.get((unit, grp), ()):
+                    continue
                 if 0.5 < rest < t - 0.5:
                     found.append(f"{unit}: {grp} by {char}: {rest:.0f} withheld pupils derived")
     return found
@@ -166,6 +188,150 @@ def attack_index(pupils: pd.DataFrame, gi: pd.DataFrame, t: int) -> list[str]:
             found.append(f"{r.school_id} {r.key_stage} {r.year}: a group under {t} shown")
         if r.suppressed and (shown or not pd.isna(r.value)):
             found.append(f"{r.school_id} {r.key_stage} {r.year}: withheld, yet figures shown")
+    return found
+
+
+SEN = {"N": "no SEN", "K": "SEN support", "E": "EHC plan"}
+BANDS = ((95, "95% or more"), (90, "90% to 95%"), (50, "50% to 90% (persistently absent)"),
+         (-np.inf, "below 50% (severely absent)"))
+SEN_PA, LOW_PA = "overlap: SEN and persistently absent", "overlap: low prior attainment and persistently absent"
+
+
+def true_cells(p: pd.DataFrame) -> dict[tuple, int]:
+    """One cohort's true counts, by group: its size, the profile's values of SEN, sex, prior band,
+    attendance band and their overlaps, and the persistently absent in each SEN and prior group."""
+    att = p.attendance_pct.astype(float) if "attendance_pct" in p else pd.Series(np.nan, index=p.index)
+    band = pd.Series("unknown", index=p.index, dtype=object)
+    for lo, name in BANDS[::-1]:
+        band[att >= lo] = name
+    prior = p.prior_attainment.astype(float) if "prior_attainment" in p else pd.Series(np.nan, index=p.index)
+    labels = {"sen": p.sen.astype(object).map(SEN).fillna("unknown") if "sen" in p else None,
+              "sex": p.sex.astype(object).map({"F": "female", "M": "male"}).fillna("unknown") if "sex" in p else None,
+              "prior_band": pd.Series(np.select([prior < 100, prior < 110, prior >= 110], ["low", "middle", "high"],
+                                                "unknown"), index=p.index),
+              "attendance": band}
+    pa = (att < 90).to_numpy()
+    sen_any = labels["sen"].isin(["SEN support", "EHC plan"]).to_numpy() if labels["sen"] is not None else None
+    low = (prior < 100).to_numpy()
+    if sen_any is not None:
+        labels[SEN_PA] = pd.Series(np.where(sen_any & pa, "yes", "no"), index=p.index)
+    labels[LOW_PA] = pd.Series(np.where(low & pa, "yes", "no"), index=p.index)
+    out = {}
+    for group, mine in (("disadvantaged", p.disadvantaged.astype(bool).to_numpy()),
+                        ("other", ~p.disadvantaged.astype(bool).to_numpy())):
+        out[group, "all", "all pupils"] = int(mine.sum())
+        for char, v in labels.items():
+            if v is None:
+                continue
+            for value in v.unique():  # every value the cohort has: a group may have none of it
+                out[group, char, value] = int((mine & (v == value).to_numpy()).sum())
+                if char in ("sen", "prior_band"):  # the persistently absent of each group
+                    out[group, "PA|" + char, value] = int((mine & pa & (v == value).to_numpy()).sum())
+    return out
+
+
+def attack_across(pupils: pd.DataFrame, gaps: pd.DataFrame, prof: pd.DataFrame, t: int) -> list[str]:
+    """Every withheld group of 1 to t-1 pupils that the profile (page 01) and the gap table
+    (page 02, results.json) give together, cohort by cohort.
+
+    The unknowns are a cohort's counts: for each group, its size, its pupils of each value of
+    SEN, sex, prior band, attendance band and their overlaps, and the persistently absent of
+    each SEN and prior group. What a reader knows of them: the identities (each characteristic's
+    values add up to the group; the persistently absent are the 50-90% and under-50% bands, and
+    add up by SEN and by prior band; the overlaps are sums of those), the public cohort size, the
+    profile's shown counts, and from the gap table: a rate times its count (severe absence gives
+    the under-50% band, persistent absence the two bands together, the persistent-absence rate of
+    an SEN or prior group its persistently absent), a whole-group count of a measure (those
+    without it), a subgroup's count of a measure every pupil of the group has (the profile's
+    value), a value-added count of such a measure (those with KS2 results). A withheld count is
+    given back when it is a linear combination of those (the solver a reader would use).
+    """
+    found = []
+    keys = gaps[UNIT].drop_duplicates().itertuples(index=False)
+    for sid, ks, yr in keys:
+        p = pupils[(pupils.school_id == sid) & (pupils.key_stage == ks) & (pupils.year == yr)]
+        truth = true_cells(p)
+        names = sorted(truth)  # the unknowns
+        at = {k: i for i, k in enumerate(names)}
+        known = []  # linear forms over the unknowns whose values a reader has
+
+        def form(*terms):
+            f = np.zeros(len(names))
+            for sign, k in terms:
+                if k in at:
+                    f[at[k]] += sign
+            return f
+        known.append(form((1, ("disadvantaged", "all", "all pupils")), (1, ("other", "all", "all pupils"))))
+        identities = []
+        for group in ("disadvantaged", "other"):
+            whole = (group, "all", "all pupils")
+            for char in {k[1] for k in names if k[0] == group and k[1] != "all"}:
+                parts = [k for k in names if k[0] == group and k[1] == char]
+                if char.startswith("PA|"):  # the persistently absent, by SEN or prior band
+                    identities.append(form(*[(1, k) for k in parts], (-1, (group, "attendance", BANDS[2][1])),
+                                           (-1, (group, "attendance", BANDS[3][1]))))
+                else:
+                    identities.append(form((1, whole), *[(-1, k) for k in parts]))
+            identities.append(form((1, (group, SEN_PA, "yes")), (-1, (group, "PA|sen", "SEN support")),
+                                   (-1, (group, "PA|sen", "EHC plan"))))
+            identities.append(form((1, (group, LOW_PA, "yes")), (-1, (group, "PA|prior_band", "low"))))
+        for r in prof[(prof.school_id == sid) & (prof.key_stage == ks) & (prof.year == yr)].itertuples():
+            k = (r.group, r.characteristic, r.value)
+            if not r.suppressed and k in at:
+                assert truth[k] == r.n, (sid, ks, yr, k)
+                known.append(form((1, k)))
+        g = gaps[(gaps.school_id == sid) & (gaps.key_stage == ks) & (gaps.year == yr)]
+        w = g[g.subgroup.isna() & (g.comparison == "in_school") & ~g.suppressed.astype(bool)]
+        whole_n = {(m, "disadvantaged"): float(a) for m, a in zip(w.measure, w.n_disadvantaged)}
+        whole_n.update({(m, "other"): float(a) for m, a in zip(w.measure, w.n_reference)})
+        levels = {"sen": SEN, "sex": {"F": "female", "M": "male"},
+                  "prior_band": {v: v for v in ("low", "middle", "high")}}
+        secrets = []
+        for r in g.itertuples(index=False):
+            sub = None if pd.isna(r.subgroup) else r.subgroup
+            cells = [("disadvantaged", r.n_disadvantaged, r.mean_disadvantaged)]
+            if r.comparison == "in_school":
+                cells.append(("other", r.n_reference, r.mean_reference))
+            for group, n, mean in cells:
+                total = truth[group, "all", "all pupils"]
+                split, value = sub.split("=") if sub else (None, None)
+                if r.suppressed:
+                    if r.measure == "persistent_absence" and split in ("sen", "prior_band"):
+                        k = (group, "PA|" + split, levels[split][value])
+                        size = truth.get((group, split, levels[split][value]), 0)
+                        if 0 < truth.get(k, 0) < size < t:
+                            secrets.append(k)  # the rate of a small group, from its persistently absent
+                    continue
+                n = float(n)
+                if sub is None and r.measure == "severe_absence":
+                    known.append(form((1, (group, "attendance", BANDS[3][1]))))
+                if sub is None and r.measure == "persistent_absence":
+                    known.append(form((1, (group, "attendance", BANDS[2][1])), (1, (group, "attendance", BANDS[3][1]))))
+                if sub is None and r.measure in ("attendance_pct", "persistent_absence", "severe_absence"):
+                    known.append(form((1, (group, "all", "all pupils")), (-1, (group, "attendance", "unknown"))))
+                if r.measure == "persistent_absence" and split in ("sen", "prior_band"):
+                    known.append(form((1, (group, "PA|" + split, levels[split][value]))))
+                if split in levels and whole_n.get((r.measure, group)) == total:  # every pupil has it
+                    known.append(form((1, (group, split, levels[split][value]))))
+                if split == "persistent_absence" and whole_n.get((r.measure, group)) == total:
+                    two = BANDS[2:] if value == "True" else BANDS[:2]  # those below 90%, or the rest
+                    known.append(form(*[(1, (group, "attendance", name)) for _, name in two]))
+                outcome = r.measure[3:] if r.measure.startswith("va_") else None
+                if sub is None and outcome and whole_n.get((outcome, group)) == total:
+                    known.append(form((1, (group, "all", "all pupils")), (-1, (group, "prior_band", "unknown"))))
+        for r in prof[(prof.school_id == sid) & (prof.key_stage == ks) & (prof.year == yr) & prof.suppressed].itertuples():
+            k = (r.group, r.characteristic, r.value)
+            if 0 < truth.get(k, 0) < t:
+                secrets.append(k)
+        if not secrets:
+            continue
+        rows = np.array(identities + known)
+        _, sv, vt = np.linalg.svd(rows, full_matrices=False)
+        basis = vt[sv > 1e-9 * sv[0]]
+        for k in sorted(set(secrets)):
+            e = form((1, k))
+            if np.linalg.norm(e - (e @ basis.T) @ basis) < 1e-6:
+                found.append(f"{(sid, ks, yr)} {k}: {truth[k]} pupils from the figures shown")
     return found
 
 
@@ -211,8 +377,9 @@ def test_no_withheld_group_derivable_in_sample_results(sample_pupils, sample_res
         assert (gaps.withheld_reason.isna() == ~gaps.suppressed).all()
         found += attack_gaps(sample_pupils, gaps, t)
         found += attack_gaps(sample_pupils, res.gaps, t)
-        found += attack_profile(sample_pupils, res.profile, t)
+        found += attack_profile(sample_pupils, res.profile, t, gaps)
         found += attack_index(sample_pupils, res.gap_index, t)
+        found += attack_across(sample_pupils, gaps, res.profile, t)
     assert not found, found[:20]
 
 
@@ -221,7 +388,9 @@ def test_no_withheld_group_derivable_in_small_schools(small, t):
     g = gaptools.gap_table(small, threshold=t)
     assert g.suppressed.any() and (~g.suppressed).any()
     found = attack_gaps(small, g, t)
-    found += attack_profile(small, gaptools.cohort_profile(small, threshold=t), t)
+    prof = gaptools.cohort_profile(small, threshold=t, gaps=g)
+    found += attack_profile(small, prof, t, g)
+    found += attack_across(small, g, prof, t)
     found += attack_index(small, gaptools.gap_index(small, threshold=t), t)
     assert not found, found[:20]
 
@@ -410,3 +579,169 @@ def test_protect_withholds_smallest_first_until_safe(parts, t, withheld):
     assert sorted(got) == sorted(withheld) and not whole_hidden
     # the whole minus the shown parts: nothing, or a group of at least t in two or more cells
     assert sum(got) == 0 or (sum(got) >= t and len(got) >= 2)
+
+
+# --- across the pages: the issue's three examples, each a school made by hand -----------------
+
+def across(p, t=DEFAULT_THRESHOLD):
+    """The school's gap table and profile (as a report shows them side by side), and what the
+    attacks find in them together and apart."""
+    g = gaptools.gap_table(p, threshold=t, detail=True)
+    prof = gaptools.cohort_profile(p, threshold=t)
+    found = attack_across(p, g, prof, t) + attack_gaps(p, g, t) + attack_profile(p, prof, t, g)
+    return g, prof.set_index(["characteristic", "value", "group"]), found
+
+
+def rate_count(g, measure, subgroup=None, group="disadvantaged"):
+    """How many pupils a shown rate gives: the rate times its count."""
+    row = g[(g.measure == measure) & (g.comparison == "in_school")
+            & (g.subgroup.isna() if subgroup is None else g.subgroup == subgroup)].iloc[0]
+    assert not row.suppressed
+    n, mean = (row.n_disadvantaged, row.mean_disadvantaged) if group == "disadvantaged" else \
+        (row.n_reference, row.mean_reference)
+    return round(float(n) * float(mean))
+
+
+def test_attendance_bands_are_the_absence_rates():
+    # 30 disadvantaged: 2 under 50%, 8 at 50-90%; page 02 shows severe absence 2/30 and persistent 10/30
+    p = school([(True, 2, {"attendance_pct": 40.0}), (True, 8, {"attendance_pct": 80.0}),
+                (True, 20, {"attendance_pct": 97.0}), (False, 10, {"attendance_pct": 80.0}),
+                (False, 50, {"attendance_pct": 97.0})])
+    g, prof, found = across(p)
+    assert not found, found
+    assert rate_count(g, "severe_absence") == 2 and rate_count(g, "persistent_absence") == 10
+    # the profile shows what the rates give, rather than withholding it for show
+    assert prof.loc[("attendance", "below 50% (severely absent)", "disadvantaged"), "n"] == 2
+    assert prof.loc[("attendance", "50% to 90% (persistently absent)", "disadvantaged"), "n"] == 8
+
+
+def test_sen_and_persistently_absent_is_the_sen_groups_rates():
+    # 3 of the 10 disadvantaged pupils with SEN support are persistently absent: page 02's sen=K rate
+    p = school([(True, 3, {"sen": "K", "attendance_pct": 80.0}), (True, 7, {"sen": "K", "attendance_pct": 97.0}),
+                (True, 4, {"sen": "N", "attendance_pct": 80.0}), (True, 16, {"sen": "N", "attendance_pct": 97.0}),
+                (False, 10, {"sen": "K", "attendance_pct": 97.0}), (False, 6, {"sen": "N", "attendance_pct": 80.0}),
+                (False, 44, {"sen": "N", "attendance_pct": 97.0})])
+    g, prof, found = across(p)
+    assert not found, found
+    assert rate_count(g, "persistent_absence", "sen=K") == 3
+    assert prof.loc[("overlap: SEN and persistently absent", "yes", "disadvantaged"), "n"] == 3
+
+
+def test_pupils_without_ks2_results_are_the_value_added_count():
+    # 25 of 30 disadvantaged pupils have KS2 results: the value-added count gives the 5 without
+    bands = [(True, 8, {"prior_attainment": 95.0}), (True, 9, {"prior_attainment": 105.0}),
+             (True, 8, {"prior_attainment": 115.0}), (True, 5, {"prior_attainment": np.nan}),
+             (False, 15, {"prior_attainment": 95.0}), (False, 25, {"prior_attainment": 105.0}),
+             (False, 20, {"prior_attainment": 115.0})]
+    p = school(bands)
+    g, prof, found = across(p)
+    assert not found, found
+    va = g[(g.measure == "va_attainment8") & (g.comparison == "in_school") & g.subgroup.isna()].iloc[0]
+    assert va.n_disadvantaged == 25
+    assert prof.loc[("prior_band", "unknown", "disadvantaged"), "n"] == 30 - 25
+
+
+def test_withheld_prior_band_is_not_the_value_added_count_less_the_others():
+    # 5 with high prior attainment beside 3 without KS2 results: withheld together they were 8, but
+    # the value-added count (37) less the low (17) and middle (15) bands gave the 5 back
+    p = school([(True, 17, {"prior_attainment": 95.0}), (True, 15, {"prior_attainment": 105.0}),
+                (True, 5, {"prior_attainment": 115.0}), (True, 3, {"prior_attainment": np.nan}),
+                (False, 20, {"prior_attainment": 95.0}), (False, 25, {"prior_attainment": 105.0}),
+                (False, 15, {"prior_attainment": 115.0})])
+    g, prof, found = across(p)
+    assert not found, found
+    a8 = g[(g.measure == "attainment8") & (g.comparison == "in_school")
+           & g.subgroup.fillna("").str.startswith("prior_band=")].set_index("subgroup")
+    withheld = a8[a8.suppressed].index
+    assert "prior_band=high" in withheld
+    sizes = {"prior_band=low": 17, "prior_band=middle": 15, "prior_band=high": 5}
+    assert sum(sizes[s] for s in withheld) >= DEFAULT_THRESHOLD  # on their own, without the 3
+
+
+# --- across the pages of a run: page 01 as printed, with results.json -----------------------------
+
+def page_profile(path, profile: pd.DataFrame) -> pd.DataFrame:
+    """The profile as page 01 prints it (its tables of counts, and of overlaps), read back into the
+    profile's terms: the cohort it shows is the one whose figures its cells are."""
+    from bs4 import BeautifulSoup
+
+    from gaptools.domain.formatting import cap
+    from gaptools.domain.labels import characteristic_label, value_label
+
+    names, overlaps = {}, {}  # the profile tables' labels, and the overlap table's
+    for ch, v in profile[["characteristic", "value"]].drop_duplicates().itertuples(index=False):
+        names[cap(characteristic_label(ch)), cap(value_label(ch, v))] = (ch, v)
+        if ch.startswith("overlap: ") and v == "yes":
+            overlaps[cap(ch.split(": ", 1)[1]), "Yes"] = (ch, v)
+    cells = []
+    soup = BeautifulSoup(path.read_text(encoding="utf-8"), "html.parser")
+    for table in soup.find_all("table"):
+        head = [th.get_text(" ", strip=True) for th in table.find("thead").find_all("th")]
+        overlap = "Overlap" in head
+        char = None
+        for tr in table.find("tbody").find_all("tr"):
+            ths = tr.find_all("th")
+            tds = [td.get_text(" ", strip=True) for td in tr.find_all("td")]
+            if overlap:
+                label, value, tds = tds[0], "Yes", tds[1:]
+            else:
+                if len(ths) == 2:
+                    char = ths[0].get_text(" ", strip=True)
+                label, value = char, ths[-1].get_text(" ", strip=True)
+            known = overlaps if overlap else names
+            assert (label, value) in known and len(tds) == 2, (path, label, value)
+            ch, v = known[label, value]
+            for group, text in zip(("disadvantaged", "other"), tds):
+                withheld = not text[:1].isdigit()
+                cells.append({"characteristic": ch, "value": v, "group": group, "suppressed": withheld,
+                              "n": np.nan if withheld else float(text.split(" ")[0])})
+    page = pd.DataFrame(cells).drop_duplicates()  # the overlap table repeats the profile's yes rows
+    assert not page.duplicated(["characteristic", "value", "group"]).any()
+    for (sid, ks, yr), rows in profile.groupby(UNIT):  # the cohort page 01 is about
+        mine = page.merge(rows, on=["characteristic", "value", "group"], suffixes=("", "_table"))
+        if len(mine) == len(page) and (mine.n.fillna(-1) == mine.n_table.astype(float).fillna(-1)).all():
+            assert (mine.suppressed == mine.suppressed_table).all()
+            return page.assign(school_id=sid, key_stage=ks, year=yr)
+    raise AssertionError(f"{path}: page 01's counts are none of the profile's cohorts")
+
+
+def test_no_withheld_group_derivable_across_a_runs_pages(sample_run, sample_pupils, sample_results):
+    # page 01 as printed beside the school's results.json (pages 02, the PDFs and the trust page
+    # print the same results): solved together, they give back no withheld group
+    from gaptools.analysis.results import read_results
+
+    out, manifest = sample_run
+    found, pages = [], 0
+    for sid, school_entry in manifest["schools"].items():
+        folder = out / school_entry["folder"]
+        doc = read_results(folder)
+        gaps = pd.DataFrame(doc["gaps"]).assign(school_id=sid)
+        page = page_profile(folder / "01_cohort_overview.html", sample_results[sid].profile)
+        assert page.characteristic.str.startswith("overlap").any() and (page.characteristic == "attendance").any()
+        found += attack_across(sample_pupils, gaps[gaps.year == page.year.iloc[0]], page, DEFAULT_THRESHOLD)
+        pages += 1
+    assert pages == 6 and not found, found[:20]
+
+
+@pytest.mark.parametrize("levels, unknown, withheld", [
+    ((17, 15, 5), 3, [15, 5]),   # the 3 without KS2 results are counted: 5 alone would be known
+    ((17, 15, 8), 3, [8]),       # 8 on its own is enough: its count known, never a small group's
+    ((17, 15, 5), 0, [15, 5]),
+])
+def test_protect_counted_cells_leave_the_rest_at_the_threshold(levels, unknown, withheld):
+    # a whole (the measure's pupils) of levels and an unknown cell never shown, whose size another
+    # table gives (counted): the withheld levels without it must reach the threshold on their own
+    from gaptools.domain.suppression import protect
+
+    k = len(levels)
+    n = np.array(list(levels) + [unknown, sum(levels) + unknown], dtype=float)
+    part = np.r_[np.zeros(k + 1, dtype=np.int64), -1]
+    rows = np.arange(k)  # one row per level; the unknown cell and the whole are shown by none
+    primary = np.array([0 < v < DEFAULT_THRESHOLD for v in levels])
+    public = np.r_[np.zeros(k + 1, dtype=bool), True]
+    counted = np.r_[np.zeros(k, dtype=bool), True, False]
+    hidden = protect(n, part, np.array([k + 1]), rows, rows, primary, public=public, counted=counted)
+    assert sorted(v for v, h in zip(levels, hidden) if h) == sorted(withheld)
+    # whole - shown - unknown: the withheld levels' number, never 1 to threshold - 1
+    rest = sum(levels) - sum(v for v, h in zip(levels, hidden) if not h)
+    assert rest == 0 or rest >= DEFAULT_THRESHOLD

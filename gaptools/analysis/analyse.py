@@ -174,6 +174,8 @@ def analyse(pupils: pd.DataFrame, school_id, *, year: int | None = None, key_sta
     table = results_table(detail, trends)
     found = make_findings(table, trends, index, threshold=threshold)
     if profile is None:
-        profile = cohort_profile(pupils, school_id=school_id, key_stage=key_stage, threshold=threshold)
+        # with the gap table beside it: a count the gaps give is shown, and withheld ones are protected
+        profile = cohort_profile(pupils, school_id=school_id, key_stage=key_stage, threshold=threshold,
+                                 gaps=detail if splits == SPLITS and measures is None else True)
     return SchoolAnalysis(school_id, str(rows["school_name"].iloc[0]), threshold, splits, table, profile, trends,
                           found, index, detail)

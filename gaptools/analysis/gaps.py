@@ -25,7 +25,7 @@ from ..domain.suppression import (
 )
 from . import stats
 from .groupstats import codes, combine, grouped_moments
-from .progress import VALUE_ADDED, value_added
+from .progress import VALUE_ADDED, value_added, without_prior_known
 
 CONTRACT_COLUMNS = ["school_id", "key_stage", "year", "measure", "kind", "comparison", "subgroup",
                     "n_disadvantaged", "n_reference", "mean_disadvantaged", "mean_reference",
@@ -208,7 +208,7 @@ def _group_rows(frame, by_unit, n_units, names, values, whole, subgroups, thresh
 
 
 def _withhold(unit_measure, block, order, src, in_school, n_dis, n_ref, no_figure, threshold,
-              few_count_dis=None, few_count_ref=None) -> tuple[np.ndarray, np.ndarray]:
+              few_count_dis=None, few_count_ref=None, known_unknown=None) -> tuple[np.ndarray, np.ndarray]:
     """Which rows to withhold, and why, through :func:`~gaptools.domain.suppression.protect`.
 
     The first arguments describe the in-school rows (one per unit, measure and
@@ -222,7 +222,11 @@ def _withhold(unit_measure, block, order, src, in_school, n_dis, n_ref, no_figur
     Each in-school row holds two cells (its disadvantaged and its other
     pupils). Partitions: the whole cohort (public) into disadvantaged and
     other pupils; each group's whole into the levels of every split, plus the
-    pupils whose level is unknown (never shown).
+    pupils whose level is unknown (never shown). ``known_unknown`` (by
+    unit-measure, block and group, as ``((um * n_blocks) + block) * 2 + group``)
+    marks the unknown cells whose size other rows give (the pupils without KS2
+    results, from a value-added count): the withheld levels beside them must
+    then be at least ``threshold`` pupils on their own (``counted``).
     """
     n_in = len(unit_measure)
     um = np.asarray(unit_measure, dtype=np.int64)
@@ -254,6 +258,9 @@ def _withhold(unit_measure, block, order, src, in_school, n_dis, n_ref, no_figur
     part_whole = np.concatenate([first_public + np.arange(n_um), split_whole])
     public = np.zeros(len(cells_n), dtype=bool)
     public[first_public:] = True
+    counted = np.zeros(len(cells_n), dtype=bool)
+    if known_unknown is not None:
+        counted[2 * n_in: first_public] = known_unknown[some]
     rows = np.arange(len(src))
     link_row = np.concatenate([rows, rows[in_school]])
     link_cell = np.concatenate([2 * src, 2 * src[in_school] + 1])
@@ -263,7 +270,7 @@ def _withhold(unit_measure, block, order, src, in_school, n_dis, n_ref, no_figur
     few_ref = in_school & ((n_ref < threshold) | (False if few_count_ref is None else few_count_ref))
     missing = ~in_school & no_figure
     hidden = protect(cells_n, cells_part, part_whole, link_row, link_cell, few_dis | few_ref | missing,
-                     threshold, public=public, order=cell_order)
+                     threshold, public=public, order=cell_order, counted=counted)
     # no comparison in school: either group of the whole cohort is empty
     empty = (cell_n[2 * whole_row] == 0) | (cell_n[2 * whole_row + 1] == 0)
     reason = np.full(len(src), None, dtype=object)
@@ -408,7 +415,8 @@ def gap_table(pupils: pd.DataFrame, *, threshold: int = DEFAULT_THRESHOLD, schoo
 
     small, reason = _withhold(r["unit"] * n_measures + r["measure"], r["block"], lab_rank[r["label"]],
                               src, ~is_nat, n_dis, n_ref, np.isnan(mean_ref), threshold,
-                              few_count(mean_dis, n_dis), ~is_nat & few_count(mean_ref, n_ref))
+                              few_count(mean_dis, n_dis), ~is_nat & few_count(mean_ref, n_ref),
+                              without_prior_known(r, labels, names, by_unit, n_units))
     for arr in (n_dis, n_ref, mean_dis, mean_ref, sd_dis, sd_ref):
         arr[small] = np.nan
     score = score[src]

@@ -67,3 +67,45 @@ def value_added(pupils: pd.DataFrame, measures=tuple(VALUE_ADDED), *, reference:
         expected[-1] = np.nan
         out[f"va_{m}"] = (y_ref if same else as_floats(pupils[m])) - expected[own_slot]
     return out
+
+
+def without_prior_known(r: dict, labels: list, names: list[str], by_unit: np.ndarray, n_units: int
+                        ) -> np.ndarray | None:
+    """Which prior-band splits' unknown cells (pupils without KS2 results) a gap table's value-added
+    rows give the size of.
+
+    ``r`` and ``labels`` are the gap table's in-school rows and subgroup texts
+    (``unit``, ``block``, ``label``, ``measure``, ``n_dis``, ``n_ref``), ``names``
+    its measures, ``by_unit`` each pupil's unit and group (``2 * unit + disadvantaged``).
+
+    A value-added count is the pupils with KS2 results and the outcome: beside the outcome's
+    own count it gives those without KS2 results; and where the outcome is every pupil's (its
+    count is the group's size), so does it for every other measure every pupil has. Indexed
+    as the gap table's ``_withhold`` reads it (None: no prior-band split or no value added).
+    """
+    prior = [i for i, lb in enumerate(labels) if lb is not None and lb.startswith("prior_band=")]
+    va = [(names.index(m), names.index(m[3:])) for m in names if m.startswith("va_") and m[3:] in names]
+    if not prior or not va:
+        return None
+    in_prior = np.isin(r["label"], prior)
+    if not in_prior.any():
+        return None
+    n_measures = len(names)
+    prior_block = int(r["block"][in_prior][0])
+    whole = r["block"] == 0
+    n = np.zeros((n_units, n_measures, 2))  # whole-cohort counts: other (0), disadvantaged (1)
+    n[r["unit"][whole], r["measure"][whole], 0] = r["n_ref"][whole]
+    n[r["unit"][whole], r["measure"][whole], 1] = r["n_dis"][whole]
+    size = np.bincount(by_unit, minlength=2 * n_units).reshape(n_units, 2)
+    complete = n == size[:, None, :]
+    known = np.zeros((n_units, n_measures, 2), dtype=bool)
+    for v, outcome in va:
+        counted = n[:, v, :] > 0
+        known[:, outcome, :] |= counted
+        known |= (counted & complete[:, outcome, :])[:, None, :] & complete
+    n_blocks = int(r["block"].max()) + 1
+    out = np.zeros(n_units * n_measures * n_blocks * 2, dtype=bool)
+    um = np.arange(n_units * n_measures)
+    for g, group in ((0, 1), (1, 0)):  # the gap table's group 0 is the disadvantaged cell
+        out[(um * n_blocks + prior_block) * 2 + g] = known[:, :, group].ravel()
+    return out

@@ -44,7 +44,7 @@ def analyse_school(pupils: pd.DataFrame, school_id: str, *, threshold: int = DEF
     school_id : str
     threshold : int, default 6
     profile : DataFrame, optional
-        ``cohort_profile(pupils, school_id=school_id, threshold=threshold)``, if
+        ``cohort_profile(pupils, school_id=school_id, threshold=threshold)`` (beside this gap table), if
         already worked out (a notebook that has shown it); computed otherwise.
 
     Returns

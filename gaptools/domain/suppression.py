@@ -26,6 +26,14 @@ disadvantaged pupils beside 2 others): derived, it would give the 2 away to
 anyone who knows the row's all-pupil total (where another cell can be withheld
 instead). A withheld whole withholds its parts (a share of a group, or its
 parts summed, would give the whole back).
+
+Across tables (one rule for the whole run, README "Privacy"): a cell whose
+count another table shows (the profile's pupils under 50% attendance, given by
+the gap table's severe-absence rate times its count) is ``public``: shown, and
+the rest withheld around it. A cell whose size another table gives but whose
+figures it does not (the pupils without KS2 results, whose number a value-added
+count gives) is ``counted``: still withheld, and the cells withheld beside it
+must then be none or at least ``threshold`` pupils without it.
 """
 from __future__ import annotations
 
@@ -54,7 +62,7 @@ def group_sizes_withheld(n_disadvantaged: int, n_pupils: int, threshold: int = D
 
 
 def protect(cell_n, cell_part, part_whole, link_row, link_cell, primary, threshold: int = DEFAULT_THRESHOLD,
-            *, public=None, order=None) -> np.ndarray:
+            *, public=None, order=None, counted=None) -> np.ndarray:
     """Which rows to withhold: the primary ones, and enough more that nothing withheld can be derived.
 
     Parameters
@@ -78,6 +86,12 @@ def protect(cell_n, cell_part, part_whole, link_row, link_cell, primary, thresho
         always known, never withheld.
     order : int array, optional
         Which of equally small cells to withhold first (lowest first).
+    counted : bool array, optional
+        Cells whose size (not their figures) other tables give: the pupils
+        without KS2 results, whose number a value-added count gives. Still
+        withheld, but the withheld cells beside them must then be none or at
+        least ``threshold`` pupils on their own: the whole less the shown
+        cells less the counted ones gives their number.
 
     Returns
     -------
@@ -92,6 +106,7 @@ def protect(cell_n, cell_part, part_whole, link_row, link_cell, primary, thresho
     link_row, link_cell = np.asarray(link_row, dtype=np.int64), np.asarray(link_cell, dtype=np.int64)
     public = np.zeros(n_cells, dtype=bool) if public is None else np.asarray(public, dtype=bool)
     order = np.zeros(n_cells, dtype=np.int64) if order is None else np.asarray(order, dtype=np.int64)
+    counted = np.zeros(n_cells, dtype=bool) if counted is None else np.asarray(counted, dtype=bool)
     part = np.asarray(cell_part, dtype=np.int64)
     part = np.where(part < 0, n_parts, part)  # one spare partition for cells in none
     whole = np.asarray(part_whole, dtype=np.int64)
@@ -116,7 +131,13 @@ def protect(cell_n, cell_part, part_whole, link_row, link_cell, primary, thresho
         h_k = np.bincount(at, minlength=n_parts + 1)
         h_alone = (h_k == 1) & (np.bincount(at[exposes[concealed]], minlength=n_parts + 1) == 1)
         short = whole_known & (h_k > 0) & ((h_n < threshold) | h_alone)
+        # the withheld cells whose size no other table gives: their number is known too
+        uncounted = concealed[~counted[concealed]]
+        h_n2 = np.bincount(part[uncounted], weights=n[uncounted], minlength=n_parts + 1)
+        few = whole_known & (h_n2 > 0) & (h_n2 < threshold)
+        short |= few
         short[-1] = False
+        h_n = np.where(few, h_n2, h_n)  # the smaller of the two withheld totals must reach the threshold
         if short.any():
             cand = np.flatnonzero(shown & ~public & some & short[part])
             by = np.lexsort((order[cand], n[cand], part[cand]))

@@ -380,7 +380,8 @@ class SchoolReport:
                             "(`--current` to `gaptools run`)._")
         from ..analysis.profile import cohort_profile
 
-        p = cohort_profile(self.current, school_id=self.school_id, threshold=self.threshold)
+        # no gap table of the pupils on roll is shown: nothing beside this profile gives counts away
+        p = cohort_profile(self.current, school_id=self.school_id, threshold=self.threshold, gaps=False)
         if p.empty:
             return markdown("_The table of current pupils has no pupil of this school._")
         out = Section()
