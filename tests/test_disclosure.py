@@ -213,9 +213,13 @@ def true_cells(p: pd.DataFrame) -> dict[tuple, int]:
     pa = (att < 90).to_numpy()
     sen_any = labels["sen"].isin(["SEN support", "EHC plan"]).to_numpy() if labels["sen"] is not None else None
     low = (prior < 100).to_numpy()
+    # an overlap is unknown where either part is (no attendance, SEN or KS2 results), never "no"
+    no_att = att.isna().to_numpy()
     if sen_any is not None:
-        labels[SEN_PA] = pd.Series(np.where(sen_any & pa, "yes", "no"), index=p.index)
-    labels[LOW_PA] = pd.Series(np.where(low & pa, "yes", "no"), index=p.index)
+        labels[SEN_PA] = pd.Series(np.select([sen_any & pa, no_att | (labels["sen"] == "unknown").to_numpy()],
+                                             ["yes", "unknown"], "no"), index=p.index)
+    labels[LOW_PA] = pd.Series(np.select([low & pa, no_att | prior.isna().to_numpy()], ["yes", "unknown"], "no"),
+                               index=p.index)
     out = {}
     for group, mine in (("disadvantaged", p.disadvantaged.astype(bool).to_numpy()),
                         ("other", ~p.disadvantaged.astype(bool).to_numpy())):

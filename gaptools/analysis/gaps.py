@@ -34,9 +34,6 @@ DETAIL_COLUMNS = ["label", "unit", "higher_is_better", "sd_disadvantaged", "sd_r
                   "p_value", "q_value", "clear", "effect_size", "national_source", "withheld_reason"]
 #: Splits shown as subgroups: characteristic -> function of the pupil table giving its values.
 SPLITS = ("prior_band", "sex", "sen", "persistent_absence")
-#: Rate measures whose count of pupils the cohort profile (page 01) also shows as a count, and so
-#: withholds when small: the gap table withholds the rate where that count is small too.
-COUNTED_RATES = ("persistent_absence",)
 #: Measures not split by attendance (the split would be circular).
 ATTENDANCE_MEASURES = ("attendance_pct", "persistent_absence", "severe_absence")
 #: Whole-cohort measures in the headline false-discovery family (with custom and
@@ -208,13 +205,12 @@ def _group_rows(frame, by_unit, n_units, names, values, whole, subgroups, thresh
 
 
 def _withhold(unit_measure, block, order, src, in_school, n_dis, n_ref, no_figure, threshold,
-              few_count_dis=None, few_count_ref=None, known_unknown=None) -> tuple[np.ndarray, np.ndarray]:
+              known_unknown=None) -> tuple[np.ndarray, np.ndarray]:
     """Which rows to withhold, and why, through :func:`~gaptools.domain.suppression.protect`.
 
     The first arguments describe the in-school rows (one per unit, measure and
     subgroup: ``block`` 0 is the whole cohort, then one block per split, in
-    ``order`` for ties); the rest every row (``few_count_dis``/``few_count_ref``: rows whose
-    count of pupils with the outcome is small, see :data:`COUNTED_RATES`): ``src`` is the in-school row about
+    ``order`` for ties); the rest every row: ``src`` is the in-school row about
     the same pupils, ``in_school`` says whether the row also shows the other
     pupils (a national comparison shows only the disadvantaged), ``no_figure``
     where the reference figure is missing.
@@ -266,8 +262,8 @@ def _withhold(unit_measure, block, order, src, in_school, n_dis, n_ref, no_figur
     link_cell = np.concatenate([2 * src, 2 * src[in_school] + 1])
     cell_order = np.concatenate([np.repeat(order, 2), np.zeros(len(some) + n_um, dtype=np.int64)])
 
-    few_dis = (n_dis < threshold) | (False if few_count_dis is None else few_count_dis)
-    few_ref = in_school & ((n_ref < threshold) | (False if few_count_ref is None else few_count_ref))
+    few_dis = n_dis < threshold
+    few_ref = in_school & (n_ref < threshold)
     missing = ~in_school & no_figure
     hidden = protect(cells_n, cells_part, part_whole, link_row, link_cell, few_dis | few_ref | missing,
                      threshold, public=public, order=cell_order, counted=counted)
@@ -403,19 +399,8 @@ def gap_table(pupils: pd.DataFrame, *, threshold: int = DEFAULT_THRESHOLD, schoo
     # withhold small groups, and further cells until no withheld one can be derived;
     # intervals are then worked out only for the rows shown
     lab_rank = _ranks([lb or "" for lb in labels])
-    # one small-count rule with the cohort profile (page 01): a rate whose count of pupils is also a count
-    # there (the persistently absent) is withheld where that count, or the rest of the group, is 1 to
-    # threshold - 1, as the profile withholds it; else "56% of 9" gives back the 5 it withholds
-    counted = np.isin(np.asarray(names, dtype=object), COUNTED_RATES)[m]
-
-    def few_count(mean, n):
-        k = np.round(np.nan_to_num(mean) * np.nan_to_num(n))
-        rest = np.nan_to_num(n) - k
-        return counted & (((k > 0) & (k < threshold)) | ((rest > 0) & (rest < threshold)))
-
     small, reason = _withhold(r["unit"] * n_measures + r["measure"], r["block"], lab_rank[r["label"]],
                               src, ~is_nat, n_dis, n_ref, np.isnan(mean_ref), threshold,
-                              few_count(mean_dis, n_dis), ~is_nat & few_count(mean_ref, n_ref),
                               without_prior_known(r, labels, names, by_unit, n_units))
     for arr in (n_dis, n_ref, mean_dis, mean_ref, sd_dis, sd_ref):
         arr[small] = np.nan

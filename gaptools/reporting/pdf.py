@@ -21,8 +21,16 @@ from pathlib import Path
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
 
-#: At most this many A4 pages for a summary PDF.
+#: At most this many A4 pages for a summary PDF; one that runs over is printed again at these scales in turn.
 SUMMARY_PAGES = 2
+SUMMARY_SCALES = (0.92, 0.85, 0.78)
+
+
+def page_count(pdf: bytes) -> int:
+    """How many pages a PDF Chromium printed has (its page objects are written as plain dictionaries)."""
+    import re
+
+    return len(re.findall(rb"/Type\s*/Page\b", pdf))
 
 # Keep the summary cells, the first heading and the glossary; drop everything else.
 _SUMMARY_ONLY = """() => {
@@ -192,8 +200,13 @@ class Printer:
                     wide = await page.evaluate(_WIDEST) > WIDE_TABLE
                     await page.add_style_tag(content=_FIT_CSS + ("@page { size: A4 landscape; }" if wide else ""))
                 await page.emulate_media(media="print")
-                printed.append(await page.pdf(format="A4", print_background=True, prefer_css_page_size=True,
-                                              margin=_MARGIN))
+                data = await page.pdf(format="A4", print_background=True, prefer_css_page_size=True, margin=_MARGIN)
+                for scale in (SUMMARY_SCALES if summary else ()):  # a summary that runs over: printed smaller
+                    if page_count(data) <= SUMMARY_PAGES:
+                        break
+                    data = await page.pdf(format="A4", print_background=True, prefer_css_page_size=True,
+                                          margin=_MARGIN, scale=scale)
+                printed.append(data)
             return printed
         finally:
             await page.close()
