@@ -112,6 +112,23 @@ def test_cells_a_spreadsheet_would_run_are_written_as_text(tmp_path):
     assert safe_csv(pd.DataFrame({"=x": ["@y"]})) == "'=x\n'@y\n"
 
 
+def test_the_pupil_list_is_its_owners_alone_and_the_strategy_follows_the_umask(tmp_path):
+    import os
+
+    from gaptools.io.files import atomic_write_text
+
+    t = target_pupils(_load(pd.DataFrame([{**BASE, "pupil_id": "P1", "grade_english": 1}])), "S")
+    before = os.umask(0o027)
+    try:
+        write_targeting_outputs(tmp_path, "S", t, "# strategy")
+        atomic_write_text(tmp_path / "page.html", "<p>to share</p>")
+        atomic_write_text(tmp_path / "names.csv", "pupil\n", private=True)
+    finally:
+        os.umask(before)
+    modes = {p.name: p.stat().st_mode & 0o777 for p in tmp_path.iterdir()}
+    assert modes == {"targets.csv": 0o600, "strategy.md": 0o640, "page.html": 0o640, "names.csv": 0o600}
+
+
 def test_approaches_matched_to_the_need():
     lit = approaches_for("literacy", phase="primary", matched=True)
     assert lit["strand"].tolist()[:3] == ["Reading comprehension strategies", "Oral language interventions", "Phonics"]

@@ -260,8 +260,9 @@ def write_targeting_outputs(out_dir, school_id: str, targets: pd.DataFrame, stra
     """Write ``targets.csv`` (this school's pupils only) and ``strategy.md`` into ``out_dir``.
 
     ``targets.csv`` is the staff list (:func:`staff_list`), every cell safe to
-    open in a spreadsheet (:func:`gaptools.io.spreadsheet.safe_csv`). Writes are
-    atomic: a reader never sees half a file.
+    open in a spreadsheet (:func:`gaptools.io.spreadsheet.safe_csv`), readable by
+    its owner only (0600: it names pupils). Writes are atomic: a reader never
+    sees half a file.
     """
     from pathlib import Path
 
@@ -273,6 +274,7 @@ def write_targeting_outputs(out_dir, school_id: str, targets: pd.DataFrame, stra
     if "school_id" in targets.columns and (targets["school_id"].astype(str) != str(school_id)).any():
         raise ValueError("targets hold pupils of another school: refusing to write them")
     written = []
-    for name, text in (("targets.csv", safe_csv(staff_list(targets))), ("strategy.md", strategy)):
-        written.append(atomic_write_text(out / name, text))
+    # the pupil list names pupils: its owner's alone (0600); the strategy names none: shared as the umask allows
+    for name, text, private in (("targets.csv", safe_csv(staff_list(targets)), True), ("strategy.md", strategy, False)):
+        written.append(atomic_write_text(out / name, text, private=private))
     return written
