@@ -103,11 +103,14 @@ def funnels(gaps: pd.DataFrame) -> dict[str, tuple[pd.DataFrame, dict]]:
     return out
 
 
-def _names(measures) -> str:
-    return ", ".join(short_label(m) for m in sorted(set(measures), key=HEADLINE_MEASURES.index))
+def _names(measures, most: int | None = None) -> str:
+    names = [short_label(m) for m in sorted(set(measures), key=HEADLINE_MEASURES.index)]
+    if most is not None and len(names) > most + 1:
+        names = names[:most] + [f"{len(names) - most} more"]
+    return ", ".join(names[:-1]) + " and " + names[-1] if len(names) > 1 and most is not None else ", ".join(names)
 
 
-def support_priorities(gaps: pd.DataFrame) -> pd.DataFrame:
+def support_priorities(gaps: pd.DataFrame, *, every_school: bool = False) -> pd.DataFrame:
     """Where central support should go: every school with a concern, most concerns first, with the reasons.
 
     Parameters
@@ -125,6 +128,7 @@ def support_priorities(gaps: pd.DataFrame) -> pd.DataFrame:
         ``widening``, ``behind_national`` (measure names, comma-separated),
         ``stands_out`` (the funnel measure's name when the school's gap is larger
         than the trust's beyond chance), ``concerns`` and ``reason`` (in words).
+        With ``every_school``, the schools without a concern follow, unranked.
     """
     cols = ["rank", "school_id", "school_name", "key_stages", "disadvantaged_pupils", "clear_gaps", "widening",
             "behind_national", "stands_out", "concerns", "reason"]
@@ -149,19 +153,22 @@ def support_priorities(gaps: pd.DataFrame) -> pd.DataFrame:
         nat = national[national["school_id"] == sid]
         out = larger.get(sid, [])
         concerns = c.nunique() + w["measure"].nunique() + nat["measure"].nunique() + STANDS_OUT_WEIGHT * len(out)
-        if not concerns:
+        if not concerns and not every_school:
             continue
         n = pupils.get(sid)
         reasons = []
         if out:
-            reasons.append(f"gap in {_names(out)} larger than the trust's, beyond chance")
+            reasons.append(f"gap in {_names(out, 3)} larger than the trust's, beyond chance")
         if len(c):
-            reasons.append(f"clear gap{'s' if c.nunique() > 1 else ''} in {_names(c)}")
+            reasons.append(f"clear gap{'s' if c.nunique() > 1 else ''} in {_names(c, 3)}")
         if len(w):
             since = int(w["trend_from"].min()) if w["trend_from"].notna().any() else None
-            reasons.append(f"widening in {_names(w['measure'])}" + (f" since {since}" if since else ""))
-        for comp, part in nat.groupby("comparison", sort=True):
-            reasons.append(f"behind {comparator(comp)} in {_names(part['measure'])}")
+            reasons.append(f"widening in {_names(w['measure'], 3)}" + (f" since {since}" if since else ""))
+        if len(nat):
+            whom = " and ".join(comparator(x) for x in sorted(nat["comparison"].unique()))
+            reasons.append(f"behind {whom} in {_names(nat['measure'], 3)}")
+        if not concerns:
+            reasons.append("no clear concern in the latest results")
         if n is not None and not pd.isna(n):
             reasons.append(f"{int(n)} disadvantaged pupil{'' if int(n) == 1 else 's'}")
         rows.append({"school_id": sid, "school_name": name,
@@ -175,5 +182,5 @@ def support_priorities(gaps: pd.DataFrame) -> pd.DataFrame:
     t = pd.DataFrame(rows)
     t = t.sort_values(["concerns", "disadvantaged_pupils", "school_name"], ascending=[False, False, True],
                       na_position="last", kind="stable").reset_index(drop=True)
-    t["rank"] = np.arange(1, len(t) + 1)
+    t["rank"] = pd.Series(np.arange(1, len(t) + 1), dtype="Int64").where(t["concerns"] > 0)
     return t[cols]
