@@ -145,17 +145,20 @@ def support_priorities(gaps: pd.DataFrame, *, every_school: bool = False) -> pd.
         for sid in table.loc[table["stands_out"] == "larger", "school_id"]:
             larger.setdefault(str(sid), []).append(FUNNEL_MEASURES[ks])
     pupils = every[every["comparison"] == "in_school"].groupby("school_id")["n_disadvantaged"].max()
+    stages = gaps.groupby("school_id")["key_stage"].unique()
+    # each school's rows looked up once (a trust of thousands: never a scan of the whole table a school)
+    by = {name: dict(list(frame.groupby("school_id"))) for name, frame in
+          (("c", in_school), ("w", widening), ("nat", national))}
+    none = every.iloc[:0]
     rows = []
-    for sid, name in gaps.groupby("school_id")["school_name"].first().items():
-        sid = str(sid)
-        c = in_school.loc[in_school["school_id"] == sid, "measure"]
-        w = widening[widening["school_id"] == sid]
-        nat = national[national["school_id"] == sid]
+    for key, name in gaps.groupby("school_id")["school_name"].first().items():
+        c, w, nat = by["c"].get(key, none)["measure"], by["w"].get(key, none), by["nat"].get(key, none)
+        sid = str(key)
         out = larger.get(sid, [])
         concerns = c.nunique() + w["measure"].nunique() + nat["measure"].nunique() + STANDS_OUT_WEIGHT * len(out)
         if not concerns and not every_school:
             continue
-        n = pupils.get(sid)
+        n = pupils.get(key)
         reasons = []
         if out:
             reasons.append(f"gap in {_names(out, 3)} larger than the trust's, beyond chance")
@@ -172,7 +175,7 @@ def support_priorities(gaps: pd.DataFrame, *, every_school: bool = False) -> pd.
         if n is not None and not pd.isna(n):
             reasons.append(f"{int(n)} disadvantaged pupil{'' if int(n) == 1 else 's'}")
         rows.append({"school_id": sid, "school_name": name,
-                     "key_stages": ", ".join(sorted(gaps.loc[gaps["school_id"] == sid, "key_stage"].unique())),
+                     "key_stages": ", ".join(sorted(map(str, stages.get(key, [])))),
                      "disadvantaged_pupils": None if n is None or pd.isna(n) else int(n),
                      "clear_gaps": _names(c), "widening": _names(w["measure"]),
                      "behind_national": _names(nat["measure"]), "stands_out": _names(out),
