@@ -228,8 +228,11 @@ class TrustReport:
             order = key.sort_values(ascending=False, na_position="last").index.tolist()
             note = None
             if len(order) > most:
-                matter = standing.get(ks, set()) | set([s for s in first if s in set(order)][:most])
-                keep = [s for s in order if s in matter][:most]
+                out_of_line = [s for s in order if s in standing.get(ks, set())][:most]  # either way: always drawn
+                here = set(order)
+                first_here = [s for s in first if s in here and s not in out_of_line]
+                matter = set(out_of_line) | set(first_here[:most - len(out_of_line)])
+                keep = [s for s in order if s in matter]
                 note = markdown(f"_{md_text(ks)}: {len(keep)} of {len(order)} schools drawn: those the list of where "
                                 "central support should go puts first, and those whose gap stands out from the "
                                 "trust's either way. Every school's gaps are in the table of every school below "

@@ -109,8 +109,9 @@ def heatmap(matrix: pd.DataFrame, *, withheld: pd.DataFrame | None = None, clear
     names = {c: _as_measure(c) for c in matrix.columns}
     cols = sorted(matrix.columns, key=lambda c: measure_order(names[c]))
     matrix = matrix[cols]
-    shown = [wrap(cap(short_label(names[c])), 1.0, 9) for c in cols]
-    fig, ax = new_figure(max(8.0, 0.95 * matrix.shape[1] + 3.5), 0.5 * matrix.shape[0] + 2.4, ax)
+    shown = [wrap(cap(short_label(names[c])), 0.8, 8) for c in cols]
+    row_in = 0.5 if matrix.shape[0] <= 15 else 0.3  # a long heatmap: rows as tall as their figures need
+    fig, ax = new_figure(max(8.0, 0.95 * matrix.shape[1] + 3.5), row_in * matrix.shape[0] + 2.4, ax)
     annot = matrix.map(lambda v: "" if pd.isna(v) else f"{v:.2f}")
     cells = withheld.reindex_like(matrix).fillna(False).astype(bool) if withheld is not None else None
     marked = clear.reindex_like(matrix).fillna(False).astype(bool) if clear is not None else None
@@ -121,13 +122,14 @@ def heatmap(matrix: pd.DataFrame, *, withheld: pd.DataFrame | None = None, clear
     lim = float(np.nanmax(np.abs(matrix.to_numpy(dtype=float)))) if matrix.notna().any().any() else 1.0
     sns.heatmap(matrix.astype(float), annot=annot, fmt="", cmap="PuOr_r", center=0, vmin=-lim, vmax=lim,
                 ax=ax, annot_kws={"fontsize": 8}, xticklabels=False, yticklabels=False,  # set below, as text
-                cbar_kws={"label": "gap in SDs\n(+ = disadvantaged behind)"})
+                cbar_kws={"label": "gap in SDs\n(+ = disadvantaged behind)",
+                          "shrink": min(1.0, 8.0 / fig.get_figheight()), "anchor": (0.0, 1.0)})
     if marked is not None:
         for text in ax.texts:  # the annotations, one a cell, row by row
             if text.get_text().endswith("*"):
                 text.set_fontweight("bold")
     ax.xaxis.tick_top()
-    ax.set_xticks(np.arange(len(cols)) + 0.5, shown, rotation=0, fontsize=9)
+    ax.set_xticks(np.arange(len(cols)) + 0.5, shown, rotation=0, fontsize=8)
     ax.set_yticks(np.arange(matrix.shape[0]) + 0.5, [wrap(r, 2.6, 9) for r in matrix.index], rotation=0,
                   fontsize=9)
     ax.set_xlabel("")
