@@ -63,9 +63,10 @@ def test_decision_list_counts_each_concern_and_ranks_by_concerns_then_pupils():
     assert a["behind_national"] == "Attainment 8" and a["stands_out"] == ""
     assert a["reason"] == ("clear gaps in Attainment 8 and English; widening in Attainment 8 since 2023; "
                            "behind national other pupils in Attainment 8; 40 disadvantaged pupils")
+    rows.append(_row("0", "attendance_pct", gap=-3.0, n_dis=200))  # no concern either: by name, not pupils
     every = support_priorities(pd.DataFrame(rows), every_school=True)
-    assert every["school_id"].tolist() == ["A", "B", "C", "D"] and pd.isna(every["rank"].iloc[3])
-    assert "no clear concern" in every["reason"].iloc[3]
+    assert every["school_id"].tolist() == ["A", "B", "C", "0", "D"] and every["rank"].iloc[3:].isna().all()
+    assert "no clear concern" in every["reason"].iloc[4]
 
 
 def test_a_school_standing_out_from_the_trust_counts_twice():

@@ -128,7 +128,7 @@ def support_priorities(gaps: pd.DataFrame, *, every_school: bool = False) -> pd.
         ``widening``, ``behind_national`` (measure names, comma-separated),
         ``stands_out`` (the funnel measure's name when the school's gap is larger
         than the trust's beyond chance), ``concerns`` and ``reason`` (in words).
-        With ``every_school``, the schools without a concern follow, unranked.
+        With ``every_school``, the schools without a concern follow, unranked, by name.
     """
     cols = ["rank", "school_id", "school_name", "key_stages", "disadvantaged_pupils", "clear_gaps", "widening",
             "behind_national", "stands_out", "concerns", "reason"]
@@ -183,7 +183,8 @@ def support_priorities(gaps: pd.DataFrame, *, every_school: bool = False) -> pd.
     if not rows:
         return pd.DataFrame(columns=cols)
     t = pd.DataFrame(rows)
-    t = t.sort_values(["concerns", "disadvantaged_pupils", "school_name"], ascending=[False, False, True],
+    t["_pupils"] = t["disadvantaged_pupils"].where(t["concerns"] > 0)  # schools without a concern: by name
+    t = t.sort_values(["concerns", "_pupils", "school_name"], ascending=[False, False, True],
                       na_position="last", kind="stable").reset_index(drop=True)
     t["rank"] = pd.Series(np.arange(1, len(t) + 1), dtype="Int64").where(t["concerns"] > 0)
     return t[cols]
