@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 import gaptools
-from gaptools.reporting.trust import pupil_sd as _pupil_sd
+from gaptools.analysis.trust import pupil_sd as _pupil_sd
 
 
 @pytest.fixture(scope="module")

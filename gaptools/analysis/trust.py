@@ -55,6 +55,11 @@ def pupil_sd(g: pd.DataFrame) -> pd.Series:
     return standard_error(g) / np.sqrt(1 / n_dis + 1 / n_ref)
 
 
+def standardised_gap(g: pd.DataFrame) -> pd.Series:
+    """A gap in pupil-level standard deviations (:func:`pupil_sd`), so that measures can be set side by side."""
+    return g["gap"].astype(float) / pupil_sd(g)
+
+
 def funnel_fit(rows: pd.DataFrame) -> tuple[pd.DataFrame, dict]:
     """Each school's gap in one measure against the trust's, with funnel limits.
 

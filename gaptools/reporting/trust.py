@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
+from ..analysis.trust import standardised_gap
 from ..domain.formatting import (
     academic_year,
     cap,
@@ -17,7 +17,6 @@ from ..domain.formatting import (
     with_interval,
     withheld_text,
 )
-from ..analysis.trust import pupil_sd
 from ..domain.labels import short_label
 from ..domain.suppression import DEFAULT_THRESHOLD
 from .display import Chart, Section, Table, markdown
@@ -209,7 +208,7 @@ class TrustReport:
         if g.empty:
             return markdown(NO_RESULTS)
         g = g[~g["measure"].str.startswith("grade_") | g["measure"].isin(["grade_english", "grade_maths"])].copy()
-        g["std_gap"] = g["gap"] / pupil_sd(g)
+        g["std_gap"] = standardised_gap(g)
         if g["school_id"].nunique() < 2:
             return self._gap_list(g)
         first = support_priorities(self.gaps)["school_id"].tolist()
