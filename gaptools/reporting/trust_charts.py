@@ -112,7 +112,7 @@ def heatmap(matrix: pd.DataFrame, *, withheld: pd.DataFrame | None = None, clear
     shown = [wrap(cap(short_label(names[c])), 0.8, 8) for c in cols]
     row_in = 0.5 if matrix.shape[0] <= 15 else 0.3  # a long heatmap: rows as tall as their figures need
     fig, ax = new_figure(max(8.0, 0.95 * matrix.shape[1] + 3.5), row_in * matrix.shape[0] + 2.4, ax)
-    annot = matrix.map(lambda v: "" if pd.isna(v) else f"{v:.2f}")
+    annot = matrix.map(lambda v: "" if pd.isna(v) else f"{round(v, 2) + 0.0:.2f}")
     cells = withheld.reindex_like(matrix).fillna(False).astype(bool) if withheld is not None else None
     marked = clear.reindex_like(matrix).fillna(False).astype(bool) if clear is not None else None
     if marked is not None:
@@ -139,7 +139,7 @@ def heatmap(matrix: pd.DataFrame, *, withheld: pd.DataFrame | None = None, clear
     for r in matrix.index:
         vals = [f"{s.replace(chr(10), ' ')} "
                 + ("withheld" if cells is not None and cells.loc[r, c] else
-                   ("no data" if pd.isna(matrix.loc[r, c]) else f"{matrix.loc[r, c]:.2f}"
+                   ("no data" if pd.isna(matrix.loc[r, c]) else f"{round(matrix.loc[r, c], 2) + 0.0:.2f}"
                     + (" (clear)" if marked is not None and marked.loc[r, c] else "")))
                 for c, s in zip(cols, shown)]
         parts.append(f"{r}: " + ", ".join(vals))
