@@ -37,13 +37,24 @@ def sample_run(tmp_path_factory):
     batch, notebook, browser and PDF tests: with PDFs, the published benchmarks page
     of the real DfE KS2 files, none of whose schools is in the sample trust, the sample trust's
     synthetic activity register (``--activities``), and the sample year's data drops
-    (``--assessments``: each school's in-year page, results.json ``in_year``)."""
+    (``--assessments``: each school's in-year page, results.json ``in_year``). Run under umask 027
+    (``SAMPLE_RUN_UMASK``), so that a file following the umask (0640) is told from one given a fixed
+    mode (0644 or 0600)."""
+    import os
+
     from gaptools.batch import run
 
     out = tmp_path_factory.mktemp("run") / "reports"
-    manifest = run(SAMPLE, out, quiet=True, pdf=True, published=[PUBLISHED], activities=ACTIVITIES,
-                   assessments=SAMPLE_YEAR / "assessments.csv")
+    before = os.umask(SAMPLE_RUN_UMASK)
+    try:
+        manifest = run(SAMPLE, out, quiet=True, pdf=True, published=[PUBLISHED], activities=ACTIVITIES,
+                       assessments=SAMPLE_YEAR / "assessments.csv")
+    finally:
+        os.umask(before)
     return out, manifest
+
+
+SAMPLE_RUN_UMASK = 0o027
 
 
 @pytest.fixture(scope="module")

@@ -179,3 +179,24 @@ def test_cli_run_misuse_exits_2(tmp_path):
     assert r.returncode == 2 and "Traceback" not in r.stderr
     r = gaptools_cli("run", SAMPLE, "--out", tmp_path / "o", "--workers", "0")  # (the entry point: above)
     assert r.returncode == 2 and "Traceback" not in r.stderr
+
+
+def test_who_may_read_each_file_follows_what_it_holds(full_run):
+    # The run was made under umask 027 (conftest.SAMPLE_RUN_UMASK): a file to share is 0640, as any
+    # new file of the user's would be; a file naming pupils is the owner's alone (0600).
+    from conftest import SAMPLE_RUN_UMASK
+
+    out, manifest = full_run
+    shared, private = 0o666 & ~SAMPLE_RUN_UMASK, 0o600
+    pupil_level = {"03_intervention_targeting.html", "03_intervention_targeting.pdf",
+                   "03_intervention_targeting.ipynb", "targets.csv", "targets.xlsx"}
+    seen = set()
+    for rel in manifest["files"]:
+        mode = (out / rel).stat().st_mode & 0o777
+        name = rel.rsplit("/", 1)[-1]
+        assert mode == (private if name in pupil_level else shared), (rel, oct(mode))
+        seen.add(name)
+    assert {"index.html", "manifest.json", "04_trust_overview.html", "results.json", "strategy.md",
+            "02_gap_analysis.html", "targets.csv", "03_intervention_targeting.html",
+            "03_intervention_targeting.pdf", "03_intervention_targeting.ipynb"} <= seen | {"manifest.json"}
+    assert (out / "manifest.json").stat().st_mode & 0o777 == shared

@@ -13,7 +13,7 @@ def test_charts_leave_the_analysts_matplotlib_as_it_was():
         import matplotlib.pyplot as plt
         before = {k: repr(v) for k, v in matplotlib.rcParams.items()}
         import pandas as pd
-        from gaptools.reporting import charts
+        from gaptools.reporting import charts, trust_charts
         from gaptools.reporting.display import Chart
         gaps = pd.DataFrame({"key_stage": "KS4", "year": 2025, "measure": ["attainment8", "progress8"],
                              "label": ["Attainment 8", "Progress 8"], "unit": "points", "gap_unit": "points",
@@ -40,13 +40,13 @@ def test_text_from_data_is_never_mathtext():
     heatmap, whose labels come from data: matplotlib would otherwise parse it as mathtext and fail."""
     import pandas as pd
 
-    from gaptools.reporting import charts
+    from gaptools.reporting import charts, trust_charts
     from gaptools.reporting.display import Chart
 
     names = [r"$\notacommand$ Academy", "Price $5 $x^2$ School", "Plain School"]
     table = pd.DataFrame({"school_name": names, "gap": [1.0, 2.5, -0.5], "n_disadvantaged": [20, 35, 12]})
     matrix = pd.DataFrame({"attainment8": [0.4, -0.1, 0.2]}, index=names)
-    for fig in (charts.funnel(table, sd=15.0), charts.heatmap(matrix)):
+    for fig in (trust_charts.funnel(table, sd=15.0), trust_charts.heatmap(matrix)):
         Chart(fig)  # printed without a mathtext error
         texts = [t for ax in fig.axes for t in ax.texts + ax.get_yticklabels()]
         shown = {t._preprocess_math(t.get_text()) for t in texts}  # what matplotlib will draw, and whether as math

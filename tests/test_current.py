@@ -164,6 +164,23 @@ def test_staff_list_opens_in_excel_with_accents_year_groups_and_named_priorities
     assert load_workbook(tmp_path / "targets.xlsx").sheetnames == ["Pupils"]
 
 
+def test_the_pupil_list_is_its_owners_alone_and_the_strategy_follows_the_umask(tmp_path):
+    import os
+
+    from gaptools.io.files import atomic_write_text
+
+    t = target_pupils(_load(pd.DataFrame([{**BASE, "pupil_id": "P1", "grade_english": 1}])), "S")
+    before = os.umask(0o027)
+    try:
+        write_targeting_outputs(tmp_path, "S", t, "# strategy")
+        atomic_write_text(tmp_path / "page.html", "<p>to share</p>")
+        atomic_write_text(tmp_path / "names.csv", "pupil\n", private=True)
+    finally:
+        os.umask(before)
+    modes = {p.name: p.stat().st_mode & 0o777 for p in tmp_path.iterdir()}
+    assert modes == {"targets.csv": 0o600, "strategy.md": 0o640, "page.html": 0o640, "names.csv": 0o600}
+
+
 def test_approaches_matched_to_the_need():
     lit = approaches_for("literacy", phase="primary", matched=True)
     assert lit["strand"].tolist()[:3] == ["Reading comprehension strategies", "Oral language interventions", "Phonics"]

@@ -16,6 +16,7 @@ import re
 import shutil
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from conftest import SAMPLE, occurring, pdf_text
@@ -180,7 +181,8 @@ def test_every_page_links_back_and_the_overview_links_each_school(sample_run, op
 
 
 def test_index_says_which_schools_need_attention_first(sample_run, opened):
-    """Schools are ordered by their number of clear headline gaps, counted here from results.json."""
+    """Schools are ordered as the trust overview's decision list and trust.csv order them; the schools
+    with clear headline gaps (counted here from results.json) come before those without."""
     out, manifest = sample_run
     headline = {"attainment8", "progress8", "basics_4plus", "rwm_expected", "attendance_pct"}
     clear = {}
@@ -193,13 +195,18 @@ def test_index_says_which_schools_need_attention_first(sample_run, opened):
                                            and g["comparison"] == "in_school" and g["subgroup"] is None
                                            and g["year"] == latest[g["key_stage"]] and g["clear"])
     text = opened["index"]["text"]
-    first = text[text.index("Needs attention first"):].split("\n")[0]
-    most = max(clear.values())
-    assert most > 0
-    assert any(name in first for name, n in clear.items() if n == most), (first, clear)
+    first = text[text.index("Needs attention first"):text.index("Schools are listed below")]
+    assert len(re.findall(r"\d+ disadvantaged pupils?\b", first)) == 3  # three schools, each with its reasons
+    assert "Hillcrest High School: gap in Attainment 8 larger than the trust's" in first, first
     positions = {name: text.index(name, text.index("Headline gaps")) for name in clear}
     ordered = sorted(clear, key=positions.get)
-    assert [clear[n] for n in ordered] == sorted(clear.values(), reverse=True), (ordered, clear)
+    with_gaps = [n for n in ordered if clear[n]]
+    assert with_gaps and ordered[:len(with_gaps)] == with_gaps, (ordered, clear)
+    table = pd.read_csv(out / "trust" / "trust.csv", encoding="utf-8-sig")
+    assert (out / "trust" / "trust.csv").read_bytes().startswith(b"\xef\xbb\xbf")  # Excel reads it as UTF-8
+    assert table["School"].tolist() == ordered
+    assert table["Rank"].notna().sum() == 4 and set(table.loc[table["Rank"].isna(), "School"]) == {
+        "Saint Émile's Catholic College", "Little Brook C of E Primary School"}
 
 
 def test_published_page_for_a_trust_not_in_the_files(opened):

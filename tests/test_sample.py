@@ -83,3 +83,16 @@ def test_pupil_ids_are_valid_upns(sample_pupils):
     from gaptools.domain.upn import is_valid_upn
 
     assert all(is_valid_upn(u) for u in sample_pupils["pupil_id"])
+
+
+def test_every_school_of_a_large_trust_has_its_own_id():
+    # Past 100 schools the unplanted ids used to run into the story schools' (school 104 was 900104).
+    from gaptools.io.sample import PLANTED, extra_school_id
+
+    trust = generate_trust(schools=105, years=1)
+    names = trust.groupby("school_id")["school_name"].nunique()
+    assert len(names) == 105 and (names == 1).all()
+    planted = {p.school_id for p in PLANTED}
+    ids = [extra_school_id(i) for i in range(len(PLANTED) + 1, 25_000)]
+    assert len(set(ids)) == len(ids) and not planted & set(ids)
+    assert ids[:94] == [f"9{i:05d}" for i in range(7, 101)]  # the ids schools 7-100 always had

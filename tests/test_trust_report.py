@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 import gaptools
-from gaptools.reporting.trust import pupil_sd as _pupil_sd
+from gaptools.analysis.trust import pupil_sd as _pupil_sd
 
 
 @pytest.fixture(scope="module")
@@ -24,14 +24,19 @@ def test_pupil_sd_recovered_from_intervals_matches_the_data(trust, sample_pupils
     assert float(_pupil_sd(row).iloc[0]) == pytest.approx(pooled, rel=0.05)
 
 
-def test_support_table_lists_exactly_the_schools_with_clear_headline_gaps(trust):
-    table = trust.support_table().data
+def test_support_table_lists_exactly_the_schools_with_a_concern(trust):
+    # Saint Émile's (no real gap) and Little Brook (too few disadvantaged pupils) have none
+    from gaptools.reporting.display import Table
+
+    table = next(p for p in trust.support_table() if isinstance(p, Table)).data
     assert set(table["School"]) == {"Hillcrest High School", "Northfield Academy", "Oakwood Primary School",
                                     "Riverside School"}
-    assert table["Weight (gap size x pupils)"].is_monotonic_decreasing
+    assert table["School"].iloc[0] == "Hillcrest High School"  # the planted widening gap, standing out
+    assert table["Concerns"].is_monotonic_decreasing
     assert table["Rank"].tolist() == list(range(1, len(table) + 1))
+    assert table["Why"].str.len().gt(0).all()
 
 
-def test_funnel_flags_the_widening_school(trust):
+def test_funnel_flags_the_widening_school_and_says_which_way(trust):
     titles = [c.title for c in trust.funnel()]
-    assert any("Hillcrest High School stands out" in t for t in titles), titles
+    assert any("Hillcrest High School stands out: its gap is larger than the trust's" in t for t in titles), titles

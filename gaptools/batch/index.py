@@ -23,12 +23,18 @@ HEADLINE = ("attainment8", "progress8", "basics_4plus", "rwm_expected", "attenda
 
 
 # --------------------------------------------------------------- index.html
-def _headline(out: Path, outcome: dict) -> list[dict]:
-    """The school's headline rows of the results model (latest year of each key stage), or none."""
+def _table(out: Path, outcome: dict):
+    """The school's results model, or None (a school that failed, or has no results.json)."""
     path = out / outcome["folder"] / "results.json"
     if not school_is_ok(outcome["status"]) or not path.is_file():
+        return None
+    return read_results_table(path)[1]
+
+
+def _headline(table) -> list[dict]:
+    """The school's headline rows of the results model (latest year of each key stage), or none."""
+    if table is None:
         return []
-    table = read_results_table(path)[1]
     latest = table.groupby("key_stage")["year"].transform("max")
     rows = table[table["subgroup"].isna() & (table["comparison"] == "in_school") & (table["year"] == latest)
                  & table["measure"].isin(HEADLINE)]
@@ -58,11 +64,18 @@ def render_index(out: Path, manifest: dict) -> str:
 
     env = Environment(autoescape=select_autoescape(default=True, default_for_string=True))
     threshold = manifest.get("suppression_threshold", DEFAULT_THRESHOLD)
-    schools = []
+    import pandas as pd
+
+    from ..analysis.trust import support_priorities
+
+    schools, tables = [], []
     for sid, o in sorted(manifest["schools"].items(), key=lambda kv: (kv[1]["status"] != "failed",
                                                                        kv[1]["school_name"] or kv[0])):
         try:
-            cells = [headline_cell(g, threshold) for g in _headline(out, o)]
+            table = _table(out, o)
+            cells = [headline_cell(g, threshold) for g in _headline(table)]
+            if table is not None:
+                tables.append(table.assign(school_id=str(sid), school_name=o["school_name"] or str(sid)))
         except ResultsError as e:  # one unreadable results file does not take the index down
             cells = [{"label": "Results", "text": f"not readable: {e}", "clear": False, "trend": ""}]
         outputs = set(o.get("outputs") or [])
@@ -74,9 +87,15 @@ def render_index(out: Path, manifest: dict) -> str:
         n_clear = sum(c["clear"] for c in cells)
         n_widening = sum(c["clear"] and c["trend"].startswith("widening") for c in cells)
         schools.append({"id": sid, **o, "cells": cells, "links": links, "n_clear": n_clear, "n_widening": n_widening})
-    # which schools need attention first: most clear headline gaps, then most of them widening
-    schools.sort(key=lambda s: (s["status"] != "failed", -s["n_clear"], -s["n_widening"], s["school_name"] or s["id"]))
-    attention = [s for s in schools if school_is_ok(s["status"]) and s["n_clear"]][:3]
+    # which schools need attention first: the trust overview's list of where central support should go
+    first = support_priorities(pd.concat(tables, ignore_index=True)) if tables else pd.DataFrame(
+        columns=["school_id", "reason"])
+    rank = {str(sid): i for i, sid in enumerate(first["school_id"])}
+    reasons = dict(zip(first["school_id"].astype(str), first["reason"]))
+    for s in schools:
+        s["reason"] = reasons.get(str(s["id"]), "")
+    schools.sort(key=lambda s: (s["status"] != "failed", rank.get(str(s["id"]), len(rank)), s["school_name"] or s["id"]))
+    attention = [s for s in schools if school_is_ok(s["status"]) and s["reason"]][:3]
     n_failed = sum(s["status"] == "failed" for s in schools)
     page = env.from_string(INDEX_TEMPLATE).render(manifest=manifest, schools=schools, n_failed=n_failed,
                                                   trust=manifest["trust"], threshold=threshold, attention=attention)
@@ -103,9 +122,10 @@ Groups under {{ threshold }} pupils are withheld.</p>
 <p>{% if trust.status == 'ok' %}<a href="trust/04_trust_overview.html">Trust overview: which gaps are real, which are closing, where to put support</a>{% elif trust.error %}<span class="failed">Trust overview not available: {{ trust.error }}</span>{% endif %}
 {% if manifest.governors %} · <a href="governors/">For governors: the summaries as PDF, naming no pupil</a>{% endif %}
 {% if trust.published and trust.published.status == 'ok' %} · <a href="{{ trust.published.outputs[0] }}">Published benchmarks</a>{% endif %}</p>
-{% if attention %}<p><strong>Needs attention first:</strong> {% for s in attention %}<a href="{{ s.links[1][0] }}">{{ s.school_name }}</a>
-({{ s.n_clear }} clear headline gap{{ '' if s.n_clear == 1 else 's' }}{% if s.n_widening %}, {{ s.n_widening }} widening{% endif %}){{ '; ' if not loop.last else '.' }}
-{% endfor %}Schools are listed below in this order: most clear headline gaps first.</p>{% else %}<p>No school has a clear headline gap in its latest results.</p>{% endif %}
+{% if attention %}<p><strong>Needs attention first</strong> (the trust overview's list of where central support should go):</p>
+<ol>{% for s in attention %}<li><a href="{{ s.links[1][0] }}">{{ s.school_name }}</a>: {{ s.reason }}</li>
+{% endfor %}</ol><p class="muted">Schools are listed below in the same order: most concerns first (clear headline gaps, widening gaps,
+gaps behind national figures, a gap larger than the trust's), then the others by name.{% if trust.status == 'ok' %} Every school's concerns: <a href="trust/trust.csv">trust.csv</a>.{% endif %}</p>{% else %}<p>No school has a clear headline gap, a widening gap or a gap behind national figures in its latest results.</p>{% endif %}
 <table>
 <thead><tr><th>School</th><th>Status</th><th>Headline gaps</th><th>Reports</th></tr></thead>
 <tbody>

@@ -512,8 +512,10 @@ def _dispatch(jobs, *, client, data_file, workers, quiet, already_failed=0, skip
 
 def _trust_overview(folder: OutputFolder, private: Path, outcomes: list[SchoolOutcome], threshold: int,
                     timeout: int) -> dict:
-    """Notebook 04 over exactly the schools given (their results.json copied to the private folder)."""
+    """Notebook 04 over exactly the schools given (their results.json copied to the private folder), and
+    ``trust.csv`` beside it: the same decision list, every school, to sort and filter in a spreadsheet."""
     from ..reporting.html import notebook_html
+    from ..reporting.trust import TrustReport
 
     name, _ = TRUST_NOTEBOOK
     results = private / "results"
@@ -529,8 +531,9 @@ def _trust_overview(folder: OutputFolder, private: Path, outcomes: list[SchoolOu
                          runtime=str(private))
         page = notebook_html(executed, nav_html='<a href="../index.html">Trust index</a>')
         rel = folder.write_text(f"trust/{name}.html", page)
+        table = folder.write_text("trust/trust.csv", TrustReport(results_dir=results).support_csv())
         return {"status": "ok", "error": None, "duration_s": round(time.perf_counter() - start, 2),
-                "outputs": [rel]}
+                "outputs": [rel, table]}
     except Exception as exc:
         return {"status": "failed", "error": execution_error(exc, name),
                 "duration_s": round(time.perf_counter() - start, 2), "outputs": []}

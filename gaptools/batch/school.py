@@ -76,6 +76,27 @@ class SchoolOutcome:
     input_hash: str | None = None
 
 
+#: The files of a school's folder that name pupils (the targeting page in every form, the pupil list):
+#: its owner's alone (0600). Every other file is made to be shared and follows the user's umask.
+PUPIL_LEVEL_PAGE = "03_intervention_targeting"
+PUPIL_LEVEL_FILES = ("targets.csv", "targets.xlsx")
+
+
+def names_pupils(name: str) -> bool:
+    """Whether the school folder's file ``name`` (any sub-folder) is pupil-level: see :data:`PUPIL_LEVEL_FILES`."""
+    path = Path(name)
+    return path.stem == PUPIL_LEVEL_PAGE or path.name in PUPIL_LEVEL_FILES
+
+
+def set_modes(stage: Path) -> None:
+    """Every file of a built school folder gets the mode its content calls for (:func:`names_pupils`)."""
+    from ..io.files import set_mode
+
+    for path in stage.rglob("*"):
+        if path.is_file() and not path.is_symlink():
+            set_mode(path, private=names_pupils(path.relative_to(stage).as_posix()))
+
+
 def safe_folder_names(school_ids) -> dict[str, str]:
     """A safe, unique folder name for every school id, whatever it contains.
 
@@ -212,6 +233,12 @@ def run_school(job: SchoolJob, data: bytes | None = None) -> SchoolOutcome:
     except Exception as exc:  # a bug of ours must not take the other schools down
         outcome.status = "failed"
         outcome.error = f"{type(exc).__name__}: {exc} ({traceback.format_exc(limit=1).strip().splitlines()[-1]})"
+    if outcome.status in ("ok", PDF_FAILED):
+        try:
+            set_modes(stage)
+        except OSError as exc:
+            outcome.status = "failed"
+            outcome.error = f"could not set who may read {exc.filename or 'the reports'}: {exc.strerror or exc}"
     if outcome.status not in ("ok", PDF_FAILED):
         shutil.rmtree(stage, ignore_errors=True)
     else:

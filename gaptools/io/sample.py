@@ -69,11 +69,25 @@ PLANTED = [
 ]
 
 
+def extra_school_id(i: int) -> str:
+    """The id of unplanted school number ``i`` (7, 8, ...): unique, never a planted school's.
+
+    Schools 7-100 keep the ids they always had (900007-900100); from there the
+    count steps over the planted ids (900101-900104, 900201-900202), so school
+    101 is 900105 and no unplanted school ever shares a story school's id.
+    """
+    number = 900000 + i
+    for planted in sorted(int(p.school_id) for p in PLANTED):
+        if planted <= number:
+            number += 1
+    return str(number)
+
+
 def _extra_plan(i: int, rng: np.random.Generator) -> SchoolPlan:
     """A further, unplanted school for larger synthetic trusts."""
     ks = "KS4" if rng.random() < 0.6 else "KS2"
     eff = float(rng.normal(-0.5, 0.3)) * (1 if ks == "KS4" else 4)
-    return SchoolPlan(f"9{i:05d}", f"Synthetic School {i}", ks,
+    return SchoolPlan(extra_school_id(i), f"Synthetic School {i}", ks,
                       int(rng.integers(60, 251)), float(rng.uniform(0.1, 0.6)), "unplanted",
                       english_effect=(eff,) * 3, maths_effect=(eff,) * 3,
                       school_effect=float(rng.normal(0, 0.25)))

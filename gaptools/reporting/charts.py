@@ -25,12 +25,10 @@ from matplotlib.figure import Figure
 
 from ..domain.formatting import cap, withheld_short
 from ..domain.labels import (
-    SHORT_LABELS,
     characteristic_label,
     group_label,
     measure_label,
     measure_order,
-    short_label,
     subgroup_label,
     value_label,
 )
@@ -362,96 +360,6 @@ def profile_bars(profile: pd.DataFrame, characteristic: str, *, title: str | Non
     return fig
 
 
-def _short_name(name: str, limit: int = 40) -> str:
-    name = str(name)
-    return name if len(name) <= limit else name[: limit - 1].rstrip() + "…"
-
-
-@themed
-def funnel(table: pd.DataFrame, *, value: str = "gap", n: str = "n_disadvantaged", sd: float,
-           centre: float | None = None, ratio: float = 2.0, title: str | None = None, label: str = "gap", ax=None):
-    """Funnel plot: each school's gap against its number of disadvantaged pupils.
-
-    Control limits at 95% and 99.8% around the trust's average gap, for a gap
-    between ``k`` disadvantaged and ``ratio * k`` other pupils with pupil-level
-    standard deviation ``sd``. Schools outside the 99.8% limits differ from the
-    trust by more than chance would explain. School names are written in full
-    (wrapped), on the side of the point that keeps them inside the chart.
-    """
-    rows = table.dropna(subset=[value, n])
-    if rows.empty:
-        return None
-    centre = float(np.average(rows[value], weights=rows[n])) if centre is None else centre
-    fig, ax = _figure(8, 5, ax)
-    k = np.linspace(max(3, rows[n].min() * 0.8), rows[n].max() * 1.15, 200)
-    se = sd * np.sqrt(1 / k + 1 / (ratio * k))
-    for z, style in ((1.96, "--"), (3.09, ":")):
-        ax.plot(k, centre + z * se, style, color="#555555", lw=1)
-        ax.plot(k, centre - z * se, style, color="#555555", lw=1)
-    ax.axhline(centre, color="#333333", lw=1)
-    ax.scatter(rows[n], rows[value], color=DISADVANTAGED, s=40, zorder=3)
-    mid = (k.min() + k.max()) / 2
-    parts = []
-    for _, r in rows.iterrows():
-        name = str(r.get("school_name", r.get("school_id")))
-        left = r[n] > mid  # names of schools on the right are written to the left of their point
-        ax.annotate(wrap(_short_name(name, 60), 2.2, 8), (r[n], r[value]), fontsize=8,
-                    xytext=(-5 if left else 5, 3), textcoords="offset points", ha="right" if left else "left",
-                    va="bottom")
-        parts.append(f"{name}: {r[value]:.1f} with {int(r[n])} disadvantaged pupils")
-    _axis_label(ax, "Number of disadvantaged pupils")
-    _axis_label(ax, label, axis="y")
-    ax.plot([], [], "--", color="#555555", label="95% limits")
-    ax.plot([], [], ":", color="#555555", label="99.8% limits")
-    ax.plot([], [], "-", color="#333333", label="trust average")
-    _legend_beside(ax)
-    set_title(ax, title or "Which schools' gaps stand out from the trust")
-    describe(fig, f"Funnel plot of each school's {label} against its number of disadvantaged pupils, with limits "
-                  f"around the trust average of {centre:.1f}. " + "; ".join(parts) + ".")
-    return fig
-
-
-@themed
-def heatmap(matrix: pd.DataFrame, *, withheld: pd.DataFrame | None = None, title: str | None = None, ax=None):
-    """Schools by measures, coloured by standardised gap; withheld cells marked 'withheld'.
-
-    Columns may be measure names (put in reading order and labelled from the
-    label table) or labels already.
-    """
-    if matrix.empty:
-        return None
-    names = {c: _as_measure(c) for c in matrix.columns}
-    cols = sorted(matrix.columns, key=lambda c: measure_order(names[c]))
-    matrix = matrix[cols]
-    shown = [wrap(cap(short_label(names[c])), 1.0, 9) for c in cols]
-    fig, ax = _figure(max(8.0, 0.95 * matrix.shape[1] + 3.5), 0.5 * matrix.shape[0] + 2.4, ax)
-    annot = matrix.map(lambda v: "" if pd.isna(v) else f"{v:.2f}")
-    cells = withheld.reindex_like(matrix).fillna(False).astype(bool) if withheld is not None else None
-    if cells is not None:
-        annot = annot.where(~cells, "withheld")
-    lim = float(np.nanmax(np.abs(matrix.to_numpy(dtype=float)))) if matrix.notna().any().any() else 1.0
-    sns.heatmap(matrix.astype(float), annot=annot, fmt="", cmap="PuOr_r", center=0, vmin=-lim, vmax=lim,
-                ax=ax, annot_kws={"fontsize": 8}, xticklabels=False, yticklabels=False,  # set below, as text
-                cbar_kws={"label": "gap in SDs\n(+ = disadvantaged behind)"})
-    ax.set_xticks(np.arange(len(cols)) + 0.5, shown, rotation=0, fontsize=9)
-    ax.set_yticks(np.arange(matrix.shape[0]) + 0.5, [wrap(r, 2.6, 9) for r in matrix.index], rotation=0,
-                  fontsize=9)
-    ax.set_xlabel("")
-    ax.set_ylabel("")
-    set_title(ax, title or "Gaps across schools and measures")
-    parts = []
-    for r in matrix.index:
-        vals = [f"{s.replace(chr(10), ' ')} "
-                + ("withheld" if cells is not None and cells.loc[r, c] else
-                   ("no data" if pd.isna(matrix.loc[r, c]) else f"{matrix.loc[r, c]:.2f}"))
-                for c, s in zip(cols, shown)]
-        parts.append(f"{r}: " + ", ".join(vals))
-    describe(fig, "Table of colours: each school's gap in standard deviations in each measure "
-                  "(positive: disadvantaged pupils behind). " + "; ".join(parts) + ".")
-    return fig
-
-
-def _as_measure(column) -> str:
-    """A heatmap column as a measure name, whether it was given as a name or as its short label."""
-    by_label = {v.casefold(): k for k, v in SHORT_LABELS.items()}
-    return by_label.get(str(column).casefold(), str(column))
+#: The figure, axis label and legend of every chart, for the trust overview's charts
+#: (:mod:`gaptools.reporting.trust_charts`).
+new_figure, axis_label, legend_beside = _figure, _axis_label, _legend_beside

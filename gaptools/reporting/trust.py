@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
+from ..analysis.trust import standardised_gap
 from ..domain.formatting import (
     academic_year,
     cap,
@@ -21,6 +21,11 @@ from ..domain.labels import short_label
 from ..domain.suppression import DEFAULT_THRESHOLD
 from .display import Chart, Section, Table, markdown
 from .school import load_data
+
+
+#: Schools a key stage's heatmap draws at most; the decision list's rows on the page.
+HEATMAP_MOST = 40
+SUPPORT_MOST = 15
 
 
 class TrustReport:
@@ -103,8 +108,8 @@ class TrustReport:
         return Section([note, Table(pd.DataFrame(rows).fillna(""))])
 
     def school_links(self):
-        """Links to each school's own pages (when the results come from a ``gaptools run``),
-        schools with the most clear gaps in their latest results first."""
+        """Links to each school's own pages (when the results come from a ``gaptools run``), in the order
+        of the list of where central support should go, then the other schools by name."""
         import html
 
         from .html import SCHOOL_PAGES
@@ -112,11 +117,14 @@ class TrustReport:
 
         if not self.folders:
             return markdown("_Each school's pages are linked here when the overview is part of a `gaptools run`._")
+        from ..analysis.trust import support_priorities
+
         g = self._latest()
         clear = (g[g["clear"].map(is_yes) & (g["gap"] > 0)].groupby("school_id").size()
                  if len(g) else pd.Series(dtype=int))
         names = {str(d["school_id"]): str(d["school_name"]) for d in self.docs}
-        order = sorted(self.folders, key=lambda sid: (-int(clear.get(sid, 0)), names.get(sid, sid)))
+        first = {sid: i for i, sid in enumerate(support_priorities(self.gaps)["school_id"])} if len(self.gaps) else {}
+        order = sorted(self.folders, key=lambda sid: (first.get(sid, len(first)), names.get(sid, sid)))
         rows = []
         for sid in order:
             n = int(clear.get(sid, 0))
@@ -157,60 +165,94 @@ class TrustReport:
         return Section([note, Table(out.reset_index(drop=True))])
 
     def funnel(self, measure: str | None = None):
-        """Funnel plot of one measure's gap against the number of disadvantaged pupils."""
-        from .charts import funnel
+        """Funnel plot of one measure's gap against the number of disadvantaged pupils, one a key stage.
+
+        Who stands out, and which way, is the analysis' (:func:`gaptools.analysis.trust.funnel_fit`);
+        the title says it in words and only those schools are named on the chart.
+        """
+        from ..analysis.trust import FUNNEL_MEASURES, funnel_fit
+        from .trust_charts import funnel
 
         out = Section()
         g = self._latest()
         if g.empty:
             return markdown(NO_RESULTS)
         for ks in sorted(g["key_stage"].unique()):
-            m = measure or ("attainment8" if ks == "KS4" else "rwm_expected")
-            rows = g[(g["key_stage"] == ks) & (g["measure"] == m) & ~g["suppressed"].astype(bool)].copy()
+            m = measure or FUNNEL_MEASURES.get(ks, "attainment8")
+            rows, fit = funnel_fit(g[(g["key_stage"] == ks) & (g["measure"] == m)])
             if len(rows) < 2:
                 label = g.loc[g["measure"] == m, "label"]
                 out.append(markdown(f"_{md_text(ks)}: fewer than two schools with "
                                     f"{label.iloc[0] if len(label) else m} figures: no funnel to draw._"))
                 continue
-            sd = float(np.median(pupil_sd(rows)))
-            ratio = float(np.median(rows["n_reference"] / rows["n_disadvantaged"]))
             scale = 100 if is_proportion(rows["unit"].iloc[0], m, rows["kind"].iloc[0]) else 1
             rows["gap_shown"] = rows["gap"] * scale
-            centre = float(np.average(rows["gap_shown"], weights=rows["n_disadvantaged"]))
-            k, v = rows["n_disadvantaged"].to_numpy(float), rows["gap_shown"].to_numpy(float)
-            lim = 3.09 * sd * scale * np.sqrt(1 / k + 1 / (ratio * k))
-            out_of = rows.loc[np.abs(v - centre) > lim, "school_name"].tolist()
-            title = (f"{ks}: " + (", ".join(out_of) + (" stands" if len(out_of) == 1 else " stand") + " out from the trust" if out_of
-                                  else "no school's gap stands out from the trust beyond chance"))
-            out.append(funnel(rows, value="gap_shown", sd=sd * scale, centre=centre, ratio=ratio, title=title,
+            out.append(funnel(rows, value="gap_shown", sd=fit["sd"] * scale, centre=fit["centre"] * scale,
+                              ratio=fit["ratio"], title=f"{ks}: {stands_out_title(rows)}", mark="stands_out",
                               label=f"{cap(rows['label'].iloc[0])} gap ({rows['gap_unit'].iloc[0]})"))
         return out
 
-    def heatmap(self):
-        """Schools by measures: the latest gap in standard deviations, withheld cells marked.
+    def heatmap(self, most: int = HEATMAP_MOST):
+        """Schools by measures, one heatmap a key stage: the latest gap in standard deviations, clear gaps
+        in bold with a ``*``, withheld cells marked; schools with the largest gaps first.
 
-        With fewer than two schools a heatmap says nothing a table does not, so a
-        table of the school's gaps is shown instead.
+        Above ``most`` schools in a key stage only the schools that matter are drawn (those the
+        decision list puts first and those standing out from the trust either way, at most ``most``),
+        with a line saying where every school's gaps are. With fewer than two schools a heatmap says
+        nothing a table does not, so a table of the school's gaps is shown instead.
         """
-        from .charts import heatmap
+        from ..analysis.trust import FUNNEL_MEASURES, funnels, support_priorities
+        from .trust_charts import heatmap
 
         g = self._latest()
         if g.empty:
             return markdown(NO_RESULTS)
         g = g[~g["measure"].str.startswith("grade_") | g["measure"].isin(["grade_english", "grade_maths"])].copy()
-        g["std_gap"] = g["gap"] / pupil_sd(g)
-        g["row"] = g["school_name"] + " (" + g["key_stage"] + ")"
-        if g["row"].nunique() < 2:
+        g["std_gap"] = standardised_gap(g)
+        if g["school_id"].nunique() < 2:
             return self._gap_list(g)
-        g["measure"] = g["measure"].map(short_label)  # the one label table
-        matrix = g.pivot_table(index="row", columns="measure", values="std_gap", aggfunc="first", dropna=False)
-        matrix = matrix.loc[:, matrix.abs().max() > 1e-9]
-        if matrix.empty:
-            return self._gap_list(g)
-        withheld = g.pivot_table(index="row", columns="measure", values="suppressed", aggfunc="first")
-        return Chart(heatmap(matrix, withheld=withheld.reindex_like(matrix),
-                             title=f"Gaps by school and measure: {int(_real(g).sum())} of {int(g['gap'].notna().sum())} "
-                                   "shown gaps are clear"))
+        first = support_priorities(self.gaps)["school_id"].tolist()
+        standing = {ks: set(t.loc[t["stands_out"].notna(), "school_id"]) for ks, (t, _) in funnels(self.gaps).items()}
+        out = Section()
+        for ks, k in g.groupby("key_stage", sort=True):
+            k = k.copy()
+            k["measure"] = k["measure"].map(short_label)  # the one label table
+            matrix = k.pivot_table(index="school_id", columns="measure", values="std_gap", aggfunc="first",
+                                   dropna=False)
+            matrix = matrix.loc[:, matrix.abs().max() > 1e-9]
+            if matrix.empty:
+                continue
+            head = short_label(FUNNEL_MEASURES.get(ks, ""))
+            key = matrix[head] if head in matrix else matrix.mean(axis=1)
+            order = key.sort_values(ascending=False, na_position="last").index.tolist()
+            note = None
+            if len(order) > most:
+                out_of_line = [s for s in order if s in standing.get(ks, set())][:most]  # either way: always drawn
+                here = set(order)
+                first_here = [s for s in first if s in here and s not in out_of_line]
+                matter = set(out_of_line) | set(first_here[:most - len(out_of_line)])
+                keep = [s for s in order if s in matter]
+                note = markdown(f"_{md_text(ks)}: {len(keep)} of {len(order)} schools drawn: those the list of where "
+                                "central support should go puts first, and those whose gap stands out from the "
+                                "trust's either way. Every school's gaps are in the table of every school below "
+                                "(and in `trust.csv` beside this page)._")
+                order = keep
+            names = k.groupby("school_id")["school_name"].first()
+            matrix = matrix.loc[order]
+            withheld = k.pivot_table(index="school_id", columns="measure", values="suppressed", aggfunc="first")
+            clear = k.assign(c=_real(k) & (k["gap"] > 0)).pivot_table(index="school_id", columns="measure",
+                                                                          values="c", aggfunc="first")
+            rows = [str(names[s]) for s in order]
+            matrix.index = rows
+            withheld = withheld.reindex(index=order, columns=matrix.columns).set_axis(rows)
+            clear = clear.reindex(index=order, columns=matrix.columns).set_axis(rows)
+            n_clear = int((_real(k) & (k["gap"] > 0)).sum())
+            out.append(Chart(heatmap(matrix, withheld=withheld, clear=clear,
+                                     title=f"{ks}: gaps by school and measure, largest first: {n_clear} of "
+                                           f"{int(k['gap'].notna().sum())} shown gaps are clear (*)")))
+            if note is not None:
+                out.append(note)
+        return out if len(out) else self._gap_list(g)
 
     def _gap_list(self, g: pd.DataFrame):
         # the school's comparisons with national figures too: for a school with no comparison
@@ -240,44 +282,71 @@ class TrustReport:
                 tr["trend_change"], tr["trend_ci_low"], tr["trend_ci_high"], tr["unit"], tr["measure"], tr["kind"])],
             "Verdict": [trend_text(t, f) for t, f in zip(tr["trend"], tr["trend_from"])]}).reset_index(drop=True))
 
-    def support_table(self):
-        """Where central support should go: schools ranked by clear headline gaps x pupils affected."""
-        g = self._latest()
-        if g.empty:
+    def support_table(self, most: int = SUPPORT_MOST):
+        """Where central support should go: the decision list of :func:`gaptools.analysis.trust.support_priorities`
+        (schools with the most concerns first, each with its reasons in words), its first ``most`` schools."""
+        from ..analysis.trust import support_priorities
+
+        if self.gaps.empty:
             return markdown(NO_RESULTS)
-        head = g[g["measure"].isin(["attainment8", "progress8", "basics_4plus", "grade_english", "grade_maths",
-                                    "rwm_expected", "reading_score", "maths_score", "attendance_pct",
-                                    "persistent_absence"])].copy()
-        head = head[_real(head) & (head["gap"] > 0)]
-        head["weight"] = (head["gap"] / pupil_sd(head)) * head["n_disadvantaged"]
-        if head.empty:
-            return markdown("_No school has a clear headline gap: no case for targeted central support from the data._")
-        agg = head.groupby(["school_id", "school_name", "key_stage"]).agg(
-            pupils=("n_disadvantaged", "max"), weight=("weight", "sum"),
-            measures=("measure", lambda s: ", ".join(sorted(set(s))))).reset_index()
-        agg = agg.sort_values("weight", ascending=False)
-        agg["weight"] = agg["weight"].fillna(0)
-        agg["measures"] = agg["measures"].map(lambda v: ", ".join(short_label(m) for m in v.split(", ")))
-        return Table(pd.DataFrame({"Rank": range(1, len(agg) + 1), "School": agg["school_name"],
-                                   "Key stage": agg["key_stage"], "Disadvantaged pupils": agg["pupils"].astype(int),
-                                   "Clear gaps in": agg["measures"],
-                                   "Weight (gap size x pupils)": agg["weight"].round(0).astype(int)}))
+        t = support_priorities(self.gaps)
+        if t.empty:
+            return markdown("_No school has a clear headline gap, a widening gap, a gap behind national figures or a "
+                            "gap larger than the trust's: no case for targeted central support from the data._")
+        shown = t.head(most)
+        table = Table(pd.DataFrame({"Rank": shown["rank"].astype(int), "School": shown["school_name"],
+                                    "Key stage": shown["key_stages"], "Concerns": shown["concerns"],
+                                    "Why": shown["reason"].map(cap)}).reset_index(drop=True))
+        more = len(t) - len(shown)
+        n = len(self.docs)
+        words = (f"{len(t)} of {n} school{'s' if n != 1 else ''} show at least one concern"
+                 + (f"; the first {len(shown)} are here, every school (with or without a concern) is in "
+                    "`trust.csv` beside this page, to sort and filter in a spreadsheet." if more else "."))
+        return Section([markdown(words), table])
+
+    def support_csv(self) -> str:
+        """``trust.csv``: the decision list of every school (those without a concern last, unranked), as
+        UTF-8 with a byte-order mark (so that Excel reads the names right) and every cell safe to open in
+        a spreadsheet (:func:`gaptools.io.spreadsheet.safe_csv`)."""
+        from ..analysis.trust import support_priorities
+        from ..io.spreadsheet import safe_csv
+
+        t = support_priorities(self.gaps, every_school=True) if not self.gaps.empty else pd.DataFrame(
+            columns=list(CSV_COLUMNS))
+        return "\ufeff" + safe_csv(t[list(CSV_COLUMNS)].rename(columns=CSV_COLUMNS))
+
+
+#: ``trust.csv``'s columns: the decision list's, with headings in words.
+CSV_COLUMNS = {"rank": "Rank", "school_id": "School id", "school_name": "School", "key_stages": "Key stages",
+               "disadvantaged_pupils": "Disadvantaged pupils (latest year)", "concerns": "Concerns",
+               "clear_gaps": "Clear gaps against other pupils in school", "widening": "Clearly widening",
+               "behind_national": "Clearly behind national figures",
+               "stands_out": "Gap larger than the trust's (beyond chance)", "reason": "Why"}
+
+
+def stands_out_title(rows: pd.DataFrame) -> str:
+    """Who stands out from the trust and which way, in words (from :func:`gaptools.analysis.trust.funnel_fit`).
+
+    e.g. "Hillcrest High School stands out: its gap is larger than the trust's; School 55: smaller".
+    """
+    larger = rows.loc[rows["stands_out"] == "larger", "school_name"].astype(str).tolist()
+    smaller = rows.loc[rows["stands_out"] == "smaller", "school_name"].astype(str).tolist()
+    if not larger and not smaller:
+        return "no school's gap stands out from the trust beyond chance"
+
+    def names(xs):
+        return xs[0] if len(xs) == 1 else ", ".join(xs[:-1]) + " and " + xs[-1]
+
+    first, way, rest = (larger, "larger", smaller) if larger else (smaller, "smaller", [])
+    text = (f"{names(first)} {'stands' if len(first) == 1 else 'stand'} out: "
+            f"{'its gap is' if len(first) == 1 else 'their gaps are'} {way} than the trust's")
+    if rest:
+        text += f"; {names(rest)}: smaller"
+    return text
 
 
 NO_RESULTS = ("_No gap figures: the schools' data has no outcome measure (see each school's gap analysis "
               "for why)._")
-
-
-def _se(g: pd.DataFrame) -> pd.Series:
-    """Standard error recovered from a 95% interval (results.json keeps intervals, not SEs)."""
-    return (g["ci_high"].astype(float) - g["ci_low"].astype(float)) / (2 * 1.96)
-
-
-def pupil_sd(g: pd.DataFrame) -> pd.Series:
-    """Pupil-level SD implied by a gap's standard error and its two group sizes (NaN where withheld)."""
-    n_dis = g["n_disadvantaged"].astype("float64")
-    n_ref = g["n_reference"].astype("float64")
-    return _se(g) / np.sqrt(1 / n_dis + 1 / n_ref)
 
 
 def _real(g: pd.DataFrame) -> pd.Series:

@@ -270,11 +270,11 @@ def write_targeting_outputs(out_dir, school_id: str, targets: pd.DataFrame, stra
     """Write ``targets.csv``, ``targets.xlsx`` (this school's pupils only) and ``strategy.md`` into ``out_dir``.
 
     Both lists are the staff list (:func:`staff_list`), every cell safe to open
-    in a spreadsheet (:func:`gaptools.io.spreadsheet.safe_csv`). The CSV is
-    UTF-8 with a byte-order mark, so Excel on Windows reads Zoë as Zoë; the
-    workbook (:func:`gaptools.io.workbook.workbook_bytes`) has a sheet per
-    year group where the data has one. Writes are atomic: a reader never sees
-    half a file.
+    in a spreadsheet (:func:`gaptools.io.spreadsheet.safe_csv`), readable by
+    their owner only (0600: they name pupils). The CSV is UTF-8 with a
+    byte-order mark, so Excel on Windows reads Zoë as Zoë; the workbook
+    (:func:`gaptools.io.workbook.workbook_bytes`) has a sheet per year group
+    where the data has one. Writes are atomic: a reader never sees half a file.
     """
     from pathlib import Path
 
@@ -287,8 +287,9 @@ def write_targeting_outputs(out_dir, school_id: str, targets: pd.DataFrame, stra
     if "school_id" in targets.columns and (targets["school_id"].astype(str) != str(school_id)).any():
         raise ValueError("targets hold pupils of another school: refusing to write them")
     staff = staff_list(targets, keep=("year_group",))
-    written = [atomic_write_text(out / "targets.csv", "\ufeff" + safe_csv(staff)),
+    # the pupil lists name pupils: their owner's alone (0600); the strategy names none: shared as the umask allows
+    written = [atomic_write_text(out / "targets.csv", "\ufeff" + safe_csv(staff), private=True),
                atomic_write_bytes(out / "targets.xlsx", workbook_bytes(staff, sheets_by=STAFF_NAMES["year_group"],
-                                                                       numeric=NUMERIC)),
+                                                                       numeric=NUMERIC), private=True),
                atomic_write_text(out / "strategy.md", strategy)]
     return written
