@@ -178,7 +178,8 @@ def test_the_pupil_list_is_its_owners_alone_and_the_strategy_follows_the_umask(t
     finally:
         os.umask(before)
     modes = {p.name: p.stat().st_mode & 0o777 for p in tmp_path.iterdir()}
-    assert modes == {"targets.csv": 0o600, "strategy.md": 0o640, "page.html": 0o640, "names.csv": 0o600}
+    assert modes == {"targets.csv": 0o600, "targets.xlsx": 0o600, "strategy.md": 0o640, "page.html": 0o640,
+                     "names.csv": 0o600}
 
 
 def test_approaches_matched_to_the_need():

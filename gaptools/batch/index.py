@@ -122,10 +122,10 @@ Groups under {{ threshold }} pupils are withheld.</p>
 <p>{% if trust.status == 'ok' %}<a href="trust/04_trust_overview.html">Trust overview: which gaps are real, which are closing, where to put support</a>{% elif trust.error %}<span class="failed">Trust overview not available: {{ trust.error }}</span>{% endif %}
 {% if manifest.governors %} · <a href="governors/">For governors: the summaries as PDF, naming no pupil</a>{% endif %}
 {% if trust.published and trust.published.status == 'ok' %} · <a href="{{ trust.published.outputs[0] }}">Published benchmarks</a>{% endif %}</p>
-{% if attention %}<p><strong>Needs attention first</strong> (the trust overview's list of where central support should go):</p>
+{% if schools|length > 1 %}{% if attention %}<p><strong>Needs attention first</strong> (the trust overview's list of where central support should go):</p>
 <ol>{% for s in attention %}<li><a href="{{ s.links[1][0] }}">{{ s.school_name }}</a>: {{ s.reason }}</li>
 {% endfor %}</ol><p class="muted">Schools are listed below in the same order: most concerns first (clear headline gaps, widening gaps,
-gaps behind national figures, a gap larger than the trust's), then the others by name.{% if trust.status == 'ok' %} Every school's concerns: <a href="trust/trust.csv">trust.csv</a>.{% endif %}</p>{% else %}<p>No school has a clear headline gap, a widening gap or a gap behind national figures in its latest results.</p>{% endif %}
+gaps behind national figures, a gap larger than the trust's), then the others by name.{% if trust.status == 'ok' %} Every school's concerns: <a href="trust/trust.csv">trust.csv</a>.{% endif %}</p>{% else %}<p>No school has a clear headline gap, a widening gap or a gap behind national figures in its latest results.</p>{% endif %}{% endif %}
 <table>
 <thead><tr><th>School</th><th>Status</th><th>Headline gaps</th><th>Reports</th></tr></thead>
 <tbody>

@@ -258,9 +258,11 @@ def governors_html(report, c, *, made: date | None = None) -> str:
     parts.append("<ol>" + "".join(items) + "</ol>" if items else
                  f"<p>No priority follows from the data this year: {why_none}. Keep high-quality teaching for "
                  "every pupil as the base and plan from each pupil's needs (page 03).</p>")
-    parts.append(review_html(report.activity_data, c.key_stage, c.year, report.threshold))
-    parts.append(progress_html(report.in_year_data))
     parts.append("</section>")
+    # last year's activities and this year so far: a box of their own, after the first screen's
+    year = review_html(report.activity_data, c.key_stage, c.year, report.threshold) + progress_html(report.in_year_data)
+    if year:
+        parts.append(f'<section class="gaptools-summary gaptools-year"><h2>The year</h2>{year}</section>')
     # the clear gaps ranked, what is closing and what needs most attention (the former summary box)
     if not withheld_all:
         parts.append(summary_html(table, report.results.findings, c.key_stage, c.year, threshold=report.threshold,
