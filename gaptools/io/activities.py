@@ -104,6 +104,7 @@ def _typed(raw: pd.Series, kind: str):
 def _read(data, mapping) -> tuple[pd.DataFrame, list[Problem], list[str]]:
     frames, problems, notes = [], [], []
     for name, src in sources(data):
+        found: list[Problem]
         if isinstance(src, pd.DataFrame):
             frame, found = src.copy(), []
             frame.columns = [str(c) for c in frame.columns]
