@@ -130,9 +130,9 @@ def rename_columns(name: str, frame: pd.DataFrame, mapping: Mapping | None,
         canon = C.canonical_name(h)
         if spec_for(canon) is None:  # (another table's columns: the assessments, io.assessments)
             continue
-        constant = mapping.constants.get(canon) if mapping else None
-        if canon in by_mapping or constant is not None:
-            source = by_mapping.get(canon) or f"the constant {constant!r}"
+        constants = mapping.constants if mapping else {}
+        if canon in by_mapping or canon in constants:
+            source = by_mapping.get(canon) or f"the constant {constants[canon]!r}"
             notes.append(f"{name}: column '{shorten(h, 60)}' is not used: the mapping reads '{canon}' from "
                          f"{shorten(source, 120)}")
             left_out.append(i)
