@@ -59,4 +59,4 @@ sample: install
 	$(BIN)/gaptools sample --out $(DATA)
 
 clean:
-	rm -rf $(OUT) .pytest_cache
+	rm -rf $(OUT) .pytest_cache .mypy_cache

@@ -307,6 +307,7 @@ def activity_impact(pupils: pd.DataFrame, activities, *, school_id: str | None =
         flag[at[found]] = True
         on_plan = share is not None and not np.isnan(share[idx]).all()
         if on_plan:
+            assert share is not None  # (on_plan says so)
             complied[at[found]] = np.nan_to_num(share[idx][found]) >= PER_PROTOCOL_SHARE
         stages = data.key_stage[cohort]
         taking = flag[cohort]

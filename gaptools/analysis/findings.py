@@ -283,12 +283,12 @@ def findings(gaps: pd.DataFrame, trends: pd.DataFrame | None = None, index: pd.D
                 continue
             verb = "narrowed" if r["trend"] == "closing" else "widened"
             unit, kind = r["unit"], r["kind"]
-            a = lambda x: amount(x, unit, m, kind)  # noqa: E731
+            say = lambda x: amount(x, unit, m, kind)  # noqa: E731
             # a clear change in a headline measure is among the first things a head needs to know
             z = abs(r["trend_change"]) / max((r["trend_ci_high"] - r["trend_ci_low"]) / 3.92, 1e-9)
             add(m, r["trend"], 3.0 + z * WEIGHT.get(m, 0.6),
-                f"The {r['label']} gap has {verb} from {a(r['gap'] - r['trend_change'])} in "
-                f"{int(r['trend_from'])} to {a(r['gap'])} in {year} (change {a(r['trend_change'])}; 95% interval "
+                f"The {r['label']} gap has {verb} from {say(r['gap'] - r['trend_change'])} in "
+                f"{int(r['trend_from'])} to {say(r['gap'])} in {year} (change {say(r['trend_change'])}; 95% interval "
                 f"{number(r['trend_ci_low'], unit, m, kind)} to {number(r['trend_ci_high'], unit, m, kind)}).")
         if index is not None and len(index):
             gi = index[(index["school_id"] == sid) & (index["key_stage"] == ks) & (index["year"] == year)]
@@ -312,9 +312,9 @@ def findings(gaps: pd.DataFrame, trends: pd.DataFrame | None = None, index: pd.D
     if not out:
         return pd.DataFrame(columns=COLUMNS)
     f = pd.DataFrame(out)
-    order = {"too_few": 0, "gap": 1, "national": 1, "closing": 1, "widening": 1, "subgroup": 1,
-             "ahead": 2, "no_clear_difference": 3, "context": 4}
-    f["_o"] = f["category"].map(order)
+    category_order = {"too_few": 0, "gap": 1, "national": 1, "closing": 1, "widening": 1, "subgroup": 1,
+                      "ahead": 2, "no_clear_difference": 3, "context": 4}
+    f["_o"] = f["category"].map(category_order)
     # withheld-all first (nothing else to say), then findings by importance
     f["_o"] = np.where((f["category"] == "too_few") & (f["importance"] > 0), -1, f["_o"])
     f["_o"] = np.where(f["category"] == "too_few", np.where(f["importance"] > 0, -1, 5), f["_o"])

@@ -169,7 +169,8 @@ def _group_rows(frame, by_unit, n_units, names, values, whole, subgroups, thresh
     """
     n_measures = len(names)
     # grouping 0: whole cohort; then one grouping per split, levels within each unit
-    blocks, sizes, split_names, level_names = [by_unit], [2 * n_units], [None], [[None]]
+    blocks, sizes, split_names = [by_unit], [2 * n_units], [None]
+    level_names: list[list] = [[None]]  # each grouping's level texts ([None]: the whole cohort)
     for split in subgroups:
         got = _split_levels(frame, split)
         if got is None or not got[1]:

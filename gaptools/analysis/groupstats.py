@@ -164,7 +164,7 @@ def grouped_moments(blocks: list[np.ndarray], sizes: list[int], columns: list[np
     for b, (g, size) in enumerate(zip(blocks, sizes)):
         lo, hi = starts[b], starts[b] + size
         c, m, s = count[lo:hi], mean[lo:hi], sd[lo:hi]
-        for j in np.flatnonzero(recheck[lo:hi].any(axis=0)):
+        for j in np.flatnonzero(recheck[lo:hi].any(axis=0)).tolist():
             _recheck(g, np.asarray(columns[j], dtype=np.float64), np.flatnonzero(recheck[lo:hi, j]),
                      m[:, j], s[:, j])
         out.append((c, m, s))

@@ -131,7 +131,7 @@ def cohort_profile(pupils: pd.DataFrame, *, school_id=None, key_stage: str | Non
     cell = grouped.ngroup().to_numpy()  # the pupil's row of all_rows
     total = totals.to_numpy()
     cohort = all_rows.groupby(keys, sort=False).ngroup().to_numpy()
-    row, count, characteristic, value = [np.zeros(0, dtype=np.int64)], [np.zeros(0, dtype=np.int64)], [], []
+    row_parts, count_parts, characteristic, value = [np.zeros(0, dtype=np.int64)], [np.zeros(0, dtype=np.int64)], [], []
     chars = _characteristics(p)
     for name, v in chars.items():
         code, uniques = pd.factorize(v.astype(object).where(v.notna(), "unknown"), sort=True)
@@ -141,11 +141,11 @@ def cohort_profile(pupils: pd.DataFrame, *, school_id=None, key_stage: str | Non
         both = np.zeros((cohort.max() + 1, k), dtype=n.dtype)
         np.add.at(both, cohort, n)
         keep = (both[cohort] > 0).ravel()
-        row.append(np.repeat(np.arange(len(total)), k)[keep])
-        count.append(n.ravel()[keep])
+        row_parts.append(np.repeat(np.arange(len(total)), k)[keep])
+        count_parts.append(n.ravel()[keep])
         value.extend(np.asarray(uniques, dtype=object)[np.tile(np.arange(k), len(total))[keep]])
         characteristic.extend([name] * int(keep.sum()))
-    row, count = np.concatenate(row), np.concatenate(count)
+    row, count = np.concatenate(row_parts), np.concatenate(count_parts)
     counted = all_rows.iloc[row][keys + ["group"]].reset_index(drop=True).assign(
         characteristic=pd.array(characteristic, dtype=all_rows["characteristic"].dtype),
         value=pd.array(value, dtype=all_rows["value"].dtype), n=count, pct=count / total[row])
@@ -313,6 +313,7 @@ def _suppress_counts(t: pd.DataFrame, threshold: int, known: np.ndarray,
     m = int(row.max()) + 1
     small_dis = np.bincount(row, weights=small & dis, minlength=m) > 0
     small_other = np.bincount(row, weights=small & ~dis, minlength=m) > 0
-    reason = np.where(~suppressed, None, np.where(
+    # numpy takes None as an object scalar (a missing reason); its stubs type only numbers and text
+    reason = np.where(~suppressed, None, np.where(  # type: ignore[call-overload]
         small_dis[row], TOO_FEW_DISADVANTAGED, np.where(small_other[row], TOO_FEW_OTHERS, PROTECTS_ANOTHER_GROUP)))
     return suppressed, reason

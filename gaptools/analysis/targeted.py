@@ -98,7 +98,8 @@ def targeted_progress(assessments: pd.DataFrame, targeted, *, threshold: int = D
     clear = (t["change_q_value"] < fdr).to_numpy()
     verdict = np.where(clear & (t["change_sd"] < 0), CATCHING_UP,
                        np.where(clear & (t["change_sd"] > 0), FALLING_BEHIND, HOLDING)).astype(object)
-    t["verdict"] = np.where(usable, verdict, None)
+    # numpy takes None as an object scalar (no verdict); its stubs type only numbers and text
+    t["verdict"] = np.where(usable, verdict, None)  # type: ignore[call-overload]
     t["withheld_reason"] = reason
     t["n_targeted"] = t["n_t"].astype("Int64").mask(hidden)
     t["n_peers"] = t["n_p"].astype("Int64").mask(hidden)

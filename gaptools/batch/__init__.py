@@ -11,7 +11,9 @@ import sys
 # as JupyterLab's dependencies do) compiles a full RFC 3987 grammar at import, 2-5 s of CPU, only to
 # check "iri" formats that no notebook schema uses. The runner does without that check.
 if "jsonschema" not in sys.modules:
-    sys.modules.setdefault("rfc3987_syntax", None)
+    # None in sys.modules is Python's documented way to make an import fail; typeshed types the values as
+    # modules only.
+    sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
 
 _EXPORTS = {"run": "runner", "run_cli": "runner", "SchoolJob": "school", "SchoolOutcome": "school",
             "run_school": "school", "safe_folder_names": "school"}

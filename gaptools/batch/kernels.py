@@ -169,7 +169,9 @@ def _kernel_manager_class(cwd: str | None = None, runtime: str | None = None):
                 kw["cwd"] = cwd
             if not launch_warm_kernel(self, kernel_cmd, kw):
                 await super()._async_launch_kernel(kernel_cmd, **kw)
-            pid = self.provisioner.process.pid
+            # the local provisioner's process, started or forked just now: jupyter_client declares the
+            # provisioner as the base class (no process) and LocalProvisioner.process as always None
+            pid = self.provisioner.process.pid  # type: ignore[union-attr]
             with _LIVE_LOCK:
                 _LIVE.add(pid)
             self._gaptools_pid = pid

@@ -327,7 +327,7 @@ class OutputFolder:
 
     def remove_folder(self, folder: str) -> None:
         """Remove gaptools' own files of a school folder (and the folder, if nothing else is left)."""
-        dirs = set()
+        dirs: set[str] = set()
         for rel in list(self.owned(folder)):
             path = self._inside(f"{folder}/{rel}")
             if path is not None:

@@ -140,7 +140,7 @@ def _hash_inputs(pupils: pd.DataFrame, threshold: int, year: int | None, noteboo
     for f in files:
         if f.is_file():
             with open(f, "rb") as fh:
-                for block in iter(lambda fh=fh: fh.read(1 << 20), b""):
+                while block := fh.read(1 << 20):
                     h.update(block)
     h.update(f"threshold={threshold};year={year};version={__version__}".encode())
     h.update(reference_fingerprint().encode())  # national figures imported since change the reports
@@ -293,6 +293,7 @@ def run(data, out, *, mapping=None, schools=None, workers: int | None = None, sc
 def _run_in(folder: OutputFolder, private: Path, stopper: StopOnSignal, client, zygote, *, data_file, input_hash, source,
             names, failures, known, wanted, resume, workers, quiet, threshold, year, timeout, published,
             notebook_dir, started, current, mapping, pdf=False, in_year=None, activities=None) -> dict:
+    assert folder.stage is not None  # (the folder is open: its stage is made)
     out = folder.path
     folders = safe_folder_names(known)
     asked = wanted if wanted is not None else known

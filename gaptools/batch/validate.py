@@ -60,8 +60,10 @@ def validate_by_school(data, mapping=None) -> tuple[pd.DataFrame | None, dict[st
             key = sid.iloc[0] if sid is not None and sid.nunique() == 1 else Path(name).name
             failures.setdefault(key, []).extend(problems)
             continue
-        bad = {}
+        assert raw is not None  # (sid is read from it)
+        bad: dict[str, list[Problem]] = {}
         for p in located:
+            assert p.line is not None  # (located: its line is in row_of)
             bad.setdefault(sid.iloc[row_of[p.line]], []).append(p)
         shifted = {row_of[p.line] for p in too_wide if p.line in row_of}
         if not {sid.iloc[i] for i in shifted} <= set(sid.drop(index=list(shifted))):

@@ -233,12 +233,12 @@ class ForkedKernel:
         return self.returncode
 
     def wait(self, timeout: float | None = None) -> int:
-        end = None if timeout is None else time.monotonic() + timeout
-        while self.poll() is None:
-            if end is not None and time.monotonic() > end:
+        start = time.monotonic()
+        while (code := self.poll()) is None:
+            if timeout is not None and time.monotonic() - start > timeout:
                 raise subprocess.TimeoutExpired(str(self.pid), timeout)
             time.sleep(0.02)
-        return self.returncode
+        return code
 
     def send_signal(self, signum: int) -> None:
         os.kill(self.pid, signum)
@@ -288,6 +288,7 @@ class Zygote:
         """One line from the zygote, or :class:`ZygoteError` if it died or said nothing in time."""
         import selectors
 
+        assert self._proc is not None and self._proc.stdout is not None  # (started, with pipes)
         with selectors.DefaultSelector() as sel:
             sel.register(self._proc.stdout, selectors.EVENT_READ)
             if not sel.select(timeout):
@@ -308,6 +309,7 @@ class Zygote:
                     if self._answer(READY_TIMEOUT_S) != "ready":
                         raise ZygoteError("the warm kernel parent did not start")
                     self._ready = True
+                assert self._proc is not None and self._proc.stdin is not None  # (started, with pipes)
                 self._proc.stdin.write(json.dumps(request).encode() + b"\n")
                 self._proc.stdin.flush()
                 return self._answer(timeout)
@@ -348,7 +350,8 @@ class Zygote:
         proc, ready, self._proc, self._ready = self._proc, self._ready, None, False
         for stream in (proc.stdin, proc.stdout):
             try:
-                stream.close()
+                if stream is not None:  # (always a pipe)
+                    stream.close()
             except OSError:
                 pass
         try:

@@ -49,7 +49,7 @@ def find_column(headers: list[str], export: str) -> int | None:
 
 def rename_columns(name: str, frame: pd.DataFrame, mapping: Mapping | None,
                    lines: np.ndarray | None = None, *, current: bool = False,
-                   spec_for=C.spec_for) -> tuple[Part | None, list[Problem]]:
+                   spec_for=C.spec_for) -> tuple[Part, list[Problem]]:
     """Give columns their canonical names (mapping first, then by normalised header).
 
     Each export column gives at most one canonical column; a mapping's measures
@@ -89,18 +89,18 @@ def rename_columns(name: str, frame: pd.DataFrame, mapping: Mapping | None,
 
     if mapping:
         for canon, export in mapping.columns.items():
-            i = find_column(headers, export)
-            if i is None:
+            pos = find_column(headers, export)
+            if pos is None:
                 if canon not in mapping.constants:
                     missing(canon, export)
                 continue
-            wanted[i] = canon
+            wanted[pos] = canon
         for m in mapping.measures.values():
-            i = find_column(headers, m.column)
-            if i is None:
+            pos = find_column(headers, m.column)
+            if pos is None:
                 missing(m.name, m.column)
             else:
-                extra[m.name] = frame.iloc[:, i]
+                extra[m.name] = frame.iloc[:, pos]
         for canon, (how, exports) in mapping.combined().items():
             found = [find_column(headers, e) for e in exports]
             present = [i for i in found if i is not None]
@@ -108,12 +108,12 @@ def rename_columns(name: str, frame: pd.DataFrame, mapping: Mapping | None,
                 gone = ", ".join(f"'{shorten(e, 60)}'" for e, i in zip(exports, found) if i is None)
                 notes.append(f"{name}: this table of current pupils has no {gone}: '{canon}' is read from the "
                              "other column(s) the mapping names")
-                found = present
-            for e, i in zip(exports, found):
-                if i is None:
+                found = [*present]
+            for e, pos in zip(exports, found):
+                if pos is None:
                     missing(canon, e)
-            if None not in found:
-                values, found_problems = combine_columns(name, frame, found, canon, how, lines, notes)
+            if None not in found:  # (then present is found)
+                values, found_problems = combine_columns(name, frame, present, canon, how, lines, notes)
                 problems += found_problems
                 extra[canon] = values
         note = english_note(name, headers, mapping)
@@ -130,8 +130,9 @@ def rename_columns(name: str, frame: pd.DataFrame, mapping: Mapping | None,
         canon = C.canonical_name(h)
         if spec_for(canon) is None:  # (another table's columns: the assessments, io.assessments)
             continue
-        if canon in by_mapping or (mapping and canon in mapping.constants):
-            source = by_mapping.get(canon) or f"the constant {mapping.constants[canon]!r}"
+        constants = mapping.constants if mapping else {}
+        if canon in by_mapping or canon in constants:
+            source = by_mapping.get(canon) or f"the constant {constants[canon]!r}"
             notes.append(f"{name}: column '{shorten(h, 60)}' is not used: the mapping reads '{canon}' from "
                          f"{shorten(source, 120)}")
             left_out.append(i)
@@ -140,14 +141,14 @@ def rename_columns(name: str, frame: pd.DataFrame, mapping: Mapping | None,
     seen: dict[str, str] = {}
     new_names, names_used = [], set()
     for i, h in enumerate(headers):
-        canon = wanted.get(i)
-        if canon is not None and canon in seen:
+        target = wanted.get(i)
+        if target is not None and target in seen:
             problems.append(Problem(name, 1, h, None,
-                                    f"two columns both give '{canon}' ('{seen[canon]}' and '{h}'); keep one"))
-            canon = None
-        if canon is not None:
-            seen[canon] = h
-            new = canon
+                                    f"two columns both give '{target}' ('{seen[target]}' and '{h}'); keep one"))
+            target = None
+        if target is not None:
+            seen[target] = h
+            new = target
         else:
             new = h
             while new in names_used or new in wanted.values() or new in extra:  # two columns named alike

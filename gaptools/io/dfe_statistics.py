@@ -176,7 +176,7 @@ def read_national_file(path: str | Path, *, imported: str | None = None) -> Nati
                and c not in indicators.values() and not _norm(c).endswith(("_code", "_name"))
                and _norm(c) != "subject" and _has_words(frame.loc[national, c])]
     not_national = frame.loc[~national, level_col].value_counts().to_dict()
-    problems: list[Problem] = []
+    problems = []
     rows: dict[tuple, dict] = {}
     other_breakdowns = 0
     subject_ok = _subject_rows(frame)

@@ -313,7 +313,8 @@ def load_pupils(data, mapping=None, *, derive_progress: bool = True, current: bo
                  if (p.file, p.line, p.column) not in bad_cells]
     if current:
         problems += two_year_groups(typed, raw, originals)
-    elif not any(p.column in ("year", originals.get(p.file, {}).get("year")) for p in problems):
+    elif not any(p.column in ("year", (originals.get(p.file, {}) if p.file is not None else {}).get("year"))
+                 for p in problems):
         problems += implausible_years(typed, raw, originals, _FILE, _LINE, today)
     if problems:
         problems.sort(key=lambda p: (p.file or "", p.line or 0, p.column or ""))

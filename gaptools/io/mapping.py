@@ -135,7 +135,8 @@ def _plain(node, name: str, problems: list[Problem], budget: list[int], path=())
         return node.value
     if isinstance(node, yaml.SequenceNode):
         return [_plain(n, name, problems, budget, path) for n in node.value]
-    out, first = {}, {}
+    out: dict[str, object] = {}
+    first: dict[str, int] = {}  # key -> its line
     for key, val in node.value:
         k = _plain(key, name, problems, budget, path)
         if not isinstance(k, str):
@@ -152,7 +153,7 @@ def _plain(node, name: str, problems: list[Problem], budget: list[int], path=())
 
 
 def _lines(node, prefix=()):
-    lines = {}
+    lines: dict[tuple, int] = {}
     if isinstance(node, yaml.MappingNode):
         for key, val in node.value:
             path = prefix + (str(key.value),)
@@ -238,9 +239,8 @@ def load_mapping(source: str | Path | dict | Mapping | None, *, columns=None) ->
     if isinstance(source, dict):
         name, raw = "<mapping>", source
     else:
-        path = Path(source)
         name = str(source)
-        text = _read_text(path, name)
+        text = _read_text(Path(source), name)
         try:
             node = yaml.compose(text, Loader=_BoundedLoader)
         except yaml.YAMLError as exc:
@@ -268,9 +268,9 @@ def load_mapping(source: str | Path | dict | Mapping | None, *, columns=None) ->
     if columns is not None and raw.get("measures"):
         bad(("measures",), None, "declare measures in the pupil table's mapping, not here")
         raw = {k: v for k, v in raw.items() if k != "measures"}
-    for section in raw:
-        if section not in SECTIONS:
-            bad((section,), None, f"unknown section; expected one of: {', '.join(SECTIONS)}")
+    for heading in raw:
+        if heading not in SECTIONS:
+            bad((heading,), None, f"unknown section; expected one of: {', '.join(SECTIONS)}")
 
     def section(key):
         val = raw.get(key) or {}
@@ -293,7 +293,7 @@ def load_mapping(source: str | Path | dict | Mapping | None, *, columns=None) ->
         return True
 
     for canon, column in section("columns").items():
-        path = ("columns", canon)
+        path: tuple[str, ...] = ("columns", canon)
         if not known(canon):
             bad(path, None,
                 "is not a gaptools column (see the data contract); declare extra outcomes under 'measures'"

@@ -71,7 +71,8 @@ def decode(raw: bytes) -> tuple[str, str]:
     return raw.decode("cp1252", errors=_UNDEFINED_BYTE), "windows-1252"
 
 
-def _undefined_as_latin1(err: UnicodeDecodeError):
+def _undefined_as_latin1(err: UnicodeError) -> tuple[str, int]:
+    assert isinstance(err, UnicodeDecodeError)  # registered for decoding only (codecs types handlers for any)
     return err.object[err.start:err.end].decode("latin-1"), err.end
 
 
@@ -81,7 +82,7 @@ codecs.register_error(_UNDEFINED_BYTE, _undefined_as_latin1)
 
 def _delimiter(header: str) -> str:
     counts = {d: header.count(d) for d in DELIMITERS}
-    best = max(counts, key=counts.get)
+    best = max(counts, key=counts.__getitem__)
     return best if counts[best] else ","
 
 
@@ -147,7 +148,7 @@ def _is_binary(text: str) -> bool:
 
 def _nul_problems(text: str, sep: str, header: list[str], name: str) -> list[Problem]:
     """Every line holding a NUL character (up to 20), with its column: such a file is damaged."""
-    problems = []
+    problems: list[Problem] = []
     pos = text.find("\x00")
     while pos >= 0 and len(problems) < 20:
         start = text.rfind("\n", 0, pos) + 1
@@ -272,17 +273,20 @@ def read_text_table(path: Path, name: str, lenient: bool = False) -> tuple[pd.Da
     if long:
         return None, long
     notes = [f"{name}: {mixed}"] if mixed else []
-    odd, line, pos, first = [], 1, 0, None
+    odd: list[int] = []
+    example: str | None = None  # the first such byte, for the note
+    line, pos = 1, 0
     for m in _C1.finditer(text):  # (counting lines as it goes: one pass however many there are)
         line += text.count("\n", pos, m.start())
         pos = m.start()
-        first = first or m.group()
+        example = example or m.group()
         if not odd or odd[-1] != line:
             odd.append(line)
     if odd:
         notes.append(f"{name}: {line_list(odd)} {'hold' if len(odd) > 1 else 'holds'} bytes that are not characters in any text encoding "
-                     f"gaptools reads (such as {first!a}); they are kept as they are: check those lines")
-    lines, problems = None, []
+                     f"gaptools reads (such as {example!a}); they are kept as they are: check those lines")
+    lines: np.ndarray | None = None
+    problems: list[Problem] = []
     try:
         frame = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False,
                             na_filter=False, skip_blank_lines=False, engine="c", header=None)

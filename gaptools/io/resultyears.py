@@ -34,7 +34,7 @@ def implausible_years(typed: pd.DataFrame, raw: pd.DataFrame, originals: dict[st
     latest = latest_possible(today or dt.date.today())
     year = typed["year"].astype("Float64").to_numpy(dtype=float, na_value=np.nan)
     messages: dict[int, str] = {}
-    for i in np.flatnonzero(year > latest):
+    for i in np.flatnonzero(year > latest).tolist():
         messages[i] = (f"results year {int(year[i])} is after the latest results there can be today (summer "
                        f"{latest}): a mistyped year? (Pupils on roll now go in the current table, --current)")
     keys = typed[["school_id", "key_stage"]].astype(str)
@@ -46,7 +46,7 @@ def implausible_years(typed: pd.DataFrame, raw: pd.DataFrame, originals: dict[st
             if n <= STRAY_AT_MOST and len(others) and others.median() >= FULL_COHORT:
                 rows = np.flatnonzero((keys["school_id"] == school).to_numpy() & (keys["key_stage"] == stage).to_numpy()
                                       & (year == y))
-                for i in rows:
+                for i in rows.tolist():
                     messages.setdefault(i, f"only {n} pupil{'s' if n != 1 else ''} in {stage} {int(y)} where the "
                                            f"school's other years have {int(others.min())}-{int(others.max())}: "
                                            "a mistyped year?")

@@ -242,8 +242,11 @@ class InYearReport:
             ax.set_ylabel("Gap (score)", fontsize=9)
             ax.set_title(_chart_text(f"{_year(yg)} {subject}"), loc="left", fontsize=10)
             words.append(f"{_year(yg)} {subject}: " + ", ".join(f"{d} {g:.2f}" for d, g in zip(r["drop"], r["gap"])))
-        fig.gaptools_title = "The year group's gap at each drop (above 0: disadvantaged pupils behind)"
-        fig.suptitle(wrap(fig.gaptools_title, 7.7, 12), x=0.01, ha="left", fontsize=12, fontweight="bold")
+        title = "The year group's gap at each drop (above 0: disadvantaged pupils behind)"
+        # kept on the figure, as charts.set_title does, for describe's text alternative (an attribute of
+        # gaptools's own that matplotlib's Figure does not declare)
+        setattr(fig, "gaptools_title", title)
+        fig.suptitle(wrap(title, 7.7, 12), x=0.01, ha="left", fontsize=12, fontweight="bold")
         describe(fig, "The gap between disadvantaged pupils and the others at each drop, with 95% intervals. "
                  + "; ".join(words) + ".")
         return fig

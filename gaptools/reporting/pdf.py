@@ -16,6 +16,10 @@ import re
 import shutil
 import threading
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from playwright.async_api import Browser, BrowserContext, PdfMargins, Playwright
 
 #: Chromium's flags: no sandbox (containers), no GPU, nothing fetched in the background.
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -129,7 +133,7 @@ def check_printer() -> None:
 
 #: How long one batch of pages may take to print before the caller gives up (a hung browser).
 PRINT_TIMEOUT_S = 300.0
-_MARGIN = {"top": "14mm", "bottom": "14mm", "left": "12mm", "right": "12mm"}
+_MARGIN: PdfMargins = {"top": "14mm", "bottom": "14mm", "left": "12mm", "right": "12mm"}
 
 
 class Printer:
@@ -147,7 +151,9 @@ class Printer:
         self._lock = threading.Lock()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
-        self._playwright = self._browser = self._context = None
+        self._playwright: Playwright | None = None
+        self._browser: Browser | None = None
+        self._context: BrowserContext | None = None
 
     def _started(self) -> asyncio.AbstractEventLoop:
         with self._lock:
@@ -187,6 +193,7 @@ class Printer:
         self._playwright = self._browser = self._context = None
 
     async def _print(self, pages: list[tuple[Path, bool]]) -> list[bytes]:
+        assert self._context is not None  # (run on the loop _started gives, once the browser is open)
         page = await self._context.new_page()  # one tab for the batch: a tab costs a renderer's start
         try:
             printed = []

@@ -116,7 +116,7 @@ def _similar_chart(table: pd.DataFrame, urn: str, *, year: int | None = None, k:
     colours = [DISADVANTAGED if i == str(urn) else NATIONAL for i in ids]
     y = np.arange(len(ids))
     ax.barh(y, vals.fillna(0), color=colours)
-    for yi, v in zip(y, vals):
+    for yi, v in zip(y.tolist(), vals):
         if pd.isna(v):
             ax.text(0.5, yi, "withheld", va="center", fontsize=8)
     ax.set_yticks(y, [wrap(names.get(i, i), 2.8, 9) for i in ids], fontsize=9)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -31,6 +32,9 @@ from ..domain.labels import (
 from ..domain.reference import national_on_file, reference_fingerprint
 from ..domain.suppression import DEFAULT_THRESHOLD
 from .display import WITHHELD, Section, Table, markdown
+
+if TYPE_CHECKING:
+    from ..analysis.model import SchoolResults
 
 
 def load_data(data, mapping, current: bool = False):
@@ -189,10 +193,10 @@ class SchoolReport:
                 raise KeyError(f"{self.school_name} has no {ks} pupils in {y} "
                                f"(years: {sorted(rows['year'].unique())})")
             self.cohorts.append(_Cohort(ks, y))
-        self._results = None
-        self._profile = None
-        self._pupils_digest = None
-        self._priorities = {}
+        self._results: SchoolResults | None = None
+        self._profile: pd.DataFrame | None = None
+        self._pupils_digest: int | None = None
+        self._priorities: dict[tuple[str, int], pd.DataFrame] = {}  # (key stage, year) -> priorities
         self.activities_source, self.activities_mapping = activities, activities_mapping
         self.assessments_source, self.assessments_mapping = assessments, assessments_mapping
         self._activities = None
@@ -521,7 +525,7 @@ class SchoolReport:
                 return markdown("_Only one year of results (with enough pupils): no trend to show yet._")
             # the title is the model's verdict for the first measure in the cohort's year
             now = g[(g["year"] == c.year) & (g["measure"] == m[0])]
-            word = now["trend"].iloc[0] if len(now) else None
+            word = now["trend"].iloc[0] if len(now) else ""
             label = measure_label(m[0], g[g["measure"] == m[0]]["label"].iloc[0]) if (g["measure"] == m[0]).any() \
                 else g["label"].iloc[0]
             since = f" since {int(now['trend_from'].iloc[0])}" if len(now) and word else ""
@@ -652,6 +656,7 @@ class SchoolReport:
     def _on_roll(self, c: _Cohort) -> tuple[pd.DataFrame, int]:
         """The school's current pupils of ``c``'s key stage whose results are still to come, and how many
         rows of the current table are left out because their year already has results (leavers)."""
+        assert self.current is not None  # (asked for only where the report has current pupils)
         past = self.pupils[(self.pupils["school_id"] == self.school_id) & (self.pupils["key_stage"] == c.key_stage)]
         cur = self.current[(self.current["school_id"] == self.school_id) & (self.current["key_stage"] == c.key_stage)]
         done = (cur["year"] <= int(past["year"].max())).to_numpy(dtype=bool, na_value=False)

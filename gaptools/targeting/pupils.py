@@ -157,11 +157,11 @@ def target_pupils(current: pd.DataFrame, school_id: str, *, key_stage: str | Non
             continue
         v = rows[bar.column].astype("float64").to_numpy()
         pts = _steps(bar, v, weights)
-        for i in np.flatnonzero(pts > 0):
+        for i in np.flatnonzero(pts > 0).tolist():
             add(i, pts[i], bar.needs, _reason(bar, v[i]))
         code = f"{bar.column}_code"
         if code in rows.columns:  # B: working below the standard of the test: as far below as can be
-            for i in np.flatnonzero((rows[code] == "B").to_numpy(dtype=bool, na_value=False)):
+            for i in np.flatnonzero((rows[code] == "B").to_numpy(dtype=bool, na_value=False)).tolist():
                 add(i, weights.most_per_measure, bar.needs, f"{bar.label}: B, working below the test")
     if "writing_ta" in rows.columns:
         ta = rows["writing_ta"].astype(object).to_numpy()
