@@ -91,7 +91,9 @@ def funnel_fit(rows: pd.DataFrame) -> tuple[pd.DataFrame, dict]:
     se = sd * np.sqrt(1 / k + 1 / (ratio * k))
     t["limit95"], t["limit998"] = Z95 * se, Z998 * se
     off = t["gap"].astype(float).to_numpy() - centre
-    t["stands_out"] = np.where(off > t["limit998"], "larger", np.where(off < -t["limit998"], "smaller", None))
+    # numpy takes None as an object scalar (not an outlier); its stubs type only numbers and text
+    t["stands_out"] = np.where(off > t["limit998"], "larger",
+                               np.where(off < -t["limit998"], "smaller", None))  # type: ignore[call-overload]
     t["stands_out"] = t["stands_out"].astype(object).where(t["stands_out"].notna(), None)
     return t, {"centre": centre, "sd": sd, "ratio": ratio}
 
@@ -145,7 +147,7 @@ def support_priorities(gaps: pd.DataFrame, *, every_school: bool = False) -> pd.
     in_school = clear[clear["comparison"] == "in_school"]
     widening = in_school[in_school["trend"] == "widening"]
     national = clear[clear["comparison"] != "in_school"]
-    larger = {}
+    larger: dict[str, list[str]] = {}
     for ks, (table, _) in funnels(gaps).items():
         for sid in table.loc[table["stands_out"] == "larger", "school_id"]:
             larger.setdefault(str(sid), []).append(FUNNEL_MEASURES[ks])
