@@ -82,7 +82,8 @@ def _run_parser(sub) -> argparse.ArgumentParser:
     r.add_argument("--current-mapping", type=Path, dest="current_mapping",
                    help="YAML mapping file for the current pupils' export when it differs from the results' "
                         "(default: --mapping; e.g. --current-mapping tracker.yaml)")
-    r.add_argument("--schools", help="only these comma-separated school ids; default all (e.g. --schools 100001,100002)")
+    r.add_argument("--schools",
+                   help="only these comma-separated school ids; default all (e.g. --schools 100001,100002)")
     r.add_argument("--workers", type=int, default=None,
                    help="notebooks run side by side; default one per core, bounded by memory (e.g. --workers 4)")
     r.add_argument("--scheduler",
@@ -104,7 +105,8 @@ def _run_parser(sub) -> argparse.ArgumentParser:
                    help="DfE performance-table CSV file or folder: adds the published benchmarks page; "
                         "repeatable (e.g. --published data/dfe/ks2_school_level)")
     r.add_argument("--pdf", action="store_true",
-                   help="also write each report as PDF, and each school's summary (summary.pdf, at most two A4 pages) for governors; e.g. --pdf")
+                   help="also write each report as PDF, and each school's summary (summary.pdf, at most two A4 "
+                        "pages) for governors; e.g. --pdf")
     return r
 
 

@@ -12,13 +12,12 @@ import numpy as np
 import pandas as pd
 import pytest
 import statsmodels.api as sm
+from conftest import ACTIVITIES, gaptools_cli
 from scipy import stats
 
 import gaptools
 from gaptools.errors import DataValidationError, GaptoolsWarning
 from gaptools.targeting.review import effect_sentence
-
-from conftest import ACTIVITIES, gaptools_cli
 
 PLANTED = 0.5  # grades
 
@@ -41,7 +40,8 @@ def simulate(schools: int, effect: float, seed: int, n: int = 120, k: int = 16):
     pid = np.tile([f"P{j:04d}" for j in range(n)], schools)
     pupils = pd.DataFrame({
         "school_id": pd.array(sid, dtype="string"), "school_name": pd.array(sid, dtype="string"),
-        "year": pd.array(np.full(sid.size, 2025), dtype="Int64"), "key_stage": pd.array(["KS4"] * sid.size, dtype="string"),
+        "year": pd.array(np.full(sid.size, 2025), dtype="Int64"),
+        "key_stage": pd.array(["KS4"] * sid.size, dtype="string"),
         "pupil_id": pd.array(pid, dtype="string"), "disadvantaged": pd.array(dis.ravel(), dtype="boolean"),
         "sen": pd.array(sen.ravel(), dtype="string"), "prior_attainment": pd.array(prior.ravel(), dtype="Float64"),
         "attendance_pct": pd.array(attendance.ravel(), dtype="Float64"),

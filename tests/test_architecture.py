@@ -141,4 +141,12 @@ def test_mypy_finds_no_error():
     one (a new clone, CI) takes about 7 s.
     """
     run = subprocess.run([sys.executable, "-m", "mypy"], cwd=PKG.parent, capture_output=True, text=True)
-    assert run.returncode == 0, f"mypy found errors (fix them in the code; see pyproject.toml):\n{run.stdout}{run.stderr}"
+    assert run.returncode == 0, (f"mypy found errors (fix them in the code; see pyproject.toml):\n"
+                                 f"{run.stdout}{run.stderr}")
+
+
+def test_ruff_finds_nothing():
+    """The code passes ruff as pyproject.toml configures it (``[tool.ruff]``): about a second."""
+    run = subprocess.run([sys.executable, "-m", "ruff", "check", "--no-cache", "gaptools", "tests", "benchmarks"],
+                         cwd=PKG.parent, capture_output=True, text=True)
+    assert run.returncode == 0, f"ruff found problems (`ruff check --fix` mends most):\n{run.stdout}{run.stderr}"

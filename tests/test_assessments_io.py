@@ -4,11 +4,10 @@ import warnings
 
 import pandas as pd
 import pytest
+from conftest import SAMPLE, SAMPLE_YEAR
 
 from gaptools import DataValidationError, load_assessments
 from gaptools.io.assessments import read_pupil_list
-
-from conftest import SAMPLE, SAMPLE_YEAR
 
 HEADER = "school_id,pupil_id,year_group,subject,drop,drop_date,score,disadvantaged,teaching_group\n"
 

@@ -8,11 +8,10 @@ import sys
 import nbformat
 import pandas as pd
 import pytest
-
-from gaptools.batch import run, safe_folder_names
-from gaptools.analysis.results import results_dict
-
 from conftest import ROOT, SAMPLE, gaptools_cli, occurring, readable_text
+
+from gaptools.analysis.results import results_dict
+from gaptools.batch import run, safe_folder_names
 
 SCHOOLS = ["900101", "900102", "900103", "900104", "900201", "900202"]
 

@@ -19,10 +19,9 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from conftest import ROOT, gaptools_cli, occurring, readable_text
 
 from gaptools.io.sample import generate_trust, write_trust
-
-from conftest import ROOT, gaptools_cli, occurring, readable_text
 
 SCHOOL_FILES = {"01_cohort_overview.html", "02_gap_analysis.html", "03_intervention_targeting.html",
                 "results.json", "targets.csv", "targets.xlsx", "strategy.md", "notebooks/01_cohort_overview.ipynb",
@@ -116,8 +115,8 @@ def clone_run(tmp_path_factory):
     second = subprocess.run([sys.executable, "-m", "gaptools.cli", "run", "data/tiny", "--out", "reports"],
                             cwd=clone, env=env, capture_output=True, text=True, timeout=300)
     out, err = first.communicate(timeout=1800)
-    return {"clone": clone, "trust": trust, "now": now, "notebooks_before": before, "first": (first.returncode, out, err),
-            "first_pid": first.pid, "second": second}
+    return {"clone": clone, "trust": trust, "now": now, "notebooks_before": before,
+            "first": (first.returncode, out, err), "first_pid": first.pid, "second": second}
 
 
 def _in_clone(clone: Path, *args) -> subprocess.CompletedProcess:
@@ -215,7 +214,7 @@ def test_user_files_survive_resume_and_a_schools_run(clone_run, tmp_path):
     overview = (out / "trust" / "04_trust_overview.html").read_text()
     names = clone_run["trust"].groupby("school_id")["school_name"].first()
     for sid in ("900101", "900102"):
-        assert 'href="%s/02_gap_analysis.html"' % sid in index
+        assert f'href="{sid}/02_gap_analysis.html"' in index
         assert names[sid].replace("'", "&#39;") in overview
     assert "Foreign Linked School" not in index + overview and "999999" not in index
     assert sorted(os.listdir(elsewhere)) == sorted(os.listdir(out / "900101"))  # nothing written there
@@ -293,7 +292,7 @@ def test_kill_9_sigint_and_sigterm_leave_nothing_behind_and_resume_completes(tmp
 
     for sig, env in ((signal.SIGINT, None), (signal.SIGTERM, {**os.environ, "GAPTOOLS_WARM_KERNELS": "0"})):
         run = _start([*args, "--resume"], env=env)
-        _wait_for(lambda: _kernels_of(run.pid), 300, "a kernel")
+        _wait_for(lambda run=run: _kernels_of(run.pid), 300, "a kernel")
         kernels = _kernels_of(run.pid)
         sent = time.monotonic()
         run.send_signal(sig)
@@ -307,7 +306,7 @@ def test_kill_9_sigint_and_sigterm_leave_nothing_behind_and_resume_completes(tmp
         assert sorted(os.listdir(out / ".gaptools")) == ["lock"]
         manifest = _manifest(out)
         assert manifest["status"] == "interrupted"
-        for sid, s in manifest["schools"].items():  # nothing half-written presented as complete
+        for _sid, s in manifest["schools"].items():  # nothing half-written presented as complete
             if s["status"] == "ok":
                 assert json.loads((out / s["folder"] / "results.json").read_text())["gaps"]
     assert not _private_folders(killed)  # the run after the kill removed what it left

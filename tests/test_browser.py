@@ -7,7 +7,6 @@ leave the machine, no script may run, and the charts and findings must show.
 import shutil
 from pathlib import Path
 
-
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
         "--disable-component-update", "--disable-sync"]
@@ -24,7 +23,8 @@ def test_index_to_gap_report_in_chromium(sample_run, tmp_path):
         page = browser.new_page()
         page.on("request", lambda r: requests.append(r.url))
         page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
-        page.on("console", lambda m: problems.append(f"console {m.type}: {m.text}") if m.type in ("error", "warning") else None)
+        page.on("console", lambda m: problems.append(f"console {m.type}: {m.text}")
+                if m.type in ("error", "warning") else None)
         page.goto((out / "index.html").as_uri())
         assert page.title() == "Disadvantage gap reports"
         row = page.locator("tr", has_text="Hillcrest High School")
@@ -42,7 +42,8 @@ def test_index_to_gap_report_in_chromium(sample_run, tmp_path):
         assert all(w > 100 for w in widths), widths  # every chart decoded and drawn
         page.screenshot(path=str(tmp_path / "gap_report.png"), full_page=True)
         page.get_by_role("link", name="Trust index").click()
-        page.get_by_role("link", name="Trust overview: which gaps are real, which are closing, where to put support").click()
+        page.get_by_role("link",
+                         name="Trust overview: which gaps are real, which are closing, where to put support").click()
         page.wait_for_load_state("load")
         assert "Where central support should go" in page.inner_text("body")
         browser.close()

@@ -40,7 +40,7 @@ def test_text_from_data_is_never_mathtext():
     heatmap, whose labels come from data: matplotlib would otherwise parse it as mathtext and fail."""
     import pandas as pd
 
-    from gaptools.reporting import charts, trust_charts
+    from gaptools.reporting import trust_charts
     from gaptools.reporting.display import Chart
 
     names = [r"$\notacommand$ Academy", "Price $5 $x^2$ School", "Plain School"]

@@ -17,11 +17,17 @@ import pytest
 from bs4 import BeautifulSoup
 
 from gaptools.analysis.results import read_results_table
+from gaptools.domain.formatting import (
+    COMPARATOR_WORDS,
+    academic_year,
+    cap,
+    is_yes,
+    row_trend_text,
+    trend_text,
+    withheld_text,
+)
 from gaptools.domain.labels import subgroup_label
-from gaptools.domain.formatting import (COMPARATOR_WORDS, academic_year, cap, is_yes, row_trend_text, trend_text,
-                                        withheld_text)
 from gaptools.io.sample import generate_trust
-
 
 
 # ------------------------------------------------------------------ situations (small, generated)

@@ -8,9 +8,9 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import SAMPLE, readable_text
 
 import gaptools
-from conftest import SAMPLE, readable_text
 from gaptools.io.spreadsheet import safe_cell, safe_csv
 from gaptools.targeting.evidence import approaches_for, foundations
 from gaptools.targeting.priorities import concentrated
@@ -358,7 +358,8 @@ def test_ks2_codes_writing_and_the_list():
     t = target_pupils(_load(pd.DataFrame(rows)), "P")
     # B: as far below as a score can be (4); PK4: two steps below EXS (2); WTS: one (1); A (absent): no need shown
     assert dict(zip(t.pupil_id, t.score)) == {"b": 4.0, "p": 2.0, "w": 1.0}
-    assert t.reasons.tolist() == ["reading: B, working below the test", "writing PK4: below the expected standard (EXS)",
+    assert t.reasons.tolist() == ["reading: B, working below the test",
+                                  "writing PK4: below the expected standard (EXS)",
                                   "writing WTS: below the expected standard (EXS)"]
     s = staff_list(t)
     assert s["Reading"].tolist() == ["B", "101", "101"] and s["Writing"].tolist() == ["EXS", "PK4", "WTS"]
@@ -382,7 +383,6 @@ def test_notebook_01_profiles_the_current_cohorts(tmp_path, sample_pupils):
 @pytest.mark.parametrize("name", ["01_cohort_overview", "03_intervention_targeting"])
 def test_papermill_reads_the_current_parameter(name):
     import papermill as pm
-
     from conftest import ROOT
 
     assert "current" in pm.inspect_notebook(str(ROOT / "notebooks" / f"{name}.ipynb"))

@@ -17,9 +17,15 @@ import pytest
 
 import gaptools
 from gaptools.analysis.results import analyse_school, results_dict
-from gaptools.domain.suppression import (DEFAULT_THRESHOLD, NO_COMPARISON_GROUP, PROTECTS_ANOTHER_GROUP,
-                                         TOO_FEW_DISADVANTAGED, TOO_FEW_OTHERS, WITHHELD_REASONS,
-                                         group_sizes_withheld)
+from gaptools.domain.suppression import (
+    DEFAULT_THRESHOLD,
+    NO_COMPARISON_GROUP,
+    PROTECTS_ANOTHER_GROUP,
+    TOO_FEW_DISADVANTAGED,
+    TOO_FEW_OTHERS,
+    WITHHELD_REASONS,
+    group_sizes_withheld,
+)
 
 THRESHOLDS = (DEFAULT_THRESHOLD, 10)
 UNIT = ["school_id", "key_stage", "year"]
@@ -157,7 +163,7 @@ def attack_profile(pupils: pd.DataFrame, prof: pd.DataFrame, t: int, gaps: pd.Da
             share = parts[parts.n > 0]
             if len(share):  # n / pct gives the group's total back
                 whole[grp] = float(share.n.iloc[0] / share.pct.iloc[0])
-            for char, cs in rows[(rows.group == grp) & (rows.characteristic != "all")].groupby("characteristic"):
+            for _char, cs in rows[(rows.group == grp) & (rows.characteristic != "all")].groupby("characteristic"):
                 if not cs.suppressed.astype(bool).any():  # every value shown: they add up to the total
                     whole[grp] = float(cs.n.sum())
             if grp in whole and 0 < size[grp] < t:
@@ -259,7 +265,7 @@ def attack_across(pupils: pd.DataFrame, gaps: pd.DataFrame, prof: pd.DataFrame, 
         at = {k: i for i, k in enumerate(names)}
         known = []  # linear forms over the unknowns whose values a reader has
 
-        def form(*terms):
+        def form(*terms, names=names, at=at):
             f = np.zeros(len(names))
             for sign, k in terms:
                 if k in at:
@@ -296,7 +302,7 @@ def attack_across(pupils: pd.DataFrame, gaps: pd.DataFrame, prof: pd.DataFrame, 
             cells = [("disadvantaged", r.n_disadvantaged, r.mean_disadvantaged)]
             if r.comparison == "in_school":
                 cells.append(("other", r.n_reference, r.mean_reference))
-            for group, n, mean in cells:
+            for group, n, _mean in cells:
                 total = truth[group, "all", "all pupils"]
                 split, value = sub.split("=") if sub else (None, None)
                 if r.suppressed:
@@ -323,7 +329,8 @@ def attack_across(pupils: pd.DataFrame, gaps: pd.DataFrame, prof: pd.DataFrame, 
                 outcome = r.measure[3:] if r.measure.startswith("va_") else None
                 if sub is None and outcome and whole_n.get((outcome, group)) == total:
                     known.append(form((1, (group, "all", "all pupils")), (-1, (group, "prior_band", "unknown"))))
-        for r in prof[(prof.school_id == sid) & (prof.key_stage == ks) & (prof.year == yr) & prof.suppressed].itertuples():
+        here = prof[(prof.school_id == sid) & (prof.key_stage == ks) & (prof.year == yr)]
+        for r in here[here.suppressed].itertuples():
             k = (r.group, r.characteristic, r.value)
             if 0 < truth.get(k, 0) < t:
                 secrets.append(k)
@@ -434,7 +441,8 @@ def school(groups, year=2024, key_stage="KS4", seed=0):
     rows = []
     for dis, n, extra in groups:
         for _ in range(n):
-            rows.append({"school_id": "H", "school_name": "Hand-made School", "year": year, "key_stage": key_stage, "pupil_id": f"H{len(rows)}",
+            rows.append({"school_id": "H", "school_name": "Hand-made School", "year": year, "key_stage": key_stage,
+                         "pupil_id": f"H{len(rows)}",
                          "disadvantaged": dis, "sex": "F" if len(rows) % 2 else "M",
                          "progress8": float(np.round(rng.normal(-0.3, 1.0), 2)),
                          "attainment8": float(np.clip(np.round(40 + 12 * rng.normal(), 1), 0, 90)),

@@ -196,6 +196,7 @@ def test_value_added_is_outcome_minus_group_mean():
 
 def test_progress8_derived_from_dfe_table(tmp_path):
     import csv
+
     from conftest import DATA
     # The DfE's own file as published (tests/data/dfe_ks4_p8_estimates_2024/PROVENANCE.md), not the shipped copy
     table = list(csv.reader(open(DATA / "dfe_ks4_p8_estimates_2024/p8_att8_splits.csv",

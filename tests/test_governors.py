@@ -8,10 +8,10 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import SAMPLE, pdf_text
 from scipy import stats as sps
 
 import gaptools
-from conftest import SAMPLE, pdf_text
 from gaptools.analysis.gapindex import index_interval, index_value
 from gaptools.domain.formatting import trend_text
 from gaptools.domain.labels import subgroup_words

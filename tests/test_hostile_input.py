@@ -11,20 +11,19 @@ import subprocess
 import sys
 import warnings
 
+import measure_read
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from conftest import ROOT, gaptools_cli
+from hostile import inline_row, write_xlsx
 
 import gaptools
 from gaptools import DataValidationError
 from gaptools.batch.validate import validate_by_school
 from gaptools.io.loading import read_validated, save_validated
-
-import measure_read
-from conftest import ROOT, gaptools_cli
-from hostile import inline_row, write_xlsx
 
 HEADER = "school_id,year,key_stage,pupil_id,disadvantaged,ethnicity,attainment8\n"
 
@@ -85,7 +84,7 @@ def test_nul_byte_after_the_first_4kb_is_an_error_with_line_and_column(tmp_path)
 
 
 def test_lines_in_two_encodings_are_each_read_right_with_a_warning(tmp_path):
-    head = "school_id,school_name,year,key_stage,pupil_id,disadvantaged\n".encode()
+    head = b"school_id,school_name,year,key_stage,pupil_id,disadvantaged\n"
     lines = [f"100001,Saint Émile's,2025,KS4,P{i},yes\n" for i in range(4)]
     raw = head + b"".join(line.encode("cp1252" if i % 2 else "utf-8") for i, line in enumerate(lines))
     f = tmp_path / "mixed.csv"
@@ -299,8 +298,8 @@ def test_an_overlong_cell_and_too_many_columns_are_refused_at_once(tmp_path):
     (p,) = err.value.problems
     assert (p.line, p.column, p.value) == (5, "ethnicity", None) and f"{MAX_CELL_CHARS + 1:,} characters" in p.message
     extra = ",".join(f"c{i}" for i in range(MAX_COLUMNS))
-    (tmp_path / "wide.csv").write_text(HEADER.strip() + "," + extra + "\n" + "".join(r.strip() + "," * MAX_COLUMNS + "\n"
-                                                                                     for r in rows(6)))
+    body = "".join(r.strip() + "," * MAX_COLUMNS + "\n" for r in rows(6))
+    (tmp_path / "wide.csv").write_text(HEADER.strip() + "," + extra + "\n" + body)
     with pytest.raises(gaptools.DataValidationError) as err:
         load(tmp_path / "wide.csv")
     (p,) = err.value.problems
@@ -556,9 +555,9 @@ def test_skip_rows_that_leave_nothing_say_so(tmp_path):
 
 
 def test_warnings_are_shown_even_when_the_data_is_refused(tmp_path):
-    head = "school_id,school_name,year,key_stage,pupil_id,disadvantaged\n".encode()
+    head = b"school_id,school_name,year,key_stage,pupil_id,disadvantaged\n"
     f = tmp_path / "mixed.csv"
-    f.write_bytes(head + "1,Émile,2025,KS4,a,yes\n".encode("utf-8") + "1,Émile,2025,KS4,b,maybe\n".encode("cp1252"))
+    f.write_bytes(head + "1,Émile,2025,KS4,a,yes\n".encode() + "1,Émile,2025,KS4,b,maybe\n".encode("cp1252"))
     r = cli("validate", f)
     assert r.returncode == 1
     out = r.stdout.splitlines()
@@ -567,7 +566,7 @@ def test_warnings_are_shown_even_when_the_data_is_refused(tmp_path):
 
 
 def test_a_byte_undefined_in_windows_1252_changes_nothing_else_and_is_named(tmp_path):
-    head = "school_id,school_name,year,key_stage,pupil_id,disadvantaged\n".encode()
+    head = b"school_id,school_name,year,key_stage,pupil_id,disadvantaged\n"
     f = tmp_path / "odd.csv"
     f.write_bytes(head + "1,St Mary’s,2025,KS4,a,yes\n".encode("cp1252") + b"1,St Mary\x92s,2025,KS4,b\x81,no\n")
     pupils, notes = load(f)

@@ -3,11 +3,10 @@ import warnings
 
 import pandas as pd
 import pytest
+from conftest import DATA
 
 import gaptools
 from gaptools import DataValidationError
-
-from conftest import DATA
 
 
 def problems(path, mapping=None):
@@ -15,7 +14,8 @@ def problems(path, mapping=None):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             gaptools.load_pupils(path, mapping)
-    return [(p.file.split("/")[-1] if p.file else None, p.line, p.column, p.value) for p in err.value.problems], err.value
+    found = [(p.file.split("/")[-1] if p.file else None, p.line, p.column, p.value) for p in err.value.problems]
+    return found, err.value
 
 
 def load(path, mapping=None):

@@ -2,12 +2,11 @@ import warnings
 
 import pandas as pd
 import pytest
+from conftest import DATA
 
 import gaptools
 from gaptools import DataValidationError
 from gaptools.domain.measures import measures_for
-
-from conftest import DATA
 
 
 def load(*args):

@@ -13,9 +13,9 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import DATA, gaptools_cli
 
 import gaptools
-from conftest import DATA, gaptools_cli
 from gaptools.errors import DataValidationError, GaptoolsWarning
 
 MIS = DATA / "mis"

@@ -14,10 +14,9 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from conftest import ROOT, SAMPLE, all_gone
 
 from gaptools.batch import warm
-
-from conftest import ROOT, SAMPLE, all_gone
 
 NOTEBOOKS = ROOT / "notebooks"
 SCHOOL_NOTEBOOKS = ["01_cohort_overview", "02_gap_analysis", "03_intervention_targeting"]

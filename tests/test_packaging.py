@@ -3,7 +3,6 @@ import re
 import tomllib
 
 import yaml
-
 from conftest import ROOT
 
 

@@ -8,8 +8,8 @@ import threading
 
 import psutil
 import pytest
-
 from conftest import all_gone, pdf_text
+
 from gaptools.reporting import pdf
 
 PAGE = """<!doctype html><html><head><meta charset="utf-8"><title>{title}</title></head><body>

@@ -18,7 +18,6 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-
 from conftest import SAMPLE, occurring, pdf_text
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -186,7 +185,7 @@ def test_index_says_which_schools_need_attention_first(sample_run, opened):
     out, manifest = sample_run
     headline = {"attainment8", "progress8", "basics_4plus", "rwm_expected", "attendance_pct"}
     clear = {}
-    for sid, school in manifest["schools"].items():
+    for _sid, school in manifest["schools"].items():
         doc = json.loads((out / school["folder"] / "results.json").read_text())
         latest = {}
         for g in doc["gaps"]:
@@ -217,7 +216,7 @@ def test_published_page_for_a_trust_not_in_the_files(opened):
 
 
 # --------------------------------------------------------------- PDFs
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _pdf_text(path):
     """(pages, text) of a PDF, read once for all the tests here."""
     return pdf_text(path)

@@ -1,10 +1,9 @@
 """The committed sample trust: reproducible, realistic, and telling its planted stories."""
 import filecmp
 
+from conftest import SAMPLE
 
 from gaptools.io.sample import generate_trust, write_trust
-
-from conftest import SAMPLE
 
 
 def test_regeneration_is_byte_identical(tmp_path):

@@ -7,9 +7,9 @@ The profile is worked out once for each report and never again for the results.
 import warnings
 
 import pytest
+from conftest import SAMPLE
 from pandas.testing import assert_frame_equal
 
-from conftest import SAMPLE
 from gaptools.io.loading import load_pupils, save_validated
 
 

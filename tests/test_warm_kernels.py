@@ -15,11 +15,10 @@ import sys
 
 import nbformat
 import pytest
+from conftest import ROOT, all_gone, process_running
 
 from gaptools.batch import run, warm
 from gaptools.io.sample import generate_trust, write_trust
-
-from conftest import ROOT, all_gone, process_running
 
 PROBE = '''\
 import builtins, json, os, pandas as pd

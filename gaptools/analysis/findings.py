@@ -88,12 +88,14 @@ def _gap_sentence(row, against: str, against_poss: str | None = None) -> str:
         more_less = ("more" if not row["higher_is_better"] else "fewer") if behind else \
             ("fewer" if not row["higher_is_better"] else "more")
         return (f"{_pct(row['mean_disadvantaged'])} of disadvantaged pupils {verb} {row['label']}, against "
-                f"{ref} of {against}: {number(gap, unit, m)} percentage points {more_less} ({_interval(row, of_size=True)}).")
+                f"{ref} of {against}: {number(gap, unit, m)} percentage points {more_less} "
+                f"({_interval(row, of_size=True)}).")
     if not row["higher_is_better"]:
         word = "more" if behind else "fewer"
         return (f"Disadvantaged pupils had {word} {row['label']}: "
                 f"{value_text(row['mean_disadvantaged'], unit, m, row['kind'])} against "
-                f"{value_text(row['mean_reference'], unit, m, row['kind'])} for {against} ({_interval(row, of_size=True)}).")
+                f"{value_text(row['mean_reference'], unit, m, row['kind'])} for {against} "
+                f"({_interval(row, of_size=True)}).")
     direction = "behind" if behind else "ahead of"
     return (f"Disadvantaged pupils' {row['label']} is {number(gap, unit, m)} {_unit_words(row)} {direction} "
             f"{against_poss or against + chr(39)} ({value_text(row['mean_disadvantaged'], unit, m, row['kind'])} "
@@ -198,7 +200,7 @@ def findings(gaps: pd.DataFrame, trends: pd.DataFrame | None = None, index: pd.D
         ins = whole[whole["comparison"] == "in_school"].set_index("measure", drop=False)
         base = {"school_id": sid, "key_stage": ks, "year": int(year)}
 
-        def add(measure, category, importance, text):
+        def add(measure, category, importance, text, *, base=base):  # base bound now: defined in a loop
             out.append({**base, "measure": measure, "category": category,
                         "importance": round(float(importance), 4), "text": text})
 
@@ -237,7 +239,8 @@ def findings(gaps: pd.DataFrame, trends: pd.DataFrame | None = None, index: pd.D
                 if row["measure"] in ratio_note:
                     text = text[:-1] + ratio_note[row["measure"]] + "."
                 if row["measure"].startswith("va_"):
-                    text += " (Measured against pupils with similar KS2 results in the schools analysed, not nationally.)"
+                    text += (" (Measured against pupils with similar KS2 results in the schools analysed, "
+                             "not nationally.)")
                 add(row["measure"], "gap" if row["gap"] > 0 else "ahead", _importance(row), text)
             elif row["measure"] in HEADLINE:
                 caveat = (" once the number of comparisons in this report is allowed for"
@@ -283,7 +286,7 @@ def findings(gaps: pd.DataFrame, trends: pd.DataFrame | None = None, index: pd.D
                 continue
             verb = "narrowed" if r["trend"] == "closing" else "widened"
             unit, kind = r["unit"], r["kind"]
-            say = lambda x: amount(x, unit, m, kind)  # noqa: E731
+            say = lambda x, unit=unit, m=m, kind=kind: amount(x, unit, m, kind)  # noqa: E731
             # a clear change in a headline measure is among the first things a head needs to know
             z = abs(r["trend_change"]) / max((r["trend_ci_high"] - r["trend_ci_low"]) / 3.92, 1e-9)
             add(m, r["trend"], 3.0 + z * WEIGHT.get(m, 0.6),

@@ -197,13 +197,14 @@ def _given_by(t: pd.DataFrame, gaps: pd.DataFrame, threshold: int) -> tuple[np.n
         if total is None or group_sizes_withheld(n_dis, n_all, threshold):
             continue
 
-        def count(measure, sub=None):  # how many have a yes/no measure: 0 where no pupil has the subgroup
+        # how many have a yes/no measure: 0 where no pupil has the subgroup (fig, unit bound: defined in a loop)
+        def count(measure, sub=None, *, fig=fig, unit=unit):
             if (measure, sub) in fig:
                 n, mean = fig[measure, sub]
                 return int(round(float(n) * float(mean)))
             return None if (*unit, measure, sub) in exists else 0
 
-        def put(characteristic, value, n):
+        def put(characteristic, value, n, *, unit=unit, group=group):
             if n is not None:
                 given[(*unit, characteristic, value, group)] = n
         complete = {m for (m, sub), (n, _) in fig.items() if sub is None and int(n) == total}

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+
 # scipy.special (0.4 s) and statsmodels (with the scipy.stats it loads, another 0.6 s) are imported
 # where a figure is computed: a process that only reads results (the batch runner) never needs them.
 

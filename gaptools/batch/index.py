@@ -94,7 +94,8 @@ def render_index(out: Path, manifest: dict) -> str:
     reasons = dict(zip(first["school_id"].astype(str), first["reason"]))
     for s in schools:
         s["reason"] = reasons.get(str(s["id"]), "")
-    schools.sort(key=lambda s: (s["status"] != "failed", rank.get(str(s["id"]), len(rank)), s["school_name"] or s["id"]))
+    schools.sort(key=lambda s: (s["status"] != "failed", rank.get(str(s["id"]), len(rank)),
+                                s["school_name"] or s["id"]))
     attention = [s for s in schools if school_is_ok(s["status"]) and s["reason"]][:3]
     n_failed = sum(s["status"] == "failed" for s in schools)
     page = env.from_string(INDEX_TEMPLATE).render(manifest=manifest, schools=schools, n_failed=n_failed,

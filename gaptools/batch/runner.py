@@ -24,8 +24,8 @@ from ..domain.formatting import terminal_safe
 from ..domain.suppression import DEFAULT_THRESHOLD
 from ..errors import DataValidationError, UsageError
 from . import warm
-from .in_year import in_year_job, validated_assessments
 from .governors import governors_folder, school_is_ok
+from .in_year import in_year_job, validated_assessments
 from .index import render_index
 from .interrupt import Interrupted, StopOnSignal
 from .kernels import execute_notebook, execution_error, reset, stop_all
@@ -290,8 +290,8 @@ def run(data, out, *, mapping=None, schools=None, workers: int | None = None, sc
                 client.close()
 
 
-def _run_in(folder: OutputFolder, private: Path, stopper: StopOnSignal, client, zygote, *, data_file, input_hash, source,
-            names, failures, known, wanted, resume, workers, quiet, threshold, year, timeout, published,
+def _run_in(folder: OutputFolder, private: Path, stopper: StopOnSignal, client, zygote, *, data_file, input_hash,
+            source, names, failures, known, wanted, resume, workers, quiet, threshold, year, timeout, published,
             notebook_dir, started, current, mapping, pdf=False, in_year=None, activities=None) -> dict:
     assert folder.stage is not None  # (the folder is open: its stage is made)
     out = folder.path

@@ -147,8 +147,10 @@ def derive_standard_measures(pupils: pd.DataFrame) -> pd.DataFrame:
     if {"reading_score", "maths_score", "writing_ta"} <= set(pupils.columns):
         w = pupils["writing_ta"]
         w_known = w.notna() & ~w.isin(WRITING_TA_EXCLUDED)
-        read_exp, maths_exp = threshold("reading_score", 100, "reading_score_code"), threshold("maths_score", 100, "maths_score_code")
-        read_high, maths_high = threshold("reading_score", 110, "reading_score_code"), threshold("maths_score", 110, "maths_score_code")
+        read_exp = threshold("reading_score", 100, "reading_score_code")
+        maths_exp = threshold("maths_score", 100, "maths_score_code")
+        read_high = threshold("reading_score", 110, "reading_score_code")
+        maths_high = threshold("maths_score", 110, "maths_score_code")
         write_exp = w.isin(WRITING_TA_MEETS).astype("boolean").where(w_known)
         write_high = (w == "GDS").astype("boolean").where(w_known)
         pupils["rwm_expected"] = _kleene_and(read_exp, maths_exp, write_exp)
@@ -227,7 +229,7 @@ def missing_headlines(pupils: pd.DataFrame) -> list[str]:
     for ks in sorted(str(k) for k in stages):
         here = (pupils["key_stage"] == ks).to_numpy(dtype=bool, na_value=False)
 
-        def has(col):
+        def has(col, *, here=here):
             return col in pupils.columns and bool((pupils[col].notna().to_numpy() & here).any())
 
         for needs, lost in HEADLINE_NEEDS.get(ks, []):

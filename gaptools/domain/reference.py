@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import os
 import sys
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import pandas as pd
@@ -63,7 +63,7 @@ def reference_path(name: str) -> Path:
     return PACKAGE_DIR / name
 
 
-@lru_cache(maxsize=None)
+@cache
 def _read_version(path: Path, mtime_ns: int, size: int) -> pd.DataFrame:
     return pd.read_csv(path, encoding="utf-8-sig")
 

@@ -12,7 +12,6 @@ import os
 import tempfile
 from pathlib import Path
 
-
 #: The mode of a file that names pupils.
 PRIVATE_MODE = 0o600
 

@@ -11,16 +11,15 @@ from ..domain import columns as C
 from ..domain.measures import Measure, derive_standard_measures
 from ..domain.upn import is_valid_upn, looks_like_upn
 from ..errors import DataValidationError, GaptoolsWarning, Problem, shorten
-from .columnmap import (Part, apply_values, count_text, find_column, headers_text, rename_columns,
-                        skip_export_rows)
+from .columnmap import Part, apply_values, count_text, find_column, headers_text, rename_columns, skip_export_rows
 from .filerules import rule_notes
 from .gradecells import double_award_notes
+from .identity import identity_notes
 from .mapping import Mapping, load_mapping
 from .problems import totals_notes
 from .readers import NOTES_ATTR, line_numbers, read_table, table_files
-from .validated import VALIDATED_KEY, preload_validated, read_validated, save_validated
-from .identity import identity_notes
 from .resultyears import implausible_years
+from .validated import VALIDATED_KEY, preload_validated, read_validated, save_validated
 from .yeargroups import results_years, two_year_groups
 
 #: (the validated copy's functions live in :mod:`.validated`; imported from here by older code)

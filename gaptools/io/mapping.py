@@ -345,7 +345,7 @@ def load_mapping(source: str | Path | dict | Mapping | None, *, columns=None) ->
         out.measures[canon] = CustomMeasure(canon, column, kind, hib in TRUE_WORDS, label, unit)
     out.files = parse_rules(raw.get("files"), bad, known)
     rules = raw.get("skip_rows") or []
-    for i, rule in enumerate(rules if isinstance(rules, list) else [rules]):
+    for _i, rule in enumerate(rules if isinstance(rules, list) else [rules]):
         path = ("skip_rows",)
         if not isinstance(rule, dict) or set(rule) != {"column", "matching"} \
                 or not all(isinstance(rule[k], str) and rule[k] for k in rule):

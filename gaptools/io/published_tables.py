@@ -116,7 +116,7 @@ def read_performance_table(path, *, year: int | None = None, key_stage: str | No
     for row in rows[1:]:
         if not row or not any(c.strip() for c in row):
             continue
-        get = lambda col: row[idx[col]] if col in idx and idx[col] < len(row) else None  # noqa: E731
+        get = lambda col, row=row: row[idx[col]] if col in idx and idx[col] < len(row) else None  # noqa: E731
         rectype = (get("RECTYPE") or "").strip()
         common = {"urn": (get("URN") or "").strip() or None, "school_name": (get("SCHNAME") or "").strip() or None,
                   "la": (get("LEA") or "").strip() or None, "rectype": rectype,

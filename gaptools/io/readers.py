@@ -283,8 +283,9 @@ def read_text_table(path: Path, name: str, lenient: bool = False) -> tuple[pd.Da
         if not odd or odd[-1] != line:
             odd.append(line)
     if odd:
-        notes.append(f"{name}: {line_list(odd)} {'hold' if len(odd) > 1 else 'holds'} bytes that are not characters in any text encoding "
-                     f"gaptools reads (such as {example!a}); they are kept as they are: check those lines")
+        notes.append(f"{name}: {line_list(odd)} {'hold' if len(odd) > 1 else 'holds'} bytes that are not "
+                     f"characters in any text encoding gaptools reads (such as {example!a}); they are kept as they "
+                     f"are: check those lines")
     lines: np.ndarray | None = None
     problems: list[Problem] = []
     try:

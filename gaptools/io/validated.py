@@ -15,7 +15,6 @@ import pandas as pd
 from ..domain import columns as C
 from ..domain.measures import Measure, derive_standard_measures
 
-
 VALIDATED_KEY = b"gaptools.validated"
 
 

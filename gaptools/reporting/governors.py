@@ -125,8 +125,9 @@ def headline_items(table: pd.DataFrame, key_stage: str, year: int, threshold: in
         national = _national_words(g, m, year, threshold)
         if not national:
             no_national.append(measure_label(m, mine.get("label")))
+        before = ks[(ks["measure"] == m) & (ks["comparison"] == "in_school") & (ks["year"] < year)]
         items.append(f"<li><strong>{_e(label)}</strong>: disadvantaged pupils "
-                     f"{_gap_words(mine, threshold, ks[(ks['measure'] == m) & (ks['comparison'] == 'in_school') & (ks['year'] < year)])}."
+                     f"{_gap_words(mine, threshold, before)}."
                      f"{national}</li>")
     if no_national:
         names = ", ".join(no_national[:-1]) + (" or " if len(no_national) > 1 else "") + no_national[-1]

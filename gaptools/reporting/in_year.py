@@ -245,7 +245,7 @@ class InYearReport:
         title = "The year group's gap at each drop (above 0: disadvantaged pupils behind)"
         # kept on the figure, as charts.set_title does, for describe's text alternative (an attribute of
         # gaptools's own that matplotlib's Figure does not declare)
-        setattr(fig, "gaptools_title", title)
+        setattr(fig, "gaptools_title", title)  # noqa: B010 (a plain assignment fails mypy: see above)
         fig.suptitle(wrap(title, 7.7, 12), x=0.01, ha="left", fontsize=12, fontweight="bold")
         describe(fig, "The gap between disadvantaged pupils and the others at each drop, with 95% intervals. "
                  + "; ".join(words) + ".")

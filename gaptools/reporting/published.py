@@ -62,8 +62,9 @@ def _funnel_chart(table: pd.DataFrame, urns, *, year: int | None = None, measure
     if pd.notna(centre) and g["n_disadvantaged"].max() > 0:
         p_d, p_o = nat.get("disadvantaged", 50) / 100, nat.get("other", 50) / 100
         n = np.linspace(max(2, g["n_disadvantaged"].min()), g["n_disadvantaged"].max(), 200)
-        ratio = float(np.nanmedian(table[(table["measure"] == "pupils") & (table["group"] == "other")]["value"])
-                      / np.nanmedian(table[(table["measure"] == "pupils") & (table["group"] == "disadvantaged")]["value"]))
+        pupils = table[table["measure"] == "pupils"]
+        ratio = float(np.nanmedian(pupils[pupils["group"] == "other"]["value"])
+                      / np.nanmedian(pupils[pupils["group"] == "disadvantaged"]["value"]))
         se = 100 * np.sqrt(p_d * (1 - p_d) / n + p_o * (1 - p_o) / (ratio * n))
         for z, style in ((1.96, "--"), (3.09, ":")):
             ax.plot(n, centre + z * se, style, color="#555555", lw=1)

@@ -91,7 +91,8 @@ def people_table(gaps: pd.DataFrame, threshold: int = DEFAULT_THRESHOLD) -> pd.D
         rows.append({
             "Measure": cap(measure_label(r["measure"], r["label"])),
             "Compared with": comparator(r["comparison"]),
-            "Disadvantaged": value_text(r["mean_disadvantaged"], r["unit"], r["measure"], r["kind"]) if shown else WITHHELD,
+            "Disadvantaged": (value_text(r["mean_disadvantaged"], r["unit"], r["measure"], r["kind"]) if shown
+                              else WITHHELD),
             "Others": value_text(r["mean_reference"], r["unit"], r["measure"], r["kind"]) if shown else WITHHELD,
             "Pupils (disadv. / others)": (WITHHELD if not shown else
                                          f"{int(r['n_disadvantaged'])} / " +
@@ -345,12 +346,15 @@ class SchoolReport:
                 if self._no_comparison_group(c):
                     return markdown("_Every pupil in this cohort is disadvantaged, or none is: there is no "
                                     "comparison group in school to set them beside._")
-                return markdown(f"_Too few pupils in one group to compare (groups under {self.threshold} are withheld)._")
+                return markdown(f"_Too few pupils in one group to compare (groups under {self.threshold} "
+                                "are withheld)._")
             wide = wide.dropna()
             wide = wide[(wide["disadvantaged"] >= 0.05) | (wide["other"] >= 0.05)]
             wide["ratio"] = (wide["disadvantaged"] + 1e-9) / (wide["other"] + 1e-9)
-            wide["score"] = np.abs(np.log(wide["ratio"].clip(1e-3, 1e3))) * np.sqrt(wide[["disadvantaged", "other"]].max(axis=1))
-            top = wide[(wide["ratio"] >= 1.5) | (wide["ratio"] <= 1 / 1.5)].sort_values("score", ascending=False).head(limit)
+            wide["score"] = (np.abs(np.log(wide["ratio"].clip(1e-3, 1e3)))
+                             * np.sqrt(wide[["disadvantaged", "other"]].max(axis=1)))
+            top = (wide[(wide["ratio"] >= 1.5) | (wide["ratio"] <= 1 / 1.5)]
+                   .sort_values("score", ascending=False).head(limit))
             if top.empty:
                 return markdown("Disadvantaged pupils here look much like their classmates on sex, SEN, EAL, "
                                 "prior attainment and attendance.")
@@ -554,7 +558,8 @@ class SchoolReport:
             rows = []
             for _, r in t.iterrows():
                 u, m, k = r["unit"], r["measure"], r["kind"]
-                rows.append({"Measure": cap(measure_label(m, r["label"])), "From": int(r["trend_from"]), "To": int(r["year"]),
+                rows.append({"Measure": cap(measure_label(m, r["label"])), "From": int(r["trend_from"]),
+                             "To": int(r["year"]),
                              "Gap then": amount(r["gap"] - r["trend_change"], u, m, k, short=True),
                              "Gap now": amount(r["gap"], u, m, k, short=True),
                              "Change (95% interval)": with_interval(r["trend_change"], r["trend_ci_low"],
@@ -571,7 +576,8 @@ class SchoolReport:
             gi = self.results.gap_index
             gi = gi[gi["key_stage"] == c.key_stage]
             if gi.empty:
-                return markdown("_The gap index needs English and maths grades (KS4) or reading and maths scores (KS2)._")
+                return markdown("_The gap index needs English and maths grades (KS4) or reading and maths "
+                                "scores (KS2)._")
             from .indextable import gap_index_frame
 
             return gap_index_frame(gi)  # beside the national index only when ranked across a trust

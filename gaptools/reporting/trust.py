@@ -22,7 +22,6 @@ from ..domain.suppression import DEFAULT_THRESHOLD
 from .display import Chart, Section, Table, markdown
 from .school import load_data
 
-
 #: Schools a key stage's heatmap draws at most; the decision list's rows on the page.
 HEATMAP_MOST = 40
 SUPPORT_MOST = 15
@@ -131,7 +130,8 @@ class TrustReport:
             pages = " · ".join(f'<a href="../{html.escape(self.folders[sid])}/{p}.html">{html.escape(t)}</a>'
                                for p, t in SCHOOL_PAGES)
             rows.append(f"<li><strong>{html.escape(names.get(sid, sid))}</strong> "
-                        f"({n} clear gap{'' if n == 1 else 's'} against other pupils in school, latest results): {pages}</li>")
+                        f"({n} clear gap{'' if n == 1 else 's'} against other pupils in school, latest results): "
+                        f"{pages}</li>")
         return HTMLBlock("<ul class=\"gaptools-links\">" + "".join(rows) + "</ul>",
                          text="; ".join(names.get(s, s) for s in order))
 

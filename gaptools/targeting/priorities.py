@@ -176,7 +176,7 @@ def priorities(pupils: pd.DataFrame, school_id: str, *, year: int | None = None,
         split = now["subgroup"].fillna("").str.split("=").str[0]
         subs = now[now["measure"].isin([m for m in measures if m in HEADLINE]) & split.isin(CONCENTRATION_SPLITS)
                    & ~now["suppressed"]]
-        for (measure, split), s in subs.groupby(["measure", subs["subgroup"].str.split("=").str[0]], sort=False):
+        for (_measure, _split), s in subs.groupby(["measure", subs["subgroup"].str.split("=").str[0]], sort=False):
             t = concentrated(s)
             if t is not None:
                 conc.append(f"{subgroup_words(t['subgroup'])} "

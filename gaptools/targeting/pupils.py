@@ -248,7 +248,8 @@ def staff_list(targets: pd.DataFrame, keep=()) -> pd.DataFrame:
         "attendance_pct": lambda v: "" if pd.isna(v) else f"{float(v):.1f}",
         "score": lambda v: _fmt(float(v)),
         "grade_english": _grade, "grade_maths": _grade,
-        "suspensions": _whole, "year_group": _whole, "year": _whole, "reading_score": _whole, "gps_score": _whole, "maths_score": _whole,
+        "suspensions": _whole, "year_group": _whole, "year": _whole, "reading_score": _whole, "gps_score": _whole,
+        "maths_score": _whole,
         "prior_attainment": lambda v: "" if pd.isna(v) else f"{float(v):.1f}",
     }
     for col, f in formats.items():

@@ -75,7 +75,7 @@ def strategy_statement(pupils: pd.DataFrame, school_id: str, *, year: int | None
                   & (pupils["year"] == year)]
     name = str(rows["school_name"].iloc[0]) if len(rows) else str(school_id)
     n, n_dis = len(rows), int(rows["disadvantaged"].astype(bool).sum())
-    share = "withheld (fewer than {} pupils)".format(threshold) if group_sizes_withheld(n_dis, n, threshold) \
+    share = f"withheld (fewer than {threshold} pupils)" if group_sizes_withheld(n_dis, n, threshold) \
         else f"{n_dis / n:.0%} ({n_dis} of {n} pupils in {key_stage} {year})" if n else "no pupils"
     start = year + 1
     today = today or date.today()
@@ -123,7 +123,8 @@ def strategy_statement(pupils: pd.DataFrame, school_id: str, *, year: int | None
         out.append(f"The school has fewer than {threshold} disadvantaged pupils in this cohort: group figures "
                    "are withheld so that no pupil can be identified, and no gap can be measured reliably. "
                    "Plan from each pupil's individual needs, and use high-quality teaching for all as the base.")
-    elif n and not ((gaps["year"] == year) & (gaps["key_stage"] == key_stage) & (gaps["comparison"] == "in_school")).any():
+    elif n and not ((gaps["year"] == year) & (gaps["key_stage"] == key_stage)
+                    & (gaps["comparison"] == "in_school")).any():
         out.append(f"The data has no outcome measure for {md_text(key_stage)} {year}, so no gap can be measured: "
                    "add the results columns (see the data contract) to measure one. Meanwhile plan from each "
                    "pupil's needs, with high-quality teaching for all as the base.")
@@ -144,7 +145,8 @@ def strategy_statement(pupils: pd.DataFrame, school_id: str, *, year: int | None
                    "pupil, watch the measures that matter each year, and use the pupil list to support "
                    "individual disadvantaged pupils with specific needs.")
     out += ["", "## Challenges", "",
-            "This details the key challenges to achievement that we have identified among our disadvantaged pupils.", ""]
+            "This details the key challenges to achievement that we have identified among our disadvantaged "
+            "pupils.", ""]
     challenge_rows = []
     for _, p in priorities.iterrows():
         detail = f"{p['area'].capitalize()}: {p['evidence']}."
@@ -175,7 +177,8 @@ def strategy_statement(pupils: pd.DataFrame, school_id: str, *, year: int | None
                else "_No measurable outcome follows from the data alone: set outcomes for individual pupils._")
     out += ["", "## Activity in this academic year", "",
             "Budgeted costs are for the school to complete. Evidence: EEF Teaching and Learning Toolkit "
-            "(months of additional progress, cost, strength of evidence) as shipped with gaptools; check the live toolkit.", ""]
+            "(months of additional progress, cost, strength of evidence) as shipped with gaptools; check the live "
+            "toolkit.", ""]
     base = foundations(phase="primary" if key_stage == "KS2" else "secondary") if len(priorities) else None
     for tier, title in TIERS.items():
         acts: dict[str, dict] = {}
@@ -221,8 +224,11 @@ def strategy_statement(pupils: pd.DataFrame, school_id: str, *, year: int | None
                 review.append([cap(a["label"]), shown(a), shown(b), "",
                                "" if b["suppressed"] else row_trend_text(b) or "no verdict"])
                 continue
-            review.append([cap(b["label"]), f"{format_gap(a, a['gap'])} ({format_gap(a, a['ci_low'], False)} to {format_gap(a, a['ci_high'], False)})",
-                           f"{format_gap(b, b['gap'])} ({format_gap(b, b['ci_low'], False)} to {format_gap(b, b['ci_high'], False)})",
+            review.append([cap(b["label"]),
+                           f"{format_gap(a, a['gap'])} "
+                           f"({format_gap(a, a['ci_low'], False)} to {format_gap(a, a['ci_high'], False)})",
+                           f"{format_gap(b, b['gap'])} "
+                           f"({format_gap(b, b['ci_low'], False)} to {format_gap(b, b['ci_high'], False)})",
                            # as printed: 53 against 53 is the same, whatever the third decimal says
                            "the same" if format_gap(a, a["gap"]) == format_gap(b, b["gap"])
                            else "smaller" if b["gap"] < a["gap"] else "larger",
