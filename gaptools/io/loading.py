@@ -29,6 +29,8 @@ __all__ = ["load_pupils", "rename_columns", "sources", "find_column", "save_vali
 UPN_PATTERN = r"[A-Z]\d{11}[0-9A-Z]"
 
 _FILE, _LINE = "__file", "__line"
+#: The most subjects (``grade_<subject>`` columns) a pupil table may have: a school offers a few dozen.
+MAX_SUBJECTS = 100
 
 
 def sources(data) -> list[tuple[str, Path | pd.DataFrame]]:
@@ -100,6 +102,12 @@ def read_parts(data, mapping: Mapping | None, current: bool = False, *, required
             skipped = before - len(frame)
         part, found = rename_columns(name, frame, mapping, lines, current=current, spec_for=spec_for)
         problems += found
+        grades = [c for c in part.frame.columns if str(c).startswith(C.GRADE_PREFIX)]
+        if len(grades) > MAX_SUBJECTS:  # each is a measure analysed, charted and paged: bounded before it costs
+            problems.append(Problem(name, 1, None, None,
+                                    f"has {len(grades):,} grade_ columns; a pupil table has at most {MAX_SUBJECTS} "
+                                    "subjects (is a column repeated, or a wide export not meant for gaptools?)"))
+            continue
         part.notes = notes + part.notes
         all_notes += part.notes
         part.constants = dict(mapping.constants) if mapping else {}
