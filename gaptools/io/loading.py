@@ -290,7 +290,7 @@ def load_pupils(data, mapping=None, *, derive_progress: bool = True, current: bo
     if mapping:
         apply_values(raw, mapping)
         _apply_constants(raw, parts, notes)
-    typed = pd.DataFrame(index=raw.index)
+    columns: dict[str, pd.Series] = {}  # made into one frame at the end: inserting a column at a time is quadratic
     for col in raw.columns:
         if col in (_FILE, _LINE):
             continue
@@ -304,15 +304,16 @@ def load_pupils(data, mapping=None, *, derive_progress: bool = True, current: bo
         elif spec is not None:
             out, bad, msg = C.parse_column(spec, raw[col])
             if spec.kind == "ks2_score":
-                typed[col + "_code"] = C.ks2_codes(raw[col])
+                columns[col + "_code"] = C.ks2_codes(raw[col])
         else:
-            typed[col] = raw[col].astype("string") if raw[col].dtype == object else raw[col]
+            columns[col] = raw[col].astype("string") if raw[col].dtype == object else raw[col]
             continue
-        typed[col] = out
+        columns[col] = out
         if bad.any():
             problems += cell_problems(raw, col, bad, msg, originals)
         if spec is not None and spec.kind == "grade":
             notes += double_award_notes(raw, col, originals)
+    typed = pd.DataFrame(columns, index=raw.index)
     if current:
         problems += results_years(typed, raw, today)
     bad_cells = {(p.file, p.line, p.column) for p in problems}
