@@ -133,7 +133,7 @@ def _in_group(item, group: str) -> None:
 
 #: Test modules that start what a run starts (kernels, a run, Chromium, a Dask cluster) in most of their tests.
 E2E_MODULES = {"test_batch", "test_batch_safety", "test_browser", "test_consistency", "test_notebooks", "test_pdf",
-               "test_reports", "test_warm_kernels", "test_in_year_run", "test_governors"}
+               "test_reports", "test_warm_kernels", "test_in_year_run", "test_governors", "test_dask_loss"}
 #: Single tests elsewhere that do the same, or analyse every sample school again at another threshold.
 E2E_TESTS = {"test_run_with_current_keeps_names_in_the_school_folder",
              "test_no_withheld_group_derivable_in_sample_results", "test_threshold_passed_in_is_the_one_used"}
