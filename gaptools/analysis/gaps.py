@@ -6,26 +6,27 @@ measures where lower is better, so a positive gap always means disadvantaged
 pupils are worse off. All schools are computed together: every count, mean
 and SD in one pass (:mod:`gaptools.groupstats`), then vectorised interval
 arithmetic over the rows.
+
+The rows are grouped in :mod:`gaptools.analysis.gaprows` and withheld in
+:mod:`gaptools.analysis.withholding`; the intervals, the false-discovery
+control and the table's order are here.
 """
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 
-from ..domain.measures import STANDARD_MEASURES, Measure, measures_for, prior_band_codes
+from ..domain.measures import STANDARD_MEASURES, Measure, measures_for
 from ..domain.reference import national_figures, p8_sd
-from ..domain.suppression import (
-    DEFAULT_THRESHOLD,
-    NO_COMPARISON_GROUP,
-    NO_NATIONAL_FIGURE,
-    PROTECTS_ANOTHER_GROUP,
-    TOO_FEW_DISADVANTAGED,
-    TOO_FEW_OTHERS,
-    protect,
-)
+from ..domain.suppression import DEFAULT_THRESHOLD
 from . import stats
-from .groupstats import codes, combine, grouped_moments
+from .gaprows import ATTENDANCE_MEASURES, group_rows, units_of
 from .progress import VALUE_ADDED, value_added, without_prior_known
+from .withholding import withhold
+
+#: (the grouping of rows is in :mod:`.gaprows`, the withholding in :mod:`.withholding`)
+__all__ = ["gap_table", "CONTRACT_COLUMNS", "DETAIL_COLUMNS", "SPLITS", "ATTENDANCE_MEASURES", "HEADLINE_MEASURES",
+           "COMPARISONS", "NATIONAL_GROUPS"]
 
 CONTRACT_COLUMNS = ["school_id", "key_stage", "year", "measure", "kind", "comparison", "subgroup",
                     "n_disadvantaged", "n_reference", "mean_disadvantaged", "mean_reference",
@@ -34,8 +35,6 @@ DETAIL_COLUMNS = ["label", "unit", "higher_is_better", "sd_disadvantaged", "sd_r
                   "p_value", "q_value", "clear", "effect_size", "national_source", "withheld_reason"]
 #: Splits shown as subgroups: characteristic -> function of the pupil table giving its values.
 SPLITS = ("prior_band", "sex", "sen", "persistent_absence")
-#: Measures not split by attendance (the split would be circular).
-ATTENDANCE_MEASURES = ("attendance_pct", "persistent_absence", "severe_absence")
 #: Whole-cohort measures in the headline false-discovery family (with custom and
 #: value-added measures); other GCSE subjects form a family of their own.
 HEADLINE_MEASURES = ("grade_english", "grade_maths")
@@ -68,16 +67,6 @@ def _measures(frame: pd.DataFrame, extra: dict[str, np.ndarray], wanted) -> dict
     if wanted is not None:
         found = {k: v for k, v in found.items() if k in set(wanted)}
     return found
-
-
-def _split_levels(frame: pd.DataFrame, split: str) -> tuple[np.ndarray, list[str]] | None:
-    """Each pupil's level of a split (-1 where unknown) and the levels' names; None if absent."""
-    if split == "prior_band" and "prior_attainment" in frame.columns:
-        return prior_band_codes(frame["prior_attainment"])
-    if split not in frame.columns:
-        return None
-    c, uniques = codes(frame[split])
-    return c, [str(u) for u in uniques]
 
 
 def _national_lookup(unit_ks: np.ndarray, unit_year: np.ndarray, names: list[str]
@@ -145,138 +134,6 @@ def _against_national(score, reference, known_sd, n_dis, mean_dis, sd_dis) -> di
         for k in out:
             out[k][r] = res[k]
     return out
-
-
-def _units(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """One unit per school, key stage and year: each pupil's unit, and each unit's school, key stage and year."""
-    school, school_names = codes(frame["school_id"])
-    ks, ks_names = codes(frame["key_stage"])
-    yr, yr_values = codes(frame["year"])
-    unit, first = combine(school, ks, yr)
-    unit_school = np.array([str(v) for v in school_names[school[first]]], dtype=object)
-    unit_ks = np.array([str(v) for v in ks_names[ks[first]]], dtype=object)
-    return unit, unit_school, unit_ks, yr_values[yr[first]].astype(np.int64)
-
-
-def _group_rows(frame, by_unit, n_units, names, values, whole, subgroups, threshold
-                ) -> tuple[dict[str, np.ndarray], list[str | None]]:
-    """Count, mean and SD of both groups for every unit, subgroup and measure with any pupil.
-
-    Returns the in-school rows (arrays ``unit``, ``block`` (0 whole cohort, then
-    one per split), ``label`` (index into the returned subgroup texts),
-    ``measure``, ``n_ref``, ``n_dis``, ``mean_ref``, ``mean_dis``, ``sd_ref``,
-    ``sd_dis``) and the subgroup texts (None for the whole cohort).
-    """
-    n_measures = len(names)
-    # grouping 0: whole cohort; then one grouping per split, levels within each unit
-    blocks, sizes, split_names = [by_unit], [2 * n_units], [None]
-    level_names: list[list] = [[None]]  # each grouping's level texts ([None]: the whole cohort)
-    for split in subgroups:
-        got = _split_levels(frame, split)
-        if got is None or not got[1]:
-            continue
-        level, levels = got
-        blocks.append(np.where(level >= 0, by_unit * len(levels) + level, -1))
-        sizes.append(2 * n_units * len(levels))
-        split_names.append(split)
-        level_names.append(levels)
-    moments = grouped_moments(blocks, sizes, values, whole=whole, exact_from=threshold)
-    del blocks
-
-    labels: list[str | None] = []  # subgroup text of every (grouping, level)
-    rows: dict[str, list] = {k: [] for k in ("unit", "block", "label", "measure", "n_ref", "n_dis",
-                                             "mean_ref", "mean_dis", "sd_ref", "sd_dis")}
-    not_attendance = ~np.isin(names, ATTENDANCE_MEASURES)
-    for b, ((count, mean, sd), split, levels) in enumerate(zip(moments, split_names, level_names)):
-        shape = (n_units, 2, len(levels), n_measures)
-        count, mean, sd = (a.reshape(shape) for a in (count, mean, sd))
-        shown = count[:, 0] + count[:, 1] > 0
-        if split == "persistent_absence":  # attendance split by attendance would be circular
-            shown &= not_attendance
-        u, lv, m = np.nonzero(shown)
-        rows["unit"].append(u)
-        rows["block"].append(np.full(len(u), b))
-        rows["label"].append(len(labels) + lv)
-        rows["measure"].append(m)
-        for key, arr, flag in (("n_ref", count, 0), ("n_dis", count, 1), ("mean_ref", mean, 0),
-                               ("mean_dis", mean, 1), ("sd_ref", sd, 0), ("sd_dis", sd, 1)):
-            rows[key].append(arr[u, flag, lv, m])
-        labels += [None] if split is None else [f"{split}={v}" for v in levels]
-    return {k: np.concatenate(v) for k, v in rows.items()}, labels
-
-
-def _withhold(unit_measure, block, order, src, in_school, n_dis, n_ref, no_figure, threshold,
-              known_unknown=None) -> tuple[np.ndarray, np.ndarray]:
-    """Which rows to withhold, and why, through :func:`~gaptools.domain.suppression.protect`.
-
-    The first arguments describe the in-school rows (one per unit, measure and
-    subgroup: ``block`` 0 is the whole cohort, then one block per split, in
-    ``order`` for ties); the rest every row: ``src`` is the in-school row about
-    the same pupils, ``in_school`` says whether the row also shows the other
-    pupils (a national comparison shows only the disadvantaged), ``no_figure``
-    where the reference figure is missing.
-
-    Each in-school row holds two cells (its disadvantaged and its other
-    pupils). Partitions: the whole cohort (public) into disadvantaged and
-    other pupils; each group's whole into the levels of every split, plus the
-    pupils whose level is unknown (never shown). ``known_unknown`` (by
-    unit-measure, block and group, as ``((um * n_blocks) + block) * 2 + group``)
-    marks the unknown cells whose size other rows give (the pupils without KS2
-    results, from a value-added count): the withheld levels beside them must
-    then be at least ``threshold`` pupils on their own (``counted``).
-    """
-    n_in = len(unit_measure)
-    um = np.asarray(unit_measure, dtype=np.int64)
-    n_um, n_blocks = int(um.max()) + 1, int(block.max()) + 1
-    whole_row = np.zeros(n_um, dtype=np.int64)
-    w = block == 0
-    whole_row[um[w]] = np.flatnonzero(w)
-    # cells 2i (disadvantaged) and 2i + 1 (other) of in-school row i
-    cell_n = np.empty(2 * n_in)
-    cell_n[0::2], cell_n[1::2] = n_dis[:n_in], n_ref[:n_in]
-    group = np.tile(np.array([0, 1], dtype=np.int64), n_in)
-    cell_um, cell_block = np.repeat(um, 2), np.repeat(block, 2)
-    level = cell_block > 0
-    # partitions: n_um whole cohorts, then one per unit-measure, block and group (dense ids;
-    # those of block 0 stay empty)
-    n_split = n_um * n_blocks * 2
-    split = (cell_um * n_blocks + cell_block) * 2 + group
-    split_whole = 2 * np.repeat(whole_row, n_blocks * 2) + np.tile(np.array([0, 1], dtype=np.int64), n_um * n_blocks)
-    cell_part = np.where(level, n_um + split, cell_um)
-    # the pupils of no level of a split (unknown), and the public whole cohort
-    in_levels = np.bincount(split[level], weights=cell_n[level], minlength=n_split)
-    unknown = np.where(in_levels > 0, np.round(cell_n[split_whole] - in_levels), 0.0)
-    some = np.flatnonzero(unknown > 0)
-    cohort = np.zeros(n_um)
-    cohort[um[w]] = n_dis[:n_in][w] + n_ref[:n_in][w]
-    first_public = 2 * n_in + len(some)
-    cells_n = np.concatenate([cell_n, unknown[some], cohort])
-    cells_part = np.concatenate([cell_part, n_um + some, np.full(n_um, -1)])
-    part_whole = np.concatenate([first_public + np.arange(n_um), split_whole])
-    public = np.zeros(len(cells_n), dtype=bool)
-    public[first_public:] = True
-    counted = np.zeros(len(cells_n), dtype=bool)
-    if known_unknown is not None:
-        counted[2 * n_in: first_public] = known_unknown[some]
-    rows = np.arange(len(src))
-    link_row = np.concatenate([rows, rows[in_school]])
-    link_cell = np.concatenate([2 * src, 2 * src[in_school] + 1])
-    cell_order = np.concatenate([np.repeat(order, 2), np.zeros(len(some) + n_um, dtype=np.int64)])
-
-    few_dis = n_dis < threshold
-    few_ref = in_school & (n_ref < threshold)
-    missing = ~in_school & no_figure
-    hidden = protect(cells_n, cells_part, part_whole, link_row, link_cell, few_dis | few_ref | missing,
-                     threshold, public=public, order=cell_order, counted=counted)
-    # no comparison in school: either group of the whole cohort is empty
-    empty = (cell_n[2 * whole_row] == 0) | (cell_n[2 * whole_row + 1] == 0)
-    reason = np.full(len(src), None, dtype=object)
-    reason[hidden] = PROTECTS_ANOTHER_GROUP
-    reason[few_ref] = TOO_FEW_OTHERS
-    reason[few_dis] = TOO_FEW_DISADVANTAGED
-    reason[in_school & empty[um[src]]] = NO_COMPARISON_GROUP
-    reason[missing] = NO_NATIONAL_FIGURE
-    return hidden, reason
 
 
 def _str_array(values) -> pd.api.extensions.ExtensionArray:
@@ -365,11 +222,11 @@ def gap_table(pupils: pd.DataFrame, *, threshold: int = DEFAULT_THRESHOLD, schoo
     whole = [name not in extra and (pd.api.types.is_integer_dtype(frame[name].dtype)
                                     or pd.api.types.is_bool_dtype(frame[name].dtype)) for name in names]
 
-    unit, unit_school, unit_ks, unit_year = _units(frame)
+    unit, unit_school, unit_ks, unit_year = units_of(frame)
     n_units = len(unit_school)
     by_unit = unit * 2 + frame["disadvantaged"].to_numpy(dtype=bool)
 
-    r, labels = _group_rows(frame, by_unit, n_units, names, values, whole, subgroups, threshold)
+    r, labels = group_rows(frame, by_unit, n_units, names, values, whole, subgroups, threshold)
     del values
     if not len(r["unit"]):
         return empty
@@ -400,9 +257,9 @@ def gap_table(pupils: pd.DataFrame, *, threshold: int = DEFAULT_THRESHOLD, schoo
     # withhold small groups, and further cells until no withheld one can be derived;
     # intervals are then worked out only for the rows shown
     lab_rank = _ranks([lb or "" for lb in labels])
-    small, reason = _withhold(r["unit"] * n_measures + r["measure"], r["block"], lab_rank[r["label"]],
-                              src, ~is_nat, n_dis, n_ref, np.isnan(mean_ref), threshold,
-                              without_prior_known(r, labels, names, by_unit, n_units))
+    small, reason = withhold(r["unit"] * n_measures + r["measure"], r["block"], lab_rank[r["label"]],
+                             src, ~is_nat, n_dis, n_ref, np.isnan(mean_ref), threshold,
+                             without_prior_known(r, labels, names, by_unit, n_units))
     for arr in (n_dis, n_ref, mean_dis, mean_ref, sd_dis, sd_ref):
         arr[small] = np.nan
     score = score[src]

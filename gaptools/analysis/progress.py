@@ -81,7 +81,7 @@ def without_prior_known(r: dict, labels: list, names: list[str], by_unit: np.nda
     A value-added count is the pupils with KS2 results and the outcome: beside the outcome's
     own count it gives those without KS2 results; and where the outcome is every pupil's (its
     count is the group's size), so does it for every other measure every pupil has. Indexed
-    as the gap table's ``_withhold`` reads it (None: no prior-band split or no value added).
+    as :func:`gaptools.analysis.withholding.withhold` reads it (None: no prior-band split or no value added).
     """
     prior = [i for i, lb in enumerate(labels) if lb is not None and lb.startswith("prior_band=")]
     va = [(names.index(m), names.index(m[3:])) for m in names if m.startswith("va_") and m[3:] in names]
