@@ -25,12 +25,11 @@ import pandas as pd
 from ..domain.columns import GRADE_PREFIX
 from ..domain.measures import STANDARD_MEASURES, Measure, custom_measures, grade_measure
 from ..domain.suppression import DEFAULT_THRESHOLD
+from .gaprows import ATTENDANCE_MEASURES  # (attendance is then the outcome, not something to adjust for)
 from .stats import bh_qvalues
 
 #: Attendance of at least this share of planned sessions counts as taking part as planned.
 PER_PROTOCOL_SHARE = 0.7
-#: Measures that are attendance themselves: attendance is then the outcome, not something to adjust for.
-ATTENDANCE_MEASURES = ("attendance_pct", "persistent_absence", "severe_absence")
 #: Why an activity row is withheld (``withheld_reason``; None when shown).
 TOO_FEW_PARTICIPANTS = "too_few_participants"
 TOO_FEW_COMPARISON = "too_few_comparison"
