@@ -11,7 +11,7 @@ import pandas as pd
 
 from ..domain.suppression import DEFAULT_THRESHOLD
 from .display import Table
-from .school import people_table
+from .school_rows import people_table
 
 
 def gaps(table: pd.DataFrame, *, threshold: int = DEFAULT_THRESHOLD, year: int | None = None,

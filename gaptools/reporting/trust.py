@@ -20,7 +20,7 @@ from ..domain.formatting import (
 from ..domain.labels import short_label
 from ..domain.suppression import DEFAULT_THRESHOLD
 from .display import Chart, Section, Table, markdown
-from .school import load_data
+from .school_data import load_data
 
 #: Schools a key stage's heatmap draws at most; the decision list's rows on the page.
 HEATMAP_MOST = 40

@@ -1,0 +1,142 @@
+"""The cohort-profile sections of a school report (notebook 01): who the disadvantaged pupils are."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ..domain.formatting import academic_year, cap, count, md_text
+from ..domain.labels import characteristic_label, value_label
+from .display import WITHHELD, Section, markdown
+from .school_data import SchoolData
+from .school_rows import profile_cells
+
+
+class ProfileSections(SchoolData):
+    """Who the cohort is: a table, chart or paragraph per method, one per cohort."""
+
+    def headline(self):
+        """Who this report is about, in one paragraph."""
+        def one(c):
+            rows = self.pupils[(self.pupils["school_id"] == self.school_id) & (self.pupils["key_stage"] == c.key_stage)
+                               & (self.pupils["year"] == c.year)]
+            n, d = len(rows), int(rows["disadvantaged"].astype(bool).sum())
+            # the cohort size is public: the group sizes are shown only where the profile shows them
+            p = self.profile_data(c)
+            withheld = bool(p[p["characteristic"] == "all"]["suppressed"].any())
+            share = (f"of whom fewer than {self.threshold} are disadvantaged (figures withheld)"
+                     if withheld and d < self.threshold
+                     else f"of whom fewer than {self.threshold} are not disadvantaged (figures withheld)" if withheld
+                     else "every pupil is disadvantaged, so there is no comparison group in school" if d == n
+                     else "no disadvantaged pupils, so there is no gap to measure" if d == 0
+                     else f"{d} disadvantaged pupils ({d / n:.0%} of the cohort)")
+            return markdown(f"**{md_text(self.school_name)}** ({md_text(self.school_id)}), {md_text(c.key_stage)} "
+                            f"results of {academic_year(c.year)}: {count(n, 'pupil')}, {share}. Groups of fewer than "
+                            f"{self.threshold} pupils are withheld.")
+        return self._each(one)
+
+    def distinctive(self, limit: int = 5):
+        """What sets this school's disadvantaged pupils apart from its other pupils."""
+        def one(c):
+            p = self.profile_data(c)
+            # FSM is part of the definition of disadvantage: trivially "distinctive"
+            p = p[~p["characteristic"].isin(["all", "fsm"]) & ~p["suppressed"] & (p["value"] != "unknown")]
+            p = p[~p["characteristic"].str.startswith("overlap") | (p["value"] == "yes")]
+            if p.empty and not (self.profile_data(c)["characteristic"] != "all").any():
+                return markdown("_The data has no pupil characteristics (sex, SEN, EAL, prior attainment, "
+                                "attendance) to compare._")
+            wide = p.pivot_table(index=["characteristic", "value"], columns="group", values="pct", aggfunc="first")
+            if not {"disadvantaged", "other"} <= set(wide.columns):
+                if self._no_comparison_group(c):
+                    return markdown("_Every pupil in this cohort is disadvantaged, or none is: there is no "
+                                    "comparison group in school to set them beside._")
+                return markdown(f"_Too few pupils in one group to compare (groups under {self.threshold} "
+                                "are withheld)._")
+            wide = wide.dropna()
+            wide = wide[(wide["disadvantaged"] >= 0.05) | (wide["other"] >= 0.05)]
+            wide["ratio"] = (wide["disadvantaged"] + 1e-9) / (wide["other"] + 1e-9)
+            wide["score"] = (np.abs(np.log(wide["ratio"].clip(1e-3, 1e3)))
+                             * np.sqrt(wide[["disadvantaged", "other"]].max(axis=1)))
+            top = (wide[(wide["ratio"] >= 1.5) | (wide["ratio"] <= 1 / 1.5)]
+                   .sort_values("score", ascending=False).head(limit))
+            if top.empty:
+                return markdown("Disadvantaged pupils here look much like their classmates on sex, SEN, EAL, "
+                                "prior attainment and attendance.")
+            lines = []
+            for (char, value), r in top.iterrows():
+                what = value if not char.startswith("overlap") else char.split(": ", 1)[1]
+                lines.append(f"- **{md_text(what)}**: {r['disadvantaged']:.0%} of disadvantaged pupils against "
+                             f"{r['other']:.0%} of other pupils")
+            return markdown("\n".join(lines))
+        return self._each(one)
+
+    def profile_table(self, characteristics=None):
+        """Counts and shares by characteristic, disadvantaged beside others."""
+        def one(c):
+            p = self.profile_data(c)
+            if characteristics:
+                p = p[p["characteristic"].isin(characteristics)]
+            return profile_cells(p)
+        return self._each(one)
+
+    def current_profile(self):
+        """The pupils on roll now (``current``), one table per cohort: counts and shares by characteristic."""
+        if self.current is None:
+            return markdown("_To profile the pupils on roll now, pass their table as `current` "
+                            "(`--current` to `gaptools run`)._")
+        from ..analysis.profile import cohort_profile
+
+        # no gap table of the pupils on roll is shown: nothing beside this profile gives counts away
+        p = cohort_profile(self.current, school_id=self.school_id, threshold=self.threshold, gaps=False)
+        if p.empty:
+            return markdown("_The table of current pupils has no pupil of this school._")
+        out = Section()
+        for (ks, year), rows in p.groupby(["key_stage", "year"], sort=True):
+            out.append(markdown(f"#### {md_text(ks)}, results in {academic_year(int(year))}"))
+            out.append(profile_cells(rows))
+        return out
+
+    def profile_chart(self, characteristic: str, title: str | None = None):
+        """Shares of disadvantaged and other pupils by one characteristic; the title says the biggest difference."""
+        from .charts import profile_bars
+
+        def one(c):
+            p = self.profile_data(c)
+            return (profile_bars(p, characteristic, title=title or _profile_title(p, characteristic))
+                    or markdown(f"_No {characteristic_label(characteristic)} data to chart for "
+                                f"{md_text(c.key_stage)} {academic_year(c.year)} (or the groups are too small "
+                                "to show)._"))
+        return self._each(one)
+
+    def overlaps(self):
+        """Disadvantaged pupils who also face a second or third barrier."""
+        def one(c):
+            p = self.profile_data(c)
+            p = p[p["characteristic"].str.startswith("overlap") & (p["value"] == "yes")]
+            if p.empty:
+                return markdown("_Overlaps need SEN, attendance and prior attainment columns._")
+            rows = []
+            for name, s in p.groupby("characteristic", sort=False):
+                cells = {g: (WITHHELD if r["suppressed"] else f"{int(r['n'])} ({r['pct']:.0%})")
+                         for g, r in s.set_index("group").iterrows()}
+                rows.append({"Overlap": cap(name.split(": ", 1)[1]),
+                             "Disadvantaged pupils": cells.get("disadvantaged", "0"),
+                             "Other pupils": cells.get("other", "0")})
+            return pd.DataFrame(rows)
+        return self._each(one)
+
+
+def _profile_title(p: pd.DataFrame, characteristic: str) -> str:
+    rows = p[(p["characteristic"] == characteristic) & ~p["suppressed"] & (p["value"] != "unknown")]
+    wide = rows.pivot_table(index="value", columns="group", values="pct", aggfunc="first")
+    name = characteristic_label(characteristic)
+    if not {"disadvantaged", "other"} <= set(wide.columns) or wide.dropna().empty:
+        return cap(name)
+    wide = wide.dropna()
+    diff = (wide["disadvantaged"] - wide["other"])
+    v = diff.abs().idxmax()
+    d, o = wide.loc[v, "disadvantaged"], wide.loc[v, "other"]
+    if abs(d - o) < 0.05:
+        return f"Disadvantaged pupils look like their peers in {name}"
+    more = "more" if d > o else "less"
+    return f"{cap(name)}: '{value_label(characteristic, v)}' is {more} common among disadvantaged pupils " \
+           f"({d:.0%} against {o:.0%})"
