@@ -396,6 +396,51 @@ def test_thousands_of_subject_columns_are_refused_before_they_are_analysed(tmp_p
     assert len(load(tmp_path / "ok.csv")[0]) == 6
 
 
+def test_a_large_file_shows_its_reading_on_a_terminal_and_reads_the_same(tmp_path, monkeypatch):
+    """Issue 30: a large text file is read in blocks with a progress bar on a terminal (none in a pipe or a
+    log), and the blocks give exactly the table a single read gives (a quoted line break included)."""
+    import io as _io
+    import os
+    import pty
+    import subprocess
+    import sys
+
+    import pandas as pd
+
+    from gaptools.io import textreader
+
+    body = [f"{100001 + i % 3},2025,KS4,P{i:07d},{'yes' if i % 3 == 0 else 'no'},\"White, British\",{30 + i % 40}\n"
+            for i in range(230_000)]
+    body[1234] = body[1234].replace('"White, British"', '"White,\nBritish"')
+    text = HEADER + "".join(body)
+    assert len(text) > textreader.PROGRESS_FROM
+    opts = {"sep": ",", "dtype": str, "keep_default_na": False, "na_filter": False, "skip_blank_lines": False,
+            "engine": "c", "header": None}
+    pd.testing.assert_frame_equal(textreader._parse(text, ",", "big.csv"), pd.read_csv(_io.StringIO(text), **opts))
+    (tmp_path / "big.csv").write_text(text)
+    import fcntl
+    import struct
+    import termios
+
+    leader, follower = pty.openpty()  # the command's stderr a terminal, as a person running it sees
+    fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 120, 0, 0))  # (a new pty is 0 wide)
+    run = subprocess.run([sys.executable, "-m", "gaptools.cli", "validate", tmp_path / "big.csv"],
+                         stdout=subprocess.PIPE, stderr=follower, text=True, timeout=300)
+    os.close(follower)
+    shown = b""
+    while True:
+        try:
+            chunk = os.read(leader, 65536)
+        except OSError:
+            break
+        if not chunk:
+            break
+        shown += chunk
+    os.close(leader)
+    assert run.returncode == 0 and "230,000 pupils" in run.stdout, run.stdout
+    assert b"reading big.csv" in shown and b"MB" in shown
+
+
 def test_fifo_is_refused_not_waited_on(tmp_path):
     fifo = tmp_path / "pupils.csv"
     os.mkfifo(fifo)

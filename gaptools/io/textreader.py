@@ -204,6 +204,33 @@ def _multiline_note(frame: pd.DataFrame, lines: np.ndarray, name: str) -> str | 
             "row. If a quote was left open by mistake, fix it and validate again")
 
 
+#: A text of at least this many characters is parsed in blocks of rows, with a progress bar on a terminal.
+PROGRESS_FROM = 10_000_000
+BLOCK_ROWS = 100_000
+
+
+def _parse(text: str, sep: str, name: str) -> pd.DataFrame:
+    """The fast parser's table of text cells (header row included); a large text is read in blocks of
+    :data:`BLOCK_ROWS` rows, showing on a terminal how much is read (the same table either way)."""
+    options = {"sep": sep, "dtype": str, "keep_default_na": False, "na_filter": False, "skip_blank_lines": False,
+               "engine": "c", "header": None}
+    if len(text) < PROGRESS_FROM:
+        return pd.read_csv(io.StringIO(text), **options)
+    import sys
+
+    from tqdm import tqdm
+
+    buffer = io.StringIO(text)
+    blocks = []
+    label = f"reading {shorten(Path(name).name, 40)}"
+    with tqdm(total=len(text), unit="B", unit_scale=True, desc=label, file=sys.stderr, leave=False,
+              disable=None) as bar:  # (disable=None: only on a terminal)
+        for block in pd.read_csv(buffer, chunksize=BLOCK_ROWS, **options):
+            blocks.append(block)
+            bar.update(buffer.tell() - bar.n)
+    return pd.concat(blocks, ignore_index=True) if len(blocks) > 1 else blocks[0]
+
+
 def read_text_table(path: Path, name: str, lenient: bool = False) -> tuple[pd.DataFrame | None, list[Problem]]:
     raw = path.read_bytes()
     if not raw.strip():
@@ -250,8 +277,7 @@ def read_text_table(path: Path, name: str, lenient: bool = False) -> tuple[pd.Da
     lines: np.ndarray | None = None
     problems: list[Problem] = []
     try:
-        frame = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False,
-                            na_filter=False, skip_blank_lines=False, engine="c", header=None)
+        frame = _parse(text, sep, name)
     except pd.errors.ParserError as exc:
         rows, starts, problems = _read_with_csv(text, sep, width, name, str(exc), lenient)
         if rows is None:
