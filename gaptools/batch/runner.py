@@ -22,13 +22,14 @@ from ..domain.formatting import terminal_safe
 from ..domain.suppression import DEFAULT_THRESHOLD
 from ..errors import DataValidationError, UsageError
 from . import warm
-from .dispatch import connect, dispatch, scheduler_address
+from .dispatch import connect, dispatch
 from .governors import governors_folder, school_is_ok
 from .in_year import in_year_job, validated_assessments
 from .index import render_index
 from .inputs import activity_fields, hash_inputs, unknown_schools, validated_activities, validated_current
 from .interrupt import Interrupted, StopOnSignal
 from .kernels import reset
+from .options import RunOptions
 from .outdir import OutputFolder, check_output_folder
 from .school import NOTEBOOK_DIR, PDF_FAILED, SchoolJob, SchoolOutcome, safe_folder_names
 from .trustpages import published_page, trust_overview, trust_pdf
@@ -36,21 +37,6 @@ from .validate import problems_text, validate_by_school
 from .workspace import private_folder
 
 SCHEMA_VERSION = 2
-MIN_YEAR = 1900
-
-
-# --------------------------------------------------------------- checks before any work
-def check_options(*, threshold: int, year: int | None, workers: int | None, scheduler: str | None) -> None:
-    """Refuse impossible options before any work (raises :class:`UsageError`)."""
-    if isinstance(threshold, bool) or not isinstance(threshold, int) or threshold < 2:
-        raise UsageError(f"--threshold {threshold}: the suppression threshold must be a whole number, at least 2 "
-                         "(default 6: groups of 5 or fewer pupils are withheld)")
-    if year is not None and (isinstance(year, bool) or not isinstance(year, int) or not MIN_YEAR <= year <= 2100):
-        raise UsageError(f"--year {year}: give a results year from {MIN_YEAR} to 2100 (2025 = 2024/25)")
-    if workers is not None and workers < 1:
-        raise UsageError(f"--workers {workers}: must be at least 1")
-    if scheduler:
-        scheduler_address(scheduler)
 
 
 # --------------------------------------------------------------- the run
@@ -132,17 +118,28 @@ def run(data, out, *, mapping=None, schools=None, workers: int | None = None, sc
         Ctrl-C or SIGTERM: kernels were killed, the manifest and index of what
         finished were written (``exc.manifest``); ``resume=True`` completes the rest.
     """
+    opts = RunOptions(mapping=mapping, schools=schools, workers=workers, scheduler=scheduler, resume=resume,
+                      quiet=quiet, threshold=threshold, year=year, force=force, timeout=timeout, published=published,
+                      notebook_dir=notebook_dir, current=current, pdf=pdf, current_mapping=current_mapping,
+                      assessments=assessments, assessments_mapping=assessments_mapping, activities=activities,
+                      activities_mapping=activities_mapping)
+    return _run(data, out, opts)
+
+
+def _run(data, out, opts: RunOptions) -> dict:
+    """:func:`run` with its options gathered."""
     from ..io.loading import save_validated
     from ..reporting.pdf import printing
 
-    check_options(threshold=threshold, year=year, workers=workers, scheduler=scheduler)
+    opts.check()
+    mapping, schools, scheduler, year, pdf = opts.mapping, opts.schools, opts.scheduler, opts.year, opts.pdf
     if pdf:  # before any work: a missing browser would otherwise fail every school after its analysis
         from ..reporting.pdf import check_printer
 
         check_printer()
     out = Path(out).resolve()  # every path resolved once: nothing depends on the process's directory later
-    check_output_folder(out, force=force)
-    notebook_dir = Path(notebook_dir or NOTEBOOK_DIR).resolve()
+    check_output_folder(out, force=opts.force)
+    notebook_dir = Path(opts.notebook_dir or NOTEBOOK_DIR).resolve()
     source = "<DataFrame>" if isinstance(data, pd.DataFrame) else str(data)
     started = time.perf_counter()
     reset()
@@ -151,11 +148,11 @@ def run(data, out, *, mapping=None, schools=None, workers: int | None = None, sc
         # the warm kernel parent imports everything while the data is validated
         client = connect(scheduler) if scheduler else None
         try:
-            current_mapping = mapping if current_mapping is None else current_mapping
-            current = validated_current(current, current_mapping)
-            in_year = validated_assessments(assessments, assessments_mapping)
+            current_mapping = mapping if opts.current_mapping is None else opts.current_mapping
+            current = validated_current(opts.current, current_mapping)
+            in_year = validated_assessments(opts.assessments, opts.assessments_mapping)
             pupils, failures = validate_by_school(data, mapping)
-            activities = validated_activities(activities, activities_mapping, pupils)
+            activities = validated_activities(opts.activities, opts.activities_mapping, pupils)
             names = pupils.groupby("school_id")["school_name"].first().astype(str).to_dict() \
                 if pupils is not None else {}
             known = sorted(set(names) | set(failures))
@@ -174,7 +171,7 @@ def run(data, out, *, mapping=None, schools=None, workers: int | None = None, sc
                     pupils = kept
                 pupils = pupils.drop(columns=list(NAME_COLUMNS), errors="ignore")  # names stay out
                 save_validated(pupils, data_file)
-                input_hash = hash_inputs(pupils, threshold, year, notebook_dir, current,
+                input_hash = hash_inputs(pupils, opts.threshold, year, notebook_dir, current,
                                          current_mapping if current else None,
                                          (*(in_year or ()), *(Path(p) for p in activities or () if p)),
                                          in_year=bool(in_year), skip=out)
@@ -183,21 +180,23 @@ def run(data, out, *, mapping=None, schools=None, workers: int | None = None, sc
             del pupils  # the workers read the private file; this process needs only the names
             with OutputFolder(out) as folder, (printing() if pdf else nullcontext()):
                 # the folder is ours (or refused) before we wait for anything; one browser prints every PDF
-                return _run_in(folder, private, stopper, client, zygote, data_file=data_file, input_hash=input_hash,
-                               source=source, names=names, failures=failures, known=known, wanted=wanted,
-                               resume=resume, workers=workers, quiet=quiet, threshold=threshold, year=year,
-                               timeout=timeout, published=published, notebook_dir=notebook_dir, started=started,
-                               current=current, mapping=current_mapping, pdf=pdf, in_year=in_year,
-                               activities=activities)
+                return _run_in(folder, private, stopper, client, zygote, opts, data_file=data_file,
+                               input_hash=input_hash, source=source, names=names, failures=failures, known=known,
+                               wanted=wanted, notebook_dir=notebook_dir, started=started, current=current,
+                               mapping=current_mapping, in_year=in_year, activities=activities)
         finally:
             if client is not None:
                 client.close()
 
 
-def _run_in(folder: OutputFolder, private: Path, stopper: StopOnSignal, client, zygote, *, data_file, input_hash,
-            source, names, failures, known, wanted, resume, workers, quiet, threshold, year, timeout, published,
-            notebook_dir, started, current, mapping, pdf=False, in_year=None, activities=None) -> dict:
+def _run_in(folder: OutputFolder, private: Path, stopper: StopOnSignal, client, zygote, opts: RunOptions, *,
+            data_file, input_hash, source, names, failures, known, wanted, notebook_dir, started, current, mapping,
+            in_year=None, activities=None) -> dict:
+    """The run in its output folder (locked): the schools, the trust pages, the index and the manifest.
+    ``current``, ``mapping``, ``in_year`` and ``activities`` are the validated inputs, not ``opts``' paths."""
     assert folder.stage is not None  # (the folder is open: its stage is made)
+    resume, workers, quiet, threshold, year = opts.resume, opts.workers, opts.quiet, opts.threshold, opts.year
+    timeout, published, pdf = opts.timeout, opts.published, opts.pdf
     out = folder.path
     folders = safe_folder_names(known)
     asked = wanted if wanted is not None else known
