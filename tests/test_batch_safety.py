@@ -70,7 +70,7 @@ def _kernels_of(runner_pid: int) -> list[int]:
 
 
 def _warm_parents_from(clone: Path) -> list[int]:
-    """Live warm kernel parents (``python -m gaptools.batch.warm``) started by runs of the clone's gaptools."""
+    """Live warm kernel parents (``python -m gaptools.batch.warm_parent``) started by runs of the clone's gaptools."""
     mark = f"PYTHONPATH={clone}".encode()
     found = []
     for entry in Path("/proc").iterdir():
