@@ -70,7 +70,7 @@ def _kernels_of(runner_pid: int) -> list[int]:
 
 
 def _warm_parents_from(clone: Path) -> list[int]:
-    """Live warm kernel parents (``python -m gaptools.batch.warm``) started by runs of the clone's gaptools."""
+    """Live warm kernel parents (``python -m gaptools.batch.warm_parent``) started by runs of the clone's gaptools."""
     mark = f"PYTHONPATH={clone}".encode()
     found = []
     for entry in Path("/proc").iterdir():
@@ -446,15 +446,15 @@ def test_an_out_folder_inside_the_current_folder_does_not_change_the_inputs(tmp_
     --resume rebuilt every school; files under the output folder are not inputs."""
     import pandas as pd
 
-    from gaptools.batch.runner import _hash_inputs
+    from gaptools.batch.inputs import hash_inputs
     from gaptools.batch.school import NOTEBOOK_DIR
 
     pupils = pd.DataFrame({"school_id": ["A"], "pupil_id": ["p"], "year": [2025]})
     current = tmp_path / "current"
     (current / "reports").mkdir(parents=True)
     (current / "now.csv").write_text("school_id,pupil_id\nA,p\n")
-    before = _hash_inputs(pupils, 6, None, NOTEBOOK_DIR, current, skip=current / "reports")
+    before = hash_inputs(pupils, 6, None, NOTEBOOK_DIR, current, skip=current / "reports")
     (current / "reports" / "index.html").write_text("a page of the run")
-    assert _hash_inputs(pupils, 6, None, NOTEBOOK_DIR, current, skip=current / "reports") == before
+    assert hash_inputs(pupils, 6, None, NOTEBOOK_DIR, current, skip=current / "reports") == before
     (current / "now.csv").write_text("school_id,pupil_id\nA,q\n")
-    assert _hash_inputs(pupils, 6, None, NOTEBOOK_DIR, current, skip=current / "reports") != before
+    assert hash_inputs(pupils, 6, None, NOTEBOOK_DIR, current, skip=current / "reports") != before

@@ -278,11 +278,11 @@ def test_lower_is_better_measure_against_a_national_figure_keeps_the_contract_si
 
 
 def test_resume_sees_newly_imported_figures(tmp_path):
-    from gaptools.batch.runner import _hash_inputs
+    from gaptools.batch.inputs import hash_inputs
     from gaptools.batch.school import NOTEBOOK_DIR
 
     pupils = cohort(2026)
-    before = _hash_inputs(pupils, 6, None, NOTEBOOK_DIR)
-    assert _hash_inputs(pupils, 6, None, NOTEBOOK_DIR) == before
+    before = hash_inputs(pupils, 6, None, NOTEBOOK_DIR)
+    assert hash_inputs(pupils, 6, None, NOTEBOOK_DIR) == before
     import_national_files([write(tmp_path, "ks4_202526.csv", KS4_NEW)])
-    assert _hash_inputs(pupils, 6, None, NOTEBOOK_DIR) != before
+    assert hash_inputs(pupils, 6, None, NOTEBOOK_DIR) != before

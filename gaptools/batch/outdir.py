@@ -24,93 +24,24 @@ import hashlib
 import json
 import os
 import shutil
-import socket
 import stat
-import time
-from datetime import UTC, datetime
 from pathlib import Path
 
-from ..errors import UsageError
 from ..io.files import atomic_write_bytes, atomic_write_text
 from .edits import NOT_OURS, keep_if_edited, sha256_file
+from .manifest import MANIFEST, file_record, read_manifest
+from .outlock import LOCK, check_output_folder, take_lock
 from .school import SCHOOL_NOTEBOOKS, WORK
+from .swap import link_user_files, recover
 
-MANIFEST = "manifest.json"
-LOCK = "lock"
+__all__ = ["LOCK", "MANIFEST", "REQUIRED", "OutputError", "OutputFolder", "check_output_folder", "read_manifest"]
+
 #: What makes a school's folder complete (besides every recorded file being intact).
 REQUIRED = ("results.json", *(f"{name}.html" for name, _ in SCHOOL_NOTEBOOKS))
 
 
 class OutputError(OSError):
     """The output folder cannot be written as asked (a symbolic link in the way, a file for a folder)."""
-
-
-def read_manifest(path: Path) -> dict | None:
-    """The gaptools manifest in folder ``path``; None when there is none or it is not gaptools'."""
-    try:
-        doc = json.loads((path / MANIFEST).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    if not isinstance(doc, dict):
-        return None
-    if doc.get("generator") == "gaptools" and isinstance(doc.get("files"), dict) \
-            and isinstance(doc.get("folders"), dict):
-        return doc
-    if isinstance(doc.get("schools"), dict) and "trust" in doc and "schema_version" in doc:
-        return doc  # written by gaptools before the record of files
-    return None
-
-
-def check_output_folder(path: Path, *, force: bool = False) -> None:
-    """Refuse, before any work, an output folder gaptools must not write.
-
-    Raises
-    ------
-    UsageError
-        ``path`` is a file; its ``.gaptools`` is a link; another gaptools run
-        is writing it; or it is a non-empty folder that no gaptools run wrote
-        (unless ``force``).
-    """
-    if path.exists() and not path.is_dir():
-        raise UsageError(f"--out {path}: this is a file, not a folder; give a folder for the reports")
-    if not path.is_dir():
-        return
-    work = path / WORK
-    if work.is_symlink() or (work.exists() and not work.is_dir()):
-        raise UsageError(f"{work}: not a folder gaptools made (a link or a file); gaptools will not write through it. "
-                         "Remove it, or choose another --out folder")
-    try:
-        entries = {p.name for p in path.iterdir()}
-    except OSError as exc:
-        raise UsageError(f"--out {path}: cannot read this folder: {exc.strerror or exc}") from exc
-    _refuse_if_in_use(path)
-    if entries - {WORK} and read_manifest(path) is None and not force:
-        raise UsageError(
-            f"--out {path}: this folder is not empty and is not a gaptools output (it has no gaptools "
-            f"{MANIFEST}). Choose a new or empty folder, or add --force to write the reports into it "
-            "(files gaptools does not write are kept)")
-
-
-def _in_use_error(path: Path, holder: str) -> UsageError:
-    return UsageError(f"--out {path}: another gaptools run is writing this folder ({holder or 'running'}); "
-                      "wait for it to finish, or choose another --out folder")
-
-
-def _refuse_if_in_use(path: Path) -> None:
-    """Refuse a folder another run holds, before any work (the lock itself is taken later, by
-    :class:`OutputFolder`, and refuses a run that slips in between)."""
-    import fcntl
-
-    try:
-        fd = os.open(path / WORK / LOCK, os.O_RDONLY | os.O_NOFOLLOW)
-    except OSError:  # no lock file: no run has held this folder
-        return
-    try:
-        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)  # released as the file closes
-    except BlockingIOError:
-        raise _in_use_error(path, os.read(fd, 4096).decode("utf-8", "replace").strip()) from None
-    finally:
-        os.close(fd)
 
 
 class OutputFolder:
@@ -161,23 +92,7 @@ class OutputFolder:
             self._unlock()
 
     def _lock(self) -> None:
-        import fcntl
-
-        fd = os.open(self.work / LOCK, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
-        for attempt in range(21):  # a check by another run starting (_refuse_if_in_use) holds it a moment only
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if attempt == 20:
-                    holder = os.read(fd, 4096).decode("utf-8", "replace").strip()
-                    os.close(fd)
-                    raise _in_use_error(self.path, holder) from None
-                time.sleep(0.005)
-        os.ftruncate(fd, 0)
-        started = datetime.now(UTC).isoformat(timespec="seconds")
-        os.pwrite(fd, f"pid {os.getpid()} on {socket.gethostname()}, started {started}".encode(), 0)
-        self._lock_fd = fd
+        self._lock_fd = take_lock(self.path)
 
     def _unlock(self) -> None:
         if self._lock_fd is not None:
@@ -185,40 +100,13 @@ class OutputFolder:
             self._lock_fd = None
 
     def _recover(self) -> None:
-        """Undo what a killed run left half done: put back a folder caught between two renames,
-        and remove stages and working files of earlier runs (and versions)."""
-        old = self.work / "old"
-        if old.is_dir() and not old.is_symlink():
-            for moved in old.iterdir():
-                final = self.path / moved.name
-                if not final.exists() and not final.is_symlink():
-                    os.rename(moved, final)
-                else:  # the new folder is in place; every user file in it has its own link
-                    shutil.rmtree(moved, ignore_errors=True)
-        for entry in self.work.iterdir():
-            if entry.name == LOCK:
-                continue
-            if entry.is_dir() and not entry.is_symlink():
-                shutil.rmtree(entry, ignore_errors=True)
-            else:
-                entry.unlink(missing_ok=True)
+        """Undo what a killed run left half done (see :func:`gaptools.batch.swap.recover`)."""
+        recover(self.path, self.work, keep=LOCK)
 
     def _read_record(self) -> None:
         doc = read_manifest(self.path) or {}
         self.previous = doc
-        if "files" in doc and "folders" in doc:
-            self.files = {str(k): v for k, v in doc["files"].items()}
-            self.folders = {str(k): dict(v) for k, v in doc["folders"].items()}
-        else:  # written by an older gaptools: its files are known, their hashes are not
-            for s in doc.get("schools", {}).values():
-                if s.get("folder"):
-                    self.folders[s["folder"]] = {"school_id": s.get("school_id"), "input_hash": None}
-                for rel in s.get("outputs") or []:
-                    self.files[rel] = None
-            for rel in (doc.get("trust") or {}).get("outputs") or []:
-                self.files[rel] = None
-            if doc:
-                self.files["index.html"] = None
+        self.files, self.folders = file_record(doc)
         self.fields = {k: v for k, v in doc.items() if k not in ("files", "folders", "kept_edits")}
 
     # ----------------------------------------------------------- paths
@@ -304,7 +192,7 @@ class OutputFolder:
         self.folders[folder] = {"school_id": school_id, "input_hash": None}
         self.save()
         if final.is_dir():
-            _link_user_files(final, stage, skip=set(ours) | set(new))
+            link_user_files(final, stage, skip=set(ours) | set(new))
         old = self.work / "old" / folder
         shutil.rmtree(old, ignore_errors=True)
         old.parent.mkdir(exist_ok=True)
@@ -395,28 +283,3 @@ class OutputFolder:
                "files": dict(sorted(self.files.items())), "folders": dict(sorted(self.folders.items()))}
         atomic_write_text(self.path / MANIFEST, json.dumps(doc, indent=1, ensure_ascii=False))
         return doc
-
-
-def _link_user_files(final: Path, stage: Path, skip: set[str]) -> None:
-    """Give every file in ``final`` that gaptools did not write a second name in ``stage``.
-
-    Hard links cost nothing and mean the file always has a name in the output
-    folder or in ``.gaptools/old`` while the folders swap; where a file system
-    has no hard links, the file is copied. Links are linked, never followed.
-    """
-    for root, dirs, files in os.walk(final):
-        here = Path(root)
-        rel_dir = here.relative_to(final)
-        for name in [*files, *(d for d in dirs if (here / d).is_symlink())]:
-            rel = (rel_dir / name).as_posix()
-            if rel in skip:
-                continue
-            dest = stage / rel
-            dest.parent.mkdir(parents=True, exist_ok=True)
-            try:
-                os.link(here / name, dest, follow_symlinks=False)
-            except OSError:
-                shutil.copy2(here / name, dest, follow_symlinks=False)
-        for d in dirs:
-            if not (here / d).is_symlink():
-                (stage / rel_dir / d).mkdir(parents=True, exist_ok=True)

@@ -7,8 +7,6 @@ into place as it finishes; then the trust pages, the index and the manifest.
 """
 from __future__ import annotations
 
-import hashlib
-import os
 import shutil
 import sys
 import time
@@ -24,129 +22,21 @@ from ..domain.formatting import terminal_safe
 from ..domain.suppression import DEFAULT_THRESHOLD
 from ..errors import DataValidationError, UsageError
 from . import warm
+from .dispatch import connect, dispatch
 from .governors import governors_folder, school_is_ok
 from .in_year import in_year_job, validated_assessments
 from .index import render_index
+from .inputs import activity_fields, hash_inputs, unknown_schools, validated_activities, validated_current
 from .interrupt import Interrupted, StopOnSignal
-from .kernels import execute_notebook, execution_error, reset, stop_all
+from .kernels import reset
+from .options import RunOptions
 from .outdir import OutputFolder, check_output_folder
-from .school import (
-    IN_YEAR_PAGE,
-    NOTEBOOK_DIR,
-    PDF_FAILED,
-    SCHOOL_NOTEBOOKS,
-    TRUST_NOTEBOOK,
-    SchoolJob,
-    SchoolOutcome,
-    run_school,
-    safe_folder_names,
-)
+from .school import NOTEBOOK_DIR, PDF_FAILED, SchoolJob, SchoolOutcome, safe_folder_names
+from .trustpages import published_page, trust_overview, trust_pdf
 from .validate import problems_text, validate_by_school
 from .workspace import private_folder
 
 SCHEMA_VERSION = 2
-MIN_YEAR = 1900
-
-
-# --------------------------------------------------------------- checks before any work
-def _default_workers() -> int:
-    cpus = os.cpu_count() or 1
-    try:
-        avail = os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
-        by_memory = max(1, int(avail // (1.5 * 2 ** 30)))  # a kernel with a trust loaded: ~1.5 GiB at most
-    except (ValueError, OSError, AttributeError):
-        by_memory = cpus
-    return max(1, min(cpus, by_memory))
-
-
-def scheduler_address(address: str) -> tuple[str, str, int]:
-    """``(scheme, host, port)`` of a Dask scheduler address such as ``tcp://10.0.0.5:8786``.
-
-    Raises
-    ------
-    UsageError
-        The address is not of that form (an unknown scheme, no port, a port out of range).
-    """
-    import re
-
-    m = re.fullmatch(r"(?:(tcp|tls)://)?(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._-]+):(\d{1,5})/?", address.strip())
-    if not m or not 1 <= int(m.group(3)) <= 65535:
-        raise UsageError(f"--scheduler {address!r}: not a Dask scheduler address; write tcp://HOST:PORT "
-                         "with a port from 1 to 65535 (e.g. tcp://10.0.0.5:8786)")
-    return m.group(1) or "tcp", m.group(2).strip("[]"), int(m.group(3))
-
-
-def check_options(*, threshold: int, year: int | None, workers: int | None, scheduler: str | None) -> None:
-    """Refuse impossible options before any work (raises :class:`UsageError`)."""
-    if isinstance(threshold, bool) or not isinstance(threshold, int) or threshold < 2:
-        raise UsageError(f"--threshold {threshold}: the suppression threshold must be a whole number, at least 2 "
-                         "(default 6: groups of 5 or fewer pupils are withheld)")
-    if year is not None and (isinstance(year, bool) or not isinstance(year, int) or not MIN_YEAR <= year <= 2100):
-        raise UsageError(f"--year {year}: give a results year from {MIN_YEAR} to 2100 (2025 = 2024/25)")
-    if workers is not None and workers < 1:
-        raise UsageError(f"--workers {workers}: must be at least 1")
-    if scheduler:
-        scheduler_address(scheduler)
-
-
-def _connect(scheduler: str, wait_s: float = 10.0):
-    """A Dask client, or a :class:`UsageError` within seconds if the scheduler cannot be reached."""
-    import socket
-
-    from distributed import Client
-
-    scheme, host, port = scheduler_address(scheduler)
-    try:
-        socket.create_connection((host, port), timeout=wait_s).close()  # refused or unroutable: said at once
-        return Client(f"{scheme}://{host}:{port}" if ":" not in host else f"{scheme}://[{host}]:{port}",
-                      timeout=f"{wait_s:.0f}s", set_as_default=False)
-    except (OSError, TimeoutError) as exc:
-        raise UsageError(f"--scheduler {scheduler}: cannot reach the Dask scheduler "
-                         f"({getattr(exc, 'strerror', None) or exc or 'no answer'}); is it running?") from exc
-
-
-def _unknown_schools(wanted: list[str], known: list[str], source: str) -> str:
-    import difflib
-
-    lines = []
-    for sid in wanted:
-        close = difflib.get_close_matches(sid, known, n=5, cutoff=0.5) or known[:5]
-        lines.append(f"--schools: school id {sid!r} is not in {source}; closest ids in the data: {', '.join(close)}")
-    return "\n".join(lines)
-
-
-def _hash_inputs(pupils: pd.DataFrame, threshold: int, year: int | None, notebook_dir: Path,
-                 current: Path | None = None, current_mapping=None, inputs: tuple = (),
-                 in_year: bool = False, skip: Path | None = None) -> str:
-    """What a school's outputs depend on: all the data (value added and the gap index are
-    relative to the trust), the current pupils, the threshold, the year, the templates, the version
-    and the reference data (national figures). The data counts by content, not by where it was read
-    from: the same table from another folder is the same data."""
-    import json
-
-    from .. import __version__
-    from ..domain.reference import reference_fingerprint
-
-    h = hashlib.sha256()
-    h.update(pd.util.hash_pandas_object(pupils, index=False).to_numpy().tobytes())
-    h.update(json.dumps([[str(c), str(t)] for c, t in pupils.dtypes.items()]).encode())
-    measures = [m.__dict__ for m in pupils.attrs.get("gaptools_measures", {}).values()]
-    h.update(json.dumps(measures, sort_keys=True, default=str).encode())
-    files = [f for src in (current, *inputs) if src  # (the assessments, the register and their mappings)
-             for f in ([src] if src.is_file() else sorted(src.rglob("*")))
-             if skip is None or not f.is_relative_to(skip)]  # (an --out folder inside an input folder)
-    if isinstance(current_mapping, (str, Path)):  # the current table as read: its mapping too
-        files.append(Path(current_mapping))
-    for f in files:
-        if f.is_file():
-            with open(f, "rb") as fh:
-                while block := fh.read(1 << 20):
-                    h.update(block)
-    h.update(f"threshold={threshold};year={year};version={__version__}".encode())
-    h.update(reference_fingerprint().encode())  # national figures imported since change the reports
-    for name, _ in SCHOOL_NOTEBOOKS + ((IN_YEAR_PAGE,) if in_year else ()):
-        h.update((notebook_dir / f"{name}.ipynb").read_bytes())
-    return h.hexdigest()[:16]
 
 
 # --------------------------------------------------------------- the run
@@ -228,36 +118,47 @@ def run(data, out, *, mapping=None, schools=None, workers: int | None = None, sc
         Ctrl-C or SIGTERM: kernels were killed, the manifest and index of what
         finished were written (``exc.manifest``); ``resume=True`` completes the rest.
     """
+    opts = RunOptions(mapping=mapping, schools=schools, workers=workers, scheduler=scheduler, resume=resume,
+                      quiet=quiet, threshold=threshold, year=year, force=force, timeout=timeout, published=published,
+                      notebook_dir=notebook_dir, current=current, pdf=pdf, current_mapping=current_mapping,
+                      assessments=assessments, assessments_mapping=assessments_mapping, activities=activities,
+                      activities_mapping=activities_mapping)
+    return _run(data, out, opts)
+
+
+def _run(data, out, opts: RunOptions) -> dict:
+    """:func:`run` with its options gathered."""
     from ..io.loading import save_validated
     from ..reporting.pdf import printing
 
-    check_options(threshold=threshold, year=year, workers=workers, scheduler=scheduler)
+    opts.check()
+    mapping, schools, scheduler, year, pdf = opts.mapping, opts.schools, opts.scheduler, opts.year, opts.pdf
     if pdf:  # before any work: a missing browser would otherwise fail every school after its analysis
         from ..reporting.pdf import check_printer
 
         check_printer()
     out = Path(out).resolve()  # every path resolved once: nothing depends on the process's directory later
-    check_output_folder(out, force=force)
-    notebook_dir = Path(notebook_dir or NOTEBOOK_DIR).resolve()
+    check_output_folder(out, force=opts.force)
+    notebook_dir = Path(opts.notebook_dir or NOTEBOOK_DIR).resolve()
     source = "<DataFrame>" if isinstance(data, pd.DataFrame) else str(data)
     started = time.perf_counter()
     reset()
     with StopOnSignal() as stopper, private_folder() as private, \
             (warm.session() if not scheduler else nullcontext()) as zygote:
         # the warm kernel parent imports everything while the data is validated
-        client = _connect(scheduler) if scheduler else None
+        client = connect(scheduler) if scheduler else None
         try:
-            current_mapping = mapping if current_mapping is None else current_mapping
-            current = _validated_current(current, current_mapping)
-            in_year = validated_assessments(assessments, assessments_mapping)
+            current_mapping = mapping if opts.current_mapping is None else opts.current_mapping
+            current = validated_current(opts.current, current_mapping)
+            in_year = validated_assessments(opts.assessments, opts.assessments_mapping)
             pupils, failures = validate_by_school(data, mapping)
-            activities = _validated_activities(activities, activities_mapping, pupils)
+            activities = validated_activities(opts.activities, opts.activities_mapping, pupils)
             names = pupils.groupby("school_id")["school_name"].first().astype(str).to_dict() \
                 if pupils is not None else {}
             known = sorted(set(names) | set(failures))
             wanted = None if not schools else list(dict.fromkeys(str(s).strip() for s in schools))
             if wanted is not None and set(wanted) - set(known):
-                raise UsageError(_unknown_schools([s for s in wanted if s not in known], known, source))
+                raise UsageError(unknown_schools([s for s in wanted if s not in known], known, source))
             data_file = private / "pupils.parquet"
             input_hash = None
             if pupils is not None:
@@ -270,30 +171,32 @@ def run(data, out, *, mapping=None, schools=None, workers: int | None = None, sc
                     pupils = kept
                 pupils = pupils.drop(columns=list(NAME_COLUMNS), errors="ignore")  # names stay out
                 save_validated(pupils, data_file)
-                input_hash = _hash_inputs(pupils, threshold, year, notebook_dir, current,
-                                          current_mapping if current else None,
-                                          (*(in_year or ()), *(Path(p) for p in activities or () if p)),
-                                          in_year=bool(in_year), skip=out)
+                input_hash = hash_inputs(pupils, opts.threshold, year, notebook_dir, current,
+                                         current_mapping if current else None,
+                                         (*(in_year or ()), *(Path(p) for p in activities or () if p)),
+                                         in_year=bool(in_year), skip=out)
                 if pdf:  # a folder made without PDFs is not complete for a run that asks for them
                     input_hash += "+pdf"
             del pupils  # the workers read the private file; this process needs only the names
             with OutputFolder(out) as folder, (printing() if pdf else nullcontext()):
                 # the folder is ours (or refused) before we wait for anything; one browser prints every PDF
-                return _run_in(folder, private, stopper, client, zygote, data_file=data_file, input_hash=input_hash,
-                               source=source, names=names, failures=failures, known=known, wanted=wanted,
-                               resume=resume, workers=workers, quiet=quiet, threshold=threshold, year=year,
-                               timeout=timeout, published=published, notebook_dir=notebook_dir, started=started,
-                               current=current, mapping=current_mapping, pdf=pdf, in_year=in_year,
-                               activities=activities)
+                return _run_in(folder, private, stopper, client, zygote, opts, data_file=data_file,
+                               input_hash=input_hash, source=source, names=names, failures=failures, known=known,
+                               wanted=wanted, notebook_dir=notebook_dir, started=started, current=current,
+                               mapping=current_mapping, in_year=in_year, activities=activities)
         finally:
             if client is not None:
                 client.close()
 
 
-def _run_in(folder: OutputFolder, private: Path, stopper: StopOnSignal, client, zygote, *, data_file, input_hash,
-            source, names, failures, known, wanted, resume, workers, quiet, threshold, year, timeout, published,
-            notebook_dir, started, current, mapping, pdf=False, in_year=None, activities=None) -> dict:
+def _run_in(folder: OutputFolder, private: Path, stopper: StopOnSignal, client, zygote, opts: RunOptions, *,
+            data_file, input_hash, source, names, failures, known, wanted, notebook_dir, started, current, mapping,
+            in_year=None, activities=None) -> dict:
+    """The run in its output folder (locked): the schools, the trust pages, the index and the manifest.
+    ``current``, ``mapping``, ``in_year`` and ``activities`` are the validated inputs, not ``opts``' paths."""
     assert folder.stage is not None  # (the folder is open: its stage is made)
+    resume, workers, quiet, threshold, year = opts.resume, opts.workers, opts.quiet, opts.threshold, opts.year
+    timeout, published, pdf = opts.timeout, opts.published, opts.pdf
     out = folder.path
     folders = safe_folder_names(known)
     asked = wanted if wanted is not None else known
@@ -317,7 +220,7 @@ def _run_in(folder: OutputFolder, private: Path, stopper: StopOnSignal, client, 
                                   one_school=len(known) == 1,
                                   mapping=str(Path(mapping).resolve()) if current and isinstance(mapping, (str, Path))
                                   else None, **in_year_job(in_year, out / folders[sid]),
-                                  **_activity_fields(activities)))
+                                  **activity_fields(activities)))
     if zygote is not None and jobs:  # read once here: every school's kernels find the table in memory
         zygote.preload(str(data_file))
     order = [sid for sid in known if sid in outcomes or any(j.school_id == sid for j in jobs)]
@@ -338,8 +241,8 @@ def _run_in(folder: OutputFolder, private: Path, stopper: StopOnSignal, client, 
     try:
         skipped = sum(school_is_ok(o.status) for o in outcomes.values())
         already_failed = sum(o.status == "failed" for o in outcomes.values())
-        for outcome in _dispatch(jobs, client=client, data_file=data_file, workers=workers, quiet=quiet,
-                                 already_failed=already_failed, skipped=skipped):
+        for outcome in dispatch(jobs, client=client, data_file=data_file, workers=workers, quiet=quiet,
+                                already_failed=already_failed, skipped=skipped):
             with stopper.critical():
                 if school_is_ok(outcome.status):
                     try:  # a folder whose PDFs failed is recorded as made without them: --resume prints them
@@ -361,13 +264,13 @@ def _run_in(folder: OutputFolder, private: Path, stopper: StopOnSignal, client, 
                     folder.remove_folder(stale)
         ok = [sid for sid in order if school_is_ok(outcomes[sid].status)]
         trust = {"status": "skipped", "error": None, "outputs": []} if len(known) == 1 else \
-            _trust_overview(folder, private, [outcomes[s] for s in ok], threshold, timeout) if ok else \
+            trust_overview(folder, private, [outcomes[s] for s in ok], threshold, timeout) if ok else \
             {"status": "skipped", "error": "no school succeeded", "outputs": []}  # one school: no trust page
         if pdf and trust["status"] == "ok":
-            trust = _trust_pdf(folder, private, trust)
+            trust = trust_pdf(folder, private, trust)
         if published:
-            trust["published"] = _published_page(folder, private, published,
-                                                 [s for s in asked if s in names], timeout)
+            trust["published"] = published_page(folder, private, published,
+                                                [s for s in asked if s in names], timeout)
         status = "complete"
     except Interrupted as stop:
         with stopper.finishing():
@@ -385,52 +288,6 @@ def _run_in(folder: OutputFolder, private: Path, stopper: StopOnSignal, client, 
         return _finish(folder, fields, trust, schools_now(), status, started)
 
 
-def _validated_current(current, mapping) -> Path | None:
-    """The current-pupils table's resolved path, once it passes the same validation as the main table."""
-    if current is None:
-        return None
-    import warnings
-
-    from ..errors import GaptoolsWarning
-    from ..io.loading import load_pupils
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", GaptoolsWarning)
-        load_pupils(current, mapping, current=True)  # raises DataValidationError naming file, line, column, value
-    return Path(current).resolve()
-
-
-def _validated_activities(activities, mapping, pupils) -> tuple[str, str | None] | None:
-    """The activity register's resolved path (and its mapping's), once it passes its checks against the
-    pupil table: a problem in it stops the run before any school starts, as the current pupils' do."""
-    if activities is None:
-        return None
-    import warnings
-
-    from ..errors import GaptoolsWarning
-    from ..io.activities import load_activities
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", GaptoolsWarning)  # (each school's page says what concerns it)
-        load_activities(activities, mapping, pupils=pupils)  # raises DataValidationError, located
-    return str(Path(activities).resolve()), str(Path(mapping).resolve()) if mapping else None
-
-
-def _activity_fields(activities) -> dict:
-    return {} if not activities else {"activities": activities[0], "activities_mapping": activities[1]}
-
-
-def _dask_failure(exc: BaseException, client) -> str:
-    """Why a school's Dask task failed, in words: the scheduler gone is not a worker's fault."""
-    from asyncio import CancelledError
-
-    if client.status != "running" or isinstance(exc, (CancelledError, OSError, TimeoutError)) \
-            or "scheduler" in str(exc).lower():
-        return ("the Dask scheduler stopped or could not be reached before this school finished; "
-                "run again with --resume when it is back")
-    return f"the Dask worker failed: {type(exc).__name__}: {exc}"
-
-
 def _finish(folder: OutputFolder, fields: dict, trust: dict, schools: dict, status: str, started: float) -> dict:
     """Write index.html and manifest.json so that both describe exactly what is on disk."""
     pages = set(trust.get("outputs") or []) | set((trust.get("published") or {}).get("outputs") or [])
@@ -441,122 +298,6 @@ def _finish(folder: OutputFolder, fields: dict, trust: dict, schools: dict, stat
     page = render_index(folder.path, {"generator": "gaptools", **fields, "schools": schools})
     folder.write_text("index.html", page)
     return folder.save(**fields, schools=schools)
-
-
-def _dispatch(jobs, *, client, data_file, workers, quiet, already_failed=0, skipped=0):
-    """Run the jobs (locally or on Dask), yielding outcomes as they finish, with a progress bar.
-
-    On an interruption every kernel is killed, queued jobs are cancelled and
-    the running ones are waited for (seconds: their kernels are dead).
-    """
-    from tqdm import tqdm
-
-    bar = tqdm(total=len(jobs), unit="school", disable=quiet or not jobs, file=sys.stderr,
-               desc="schools", dynamic_ncols=True)
-    failed = already_failed
-
-    def tick(outcome):
-        nonlocal failed
-        failed += outcome.status == "failed"
-        bar.update(1)
-        bar.set_postfix(done=bar.n, failed=failed, remaining=bar.total - bar.n, skipped=skipped)
-        if quiet:
-            print(terminal_safe(f"{outcome.school_id}: {outcome.status} ({outcome.duration_s:.1f}s)"
-                                + (f": {outcome.error}" if outcome.error else "")), file=sys.stderr)
-
-    try:
-        if not jobs:
-            return
-        if client is not None:
-            from distributed import as_completed
-
-            # the workers may be other machines: they get the validated table's bytes, not its path
-            data = client.scatter(Path(data_file).read_bytes(), broadcast=True)
-            futures = client.map(run_school, jobs, data=data, pure=False,
-                                 key=[f"gaptools-{j.folder}-{os.getpid()}-{time.time_ns()}" for j in jobs])
-            try:
-                for fut in as_completed(futures, loop=client.loop):
-                    try:
-                        outcome = fut.result()
-                    except BaseException as exc:  # the worker died, or the scheduler went (its futures cancelled)
-                        if isinstance(exc, (KeyboardInterrupt, SystemExit)):
-                            raise
-                        job = jobs[futures.index(fut)]
-                        outcome = SchoolOutcome(job.school_id, job.school_name, job.folder, "failed",
-                                                _dask_failure(exc, client))
-                    tick(outcome)
-                    yield outcome
-            finally:
-                client.cancel(futures, force=True)
-        else:
-            from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
-
-            # threads suffice: each notebook runs in its own kernel process
-            n = max(1, min(workers or _default_workers(), len(jobs)))
-            pool = ThreadPoolExecutor(max_workers=n, thread_name_prefix="gaptools-school")
-            try:
-                pending = {pool.submit(run_school, j) for j in jobs}
-                while pending:
-                    done, pending = wait(pending, return_when=FIRST_COMPLETED)
-                    for fut in done:
-                        outcome = fut.result()
-                        tick(outcome)
-                        yield outcome
-            except BaseException:
-                stop_all()  # running notebooks are interrupted, not waited for
-                raise
-            finally:
-                pool.shutdown(wait=True, cancel_futures=True)
-    finally:
-        bar.close()
-
-
-def _trust_overview(folder: OutputFolder, private: Path, outcomes: list[SchoolOutcome], threshold: int,
-                    timeout: int) -> dict:
-    """Notebook 04 over exactly the schools given (their results.json copied to the private folder), and
-    ``trust.csv`` beside it: the same decision list, every school, to sort and filter in a spreadsheet."""
-    from ..reporting.html import notebook_html
-    from ..reporting.trust import TrustReport
-
-    name, _ = TRUST_NOTEBOOK
-    results = private / "results"
-    for o in outcomes:
-        (results / o.folder).mkdir(parents=True)
-        shutil.copyfile(folder.path / o.folder / "results.json", results / o.folder / "results.json")
-    executed = private / f"{name}.ipynb"
-    start = time.perf_counter()
-    try:
-        execute_notebook(NOTEBOOK_DIR / f"{name}.ipynb", executed,
-                         {"data": None, "mapping": None, "suppression_threshold": threshold,
-                          "results_dir": str(results)}, cwd=str(NOTEBOOK_DIR), timeout=timeout, retries=2,
-                         runtime=str(private))
-        page = notebook_html(executed, nav_html='<a href="../index.html">Trust index</a>')
-        rel = folder.write_text(f"trust/{name}.html", page)
-        table = folder.write_text("trust/trust.csv", TrustReport(results_dir=results).support_csv())
-        return {"status": "ok", "error": None, "duration_s": round(time.perf_counter() - start, 2),
-                "outputs": [rel, table]}
-    except Exception as exc:
-        return {"status": "failed", "error": execution_error(exc, name),
-                "duration_s": round(time.perf_counter() - start, 2), "outputs": []}
-
-
-def _trust_pdf(folder: OutputFolder, private: Path, trust: dict) -> dict:
-    """The trust overview as PDF beside its page (no pupil data is on it)."""
-    from ..reporting.pdf import print_pdf
-
-    name, _ = TRUST_NOTEBOOK
-    try:
-        printed = print_pdf(folder.path / "trust" / f"{name}.html", private / f"{name}.pdf")
-        rel = folder.write_bytes(f"trust/{name}.pdf", printed.read_bytes())
-    except Exception as exc:
-        return {**trust, "status": "failed", "error": f"printing the PDF failed: {type(exc).__name__}: {exc}"}
-    return {**trust, "outputs": [*trust["outputs"], rel]}
-
-
-def _published_page(folder: OutputFolder, private: Path, published, school_ids, timeout: int) -> dict:
-    from .published import run_published_notebook
-
-    return run_published_notebook(folder, private, published, school_ids, timeout)
 
 
 # --------------------------------------------------------------- the command

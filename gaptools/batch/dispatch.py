@@ -1,0 +1,140 @@
+"""Where a run's school jobs run: a local pool of threads (one kernel process per notebook) or a Dask cluster.
+
+Outcomes come back as they finish, with a progress bar; an interruption kills
+every kernel and cancels what is queued. The runner alone moves a finished
+school into the output folder.
+"""
+from __future__ import annotations
+
+import os
+import sys
+import time
+from pathlib import Path
+
+from ..domain.formatting import terminal_safe
+from ..errors import UsageError
+from .kernels import stop_all
+from .school import SchoolOutcome, run_school
+
+
+def default_workers() -> int:
+    """The local pool's size: the CPU count, fewer if memory would not hold that many kernels."""
+    cpus = os.cpu_count() or 1
+    try:
+        avail = os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+        by_memory = max(1, int(avail // (1.5 * 2 ** 30)))  # a kernel with a trust loaded: ~1.5 GiB at most
+    except (ValueError, OSError, AttributeError):
+        by_memory = cpus
+    return max(1, min(cpus, by_memory))
+
+
+def scheduler_address(address: str) -> tuple[str, str, int]:
+    """``(scheme, host, port)`` of a Dask scheduler address such as ``tcp://10.0.0.5:8786``.
+
+    Raises
+    ------
+    UsageError
+        The address is not of that form (an unknown scheme, no port, a port out of range).
+    """
+    import re
+
+    m = re.fullmatch(r"(?:(tcp|tls)://)?(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._-]+):(\d{1,5})/?", address.strip())
+    if not m or not 1 <= int(m.group(3)) <= 65535:
+        raise UsageError(f"--scheduler {address!r}: not a Dask scheduler address; write tcp://HOST:PORT "
+                         "with a port from 1 to 65535 (e.g. tcp://10.0.0.5:8786)")
+    return m.group(1) or "tcp", m.group(2).strip("[]"), int(m.group(3))
+
+
+def connect(scheduler: str, wait_s: float = 10.0):
+    """A Dask client, or a :class:`UsageError` within seconds if the scheduler cannot be reached."""
+    import socket
+
+    from distributed import Client
+
+    scheme, host, port = scheduler_address(scheduler)
+    try:
+        socket.create_connection((host, port), timeout=wait_s).close()  # refused or unroutable: said at once
+        return Client(f"{scheme}://{host}:{port}" if ":" not in host else f"{scheme}://[{host}]:{port}",
+                      timeout=f"{wait_s:.0f}s", set_as_default=False)
+    except (OSError, TimeoutError) as exc:
+        raise UsageError(f"--scheduler {scheduler}: cannot reach the Dask scheduler "
+                         f"({getattr(exc, 'strerror', None) or exc or 'no answer'}); is it running?") from exc
+
+
+def dask_failure(exc: BaseException, client) -> str:
+    """Why a school's Dask task failed, in words: the scheduler gone is not a worker's fault."""
+    from asyncio import CancelledError
+
+    if client.status != "running" or isinstance(exc, (CancelledError, OSError, TimeoutError)) \
+            or "scheduler" in str(exc).lower():
+        return ("the Dask scheduler stopped or could not be reached before this school finished; "
+                "run again with --resume when it is back")
+    return f"the Dask worker failed: {type(exc).__name__}: {exc}"
+
+
+def dispatch(jobs, *, client, data_file, workers, quiet, already_failed=0, skipped=0):
+    """Run the jobs (locally or on Dask), yielding outcomes as they finish, with a progress bar.
+
+    On an interruption every kernel is killed, queued jobs are cancelled and
+    the running ones are waited for (seconds: their kernels are dead).
+    """
+    from tqdm import tqdm
+
+    bar = tqdm(total=len(jobs), unit="school", disable=quiet or not jobs, file=sys.stderr,
+               desc="schools", dynamic_ncols=True)
+    failed = already_failed
+
+    def tick(outcome):
+        nonlocal failed
+        failed += outcome.status == "failed"
+        bar.update(1)
+        bar.set_postfix(done=bar.n, failed=failed, remaining=bar.total - bar.n, skipped=skipped)
+        if quiet:
+            print(terminal_safe(f"{outcome.school_id}: {outcome.status} ({outcome.duration_s:.1f}s)"
+                                + (f": {outcome.error}" if outcome.error else "")), file=sys.stderr)
+
+    try:
+        if not jobs:
+            return
+        if client is not None:
+            from distributed import as_completed
+
+            # the workers may be other machines: they get the validated table's bytes, not its path
+            data = client.scatter(Path(data_file).read_bytes(), broadcast=True)
+            futures = client.map(run_school, jobs, data=data, pure=False,
+                                 key=[f"gaptools-{j.folder}-{os.getpid()}-{time.time_ns()}" for j in jobs])
+            try:
+                for fut in as_completed(futures, loop=client.loop):
+                    try:
+                        outcome = fut.result()
+                    except BaseException as exc:  # the worker died, or the scheduler went (its futures cancelled)
+                        if isinstance(exc, (KeyboardInterrupt, SystemExit)):
+                            raise
+                        job = jobs[futures.index(fut)]
+                        outcome = SchoolOutcome(job.school_id, job.school_name, job.folder, "failed",
+                                                dask_failure(exc, client))
+                    tick(outcome)
+                    yield outcome
+            finally:
+                client.cancel(futures, force=True)
+        else:
+            from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+
+            # threads suffice: each notebook runs in its own kernel process
+            n = max(1, min(workers or default_workers(), len(jobs)))
+            pool = ThreadPoolExecutor(max_workers=n, thread_name_prefix="gaptools-school")
+            try:
+                pending = {pool.submit(run_school, j) for j in jobs}
+                while pending:
+                    done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                    for fut in done:
+                        outcome = fut.result()
+                        tick(outcome)
+                        yield outcome
+            except BaseException:
+                stop_all()  # running notebooks are interrupted, not waited for
+                raise
+            finally:
+                pool.shutdown(wait=True, cancel_futures=True)
+    finally:
+        bar.close()
