@@ -307,6 +307,15 @@ def run_cli(args) -> int:
     import signal
 
     schools = [s.strip() for s in args.schools.split(",") if s.strip()] if args.schools else None
+    if args.scheduler:
+        import logging
+
+        import distributed  # noqa: F401  (its import sets its loggers' levels: set ours after it)
+
+        # a lost scheduler is said once, per school, in the run's own words: not as the Dask client's
+        # tracebacks of each reconnection it tries
+        for name in ("distributed.client", "distributed.comm", "distributed.core"):
+            logging.getLogger(name).setLevel(logging.CRITICAL)
     try:
         manifest = run(args.data, args.out, mapping=args.mapping, schools=schools, workers=args.workers,
                        scheduler=args.scheduler, resume=args.resume, quiet=args.quiet,
