@@ -128,3 +128,21 @@ def test_a_figure_without_an_interval_says_why():
 def test_counts_say_one_pupil_and_two_pupils():
     assert (fmt.count(1, "pupil"), fmt.count(2, "pupil"), fmt.count(0, "pupil")) == ("1 pupil", "2 pupils", "0 pupils")
     assert fmt.count(12345, "row") == "12,345 rows"
+
+
+def test_bidirectional_controls_from_data_are_shown_not_obeyed():
+    """A school or subject named with a right-to-left override would show the rest of its line reversed:
+    Markdown and every page show the control as a mark instead (review of issue 30's hardening)."""
+    name = "Riverside \u202eexe.live\u202c School"
+    assert fmt.md_text(name) == "Riverside [U+202E]exe.live[U+202C] School"
+    assert fmt.bidi_visible("a\u2066b\u2069") == "a[U+2066]b[U+2069]" and fmt.bidi_visible("Zoë ثابت") == "Zoë ثابت"
+
+
+def test_the_governors_year_says_the_models_reason_and_reception():
+    from gaptools.reporting.governors_year import progress_html
+
+    row = {"level": "year_group", "year_group": 0, "subject": "Maths", "drop": "Autumn 1", "drop_index": 0,
+           "gap": np.nan, "ci_low": np.nan, "ci_high": np.nan, "change_sd": np.nan, "change_ci_low": np.nan,
+           "change_ci_high": np.nan, "alert": False, "withheld_reason": "no_comparison_group"}
+    text = progress_html(pd.DataFrame([row]), 6)
+    assert "Reception Maths, Autumn 1: no comparison group in school" in text and "Year 0" not in text

@@ -204,8 +204,8 @@ def _one(data: _Pupils, rows: np.ndarray, taking: np.ndarray, compliers: np.ndar
         return {**row, "withheld_reason": NO_PRIOR_ATTAINMENT}
     yy, tt, xx = y[use], taking[use], x[use]
     fit = adjusted_effect(yy, tt, xx)
-    if np.isnan(fit["se"]):
-        return {**row, "withheld_reason": TOO_FEW_COMPARISON}
+    if np.isnan(fit["se"]):  # no interval can be had (too few pupils for what is adjusted for): said as such
+        return {**row, "n_participants": None, "n_comparison": None, "withheld_reason": TOO_FEW_COMPARISON}
     sd = float(np.std(y[known], ddof=1))
     power = special.stdtrit(fit["df"], 0.975) + special.stdtrit(fit["df"], 0.8)
     row.update(n_participants=n_t, n_comparison=n_c, effect=fit["effect"], ci_low=fit["low"], ci_high=fit["high"],

@@ -29,11 +29,12 @@ def in_year_job(in_year, school_folder: Path) -> dict:
     if not in_year:
         return {}
     return {"assessments": str(in_year[0]), "assessments_mapping": str(in_year[1]) if in_year[1] else None,
-            "targets": _previous_list(school_folder / "targets.csv")}
+            "targets": listed(school_folder / "targets.csv")}
 
 
-def _previous_list(path: Path) -> str | None:
-    """An earlier run's pupil list, if it lists anyone (else the job falls back on this run's own)."""
+def listed(path: Path) -> str | None:
+    """A pupil list (``targets.csv``) if it lists anyone: an earlier run's, else this run's own; a list of
+    no one is no list (page 06 then says none was given)."""
     from ..errors import DataValidationError
     from ..io.assessments import read_pupil_list
 

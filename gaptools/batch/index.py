@@ -7,6 +7,7 @@ from ..analysis.results import ResultsError, read_results_table
 from ..domain.formatting import (
     academic_year,
     amount,
+    bidi_visible,
     cap,
     is_missing,
     is_yes,
@@ -100,6 +101,7 @@ def render_index(out: Path, manifest: dict) -> str:
     n_failed = sum(s["status"] == "failed" for s in schools)
     page = env.from_string(INDEX_TEMPLATE).render(manifest=manifest, schools=schools, n_failed=n_failed,
                                                   trust=manifest["trust"], threshold=threshold, attention=attention)
+    page = bidi_visible(page)  # (a school's name never shows the rest of its line reversed)
     return page.replace("gaptools-csp-placeholder", content_security_policy(page))
 
 

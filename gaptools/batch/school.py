@@ -17,6 +17,7 @@ from pathlib import Path
 
 from ..domain.suppression import DEFAULT_THRESHOLD
 from ..reporting.html import IN_YEAR_PAGE, SCHOOL_PAGES
+from .in_year import listed
 from .kernels import Stopped, execute_notebook, execution_error
 
 NOTEBOOK_DIR = Path(__file__).resolve().parents[2] / "notebooks"
@@ -197,8 +198,8 @@ def run_school(job: SchoolJob, data: bytes | None = None) -> SchoolOutcome:
             params = school_parameters(job, data_path, str(work))
             pages = school_pages(job)
             for name, _ in pages:
-                if name == IN_YEAR_PAGE[0] and not job.targets and (work / "targets.csv").is_file():
-                    params["targets"] = str(work / "targets.csv")  # no earlier list: this run's own
+                if name == IN_YEAR_PAGE[0] and not job.targets:  # no earlier list: this run's own, if anyone
+                    params["targets"] = listed(work / "targets.csv")
                 executed = stage / "notebooks" / f"{name}.ipynb"
                 try:
                     execute_notebook(Path(job.notebook_dir) / f"{name}.ipynb", executed, _for(name, params),

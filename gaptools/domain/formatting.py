@@ -168,6 +168,17 @@ def row_trend_text(r) -> str:
     return trend_text(get("trend"), get("trend_from"), get("trend_ci_low"), get("trend_ci_high"))
 
 
+#: Bidirectional controls (embeddings, overrides, isolates): in a name they would show the rest of a line
+#: reversed ("evil.exe" as "exe.live"). A page shows each as a visible mark instead.
+_BIDI = re.compile("[\u202a-\u202e\u2066-\u2069]")
+
+
+def bidi_visible(text: str) -> str:
+    """``text`` with every bidirectional control shown as ``[U+202E]`` rather than obeyed (no page of
+    gaptools' own uses them, so a whole page may be passed through)."""
+    return _BIDI.sub(lambda m: f"[U+{ord(m.group()):04X}]", text)
+
+
 def md_text(text) -> str:
     """Text from data made safe for Markdown that is rendered as HTML (notebook Markdown, strategy.md).
 
@@ -186,7 +197,7 @@ def md_text(text) -> str:
         return ""
     marked = re.sub(r"([\\`*_\[\]|~:$])", r"\\\1", " ".join(str(text).splitlines()))
     marked = _WWW_DOT.sub(r"\\.", marked).replace("@", "@\u2060")
-    return html.escape(marked, quote=False)
+    return html.escape(bidi_visible(marked), quote=False)
 
 
 _WWW_DOT = re.compile(r"(?i)(?<=www)\.")

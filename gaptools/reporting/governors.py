@@ -261,7 +261,8 @@ def governors_html(report, c, *, made: date | None = None) -> str:
                  "every pupil as the base and plan from each pupil's needs (page 03).</p>")
     parts.append("</section>")
     # last year's activities and this year so far: a box of their own, after the first screen's
-    year = review_html(report.activity_data, c.key_stage, c.year, report.threshold) + progress_html(report.in_year_data)
+    year = (review_html(report.activity_data, c.key_stage, c.year, report.threshold)
+            + progress_html(report.in_year_data, report.threshold))
     if year:
         parts.append(f'<section class="gaptools-summary gaptools-year"><h2>The year</h2>{year}</section>')
     # the clear gaps ranked, what is closing and what needs most attention (the former summary box)

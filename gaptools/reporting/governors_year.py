@@ -14,8 +14,10 @@ import html
 
 import pandas as pd
 
-from ..domain.formatting import academic_year, cap, is_missing, is_yes
+from ..domain.formatting import academic_year, cap, is_missing, is_yes, withheld_text
+from ..domain.suppression import DEFAULT_THRESHOLD
 from ..targeting.review import effect_sentence
+from .in_year import year_group_name
 
 #: At most this many activities and year-group subjects on the summary (the rest are on pages 03 and 06).
 SHOWN = 5
@@ -45,7 +47,7 @@ def review_html(impact: pd.DataFrame | None, key_stage: str, year: int, threshol
             "<ul>" + "".join(items) + "</ul>")
 
 
-def progress_html(table: pd.DataFrame | None) -> str:
+def progress_html(table: pd.DataFrame | None, threshold: int = DEFAULT_THRESHOLD) -> str:
     """'This year so far': each year group and subject at its latest drop, and the teaching groups counted."""
     if table is None:
         return ""
@@ -57,9 +59,9 @@ def progress_html(table: pd.DataFrame | None) -> str:
                          .transform("max")].sort_values(["year_group", "subject"])
     items = []
     for r in latest.head(SHOWN).itertuples(index=False):
-        where = f"Year {int(r.year_group)} {r.subject}, {r.drop}"
-        if not is_missing(r.withheld_reason):
-            items.append(f"<li>{_e(where)}: withheld (too few pupils in a group).</li>")
+        where = f"{year_group_name(r.year_group)} {r.subject}, {r.drop}"
+        if not is_missing(r.withheld_reason):  # the model's reason, in the words every page uses
+            items.append(f"<li>{_e(where)}: {_e(withheld_text(r.withheld_reason, threshold))}.</li>")
             continue
         gap = f"gap {r.gap:.2f} (95% interval {r.ci_low:.2f} to {r.ci_high:.2f}) in the school's own scores"
         if is_missing(r.change_sd):

@@ -8,6 +8,8 @@ import re
 import threading
 from pathlib import Path
 
+from ..domain.formatting import bidi_visible
+
 TEMPLATES = Path(__file__).with_name("templates")
 #: A school's pages (notebook and HTML names) and their titles, in reading order.
 SCHOOL_PAGES = (("01_cohort_overview", "Know the cohort"), ("02_gap_analysis", "Find the gaps"),
@@ -145,4 +147,5 @@ def notebook_html(notebook, *, nav_html: str = "") -> str:
         page, _ = _exporter().from_notebook_node(nb, resources={"gaptools_nav": nav_html})
     head, sep, body = page.partition("<body")
     page = head + sep + _ACTIVE.sub(lambda m: f"&lt;{m.group(1)}{m.group(2)}", body)
+    page = bidi_visible(page)  # (a name from data never shows the rest of its line reversed)
     return page.replace(_CSP_MARK, content_security_policy(page))

@@ -32,7 +32,8 @@ def _with(x, low, high) -> str:
     return "" if is_missing(x) else f"{_n(x)} ({_n(low)} to {_n(high)})"
 
 
-def _year(y) -> str:
+def year_group_name(y) -> str:
+    """A year group as a school says it: 'Reception' or 'Year 10'."""
     return "Reception" if int(y) == 0 else f"Year {int(y)}"
 
 
@@ -92,7 +93,7 @@ class InYearReport:
             return markdown(f"{name}: no assessments for this school are in the data given, so there is nothing "
                             "to show for the year so far.")
         units = a.groupby(["year_group", "subject"], sort=True)["drop"].nunique()
-        parts = [f"{_year(yg)} {md_text(subject)} ({n} drop{'s' if n != 1 else ''})"
+        parts = [f"{year_group_name(yg)} {md_text(subject)} ({n} drop{'s' if n != 1 else ''})"
                  for (yg, subject), n in units.items()]
         alerts = int(self.table["alert"].sum())
         said = (f"**{alerts} change{'s' if alerts != 1 else ''} since the first drop of the year "
@@ -121,7 +122,7 @@ class InYearReport:
         first = self._first_drops()
         lines = []
         for r in rows.itertuples(index=False):
-            where = f"{_year(r.year_group)} {md_text(r.subject)}"
+            where = f"{year_group_name(r.year_group)} {md_text(r.subject)}"
             since = md_text(first.get((r.year_group, r.subject), "the first drop"))
             who = f"in {md_text(r.group)} ({where})" if r.level == TEACHING_GROUP else f"across {where}"
             size = f"{abs(r.change_sd):.2f} SD (95% interval {r.change_ci_low:.2f} to {r.change_ci_high:.2f})"
@@ -170,7 +171,7 @@ class InYearReport:
                          "of them have assessments on file here. Their peers are the other pupils of the same "
                          "year group in the same subject.")
         shown = pd.DataFrame({
-            "Year group": t["year_group"].map(_year), "Subject": t["subject"], "Drop": t["drop"],
+            "Year group": t["year_group"].map(year_group_name), "Subject": t["subject"], "Drop": t["drop"],
             "Targeted pupils": t["n_targeted"], "Peers": t["n_peers"],
             "Behind peers (SD, 95% interval)": [_sd(x, lo, hi) for x, lo, hi in
                                                 zip(t["behind_sd"], t["behind_ci_low"], t["behind_ci_high"])],
@@ -197,7 +198,7 @@ class InYearReport:
 
     def _table(self, rows: pd.DataFrame, *, group: bool):
         first = self._first_drops()
-        out = pd.DataFrame({"Year group": rows["year_group"].map(_year), "Subject": rows["subject"]})
+        out = pd.DataFrame({"Year group": rows["year_group"].map(year_group_name), "Subject": rows["subject"]})
         if group:
             out["Teaching group"] = rows["group"]
         out["Drop"] = rows["drop"]
@@ -240,8 +241,9 @@ class InYearReport:
             ax.axhline(0, color="#333333", lw=0.8)
             ax.set_xticks(x, [wrap(_chart_text(d), 1.4, 9) for d in r["drop"]], fontsize=9)
             ax.set_ylabel("Gap (score)", fontsize=9)
-            ax.set_title(_chart_text(f"{_year(yg)} {subject}"), loc="left", fontsize=10)
-            words.append(f"{_year(yg)} {subject}: " + ", ".join(f"{d} {g:.2f}" for d, g in zip(r["drop"], r["gap"])))
+            ax.set_title(_chart_text(f"{year_group_name(yg)} {subject}"), loc="left", fontsize=10)
+            words.append(f"{year_group_name(yg)} {subject}: "
+                         + ", ".join(f"{d} {g:.2f}" for d, g in zip(r["drop"], r["gap"])))
         title = "The year group's gap at each drop (above 0: disadvantaged pupils behind)"
         # kept on the figure, as charts.set_title does, for describe's text alternative (an attribute of
         # gaptools's own that matplotlib's Figure does not declare)
