@@ -141,7 +141,8 @@ def test_bidirectional_controls_from_data_are_shown_not_obeyed():
 def test_the_governors_year_says_the_models_reason_and_reception():
     from gaptools.reporting.governors_year import progress_html
 
-    row = {"level": "year_group", "group": "Reception", "year_group": 0, "subject": "Maths", "drop": "Autumn 1", "drop_index": 0,
+    row = {"level": "year_group", "group": "Reception", "year_group": 0, "subject": "Maths", "drop": "Autumn 1",
+           "drop_index": 0,
            "gap": np.nan, "ci_low": np.nan, "ci_high": np.nan, "change_sd": np.nan, "change_ci_low": np.nan,
            "change_ci_high": np.nan, "alert": False, "withheld_reason": "no_comparison_group"}
     text = progress_html(pd.DataFrame([row]), 6)
