@@ -103,20 +103,28 @@ def dispatch(jobs, *, client, data_file, workers, quiet, already_failed=0, skipp
             data = client.scatter(Path(data_file).read_bytes(), broadcast=True)
             futures = client.map(run_school, jobs, data=data, pure=False,
                                  key=[f"gaptools-{j.folder}-{os.getpid()}-{time.time_ns()}" for j in jobs])
+            job_of = {f.key: j for f, j in zip(futures, jobs)}
+            waiting = {f.key: f for f in futures}  # what this run still wants from the cluster
+            del futures
             try:
-                for fut in as_completed(futures, loop=client.loop):
+                for fut in as_completed(list(waiting.values()), loop=client.loop):
                     try:
                         outcome = fut.result()
                     except BaseException as exc:  # the worker died, or the scheduler went (its futures cancelled)
                         if isinstance(exc, (KeyboardInterrupt, SystemExit)):
                             raise
-                        job = jobs[futures.index(fut)]
+                        job = job_of[fut.key]
                         outcome = SchoolOutcome(job.school_id, job.school_name, job.folder, "failed",
                                                 dask_failure(exc, client))
                     tick(outcome)
                     yield outcome
+                    # the school's folder is saved (the runner commits it before asking for the next): let
+                    # the cluster forget its result, so a worker lost later never makes it compute it again
+                    waiting.pop(fut.key, None)
+                    fut.release()
+                    del fut
             finally:
-                client.cancel(futures, force=True)
+                client.cancel(list(waiting.values()), force=True)
         else:
             from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 
