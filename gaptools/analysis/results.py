@@ -33,7 +33,7 @@ from .model import (  # noqa: F401  (the results model, importable from here as 
 
 
 def analyse_school(pupils: pd.DataFrame, school_id: str, *, threshold: int = DEFAULT_THRESHOLD,
-                   reference: pd.DataFrame | None = None, profile: pd.DataFrame | None = None) -> SchoolResults:
+                   profile: pd.DataFrame | None = None) -> SchoolResults:
     """Run the whole analysis for one school.
 
     Parameters

@@ -20,6 +20,7 @@ from ..domain.formatting import (
 from ..domain.labels import short_label
 from ..domain.suppression import DEFAULT_THRESHOLD
 from .display import Chart, Section, Table, markdown
+from .in_year import year_group_name
 from .school_data import load_data
 
 #: Schools a key stage's heatmap draws at most; the decision list's rows on the page.
@@ -146,9 +147,10 @@ class TrustReport:
                             "no in-year gaps to show._")
         t = pd.DataFrame(rows)
         t = t[t["drop_index"] == t.groupby(["school_id", "year_group", "subject"])["drop_index"].transform("max")]
+        t = t.sort_values(["school_name", "year_group", "subject"])  # Year 7 before Year 10: by number, not text
         out = pd.DataFrame({
             "School": t["school_name"],
-            "Year group": t["year_group"].map(lambda y: "Reception" if int(y) == 0 else f"Year {int(y)}"),
+            "Year group": t["year_group"].map(year_group_name),
             "Subject": t["subject"], "Latest drop": t["drop"],
             "Gap (95% interval)": [withheld_text(w, self.threshold) if not pd.isna(w) and w else
                                    f"{g:.2f} ({lo:.2f} to {hi:.2f})"
@@ -158,7 +160,7 @@ class TrustReport:
                 for c, lo, hi in zip(t["change_sd"], t["change_ci_low"], t["change_ci_high"])],
             "Clear change?": ["" if pd.isna(c) else ("yes" if a else "no")
                               for c, a in zip(t["change_sd"], t["alert"])],
-        }).sort_values(["School", "Year group", "Subject"])
+        })
         note = markdown("Gaps in each subject's own scores (above 0: disadvantaged pupils behind); changes in "
                         "standard deviations of the subject's scores, same pupils. A change is *clear* only when "
                         "it survives the false-discovery check across the school's comparisons.")
