@@ -131,20 +131,18 @@ def _in_group(item, group: str) -> None:
         item._nodeid = new
 
 
-#: Test modules that start what a run starts (kernels, a run, Chromium, a Dask cluster) in most of their tests.
-E2E_MODULES = {"test_batch", "test_batch_safety", "test_browser", "test_consistency", "test_notebooks", "test_pdf",
-               "test_reports", "test_warm_kernels", "test_in_year_run", "test_governors", "test_dask_loss"}
+#: Tests that start what a run starts (kernels, a run, Chromium, a Dask cluster) live in tests/e2e/.
+E2E_DIR = Path(__file__).parent / "e2e"
 #: Single tests elsewhere that do the same, or analyse every sample school again at another threshold.
 E2E_TESTS = {"test_run_with_current_keeps_names_in_the_school_folder",
              "test_no_withheld_group_derivable_in_sample_results", "test_threshold_passed_in_is_the_one_used"}
 
 
 def _mark_e2e(items) -> None:
-    """Mark ``e2e`` every test that shares a costly fixture (a batch run, a cluster) or is in one of
-    :data:`E2E_MODULES`: ``make test-quick`` (``-m "not e2e"``) leaves them out."""
+    """Mark ``e2e`` every test in tests/e2e/, or that shares a costly fixture (a batch run, a cluster), or
+    is one of :data:`E2E_TESTS`: ``make test-quick`` (``-m "not e2e"``) leaves them out."""
     for item in items:
-        module = getattr(item, "module", None)
-        if _shared_fixtures(item) or (module is not None and module.__name__ in E2E_MODULES) \
+        if E2E_DIR in Path(item.path).parents or _shared_fixtures(item) \
                 or getattr(item, "originalname", item.name) in E2E_TESTS:
             item.add_marker(pytest.mark.e2e)
 

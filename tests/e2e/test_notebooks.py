@@ -231,11 +231,11 @@ def nbval_run(tmp_path_factory):
     path = tmp / "checks.ipynb"
     nbformat.write(nb, path)
     junit, kernels, outputs = tmp / "nbval.xml", tmp / "kernels.json", tmp / "outputs.json"
-    # the session and its kernels import this checkout's gaptools and find the plugin beside this file;
+    # the session and its kernels import this checkout's gaptools and find the plugin in tests/;
     # the session loads nbval and that plugin alone (other installed pytest plugins, hypothesis, xdist...,
     # take seconds to load and do nothing here), the plugin first, so that it is imported before nbval
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(
-        [str(Path(__file__).parent), str(ROOT), *filter(None, [os.environ.get("PYTHONPATH")])]),
+        [str(ROOT / "tests"), str(ROOT), *filter(None, [os.environ.get("PYTHONPATH")])]),
         "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}
     r = subprocess.run([sys.executable, "-m", "pytest", "--nbval-lax", "-q", "-p", "no:cacheprovider", "--rootdir=/",
                         "-p", "nbval_warm_kernels", "-p", "nbval.plugin", f"--warm-kernels-log={kernels}",

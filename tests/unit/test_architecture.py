@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-PKG = Path(__file__).resolve().parents[1] / "gaptools"
+PKG = Path(__file__).resolve().parents[2] / "gaptools"
 LAYERS = ["errors", "domain", "io", "analysis", "targeting", "reporting", "batch", "cli"]
 
 
