@@ -58,6 +58,12 @@ class ColumnSpec:
     allowed: tuple[str, ...] = field(default=())
 
     @property
+    def dtype(self) -> str:
+        """The pandas dtype the loader gives the column (a grade column is ``Float64`` where a double
+        award's half stands: :data:`GRADE_HALF_DTYPE`)."""
+        return KIND_DTYPES[self.kind]
+
+    @property
     def range_text(self) -> str:
         if self.ge is not None and self.le is not None:
             return f"must be between {self.ge:g} and {self.le:g}"
@@ -65,6 +71,13 @@ class ColumnSpec:
             return f"must be {self.ge:g} or more"
         return f"must be {self.le:g} or less"
 
+
+#: The pandas dtype of each kind of column once typed: the loader's, the schema's and the validated file's.
+KIND_DTYPES = {"text": "string", "sex": "string", "sen": "string", "key_stage": "string", "writing_ta": "string",
+               "int": "Int64", "year": "Int64", "ks2_score": "Int64", "grade": "Int64", "year_group": "Int64",
+               "float": "Float64", "bool": "boolean"}
+#: A grade column holding a double award's half ("5-4" reads as 4.5).
+GRADE_HALF_DTYPE = "Float64"
 
 _SPECS = [
     ColumnSpec("school_id", "text", required=True, meaning="URN or trust code"),

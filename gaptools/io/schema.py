@@ -11,13 +11,9 @@ here, for ``--scheduler``), about a second in every process that validates.
 """
 from __future__ import annotations
 
-import pandas as pd
 import pandera.pandas as pa
 
-Text = pd.StringDtype()
-Int = pd.Int64Dtype()
-Float = pd.Float64Dtype()
-Bool = pd.BooleanDtype()
+from ..domain.columns import COLUMNS, GRADE_PREFIX, GRADE_SPEC, ColumnSpec
 
 
 def column(dtype, *, required: bool = True, nullable: bool = True, coerce: bool = False, ge=None, le=None,
@@ -28,36 +24,20 @@ def column(dtype, *, required: bool = True, nullable: bool = True, coerce: bool 
     return pa.Column(dtype, checks=checks, nullable=nullable, required=required, coerce=coerce, regex=regex)
 
 
-#: One row per pupil per results year and key stage. The optional columns may be absent.
+def spec_column(spec: ColumnSpec, *, regex: bool = False, dtype=...) -> pa.Column:
+    """The pandera column a column spec declares: its dtype, range and allowed values, and whether it
+    must be there and filled (a required column) or may be absent or blank."""
+    return column(spec.dtype if dtype is ... else dtype, required=spec.required, nullable=not spec.required,
+                  ge=spec.ge, le=spec.le, isin=list(spec.allowed) if spec.allowed else None, regex=regex)
+
+
+#: One row per pupil per results year and key stage, made from the column specs (domain.columns): the
+#: one declaration of each column's type, range and allowed values. The optional columns may be absent.
 PUPIL_TABLE = pa.DataFrameSchema(
     {
-        "school_id": column(Text, nullable=False),
-        "school_name": column(Text, required=False),
-        "year": column(Int, ge=1900, le=2100, nullable=False),
-        "key_stage": column(Text, nullable=False),
-        "pupil_id": column(Text, nullable=False),
-        "disadvantaged": column(Bool, nullable=False),
-        "sex": column(Text, isin=["F", "M"], required=False),
-        "sen": column(Text, isin=["N", "K", "E"], required=False),
-        "eal": column(Bool, required=False),
-        "fsm": column(Bool, required=False),
-        "ethnicity": column(Text, required=False),
-        "forename": column(Text, required=False),
-        "surname": column(Text, required=False),
-        "prior_attainment": column(Float, ge=80, le=120, required=False),
-        "attendance_pct": column(Float, ge=0, le=100, required=False),
-        "suspensions": column(Int, ge=0, required=False),
-        "attainment8": column(Float, ge=0, le=90, required=False),
-        "progress8": column(Float, ge=-10, le=10, required=False),
-        "reading_score": column(Int, ge=80, le=120, required=False),
-        "maths_score": column(Int, ge=80, le=120, required=False),
-        "gps_score": column(Int, ge=80, le=120, required=False),
-        "writing_ta": column(Text, required=False),
-        # whole grades (Int64), or Float64 where a double award ("5-4") reads as a half
-        r"^grade_.+$": column(None, ge=0, le=9, required=False, regex=True),
-        "year_group": column(Int, ge=1, le=13, required=False),
-        "form": column(Text, required=False),
-        "academic_year": column(Int, ge=1900, le=2100, required=False),
+        **{name: spec_column(spec) for name, spec in COLUMNS.items()},
+        # whole grades (Int64), or Float64 where a double award ("5-4") reads as a half: either dtype
+        rf"^{GRADE_PREFIX}.+$": spec_column(GRADE_SPEC, regex=True, dtype=None),
     },
     name="PupilTable", description="One row per pupil per results year and key stage.",
     strict=False, coerce=False, unique=["school_id", "year", "key_stage", "pupil_id"],

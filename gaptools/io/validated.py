@@ -117,10 +117,6 @@ def read_validated(path) -> pd.DataFrame | None:
     return frame
 
 
-_DTYPES = {"text": "string", "sex": "string", "sen": "string", "key_stage": "string", "writing_ta": "string",
-           "int": "Int64", "year": "Int64", "ks2_score": "Int64", "grade": "Int64", "year_group": "Int64",
-           "float": "Float64", "bool": "boolean"}
-
 
 def _typed_as_validated(frame: pd.DataFrame, measures: dict[str, Measure]) -> bool:
     """Whether ``frame`` has the types :func:`load_pupils` gives and passes the schema."""
@@ -128,8 +124,8 @@ def _typed_as_validated(frame: pd.DataFrame, measures: dict[str, Measure]) -> bo
         return False
     for col in frame.columns:
         spec = C.spec_for(col)
-        if spec is not None and str(frame[col].dtype) != _DTYPES[spec.kind] \
-                and not (spec.kind == "grade" and str(frame[col].dtype) == "Float64"):  # a double award's half
+        if spec is not None and str(frame[col].dtype) != spec.dtype \
+                and not (spec.kind == "grade" and str(frame[col].dtype) == C.GRADE_HALF_DTYPE):  # a double award's half
             return False
         if spec is None and col in measures and str(frame[col].dtype) not in ("Float64", "boolean"):
             return False

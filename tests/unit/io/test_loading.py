@@ -206,3 +206,43 @@ def test_folder_files_with_different_optional_columns_leave_missing_not_zero(tmp
     assert ks2["grade_english"].isna().all()          # the KS2 file has no grades: missing, never 0
     assert p.loc[p["pupil_id"] == "a", "grade_english"].item() == 0  # U is 0
     assert p[p["key_stage"] == "KS4"]["reading_score"].isna().all()
+
+
+def test_the_schema_enforces_every_column_spec():
+    """The pandera schema is made from the column specs: each declared range and allowed value is checked
+    on the typed table (a value just past each bound, or not allowed, is a failure in that column), and a
+    required column left blank fails; the boundary values themselves pass."""
+    import pandera.errors
+
+    from gaptools.domain.columns import COLUMNS, GRADE_SPEC
+    from gaptools.io.schema import PUPIL_TABLE
+
+    specs = {**COLUMNS, "grade_history": GRADE_SPEC}
+    ok = {"school_id": "S1", "school_name": "A", "year": 2025, "key_stage": "KS4", "pupil_id": "P1",
+          "disadvantaged": True}
+
+    def frame(values: dict) -> pd.DataFrame:
+        row = {**ok, **values}
+        return pd.DataFrame({k: pd.array([v], dtype=(specs[k].dtype if specs[k] is not GRADE_SPEC else "Int64"))
+                             for k, v in row.items()})
+
+    def failing(values: dict) -> set:
+        try:
+            PUPIL_TABLE.validate(frame(values), lazy=True)
+        except pandera.errors.SchemaErrors as exc:
+            return set(exc.failure_cases["column"].dropna())
+        return set()
+
+    bounded = [(n, s) for n, s in specs.items() if s.ge is not None or s.le is not None]
+    assert len(bounded) >= 12
+    for name, spec in bounded:
+        for bound, step in ((spec.ge, -1), (spec.le, 1)):
+            if bound is None:
+                continue
+            assert failing({name: bound}) == set(), name
+            assert failing({name: bound + step}) == {name}, (name, bound + step)
+    for name, spec in specs.items():
+        if spec.allowed:
+            assert failing({name: spec.allowed[0]}) == set() and failing({name: "?"}) == {name}, name
+    for name in ("school_id", "pupil_id", "disadvantaged", "year"):
+        assert name in failing({name: None}), name
