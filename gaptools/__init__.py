@@ -31,7 +31,8 @@ _EXPORTS = {
 }
 #: Modules reachable as attributes (``gaptools.published``), as before the layered layout.
 _MODULES = {"published": "reporting.published", "charts": "reporting.charts", "tables": "reporting.tables"}
-__all__ = ["DataValidationError", "GaptoolsError", "GaptoolsWarning", "Problem", "UnknownSchoolError", *_EXPORTS]
+__all__ = ["DataValidationError", "GaptoolsError", "GaptoolsWarning", "Problem", "UnknownSchoolError", *_EXPORTS,
+           *_MODULES]
 
 
 def __getattr__(name: str):

@@ -150,3 +150,25 @@ def test_ruff_finds_nothing():
     run = subprocess.run([sys.executable, "-m", "ruff", "check", "--no-cache", "gaptools", "tests", "benchmarks"],
                          cwd=PKG.parent, capture_output=True, text=True)
     assert run.returncode == 0, f"ruff found problems (`ruff check --fix` mends most):\n{run.stdout}{run.stderr}"
+
+
+def test_the_typed_stub_declares_the_lazily_loaded_api_as_it_is():
+    """gaptools/__init__.pyi (what a type checker or an editor reads) names every name of ``__all__``,
+    each from the module that ``import gaptools`` really loads it from on first use."""
+    import ast
+    import importlib
+
+    import gaptools
+
+    stub = ast.parse((PKG / "__init__.pyi").read_text())
+    declared = {}
+    for node in stub.body:
+        if isinstance(node, ast.ImportFrom):
+            for alias in node.names:
+                declared[alias.asname or alias.name] = (node.module, alias.name)
+    assert set(declared) == set(gaptools.__all__)
+    for name, (module, attr) in declared.items():
+        source = importlib.import_module(f"gaptools.{module}")
+        value = getattr(source, attr) if hasattr(source, attr) else importlib.import_module(f"gaptools.{module}.{attr}")
+        assert getattr(gaptools, name) is value, name
+    assert (PKG / "py.typed").exists()  # PEP 561: the stub is used where gaptools is installed
