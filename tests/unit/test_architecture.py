@@ -6,6 +6,7 @@ below it, never above, whether the import is at the top of the file or inside a 
 (a function-level import is allowed for start-up speed, never to dodge a cycle).
 """
 import ast
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -172,3 +173,11 @@ def test_the_typed_stub_declares_the_lazily_loaded_api_as_it_is():
         value = getattr(source, attr) if hasattr(source, attr) else importlib.import_module(f"gaptools.{module}.{attr}")
         assert getattr(gaptools, name) is value, name
     assert (PKG / "py.typed").exists()  # PEP 561: the stub is used where gaptools is installed
+
+
+def test_docs_architecture_names_every_module():
+    """docs/architecture.md is the map of the package: a module it leaves out is one a newcomer cannot find."""
+    text = (PKG.parent / "docs" / "architecture.md").read_text()
+    missing = [str(path.relative_to(PKG)) for path in PKG.rglob("*.py")
+               if path.stem != "__init__" and not re.search(rf"`({path.stem}|gaptools/{path.name})`", text)]
+    assert missing == []
