@@ -73,17 +73,27 @@ class DataValidationError(GaptoolsError, ValueError):
     notes : list of str, optional
         Warnings found on the way (data read correctly but worth a look), so that
         they are not lost when the data is refused.
+    what : str, default "the pupil data"
+        What was read, as the message names it ("the data drops", "the activity register").
     """
 
-    def __init__(self, problems: list[Problem], notes: list[str] | None = None):
+    def __init__(self, problems: list[Problem], notes: list[str] | None = None, *, what: str = "the pupil data"):
         self.problems = list(problems)
         self.notes = list(notes or [])
+        self.what = what
         super().__init__(self._text())
+
+    def __reduce__(self):  # picklable with its keyword (a Dask worker sends it back)
+        return _rebuild_validation_error, (self.problems, self.notes, self.what)
 
     def _text(self) -> str:
         n = len(self.problems)
-        head = f"{n} problem{'s' if n != 1 else ''} found in the pupil data:"
+        head = f"{n} problem{'s' if n != 1 else ''} found in {self.what}:"
         return "\n".join([head, *("  " + str(p) for p in self.problems)])
+
+
+def _rebuild_validation_error(problems, notes, what):
+    return DataValidationError(problems, notes, what=what)
 
 
 class UnknownSchoolError(GaptoolsError, KeyError):

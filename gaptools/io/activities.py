@@ -165,7 +165,7 @@ def load_activities(data, mapping=None, *, pupils: pd.DataFrame | None = None) -
         problems.append(Problem(str(data) if not isinstance(data, pd.DataFrame) else "<DataFrame>", None, None, None,
                                 "the activity register has a header but no rows"))
     if problems:
-        raise DataValidationError(problems, notes)
+        raise DataValidationError(problems, notes, what="the activity register")
     for canon, table in (mapping.values.items() if mapping else []):
         if canon in raw.columns:
             text = raw[canon].astype("string").str.strip()
@@ -185,7 +185,7 @@ def load_activities(data, mapping=None, *, pupils: pd.DataFrame | None = None) -
     problems += _row_checks(out)
     if problems:
         problems.sort(key=lambda p: (p.file or "", p.line or 0, p.column or ""))
-        raise DataValidationError(problems, notes)
+        raise DataValidationError(problems, notes, what="the activity register")
     out, more = _combine_repeats(out)
     notes += more
     out.attrs["gaptools_warnings"] = notes
@@ -294,7 +294,8 @@ def check_register(register: pd.DataFrame, pupils: pd.DataFrame) -> list[str]:
                              f"(it has: {', '.join(known) or 'none'})")
     if problems:
         problems.sort(key=lambda p: (p.file or "", p.line or 0, p.column or ""))
-        raise DataValidationError(problems, list(register.attrs.get("gaptools_warnings", [])))
+        raise DataValidationError(problems, list(register.attrs.get("gaptools_warnings", [])),
+                                  what="the activity register")
     if later.any():
         notes.append(f"{_rows(int(later.sum()))} aim{'s' if later.sum() == 1 else ''} at results the pupil table "
                      f"does not have yet ({line_list(register.loc[later, LINE].astype(int))}): reviewed once those "

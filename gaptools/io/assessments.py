@@ -60,12 +60,12 @@ def load_assessments(path, mapping=None) -> pd.DataFrame:
     if mapping is not None and mapping.measures:
         raise DataValidationError([Problem(mapping.source, None, "measures", None,
                                            "the assessments have one score column: a mapping for them "
-                                           "has no 'measures'")])
+                                           "has no 'measures'")], what="the data drops")
     parts, problems, notes = read_parts(path, mapping, required=A.REQUIRED, spec_for=A.spec_for,
                                         table="assessments table")
     if not parts:
         raise DataValidationError(problems or [Problem(str(path), None, None, None, "no assessment rows found")],
-                                  notes)
+                                  notes, what="the data drops")
     originals = {p.name: p.original for p in parts}
     raw = pd.concat([p.frame for p in parts], ignore_index=True, sort=False)
     notes = list(notes)
@@ -104,7 +104,7 @@ def load_assessments(path, mapping=None) -> pd.DataFrame:
         problems += _duplicates(typed, raw, originals)
     if problems:
         problems.sort(key=lambda p: (p.file or "", p.line or 0, p.column or ""))
-        raise DataValidationError(problems, notes)
+        raise DataValidationError(problems, notes, what="the data drops")
     no_score = typed["score"].isna().to_numpy(dtype=bool)
     if no_score.any():
         notes.append(f"{int(no_score.sum())} assessment row(s) have no score (absent?): they count in no figure")
@@ -151,12 +151,13 @@ def read_pupil_list(path) -> list[str]:
 
     frame, problems = read_table(Path(path), str(path))
     if frame is None:
-        raise DataValidationError(problems)
+        raise DataValidationError(problems, what="the data drops")
     headers = {str(h).strip().casefold(): h for h in frame.columns}
     column = headers.get("upn", headers.get("pupil_id"))
     if column is None:
         raise DataValidationError([Problem(str(path), 1, None, None,
-                                           "a pupil list needs a 'UPN' (targets.csv) or 'pupil_id' column")])
+                                           "a pupil list needs a 'UPN' (targets.csv) or 'pupil_id' column")],
+                                  what="the data drops")
     ids = frame[column].astype("string").str.strip()
     ids = ids.mask(ids.str.match(r"^'[=+\-@\t\r]").fillna(False).astype(bool), ids.str[1:])
     return [i for i in ids.dropna().tolist() if i]

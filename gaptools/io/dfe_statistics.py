@@ -145,27 +145,29 @@ def read_national_file(path: str | Path, *, imported: str | None = None) -> Nati
     name = str(path)
     frame, problems = read_table(path, name)
     if frame is None:
-        raise DataValidationError(problems)
+        raise DataValidationError(problems, what="the DfE statistics file")
     if problems:
-        raise DataValidationError(problems)
+        raise DataValidationError(problems, what="the DfE statistics file")
     by_norm = {_norm(c): c for c in frame.columns}
     missing = [c for c in REQUIRED if c not in by_norm]
     if missing:
         raise DataValidationError([Problem(
             name, 1, None, None,
             f"has no {', '.join(missing)} column: not a DfE statistics service file (expected the tidy layout "
-            "with time_period, time_identifier, geographic_level, filter columns, then indicators)")])
+            "with time_period, time_identifier, geographic_level, filter columns, then indicators)")],
+                                  what="the DfE statistics file")
     indicators = _indicator_columns(list(frame.columns))
     if not indicators:
         known = ", ".join(f"{names[0]} (or {', '.join(names[1:])})" for _, names, _, _ in INDICATORS.values())
         raise DataValidationError([Problem(
-            name, 1, None, None, f"has none of the indicator columns gaptools reads: {known}")])
+            name, 1, None, None, f"has none of the indicator columns gaptools reads: {known}")],
+                                  what="the DfE statistics file")
     group_col = next((by_norm[c] for c in GROUP_COLUMNS if c in by_norm), None)
     if group_col is None:
         raise DataValidationError([Problem(
             name, 1, None, None,
             "has no disadvantage_status (or breakdown) column saying which pupils each row is about "
-            "('Disadvantaged', 'Disadvantaged all other', 'Total')")])
+            "('Disadvantaged', 'Disadvantaged all other', 'Total')")], what="the DfE statistics file")
     version_col = by_norm.get("version")
     period_col, ident_col, level_col = (by_norm[c] for c in REQUIRED)
     level = frame[level_col].map(_norm)
@@ -235,7 +237,7 @@ def read_national_file(path: str | Path, *, imported: str | None = None) -> Nati
             f"has no national row for disadvantaged, other or all pupils ({level_col} 'National', {group_col} "
             "'Disadvantaged', 'Disadvantaged all other' or 'Total', every other filter 'Total')"))
     if problems:
-        raise DataValidationError(problems)
+        raise DataValidationError(problems, what="the DfE statistics file")
     figures = pd.DataFrame([{k: v for k, v in r.items() if k != "_line"} for r in rows.values()],
                            columns=NATIONAL_COLUMNS)
     return NationalFile(name, figures, not_national, other_breakdowns)
@@ -278,7 +280,7 @@ def import_national_files(paths, folder: str | Path | None = None, *, imported: 
         except DataValidationError as err:
             problems += err.problems
     if problems:
-        raise DataValidationError(problems)
+        raise DataValidationError(problems, what="the DfE statistics file")
     folder = Path(folder) if folder is not None else user_reference_dir()
     folder.mkdir(parents=True, exist_ok=True)
     target = folder / "national.csv"

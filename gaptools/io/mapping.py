@@ -130,7 +130,8 @@ def _plain(node, name: str, problems: list[Problem], budget: list[int], path=())
     budget[0] -= 1
     if budget[0] < 0:
         raise DataValidationError([Problem(name, node.start_mark.line + 1, None, None,
-                                           f"expands to more than {MAX_ENTRIES:,} entries (through aliases?)")])
+                                           f"expands to more than {MAX_ENTRIES:,} entries (through aliases?)")],
+                                  what="the mapping file")
     if isinstance(node, yaml.ScalarNode):
         return node.value
     if isinstance(node, yaml.SequenceNode):
@@ -187,7 +188,7 @@ def _combined(canon: str, column: dict, path: tuple, bad, column_spec) -> tuple[
 def _read_text(path: Path, name: str) -> str:
     """The mapping file's text, refusing what cannot be a mapping (a pipe, a huge or binary file)."""
     def refuse(message):
-        return DataValidationError([Problem(name, None, None, None, message)])
+        return DataValidationError([Problem(name, None, None, None, message)], what="the mapping file")
 
     if not path.exists():
         raise refuse("mapping file not found")
@@ -250,11 +251,13 @@ def load_mapping(source: str | Path | dict | Mapping | None, *, columns=None) ->
                 line = text.count("\n", 0, exc.position) + 1
             reason = getattr(exc, "problem", None) or getattr(exc, "reason", None) or exc
             raise DataValidationError([Problem(name, line, None, None,
-                                               f"is not valid YAML: {reason}")]) from None
+                                               f"is not valid YAML: {reason}")], what="the mapping file") from None
         except RecursionError:  # belt and braces: _BoundedLoader stops nesting long before this
-            raise DataValidationError([Problem(name, None, None, None, "is nested too deeply")]) from None
+            raise DataValidationError([Problem(name, None, None, None, "is nested too deeply")],
+                                      what="the mapping file") from None
         if node is None:
-            raise DataValidationError([Problem(name, None, None, None, "the mapping file is empty")])
+            raise DataValidationError([Problem(name, None, None, None, "the mapping file is empty")],
+                                      what="the mapping file")
         raw = _plain(node, name, problems, [MAX_ENTRIES])
         lines = _lines(node)
 
@@ -263,7 +266,8 @@ def load_mapping(source: str | Path | dict | Mapping | None, *, columns=None) ->
 
     if not isinstance(raw, dict):
         raise DataValidationError([Problem(name, 1, None, None,
-                                           "a mapping file must have sections: " + ", ".join(SECTIONS))])
+                                           "a mapping file must have sections: " + ", ".join(SECTIONS))],
+                                  what="the mapping file")
     out = Mapping(source=name)
     if columns is not None and raw.get("measures"):
         bad(("measures",), None, "declare measures in the pupil table's mapping, not here")
@@ -360,5 +364,5 @@ def load_mapping(source: str | Path | dict | Mapping | None, *, columns=None) ->
         out.skip_rows.append(SkipRule(rule["column"], rule["matching"], lines.get(path)))
     if problems:
         problems.sort(key=lambda p: p.line or 0)
-        raise DataValidationError(problems)
+        raise DataValidationError(problems, what="the mapping file")
     return out

@@ -34,6 +34,7 @@ def test_every_problem_is_located(tmp_path):
     assert "is required" in found[(6, "school_id")].message
     assert found[(6, "year_group")].message == "must be between 0 and 14"
     assert all(p.file == str(path) for p in err.value.problems)
+    assert str(err.value).startswith("5 problems found in the data drops:")
 
 
 def test_a_pupil_twice_in_one_drop_names_both_lines(tmp_path):

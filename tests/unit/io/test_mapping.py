@@ -171,3 +171,15 @@ def test_a_measure_named_like_a_derived_one_is_refused(tmp_path):
         gaptools.load_mapping(f)
     found = [(p.line, p.column, "clashes with a standard" in p.message) for p in err.value.problems]
     assert found == [(4, "measures.va_grade_english", True), (5, "measures.persistent_absence", True)]
+
+
+def test_a_refused_mapping_says_it_is_the_mapping_file(tmp_path):
+    import pickle
+
+    path = tmp_path / "map.yaml"
+    path.write_text("columns: [unclosed\n")
+    with pytest.raises(DataValidationError) as err:
+        gaptools.load_mapping(path)
+    assert str(err.value).startswith("1 problem found in the mapping file:")
+    again = pickle.loads(pickle.dumps(err.value))  # as a Dask worker sends it back
+    assert str(again) == str(err.value) and again.what == "the mapping file"
