@@ -14,7 +14,6 @@ import pandas as pd
 from .columns import GRADE_PREFIX, KS2_TEST_CODES, WRITING_TA_EXCLUDED, WRITING_TA_MEETS
 from .registry import STANDARD_MEASURES, Measure
 
-
 _KS4 = ("KS4",)
 _STD = ("KS2", "KS4")
 

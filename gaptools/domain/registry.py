@@ -185,8 +185,11 @@ def facts(name) -> Measure | None:
 
 def by_rank(names) -> list[str]:
     """``names`` in headline order (those without a rank after, in the order given)."""
-    names = list(names)
-    return sorted(names, key=lambda n: (REGISTRY[n].rank if n in REGISTRY and REGISTRY[n].rank else 10**6))
+    def place(name) -> int:
+        m = REGISTRY.get(name)
+        return m.rank if m is not None and m.rank is not None else 10**6
+
+    return sorted(names, key=place)
 
 
 def headline(which: str, key_stage: str | None = None) -> tuple[str, ...]:
@@ -288,8 +291,9 @@ def reading_order() -> list[str]:
     """Every measure with an ``order``, in reading order, with the grade prefix where other subjects go."""
     from .columns import GRADE_PREFIX
 
-    names = [m.name for m in sorted((m for m in REGISTRY.values() if m.order is not None), key=lambda m: m.order)]
-    at = sum(1 for m in REGISTRY.values() if m.order is not None and m.order < OTHER_SUBJECTS_ORDER)
+    places = sorted((m.order, m.name) for m in REGISTRY.values() if m.order is not None)
+    names = [name for _, name in places]
+    at = sum(1 for order, _ in places if order < OTHER_SUBJECTS_ORDER)
     return names[:at] + [GRADE_PREFIX] + names[at:]
 
 

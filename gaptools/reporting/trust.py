@@ -6,6 +6,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..analysis.trust import standardised_gap
+from ..domain.columns import GRADE_PREFIX
 from ..domain.formatting import (
     academic_year,
     cap,
@@ -17,7 +18,6 @@ from ..domain.formatting import (
     with_interval,
     withheld_text,
 )
-from ..domain.columns import GRADE_PREFIX
 from ..domain.labels import short_label
 from ..domain.registry import REGISTRY, by_rank, headline, subjects
 from ..domain.suppression import DEFAULT_THRESHOLD
