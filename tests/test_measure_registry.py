@@ -21,9 +21,9 @@ from gaptools.targeting.evidence import NEEDS, evidence_table
 
 PKG = Path(gaptools.__file__).resolve().parent
 #: The modules outside domain/ and io/ still allowed to name standard measures: the pupil-level
-#: targeting bars and staff-list columns, and the cohort profile's attendance bands (both about
-#: pupils' own columns, not about measures' facts). At most two, by the issue.
-ALLOWED = {"targeting/pupils.py", "analysis/profile.py"}
+#: targeting bars and staff-list columns (about pupils' own columns, not about measures' facts).
+#: At most two, by the issue.
+ALLOWED = {"targeting/pupils.py"}
 
 
 def _docstrings(tree) -> set[int]:
@@ -113,6 +113,8 @@ def test_registry_is_consistent():
             assert name == VALUE_ADDED_PREFIX + base.name and base.kind == "score" and m.progress
         if m.attendance or m.split:
             assert m.need == "attendance"
+        if m.absent_below is not None:  # a share of pupils below a line of attendance
+            assert m.attendance and m.kind == "rate" and not m.higher_is_better and 0 < m.absent_below < 100
     assert 0 < reg.DEFAULT_WEIGHT <= 1
     # every standard measure is a column of the data contract, or one gaptools derives from them
     for name in reg.STANDARD_MEASURES:

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from .columns import GRADE_PREFIX, KS2_TEST_CODES, WRITING_TA_EXCLUDED, WRITING_TA_MEETS
-from .registry import STANDARD_MEASURES, Measure
+from .registry import STANDARD_MEASURES, Measure, absence_rates, attendance_score
 
 _KS4 = ("KS4",)
 _STD = ("KS2", "KS4")
@@ -108,10 +108,10 @@ def derive_standard_measures(pupils: pd.DataFrame) -> pd.DataFrame:
         write_high = (w == "GDS").astype("boolean").where(w_known)
         pupils["rwm_expected"] = _kleene_and(read_exp, maths_exp, write_exp)
         pupils["rwm_higher"] = _kleene_and(read_high, maths_high, write_high)
-    if "attendance_pct" in pupils.columns:
-        a = pupils["attendance_pct"]
-        pupils["persistent_absence"] = (a < 90).astype("boolean").where(a.notna())
-        pupils["severe_absence"] = (a < 50).astype("boolean").where(a.notna())
+    if attendance_score() in pupils.columns:
+        a = pupils[attendance_score()]
+        for rate in absence_rates():  # below the registry's line: persistent (90%), severe (50%)
+            pupils[rate] = (a < STANDARD_MEASURES[rate].absent_below).astype("boolean").where(a.notna())
     return pupils
 
 

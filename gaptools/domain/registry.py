@@ -76,6 +76,8 @@ class Measure:
         Also a characteristic every in-school gap is split by.
     attendance : bool
         An attendance measure: never split by attendance, never adjusted for it.
+    absent_below : float or None
+        An absence rate: the share of pupils whose attendance is below this (per cent).
     national_sd : bool
         The DfE publishes its national pupil-level SD (used for the interval against national).
     gap_index : bool
@@ -104,6 +106,7 @@ class Measure:
     value_added_of: str | None = None
     split: bool = False
     attendance: bool = False
+    absent_below: float | None = None
     national_sd: bool = False
     gap_index: bool = False
 
@@ -155,9 +158,10 @@ STANDARD_MEASURES: dict[str, Measure] = {m.name: m for m in [
             headline=(*_ALL, "governors", "decision", "overview", "index", "review")),
     Measure("persistent_absence", "persistently absent (attendance below 90%)", "rate", "%", False, _STD,
             short_label="persistent absence", order=16, rank=11, weight=0.85, need="attendance", attendance=True,
-            split=True, headline=(*_ALL, "decision")),
+            absent_below=90, split=True, headline=(*_ALL, "decision")),
     Measure("severe_absence", "severely absent (attendance below 50%)", "rate", "%", False, _STD,
-            short_label="severe absence", order=17, weight=0.7, need="attendance", attendance=True),
+            short_label="severe absence", order=17, weight=0.7, need="attendance", attendance=True,
+            absent_below=50),
     Measure("suspensions", "suspensions per pupil", "score", "suspensions", False, _STD, short_label="suspensions",
             order=18, weight=0.7, need="behaviour"),
 ]}
@@ -270,6 +274,12 @@ def attendance_measures() -> tuple[str, ...]:
 def attendance_score() -> str:
     """The pupil's attendance as a percentage: the score the absence rates are worked out from."""
     return next(m.name for m in STANDARD_MEASURES.values() if m.attendance and m.kind == "score")
+
+
+def absence_rates() -> tuple[str, ...]:
+    """The absence rates (attendance below a line), the widest first: persistent, then severe absence."""
+    rates = [m for m in STANDARD_MEASURES.values() if m.absent_below is not None]
+    return tuple(m.name for m in sorted(rates, key=lambda m: -float(m.absent_below or 0)))
 
 
 def percent_scores() -> tuple[str, ...]:
