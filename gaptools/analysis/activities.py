@@ -24,6 +24,7 @@ import pandas as pd
 
 from ..domain.columns import GRADE_PREFIX
 from ..domain.measures import STANDARD_MEASURES, Measure, custom_measures, grade_measure
+from ..domain.registry import attendance_score
 from ..domain.suppression import DEFAULT_THRESHOLD
 from .gaprows import ATTENDANCE_MEASURES  # (attendance is then the outcome, not something to adjust for)
 from .stats import bh_qvalues
@@ -126,7 +127,7 @@ class _Pupils:
             base.append(_sen_columns(pupils["sen"]))
             self.base_names.append("SEN")
         self.base = np.hstack(base)
-        att = _floats(pupils, "attendance_pct")
+        att = _floats(pupils, attendance_score())
         known = ~np.isnan(att)
         # a pupil whose attendance is not known gets an indicator, not left out (the value filled in is absorbed by it)
         self.attendance = np.column_stack([np.where(known, att - 95.0, 0.0), (~known).astype(float)]) \

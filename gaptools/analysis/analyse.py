@@ -17,6 +17,7 @@ import pandas as pd
 
 from ..domain.columns import DERIVED, VALUE_ADDED_PREFIX
 from ..domain.measures import STANDARD_MEASURES, measures_for
+from ..domain.registry import measure_splits
 from ..domain.suppression import DEFAULT_THRESHOLD
 from ..errors import GaptoolsError, UnknownSchoolError
 from .findings import findings as make_findings
@@ -28,7 +29,7 @@ from .trends import gap_trends
 
 #: Columns that are never a split: ids, names, outcomes and what is derived from them.
 NOT_SPLITS = {"school_id", "school_name", "pupil_id", "year", "key_stage", "disadvantaged", "forename", "surname",
-              "prior_attainment", "attendance_pct", "suspensions", "writing_ta", "year_group", "form",
+              "prior_attainment", *STANDARD_MEASURES, "writing_ta", "year_group", "form",
               "academic_year"}
 #: A column with more distinct values than this is no split (a score, an id).
 MAX_LEVELS = 50
@@ -148,10 +149,10 @@ def analyse(pupils: pd.DataFrame, school_id, *, year: int | None = None, key_sta
     chosen = splits is not None  # (the default splits are used where the data has them, as on the pages)
     splits = tuple(SPLITS if splits is None else [splits] if isinstance(splits, str) else splits)
     allowed = split_columns(pupils) if chosen else []
-    unknown = [s for s in splits if s not in allowed and s != "persistent_absence"] if chosen else []
+    unknown = [s for s in splits if s not in allowed and s not in measure_splits()] if chosen else []
     if unknown:
         raise AnalysisChoiceError(f"no such split: {', '.join(map(repr, unknown))}; the data can be split by "
-                                  + ", ".join(allowed + ["persistent_absence"]))
+                                  + ", ".join(allowed + list(measure_splits())))
     if key_stage is not None and key_stage not in set(rows["key_stage"].astype(str)):
         raise AnalysisChoiceError(f"{school_id} has no {key_stage!r} pupils; it has "
                                   + ", ".join(sorted(rows["key_stage"].astype(str).unique())))

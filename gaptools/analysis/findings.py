@@ -20,23 +20,17 @@ from ..domain.formatting import (
 from ..domain.labels import SUBGROUP_WORDS as _SUBGROUP_WORDS
 from ..domain.labels import subgroup_words
 from ..domain.measures import STANDARD_MEASURES
+from ..domain.registry import DEFAULT_WEIGHT, headline, pairs, weights
 from ..domain.suppression import DEFAULT_THRESHOLD
 from .gapindex import index_interval
 from .trends import with_verdicts
 
 COLUMNS = ["school_id", "key_stage", "year", "measure", "category", "importance", "text"]
 #: How much a measure matters in a report: headline outcomes first.
-WEIGHT = {"attainment8": 1.0, "progress8": 1.0, "basics_4plus": 1.0, "basics_5plus": 0.9,
-          "grade_english": 1.0, "grade_maths": 1.0, "va_grade_english": 0.95, "va_grade_maths": 0.95,
-          "va_attainment8": 0.9, "rwm_expected": 1.0, "rwm_higher": 0.8, "reading_score": 1.0,
-          "maths_score": 1.0, "gps_score": 0.8, "attendance_pct": 0.8, "persistent_absence": 0.85,
-          "severe_absence": 0.7, "suspensions": 0.7}
-HEADLINE = ("attainment8", "progress8", "basics_4plus", "basics_5plus", "grade_english", "grade_maths",
-            "rwm_expected", "rwm_higher", "reading_score", "maths_score", "gps_score",
-            "attendance_pct", "persistent_absence")
-PAIRS = (("grade_english", "grade_maths", "English", "maths"),
-         ("va_grade_english", "va_grade_maths", "English progress", "maths progress"),
-         ("reading_score", "maths_score", "reading", "maths"))
+#: (all from the registry: each measure's weight, the findings' headline list, the subjects compared)
+WEIGHT = weights()
+HEADLINE = headline("findings")
+PAIRS = pairs()
 SUBGROUP_WORDS = _SUBGROUP_WORDS  # the label table's (kept here for older imports)
 
 
@@ -149,7 +143,7 @@ def _concentrated(gap: np.ndarray, clear: np.ndarray, se: np.ndarray, labels: np
 
 
 #: The measures whose gap :func:`concentration` looks for in one subgroup.
-CONCENTRATION_MEASURES = HEADLINE + ("va_grade_english", "va_grade_maths")
+CONCENTRATION_MEASURES = headline("concentration")
 
 
 def _importance(row) -> float:
@@ -161,7 +155,7 @@ def _importance(row) -> float:
     else:
         se = row.get("se")
         size = abs(row["gap"]) / (se * np.sqrt(max(row["n_disadvantaged"], 1))) if se else 0.0
-    weight = WEIGHT.get(row["measure"], 0.6)
+    weight = WEIGHT.get(row["measure"], DEFAULT_WEIGHT)
     return float(size * weight * np.log1p(row["n_disadvantaged"] or 0))
 
 
@@ -289,7 +283,7 @@ def findings(gaps: pd.DataFrame, trends: pd.DataFrame | None = None, index: pd.D
             say = lambda x, unit=unit, m=m, kind=kind: amount(x, unit, m, kind)  # noqa: E731
             # a clear change in a headline measure is among the first things a head needs to know
             z = abs(r["trend_change"]) / max((r["trend_ci_high"] - r["trend_ci_low"]) / 3.92, 1e-9)
-            add(m, r["trend"], 3.0 + z * WEIGHT.get(m, 0.6),
+            add(m, r["trend"], 3.0 + z * WEIGHT.get(m, DEFAULT_WEIGHT),
                 f"The {r['label']} gap has {verb} from {say(r['gap'] - r['trend_change'])} in "
                 f"{int(r['trend_from'])} to {say(r['gap'])} in {year} (change {say(r['trend_change'])}; 95% interval "
                 f"{number(r['trend_ci_low'], unit, m, kind)} to {number(r['trend_ci_high'], unit, m, kind)}).")

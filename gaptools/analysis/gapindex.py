@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from ..domain.reference import national_gap_index
+from ..domain.registry import gap_index_measures
 from ..domain.suppression import DEFAULT_THRESHOLD, protect
 
 COLUMNS = ["school_id", "key_stage", "year", "value", "suppressed", "n_disadvantaged", "n_other",
@@ -64,12 +65,11 @@ def attainment_for_index(pupils: pd.DataFrame) -> pd.Series:
     out = pd.Series(np.nan, index=pupils.index)
     ks4 = (pupils["key_stage"] == "KS4").to_numpy()
     ks2 = (pupils["key_stage"] == "KS2").to_numpy()
-    if {"grade_english", "grade_maths"} <= set(pupils.columns):
-        v = (pupils["grade_english"].astype("float64") + pupils["grade_maths"].astype("float64")) / 2
-        out[ks4] = v[ks4]
-    if {"reading_score", "maths_score"} <= set(pupils.columns):
-        v = pupils["reading_score"].astype("float64") + pupils["maths_score"].astype("float64")
-        out[ks2] = v[ks2]
+    # English and maths (the registry's): the mean grade at KS4, the sum of the scaled scores at KS2
+    for here, cols, mean in ((ks4, gap_index_measures("KS4"), True), (ks2, gap_index_measures("KS2"), False)):
+        if cols and set(cols) <= set(pupils.columns):
+            v = sum(pupils[c].astype("float64") for c in cols)
+            out[here] = (v / len(cols) if mean else v)[here]
     return out
 
 

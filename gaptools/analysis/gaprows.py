@@ -11,10 +11,11 @@ import numpy as np
 import pandas as pd
 
 from ..domain.measures import prior_band_codes
+from ..domain.registry import attendance_measures
 from .groupstats import codes, combine, grouped_moments
 
 #: Measures not split by attendance (the split would be circular).
-ATTENDANCE_MEASURES = ("attendance_pct", "persistent_absence", "severe_absence")
+ATTENDANCE_MEASURES = attendance_measures()
 
 
 def split_levels(frame: pd.DataFrame, split: str) -> tuple[np.ndarray, list[str]] | None:
@@ -71,7 +72,7 @@ def group_rows(frame, by_unit, n_units, names, values, whole, subgroups, thresho
         shape = (n_units, 2, len(levels), n_measures)
         count, mean, sd = (a.reshape(shape) for a in (count, mean, sd))
         shown = count[:, 0] + count[:, 1] > 0
-        if split == "persistent_absence":  # attendance split by attendance would be circular
+        if split in ATTENDANCE_MEASURES:  # attendance split by attendance would be circular
             shown &= not_attendance
         u, lv, m = np.nonzero(shown)
         rows["unit"].append(u)

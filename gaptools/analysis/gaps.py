@@ -18,6 +18,7 @@ import pandas as pd
 
 from ..domain.measures import STANDARD_MEASURES, Measure, measures_for
 from ..domain.reference import national_figures, p8_sd
+from ..domain.registry import VALUE_ADDED_MEASURES, measure_splits, national_sd_measures, subjects
 from ..domain.suppression import DEFAULT_THRESHOLD
 from . import stats
 from .gaprows import ATTENDANCE_MEASURES, group_rows, units_of
@@ -34,10 +35,10 @@ CONTRACT_COLUMNS = ["school_id", "key_stage", "year", "measure", "kind", "compar
 DETAIL_COLUMNS = ["label", "unit", "higher_is_better", "sd_disadvantaged", "sd_reference", "se",
                   "p_value", "q_value", "clear", "effect_size", "national_source", "withheld_reason"]
 #: Splits shown as subgroups: characteristic -> function of the pupil table giving its values.
-SPLITS = ("prior_band", "sex", "sen", "persistent_absence")
+SPLITS = ("prior_band", "sex", "sen", *measure_splits())
 #: Whole-cohort measures in the headline false-discovery family (with custom and
 #: value-added measures); other GCSE subjects form a family of their own.
-HEADLINE_MEASURES = ("grade_english", "grade_maths")
+HEADLINE_MEASURES = subjects("KS4")
 #: ``comparison`` values in report order; the national ones with the group of
 #: the national figures (national.csv ``group``) they compare with.
 COMPARISONS = ("in_school", "national_other", "national_all", "national_disadvantaged")
@@ -45,8 +46,7 @@ NATIONAL_GROUPS = {"national_other": "other", "national_all": "all", "national_d
 
 
 def _va_measures() -> dict[str, Measure]:
-    return {f"va_{m}": Measure(f"va_{m}", label, "score", "grades" if m != "attainment8" else "points",
-                               True, ("KS4",)) for m, label in VALUE_ADDED.items()}
+    return {f"va_{m}": VALUE_ADDED_MEASURES[f"va_{m}"] for m in VALUE_ADDED}  # the registry's
 
 
 def _extra_measures(va: pd.DataFrame | None, keep: np.ndarray) -> dict[str, np.ndarray]:
@@ -269,9 +269,11 @@ def gap_table(pupils: pd.DataFrame, *, threshold: int = DEFAULT_THRESHOLD, schoo
         st[k][i] = v
     i = np.flatnonzero(~small & is_nat)
     # Progress 8 against national: the DfE's national pupil-level SD for the year
-    sd_by_year = {y: p8_sd("progress8", int(y)) for y in np.unique(unit_year)}
-    known_sd = np.where(np.array(names, dtype=object)[m[i]] == "progress8",
-                        np.array([sd_by_year[y] for y in unit_year[u[i]]], dtype=float), np.nan)
+    known_sd = np.full(len(i), np.nan)
+    for known in national_sd_measures():
+        sd_by_year = {y: p8_sd(known, int(y)) for y in np.unique(unit_year)}
+        known_sd = np.where(np.array(names, dtype=object)[m[i]] == known,
+                            np.array([sd_by_year[y] for y in unit_year[u[i]]], dtype=float), known_sd)
     for k, v in _against_national(score[i], mean_ref[i], known_sd, n_dis[i], mean_dis[i], sd_dis[i]).items():
         st[k][i] = v
 

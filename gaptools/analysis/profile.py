@@ -5,6 +5,7 @@ import numpy as np
 import pandas as pd
 
 from ..domain.measures import prior_band
+from ..domain.registry import absence_rates, attendance_measures, attendance_score
 from ..domain.suppression import (
     DEFAULT_THRESHOLD,
     PROTECTS_ANOTHER_GROUP,
@@ -20,6 +21,8 @@ ATTENDANCE_BANDS = (("95% or more", 95, np.inf), ("90% to 95%", 90, 95),
                     ("50% to 90% (persistently absent)", 50, 90), ("below 50% (severely absent)", -np.inf, 50))
 SEN_NAMES = {"N": "no SEN", "K": "SEN support", "E": "EHC plan"}
 SEVERE, PERSISTENT = ATTENDANCE_BANDS[3][0], ATTENDANCE_BANDS[2][0]
+#: The registry's attendance measures: the pupil's attendance (%) and the absence rates, widest first.
+ATTENDANCE, (PERSISTENT_ABSENCE, SEVERE_ABSENCE) = attendance_score(), absence_rates()
 SEN_AND_PA, LOW_AND_PA = "overlap: SEN and persistently absent", "overlap: low prior attainment and persistently absent"
 #: A gap-table subgroup as the profile names it: its count, for a measure every pupil of the
 #: group has, is the profile's count of that value.
@@ -39,8 +42,8 @@ def _characteristics(p: pd.DataFrame) -> dict[str, pd.Series]:
             out[flag] = p[flag].map({True: yes, False: no})
     if "prior_attainment" in p and p["prior_attainment"].notna().any():
         out["prior_band"] = prior_band(p["prior_attainment"])
-    if "attendance_pct" in p and p["attendance_pct"].notna().any():
-        a = p["attendance_pct"].astype("float64")
+    if ATTENDANCE in p and p[ATTENDANCE].notna().any():
+        a = p[ATTENDANCE].astype("float64")
         band = pd.Series(pd.NA, index=p.index, dtype="string")
         for name, lo, hi in ATTENDANCE_BANDS:
             band[(a >= lo) & (a < hi)] = name
@@ -50,7 +53,7 @@ def _characteristics(p: pd.DataFrame) -> dict[str, pd.Series]:
     overlaps = {}
     # yes, no or unknown: a pupil with either part unknown (no KS2 results) is unknown, never "no"
     sen_any = p["sen"].isin(["K", "E"]).astype("boolean").mask(p["sen"].isna()) if "sen" in p else None
-    pa = p["persistent_absence"].astype("boolean") if "persistent_absence" in p else None
+    pa = p[PERSISTENT_ABSENCE].astype("boolean") if PERSISTENT_ABSENCE in p else None
     low = ((p["prior_attainment"] < 100).astype("boolean").mask(p["prior_attainment"].isna())
            if "prior_attainment" in p else None)
 
@@ -210,27 +213,27 @@ def _given_by(t: pd.DataFrame, gaps: pd.DataFrame, threshold: int) -> tuple[np.n
         complete = {m for (m, sub), (n, _) in fig.items() if sub is None and int(n) == total}
         if complete:
             put("all", "all pupils", total)
-        if ("persistent_absence", None) in fig or any(
-                sub == "persistent_absence=True" and m in complete for m, sub in fig):
+        if (PERSISTENT_ABSENCE, None) in fig or any(
+                sub == f"{PERSISTENT_ABSENCE}=True" and m in complete for m, sub in fig):
             rated.add((*unit, group))  # the persistently absent, from the rate or the subgroup's count
         for (m, sub), (n, _) in fig.items():
             if sub in LEVELS and m in complete:
                 put(*LEVELS[sub], int(n))
             if sub is None and m.startswith("va_") and m[3:] in complete:  # all but those without KS2
                 put("prior_band", "unknown", total - int(n))
-            if sub is None and m in ("attendance_pct", "persistent_absence", "severe_absence"):
+            if sub is None and m in attendance_measures():
                 put("attendance", "unknown", total - int(n))
-        severe, persistent = count("severe_absence"), count("persistent_absence")
-        put("attendance", SEVERE, severe if ("severe_absence", None) in fig else None)
-        if ("severe_absence", None) in fig and ("persistent_absence", None) in fig:
+        severe, persistent = count(SEVERE_ABSENCE), count(PERSISTENT_ABSENCE)
+        put("attendance", SEVERE, severe if (SEVERE_ABSENCE, None) in fig else None)
+        if (SEVERE_ABSENCE, None) in fig and (PERSISTENT_ABSENCE, None) in fig:
             put("attendance", PERSISTENT, persistent - severe)
         for name, subs, rest, char in ((SEN_AND_PA, ("sen=K", "sen=E"), ("sen=N",), "sen"),
                                        (LOW_AND_PA, ("prior_band=low",), ("prior_band=middle", "prior_band=high"),
                                         "prior_band")):
-            if ("persistent_absence", None) not in fig:
+            if (PERSISTENT_ABSENCE, None) not in fig:
                 continue
-            parts = [count("persistent_absence", sub) for sub in subs]
-            others = [count("persistent_absence", sub) for sub in rest]
+            parts = [count(PERSISTENT_ABSENCE, sub) for sub in subs]
+            others = [count(PERSISTENT_ABSENCE, sub) for sub in rest]
             if None not in parts:
                 yes = sum(parts)
             elif None not in others and not true_n.get((*unit, char, "unknown", group)):

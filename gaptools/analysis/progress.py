@@ -4,15 +4,15 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..domain.labels import DERIVED_LABELS
 from ..domain.measures import as_floats
 from ..domain.progress8 import group_row
 from ..domain.reference import p8_estimates
+from ..domain.registry import value_added as value_added_of
 from .groupstats import pack
 
-#: Score measures that get a trust-relative value added, labelled from the one label table
+#: Score measures that get a trust-relative value added, with its label, from the registry
 #: (the glossary on every page says what trust-relative value added is).
-VALUE_ADDED = {m: DERIVED_LABELS[f"va_{m}"] for m in ("grade_english", "grade_maths", "attainment8")}
+VALUE_ADDED = value_added_of()
 
 
 def value_added(pupils: pd.DataFrame, measures=tuple(VALUE_ADDED), *, reference: pd.DataFrame | None = None

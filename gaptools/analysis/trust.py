@@ -22,12 +22,12 @@ import pandas as pd
 
 from ..domain.formatting import comparator, is_yes
 from ..domain.labels import short_label
+from ..domain.registry import funnel_measures, headline
 
 #: The measures a decision rests on (a school's headline outcomes and attendance).
-HEADLINE_MEASURES = ("attainment8", "progress8", "basics_4plus", "grade_english", "grade_maths",
-                     "rwm_expected", "reading_score", "maths_score", "attendance_pct", "persistent_absence")
+HEADLINE_MEASURES = headline("decision")
 #: The measure of each key stage's funnel plot.
-FUNNEL_MEASURES = {"KS4": "attainment8", "KS2": "rwm_expected"}
+FUNNEL_MEASURES = funnel_measures()
 #: Normal quantiles of the funnel's limits: 95% and 99.8% (two-sided).
 Z95, Z998 = 1.959964, 3.090232
 #: A school standing out with a larger gap than the trust's counts as this many concerns.

@@ -15,12 +15,13 @@ from ..domain.formatting import (
     with_interval,
     withheld_text,
 )
+from ..domain.registry import headline
 from ..domain.suppression import DEFAULT_THRESHOLD
 from ..reporting.html import content_security_policy
 from .governors import school_is_ok
 from .school import IN_YEAR_PAGE, SCHOOL_NOTEBOOKS
 
-HEADLINE = ("attainment8", "progress8", "basics_4plus", "rwm_expected", "attendance_pct")
+HEADLINE = headline("index")
 
 
 # --------------------------------------------------------------- index.html

@@ -13,6 +13,8 @@ import re
 
 import pandas as pd
 
+from .registry import facts, percent_scores
+
 #: Why a figure is withheld (the values of ``withheld_reason`` in the results
 #: model, set by the gap table), in words; ``{t}`` is the threshold used.
 WITHHELD_WORDS = {
@@ -53,14 +55,17 @@ def is_proportion(unit: str, measure: str, kind: str | None = None) -> bool:
     """
     if kind is not None:
         return kind == "rate"
-    return unit == "%" and measure != "attendance_pct"
+    return unit == "%" and measure not in percent_scores()
 
 
 def decimals(unit: str, measure: str, kind: str | None = None) -> int:
     """Decimal places a figure of this measure is shown with."""
     if is_proportion(unit, measure, kind):
         return 0
-    if unit == "suspensions" or measure == "progress8" or str(measure).startswith("va_grade"):
+    known = facts(measure)
+    if known is not None and known.decimals is not None:
+        return known.decimals  # the registry's
+    if unit == "suspensions" or str(measure).startswith("va_grade"):
         return 2
     return 1
 

@@ -8,35 +8,17 @@ everywhere. The glossary explains the few terms a page cannot avoid.
 from __future__ import annotations
 
 from .columns import GRADE_PREFIX
-from .measures import STANDARD_MEASURES
+from .registry import STANDARD_MEASURES, VALUE_ADDED_MEASURES, reading_order, short_labels
 
-#: Labels of measures that are not columns of the pupil table (value added).
-DERIVED_LABELS = {
-    "va_attainment8": "Attainment 8 value added",
-    "va_grade_english": "English value added",
-    "va_grade_maths": "maths value added",
-}
+#: Labels of measures that are not columns of the pupil table (value added), from the registry.
+DERIVED_LABELS = {m.name: m.label for m in VALUE_ADDED_MEASURES.values()}
 
-#: Short labels for narrow places (chart axes, table headers, the index).
-SHORT_LABELS = {
-    "attainment8": "Attainment 8", "progress8": "Progress 8", "grade_english": "English", "grade_maths": "maths",
-    "basics_4plus": "grade 4+ E&M", "basics_5plus": "grade 5+ E&M", "attendance_pct": "attendance",
-    "persistent_absence": "persistent absence", "severe_absence": "severe absence", "suspensions": "suspensions",
-    "reading_score": "KS2 reading", "maths_score": "KS2 maths", "gps_score": "KS2 GPS",
-    "rwm_expected": "RWM expected standard", "rwm_higher": "RWM higher standard",
-    **DERIVED_LABELS,
-}
+#: Short labels for narrow places (chart axes, table headers, the index), from the registry.
+SHORT_LABELS = short_labels()
 
-#: Measures in reading order: headline first, then English beside maths.
-#: Subjects not listed follow in alphabetical order, ignoring case.
-MEASURE_ORDER = [
-    "attainment8", "progress8", "va_attainment8",
-    "grade_english", "grade_maths", "va_grade_english", "va_grade_maths",
-    GRADE_PREFIX,  # other subjects here, alphabetically
-    "basics_4plus", "basics_5plus",
-    "rwm_expected", "rwm_higher", "reading_score", "maths_score", "gps_score",
-    "attendance_pct", "persistent_absence", "severe_absence", "suspensions",
-]
+#: Measures in reading order: headline first, then English beside maths (the registry's ``order``).
+#: Subjects not listed follow in alphabetical order, ignoring case, where the grade prefix stands.
+MEASURE_ORDER = reading_order()
 
 #: Pupil characteristics (profile ``characteristic`` and subgroup splits).
 CHARACTERISTIC_LABELS = {

@@ -1,68 +1,21 @@
 """Outcome measures: what each one is, and the standard ones gaptools derives.
 
 A :class:`Measure` knows its kind (``score``: a mean; ``rate``: a yes/no shown
-as a percentage), its label and unit and whether higher is better. Use
+as a percentage), its label and unit and whether higher is better; the
+standard ones, and all that is known about each, are in the one registry
+(:mod:`gaptools.domain.registry`). Use
 :func:`measures_for` to ask which measures a key stage of a pupil table has.
 """
 from __future__ import annotations
-
-from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from .columns import GRADE_PREFIX, KS2_TEST_CODES, WRITING_TA_EXCLUDED, WRITING_TA_MEETS
-
-
-@dataclass(frozen=True)
-class Measure:
-    """One outcome measure.
-
-    Attributes
-    ----------
-    name : str
-        Column name in the pupil table.
-    label : str
-        How a person reads it ("GCSE English grade").
-    kind : {'score', 'rate'}
-    unit : str
-        "points", "grades", "%" ...
-    higher_is_better : bool
-    key_stages : tuple of str or None
-        Key stages it applies to; None for every key stage.
-    custom : bool
-        Declared in a mapping file rather than standard.
-    """
-
-    name: str
-    label: str
-    kind: str
-    unit: str
-    higher_is_better: bool = True
-    key_stages: tuple[str, ...] | None = None
-    custom: bool = False
-
+from .registry import STANDARD_MEASURES, Measure, absence_rates, attendance_score
 
 _KS4 = ("KS4",)
-_KS2 = ("KS2",)
 _STD = ("KS2", "KS4")
-STANDARD_MEASURES: dict[str, Measure] = {m.name: m for m in [
-    Measure("attainment8", "Attainment 8", "score", "points", True, _KS4),
-    Measure("progress8", "Progress 8", "score", "grades", True, _KS4),
-    Measure("grade_english", "GCSE English grade", "score", "grades", True, _KS4),
-    Measure("grade_maths", "GCSE maths grade", "score", "grades", True, _KS4),
-    Measure("basics_4plus", "grade 4+ in English and maths", "rate", "%", True, _KS4),
-    Measure("basics_5plus", "grade 5+ in English and maths", "rate", "%", True, _KS4),
-    Measure("reading_score", "KS2 reading scaled score", "score", "points", True, _KS2),
-    Measure("maths_score", "KS2 maths scaled score", "score", "points", True, _KS2),
-    Measure("gps_score", "KS2 grammar, punctuation and spelling score", "score", "points", True, _KS2),
-    Measure("rwm_expected", "expected standard in reading, writing and maths", "rate", "%", True, _KS2),
-    Measure("rwm_higher", "higher standard in reading, writing and maths", "rate", "%", True, _KS2),
-    Measure("attendance_pct", "attendance", "score", "%", True, _STD),
-    Measure("persistent_absence", "persistently absent (attendance below 90%)", "rate", "%", False, _STD),
-    Measure("severe_absence", "severely absent (attendance below 50%)", "rate", "%", False, _STD),
-    Measure("suspensions", "suspensions per pupil", "score", "suspensions", False, _STD),
-]}
 
 
 def grade_measure(column: str) -> Measure:
@@ -155,10 +108,10 @@ def derive_standard_measures(pupils: pd.DataFrame) -> pd.DataFrame:
         write_high = (w == "GDS").astype("boolean").where(w_known)
         pupils["rwm_expected"] = _kleene_and(read_exp, maths_exp, write_exp)
         pupils["rwm_higher"] = _kleene_and(read_high, maths_high, write_high)
-    if "attendance_pct" in pupils.columns:
-        a = pupils["attendance_pct"]
-        pupils["persistent_absence"] = (a < 90).astype("boolean").where(a.notna())
-        pupils["severe_absence"] = (a < 50).astype("boolean").where(a.notna())
+    if attendance_score() in pupils.columns:
+        a = pupils[attendance_score()]
+        for rate in absence_rates():  # below the registry's line: persistent (90%), severe (50%)
+            pupils[rate] = (a < STANDARD_MEASURES[rate].absent_below).astype("boolean").where(a.notna())
     return pupils
 
 

@@ -23,7 +23,7 @@ import seaborn as sns
 from cycler import cycler
 from matplotlib.figure import Figure
 
-from ..domain.formatting import cap, withheld_short
+from ..domain.formatting import cap, is_proportion, withheld_short
 from ..domain.labels import (
     characteristic_label,
     group_label,
@@ -134,9 +134,7 @@ def _empty(text: str, *, title: str, width: float = 8.0, height: float = 1.6):
 
 
 def _is_rate(unit: str, measure: str, kind=None) -> bool:
-    if kind is not None and isinstance(kind, str):
-        return kind == "rate"
-    return unit == "%" and measure != "attendance_pct"
+    return is_proportion(unit, measure, kind if isinstance(kind, str) else None)  # the one rule
 
 
 def _scale(unit: str, measure: str, kind=None) -> float:

@@ -29,12 +29,10 @@ from ..domain.formatting import (
 )
 from ..domain.labels import measure_label
 from ..domain.measures import STANDARD_MEASURES
+from ..domain.registry import headline, key_stages
 
 #: The measures a governor is shown first, per key stage (those the cohort has, in this order).
-HEADLINE = {
-    "KS4": ("attainment8", "progress8", "basics_4plus", "grade_english", "grade_maths", "attendance_pct"),
-    "KS2": ("rwm_expected", "reading_score", "maths_score", "gps_score", "attendance_pct"),
-}
+HEADLINE = {ks: headline("governors", ks) for ks in key_stages()}
 #: How many approaches a priority names on the summary (the pages 03 and strategy.md give them all).
 APPROACHES = 3
 

@@ -6,6 +6,7 @@ import pandas as pd
 from ..domain.formatting import academic_year, amount, cap, is_yes, md_text, with_interval
 from ..domain.labels import characteristic_label, measure_label, subgroup_label
 from ..domain.reference import national_on_file
+from ..domain.registry import headline, percent_scores
 from .display import markdown
 from .school_data import Cohort, SchoolData, no_measure_text
 from .school_rows import by_importance, folded, people_table
@@ -56,7 +57,7 @@ class GapSections(SchoolData):
         def one(c):
             g = self._gaps(c, comparison="in_school")
             g = g[g["unit"] == "%"]
-            g = g[g["measure"] != "attendance_pct"]
+            g = g[~g["measure"].isin(percent_scores())]  # a score in per cent (attendance) is no yes/no
             return gap_bars(g, title=title or _gap_title(g)) if len(g) else markdown("_No yes/no measures._")
         return self._each(one)
 
@@ -183,7 +184,7 @@ class GapSections(SchoolData):
 
 def _headline_measure(g: pd.DataFrame) -> str | None:
     """The measure a chart leads with: a headline one if the cohort has it, else any shown one; None if none."""
-    for m in ("attainment8", "rwm_expected", "progress8", "grade_english", "reading_score"):
+    for m in headline("lead"):
         if m in set(g["measure"]):
             return m
     shown = g[~g["suppressed"]] if "suppressed" in g.columns else g

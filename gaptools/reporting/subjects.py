@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import pandas as pd
 
-#: The KS2 subjects with a scaled score, in reading order.
-KS2_SUBJECTS = ("reading_score", "maths_score", "gps_score")
+from ..domain.registry import progress_measures, subjects
+
+#: The KS2 subjects with a scaled score, in reading order (the registry's).
+KS2_SUBJECTS = subjects("KS2")
 #: What a page says when a KS2 cohort has no subject score.
 KS2_NONE = ("_No KS2 test scores (reading, maths, grammar, punctuation and spelling) in the data: the subjects "
             "are compared through the expected standard in reading, writing and maths, below._")
@@ -21,7 +23,7 @@ KS4_NONE = "_No GCSE subject grades in the data._"
 def subject_rows(gaps: pd.DataFrame, key_stage: str, units=None) -> pd.DataFrame:
     """The rows of ``gaps`` about the subjects of ``key_stage`` (``units``, if given, overrides:
     the measures in those units, as before)."""
-    plain = ~gaps["measure"].str.startswith("va_") & (gaps["measure"] != "progress8")
+    plain = ~gaps["measure"].str.startswith("va_") & ~gaps["measure"].isin(progress_measures())
     if units is not None:
         return gaps[gaps["unit"].isin(units) & plain]
     if key_stage == "KS2":

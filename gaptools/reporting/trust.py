@@ -6,6 +6,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..analysis.trust import standardised_gap
+from ..domain.columns import GRADE_PREFIX
 from ..domain.formatting import (
     academic_year,
     cap,
@@ -18,6 +19,7 @@ from ..domain.formatting import (
     withheld_text,
 )
 from ..domain.labels import short_label
+from ..domain.registry import REGISTRY, by_rank, headline, subjects
 from ..domain.suppression import DEFAULT_THRESHOLD
 from .display import Chart, Section, Table, markdown
 from .in_year import year_group_name
@@ -93,10 +95,9 @@ class TrustReport:
             s = s.set_index("measure", drop=False)
             row = {"School": s["school_name"].iloc[0], "Key stage": ks, "Year": int(s["year"].iloc[0])}
             row["Year"] = academic_year(row["Year"])
-            for m, label in (("attainment8", "Attainment 8 gap"), ("basics_4plus", "Grade 4+ E&M gap"),
-                             ("rwm_expected", "RWM expected gap"), ("attendance_pct", "Attendance gap")):
+            for m in headline("overview"):  # the registry's overview columns, each under its heading
                 if m in s.index:
-                    row[label] = _trust_gap_text(s.loc[m], self.threshold)
+                    row[f"{REGISTRY[m].heading} gap"] = _trust_gap_text(s.loc[m], self.threshold)
             fs = self.findings
             if len(fs):
                 real = fs[(fs["school_id"] == sid) & (fs["key_stage"] == ks) & (fs["year"] == int(s["year"].iloc[0]))
@@ -180,7 +181,7 @@ class TrustReport:
         if g.empty:
             return markdown(NO_RESULTS)
         for ks in sorted(g["key_stage"].unique()):
-            m = measure or FUNNEL_MEASURES.get(ks, "attainment8")
+            m = measure or FUNNEL_MEASURES.get(ks, by_rank(FUNNEL_MEASURES.values())[0])
             rows, fit = funnel_fit(g[(g["key_stage"] == ks) & (g["measure"] == m)])
             if len(rows) < 2:
                 label = g.loc[g["measure"] == m, "label"]
@@ -209,7 +210,7 @@ class TrustReport:
         g = self._latest()
         if g.empty:
             return markdown(NO_RESULTS)
-        g = g[~g["measure"].str.startswith("grade_") | g["measure"].isin(["grade_english", "grade_maths"])].copy()
+        g = g[~g["measure"].str.startswith(GRADE_PREFIX) | g["measure"].isin(subjects("KS4"))].copy()
         g["std_gap"] = standardised_gap(g)
         if g["school_id"].nunique() < 2:
             return self._gap_list(g)

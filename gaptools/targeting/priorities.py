@@ -9,20 +9,12 @@ from ..analysis.gaps import SPLITS, gap_table
 from ..analysis.trends import gap_trends, with_verdicts
 from ..domain.formatting import amount, number, row_trend_text
 from ..domain.labels import subgroup_words
+from ..domain.registry import measure_splits, needs
 from ..domain.suppression import DEFAULT_THRESHOLD
 from .evidence import NEEDS, approaches_for, describe
 
 #: Which need a measure speaks to.
-MEASURE_NEEDS = {
-    "grade_english": "literacy", "va_grade_english": "literacy", "reading_score": "literacy",
-    "gps_score": "literacy",
-    "grade_maths": "maths", "va_grade_maths": "maths", "maths_score": "maths",
-    "attainment8": "teaching", "progress8": "teaching", "va_attainment8": "teaching",
-    "basics_4plus": "teaching", "basics_5plus": "teaching", "rwm_expected": "teaching",
-    "rwm_higher": "teaching",
-    "attendance_pct": "attendance", "persistent_absence": "attendance", "severe_absence": "attendance",
-    "suspensions": "behaviour",
-}
+MEASURE_NEEDS = needs()  # the registry's
 
 
 PRIORITY_COLUMNS = ["rank", "need", "area", "score", "year", "key_stage", "n_disadvantaged", "evidence",
@@ -146,7 +138,7 @@ def priorities(pupils: pd.DataFrame, school_id: str, *, year: int | None = None,
         ``approaches`` (a DataFrame of toolkit strands) and ``measures``.
     """
     key_stage, year = cohort(pupils, school_id, year, key_stage)
-    if gaps is None or not {"persistent_absence"} & {s.split("=")[0] for s in gaps["subgroup"].dropna()}:
+    if gaps is None or not set(measure_splits()) & {s.split("=")[0] for s in gaps["subgroup"].dropna()}:
         gaps = gap_table(pupils, school_id=str(school_id), key_stage=key_stage, threshold=threshold,
                          subgroups=SPLITS, detail=True)
     phase = "primary" if key_stage == "KS2" else "secondary"

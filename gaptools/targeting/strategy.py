@@ -14,6 +14,7 @@ import pandas as pd
 from ..analysis.gaps import SPLITS, gap_table
 from ..analysis.trends import gap_trends, with_verdicts
 from ..domain.formatting import academic_year, cap, is_missing, md_text, row_trend_text, withheld_text
+from ..domain.registry import headline
 from ..domain.suppression import DEFAULT_THRESHOLD, group_sizes_withheld
 from .evidence import TIERS, describe, foundations
 from .priorities import cohort, format_gap
@@ -207,9 +208,7 @@ def strategy_statement(pupils: pd.DataFrame, school_id: str, *, year: int | None
     else:
         review = []
         measures = [m for p in priorities["measures"] for m in p] if len(priorities) else []
-        measures = list(dict.fromkeys(measures + [m for m in ("attainment8", "progress8", "grade_english",
-                                                             "grade_maths", "rwm_expected", "reading_score",
-                                                             "maths_score", "attendance_pct") if m in now.index]))
+        measures = list(dict.fromkeys(measures + [m for m in headline("review") if m in now.index]))
         p_idx = prev.set_index("measure", drop=False)
         for m in measures:
             if m not in p_idx.index or m not in now.index:
