@@ -12,6 +12,7 @@ import os
 import signal
 import threading
 import time
+from collections.abc import Mapping
 from pathlib import Path
 
 #: Errors from starting a kernel that are worth another try (port races, slow start-up).
@@ -240,7 +241,7 @@ _CONNECTION_KEYS = ("transport", "ip", "key", "signature_scheme", "shell_port", 
                     "control_port", "hb_port", "curve_publickey", "curve_secretkey")
 
 
-def _same_connection(mine: dict, theirs: dict) -> bool:
+def _same_connection(mine: Mapping, theirs: Mapping) -> bool:
     """Whether the manager's connection is the one the provisioner prepared (and wrote to the file)."""
     return bool(theirs) and all(mine.get(k) == theirs.get(k) for k in _CONNECTION_KEYS)
 
