@@ -201,3 +201,16 @@ def test_a_record_is_changed_one_key_at_a_time():
     assert record.changes() == ({}, [])
     with pytest.raises(TypeError):
         record.update({"d": 4})  # a change the journal would not see
+
+
+def test_the_journal_is_never_written_through_a_link(tmp_path, monkeypatch):
+    monkeypatch.setattr(manifest_module, "WHOLE_BELOW", 0)
+    out, victim = tmp_path / "out", tmp_path / "victim.txt"
+    victim.write_text("someone's file")
+    with OutputFolder(out) as folder:
+        folder.save(schema_version=2, schools={f"S{i}": _entry(f"S{i}", [], "running") for i in range(50)})
+        os.symlink(victim, out / JOURNAL)  # planted after the manifest was written whole
+        folder.record(schools={"S1": _entry("S1", ["S1/x"])})
+    assert victim.read_text() == "someone's file"
+    assert not (out / JOURNAL).is_symlink()
+    assert json.loads((out / MANIFEST).read_text())["schools"]["S1"]["outputs"] == ["S1/x"]  # written whole

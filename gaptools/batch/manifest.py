@@ -157,19 +157,27 @@ class Journal:
     def restart(self, manifest_text: str | None) -> None:
         """``manifest.json`` was just written whole (``manifest_text``; None: it is not ours): an empty journal."""
         self.close()
-        self.path.unlink(missing_ok=True)
+        if self.path.exists() or self.path.is_symlink():
+            self.path.unlink()
         self.base = _sha(manifest_text) if manifest_text is not None else None
         self.base_size = len(manifest_text.encode("utf-8")) if manifest_text is not None else 0
         self.size = 0
 
     def append(self, record: dict, *, durable: bool = True) -> None:
-        """Add one record after the base manifest (flushed to disk when ``durable``, with those before it)."""
+        """Add one record after the base manifest (flushed to disk when ``durable``, with those before it).
+
+        Raises
+        ------
+        OSError
+            It could not be written (the caller writes the manifest whole instead).
+        """
         from ..io.files import shared_mode
 
         assert self.base is not None  # (restart has named the manifest it follows)
         line = json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n"
         if self._fd is None:
-            self._fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_APPEND, 0o600)
+            # a new file, never through a link (restart removed the last journal)
+            self._fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_APPEND, 0o600)
             os.fchmod(self._fd, shared_mode())  # what manifest.json holds: readable as the umask allows
             head = json.dumps({"journal": JOURNAL_VERSION, "manifest_sha256": self.base}) + "\n"
             line = head + line

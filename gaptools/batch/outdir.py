@@ -330,5 +330,9 @@ class OutputFolder:
         (files, files_gone), (folders, folders_gone) = self.files.changes(), self.folders.changes()
         entry = {"files": files, "files_removed": files_gone, "folders": folders, "folders_removed": folders_gone,
                  "schools": schools or {}, "kept_edits": self.kept[self._kept_journaled:]}
-        self.journal.append({k: v for k, v in entry.items() if v}, durable=durable)
+        try:
+            self.journal.append({k: v for k, v in entry.items() if v}, durable=durable)
+        except OSError:  # (a file in the journal's way): the manifest written whole records it all
+            self.save()
+            return
         self._kept_journaled = len(self.kept)
