@@ -125,24 +125,35 @@ def test_a_run_killed_mid_way_is_resumed_from_its_journal(tmp_path):
     being swapped is made again, never taken as done."""
     out = tmp_path / "out"
     script = f"""
-import json, os, signal, sys
-sys.path.insert(0, {str(ROOT / 'tests')!r})
+import json, os, signal
+from dataclasses import asdict
+from pathlib import Path
 from gaptools.batch import manifest
 manifest.WHOLE_BELOW = 0
-from gaptools.batch.outdir import OutputFolder
-from test_manifest_journal import _entry, _stage
-folder = OutputFolder(__import__('pathlib').Path({str(out)!r})).__enter__()
+from gaptools.batch.outdir import REQUIRED, OutputFolder
+from gaptools.batch.school import SchoolOutcome
+
+def entry(sid, outputs, status="ok"):
+    return asdict(SchoolOutcome(sid, f"School {{sid}}", sid, status, None, 1.5, outputs, "h1"))
+
+def stage(folder, name):
+    here = folder.stage / name
+    (here / "notebooks").mkdir(parents=True)
+    for rel in REQUIRED:
+        (here / rel).write_text(json.dumps({{"gaps": []}}) if rel == "results.json" else "v")
+    return here
+
+folder = OutputFolder(Path({str(out)!r})).__enter__()
 # a trust of 200 schools (a manifest of about 70 KB): the journal of these few changes stays smaller
-others = {{f"Z{{i}}": _entry(f"Z{{i}}", [], "running") for i in range(197)}}
-folder.save(schema_version=2, status="running",
-            schools={{**{{s: _entry(s, [], "running") for s in ("A", "B", "C")}}, **others}})
+schools = {{s: entry(s, [], "running") for s in ["A", "B", "C", *(f"Z{{i}}" for i in range(197))]}}
+folder.save(schema_version=2, status="running", schools=schools)
 for sid in ("A", "B"):
-    folder.record(schools={{sid: _entry(sid, folder.commit(sid, sid, "h1", _stage(folder, sid, "v")))}})
+    folder.record(schools={{sid: entry(sid, folder.commit(sid, sid, "h1", stage(folder, sid)))}})
 # C: its files recorded as being written (not yet verified), then killed before its folder moves
-stage = _stage(folder, "C", "v")
-for p in stage.rglob("*"):
+here = stage(folder, "C")
+for p in here.rglob("*"):
     if p.is_file():
-        folder.files["C/" + p.relative_to(stage).as_posix()] = None
+        folder.files["C/" + p.relative_to(here).as_posix()] = None
 folder.folders["C"] = {{"school_id": "C", "input_hash": None}}
 folder.record(durable=True)
 os.kill(os.getpid(), signal.SIGKILL)
