@@ -8,6 +8,7 @@ test_batch_safety.py.
 import hashlib
 import json
 import os
+import pickle
 import signal
 import subprocess
 import sys
@@ -212,6 +213,10 @@ def test_a_record_is_changed_one_key_at_a_time():
     assert record.changes() == ({}, [])
     with pytest.raises(TypeError):
         record.update({"d": 4})  # a change the journal would not see
+    record["d"] = 4
+    copied = pickle.loads(pickle.dumps(record))
+    assert copied == {"c": 3, "d": 4} and copied.changes() == ({}, [])  # a snapshot, nothing pending
+    assert record.changes() == ({"d": 4}, [])
 
 
 def test_the_journal_is_never_written_through_a_link(tmp_path, monkeypatch):

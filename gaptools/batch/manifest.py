@@ -114,6 +114,9 @@ class Tracked(dict):
         self._changed.add(key)
         return super().pop(key, *default)
 
+    def __reduce__(self):  # a copy (or pickle) is the record as it is, with no changes pending
+        return type(self), (dict(self),)
+
     def _refused(self, *args, **kwargs):
         raise TypeError("change a record one key at a time (item assignment, del or pop)")
 
