@@ -230,3 +230,28 @@ def test_the_journal_is_never_written_through_a_link(tmp_path, monkeypatch):
     assert victim.read_text() == "someone's file"
     assert not (out / JOURNAL).is_symlink()
     assert json.loads((out / MANIFEST).read_text())["schools"]["S1"]["outputs"] == ["S1/x"]  # written whole
+
+
+def test_after_a_journal_write_fails_nothing_is_appended_after_it(tmp_path, monkeypatch):
+    """A full disk cuts a line short: the manifest is written whole instead, and no later record follows
+    the cut line (a replay stops there, and would drop them)."""
+    from gaptools.batch import outdir
+
+    monkeypatch.setattr(manifest_module, "WHOLE_BELOW", 0)
+    out = tmp_path / "out"
+    real_write = os.write
+    with OutputFolder(out) as folder:
+        folder.save(schema_version=2, schools={f"S{i}": _entry(f"S{i}", [], "running") for i in range(50)})
+        folder.record(schools={"S0": _entry("S0", ["S0/a"])})  # journaled
+        monkeypatch.setattr(manifest_module.os, "write", lambda fd, data: real_write(fd, data[:10]))
+        monkeypatch.setattr(outdir, "atomic_write_text", lambda *a, **k: (_ for _ in ()).throw(OSError(28, "full")))
+        with pytest.raises(OSError):
+            folder.record(schools={"S1": _entry("S1", ["S1/a"])})  # cut short, and no room to write it whole
+        monkeypatch.undo()
+        monkeypatch.setattr(manifest_module, "WHOLE_BELOW", 0)
+        assert folder.journal.due  # the next change is written whole
+        lines = (out / JOURNAL).read_text().splitlines()
+        folder.record(schools={"S2": _entry("S2", ["S2/a"])})
+    doc = json.loads((out / MANIFEST).read_text())
+    assert [doc["schools"][s]["outputs"] for s in ("S0", "S1", "S2")] == [["S0/a"], ["S1/a"], ["S2/a"]]
+    assert len(lines) == 3 and not (out / JOURNAL).exists()

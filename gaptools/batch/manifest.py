@@ -185,9 +185,16 @@ class Journal:
             head = json.dumps({"journal": JOURNAL_VERSION, "manifest_sha256": self.base}) + "\n"
             line = head + line
         data = line.encode("utf-8")
-        os.write(self._fd, data)
-        if durable:
-            os.fsync(self._fd)
+        try:
+            if os.write(self._fd, data) != len(data):
+                raise OSError("the manifest's journal was written in part (a full disk?)")
+            if durable:
+                os.fsync(self._fd)
+        except OSError:
+            # nothing more is appended after a line that may be cut short: the manifest is written whole next
+            self.close()
+            self.base = None
+            raise
         self.size += len(data)
 
     def close(self) -> None:
