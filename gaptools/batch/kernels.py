@@ -12,6 +12,7 @@ import os
 import signal
 import threading
 import time
+from collections.abc import Mapping
 from pathlib import Path
 
 #: Errors from starting a kernel that are worth another try (port races, slow start-up).
@@ -211,19 +212,38 @@ def launch_warm_kernel(manager, kernel_cmd: list[str], kw: dict) -> bool:
     bool
         True if the kernel is running as a fork of the warm parent: the
         manager's provisioner now holds it (process, pid, process group, cwd)
-        and the manager has the connection info. False if the caller must
-        start it the usual way: warm kernels switched off
-        (``GAPTOOLS_WARM_KERNELS=0``), a command that is not this Python's
-        ipykernel, or a warm parent that cannot fork one.
+        and the manager has the connection info (the local provisioner gave
+        it while preparing the launch). False if the caller must start it the
+        usual way: warm kernels switched off (``GAPTOOLS_WARM_KERNELS=0``), a
+        command that is not this Python's ipykernel, a provisioner other than
+        jupyter_client's local one, or a warm parent that cannot fork one.
     """
+    from jupyter_client.provisioning import LocalProvisioner
+
+    prov = manager.provisioner
+    # Only the local provisioner: preparing the launch (its public ``pre_launch``) wrote the connection
+    # file and loaded that connection into the manager, so once the kernel runs there is nothing left
+    # for the manager to reconcile (what jupyter_client's own launch would check next). Another
+    # provisioner may hand its connection over only at launch: it starts its kernel its own way.
+    if not isinstance(prov, LocalProvisioner) or not _same_connection(manager.get_connection_info(),
+                                                                      prov.connection_info):
+        return False
     forked = _fork_warm(kernel_cmd, kw)
     if forked is None:
         return False
-    prov = manager.provisioner
     prov.process, prov.pid, prov.pgid = forked, forked.pid, forked.pid  # it leads its own session
     prov.cwd = kw.get("cwd") or os.getcwd()
-    manager._reconcile_connection_info(prov.connection_info)
     return True
+
+
+#: What makes two connections the same kernel's (jupyter_client compares these too).
+_CONNECTION_KEYS = ("transport", "ip", "key", "signature_scheme", "shell_port", "iopub_port", "stdin_port",
+                    "control_port", "hb_port", "curve_publickey", "curve_secretkey")
+
+
+def _same_connection(mine: Mapping, theirs: Mapping) -> bool:
+    """Whether the manager's connection is the one the provisioner prepared (and wrote to the file)."""
+    return bool(theirs) and all(mine.get(k) == theirs.get(k) for k in _CONNECTION_KEYS)
 
 
 def _fork_warm(kernel_cmd: list[str], kw: dict):

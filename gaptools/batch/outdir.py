@@ -17,6 +17,11 @@ A run killed between the renames leaves the old folder in ``.gaptools/old``;
 the next run puts it back before anything else. A run holds
 ``.gaptools/lock`` (an ``flock``, released by the system when the process
 ends, however it ends) so that two runs never write the same folder at once.
+
+Each of those steps is recorded as it happens, in the manifest's journal
+(:class:`gaptools.batch.manifest.Journal`): a few hundred bytes a school,
+whatever the size of the trust; ``manifest.json`` itself is written whole at
+the run's milestones (:meth:`OutputFolder.save`).
 """
 from __future__ import annotations
 
@@ -29,12 +34,13 @@ from pathlib import Path
 
 from ..io.files import atomic_write_bytes, atomic_write_text
 from .edits import NOT_OURS, keep_if_edited, sha256_file
-from .manifest import MANIFEST, file_record, read_manifest
+from .manifest import JOURNAL, MANIFEST, Journal, Tracked, file_record, load_manifest, read_manifest
 from .outlock import LOCK, check_output_folder, take_lock
 from .school import SCHOOL_NOTEBOOKS, WORK
 from .swap import link_user_files, recover
 
-__all__ = ["LOCK", "MANIFEST", "REQUIRED", "OutputError", "OutputFolder", "check_output_folder", "read_manifest"]
+__all__ = ["JOURNAL", "LOCK", "MANIFEST", "REQUIRED", "OutputError", "OutputFolder", "check_output_folder",
+           "read_manifest"]
 
 #: What makes a school's folder complete (besides every recorded file being intact).
 REQUIRED = ("results.json", *(f"{name}.html" for name, _ in SCHOOL_NOTEBOOKS))
@@ -59,11 +65,13 @@ class OutputFolder:
     def __init__(self, path: Path):
         self.path = Path(path)
         self.work = self.path / WORK
-        self.files: dict[str, str | None] = {}     # relative path -> sha256 (None: being written)
-        self.folders: dict[str, dict] = {}         # school folder -> {"school_id", "input_hash"}
+        self.files: Tracked = Tracked()            # relative path -> sha256 (None: being written)
+        self.folders: Tracked = Tracked()          # school folder -> {"school_id", "input_hash"}
         self.fields: dict = {}                     # the rest of the manifest (the runner's)
         self.kept: list[dict] = []                 # this run's edited files kept: {"file", "kept_as"}
         self.stage: Path | None = None
+        self.journal = Journal(self.path)
+        self._kept_journaled = 0                   # how many of self.kept the journal holds
         self._lock_fd: int | None = None
 
     # ----------------------------------------------------------- lock and recovery
@@ -84,6 +92,7 @@ class OutputFolder:
         return self
 
     def __exit__(self, *exc) -> None:
+        self.journal.close()
         try:
             if self.stage is not None:
                 shutil.rmtree(self.stage, ignore_errors=True)
@@ -104,10 +113,18 @@ class OutputFolder:
         recover(self.path, self.work, keep=LOCK)
 
     def _read_record(self) -> None:
-        doc = read_manifest(self.path) or {}
+        found, digest, replayed = load_manifest(self.path)
+        doc = found or {}
         self.previous = doc
-        self.files, self.folders = file_record(doc)
+        files, folders = file_record(doc)
+        self.files, self.folders = Tracked(files), Tracked(folders)
         self.fields = {k: v for k, v in doc.items() if k not in ("files", "folders", "kept_edits")}
+        if replayed:  # a killed run's journal: written into the manifest before this run adds its own
+            self.save()
+            return
+        self.journal.restart(None)  # a journal that follows no manifest here is stale
+        if found is not None and "files" in doc:  # this run's changes are journaled after this manifest
+            self.journal.base, self.journal.base_size = digest, (self.path / MANIFEST).stat().st_size
 
     # ----------------------------------------------------------- paths
     def _inside(self, rel: str) -> Path | None:
@@ -190,7 +207,7 @@ class OutputFolder:
         for rel in new:  # journal first: whatever is on disk next, the record claims no more than is true
             self.files[f"{folder}/{rel}"] = None
         self.folders[folder] = {"school_id": school_id, "input_hash": None}
-        self.save()
+        self.record(durable=True)  # on disk before the folders swap
         if final.is_dir():
             link_user_files(final, stage, skip=set(ours) | set(new))
         old = self.work / "old" / folder
@@ -210,7 +227,7 @@ class OutputFolder:
         for rel in new:
             self.files[f"{folder}/{rel}"] = sha256_file(final / rel)
         self.folders[folder] = {"school_id": school_id, "input_hash": input_hash}
-        self.save()
+        self.record()
         return [f"{folder}/{rel}" for rel in new]
 
     def remove_folder(self, folder: str) -> None:
@@ -234,7 +251,7 @@ class OutputFolder:
                 except OSError:
                     pass
         self.folders.pop(folder, None)
-        self.save()
+        self.record()
 
     def remove_file(self, rel: str) -> None:
         """Remove one of gaptools' own files (never through a link) and forget it."""
@@ -276,10 +293,46 @@ class OutputFolder:
             self.kept.append({"file": rel, "kept_as": kept.relative_to(self.path).as_posix()})
 
     def save(self, **fields) -> dict:
-        """Write ``manifest.json``: the runner's fields (updated with ``fields``) and the record of files,
-        with ``kept_edits`` when this run kept someone's edited copy of a file it wrote again."""
+        """Write ``manifest.json`` whole: the runner's fields (updated with ``fields``) and the record of
+        files, with ``kept_edits`` when this run kept someone's edited copy of a file it wrote again.
+        For the run's milestones; the changes in between are journaled by :meth:`record`."""
         self.fields.update(fields)
         doc = {"generator": "gaptools", **self.fields, **({"kept_edits": self.kept} if self.kept else {}),
                "files": dict(sorted(self.files.items())), "folders": dict(sorted(self.folders.items()))}
-        atomic_write_text(self.path / MANIFEST, json.dumps(doc, indent=1, ensure_ascii=False))
+        text = json.dumps(doc, indent=1, ensure_ascii=False)
+        atomic_write_text(self.path / MANIFEST, text)
+        self.journal.restart(text)  # (killed before this: the old journal follows another manifest, ignored)
+        self.files.changes()
+        self.folders.changes()
+        self._kept_journaled = len(self.kept)
         return doc
+
+    def record(self, schools: dict[str, dict] | None = None, *, durable: bool = False) -> None:
+        """Record what changed since the manifest was last written: appended to its journal (a few
+        hundred bytes), or the manifest written whole when the journal has grown as large as it.
+
+        Parameters
+        ----------
+        schools : dict, optional
+            School id -> its entry in the manifest's ``schools``, replacing the one there.
+        durable : bool
+            Flush the journal to disk before returning: for a change that must be recorded
+            before what it announces happens. Otherwise the record is written (a process
+            killed next leaves it) but may be lost to a power cut, which costs no more than
+            that school being made again: a folder is taken as done only once its files'
+            hashes are recorded and match what is on disk.
+        """
+        if schools:
+            self.fields.setdefault("schools", {}).update(schools)
+        if self.journal.due:
+            self.save()
+            return
+        (files, files_gone), (folders, folders_gone) = self.files.changes(), self.folders.changes()
+        entry = {"files": files, "files_removed": files_gone, "folders": folders, "folders_removed": folders_gone,
+                 "schools": schools or {}, "kept_edits": self.kept[self._kept_journaled:]}
+        try:
+            self.journal.append({k: v for k, v in entry.items() if v}, durable=durable)
+        except OSError:  # (a file in the journal's way): the manifest written whole records it all
+            self.save()
+            return
+        self._kept_journaled = len(self.kept)

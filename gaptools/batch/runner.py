@@ -256,7 +256,7 @@ def _run_in(folder: OutputFolder, private: Path, stopper: StopOnSignal, client, 
                         outcome.status, outcome.outputs = "failed", []
                         outcome.error = f"could not write {out / outcome.folder}: {exc.strerror or exc}"
                 outcomes[outcome.school_id] = outcome
-                folder.save(schools=schools_now())
+                folder.record(schools={outcome.school_id: asdict(outcome)})  # journaled: O(1) a school
         if wanted is None:  # a full run: folders of schools that are not in this data go
             mine = set(folders.values())
             for stale in [f for f in folder.folders if f not in mine]:

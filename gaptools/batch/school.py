@@ -33,7 +33,7 @@ WORK = ".gaptools"
 
 
 RESERVED = {"con", "prn", "aux", "nul", *(f"com{i}" for i in range(1, 10)), *(f"lpt{i}" for i in range(1, 10)),
-            "index.html", "manifest.json", WORK, "trust", "governors"}
+            "index.html", "manifest.json", "manifest.journal.jsonl", WORK, "trust", "governors"}
 
 #: A school's status when its pages are complete but its PDFs could not be printed (its HTML is kept).
 PDF_FAILED = "ok, PDF failed"

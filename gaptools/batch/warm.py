@@ -36,6 +36,8 @@ import sys
 import threading
 import time
 
+from ..io.shared import Shared
+
 #: How long the zygote may take to import everything (a cold disk, a busy machine).
 READY_TIMEOUT_S = 180.0
 
@@ -199,9 +201,8 @@ class Zygote:
             self._kill()
 
 
-_CURRENT: Zygote | None = None
-_USERS = 0                       # runs in this process inside a session
-_CURRENT_LOCK = threading.Lock()
+#: The process's warm parent: started on first use, stopped when the last run in a session ends.
+_SHARED: Shared[Zygote] = Shared(lambda: Zygote().start(), Zygote.close)
 
 
 def enabled() -> bool:
@@ -211,13 +212,9 @@ def enabled() -> bool:
 
 def current(start: bool = True) -> Zygote | None:
     """The process's warm parent, started on first use when ``start`` (a Dask worker keeps it between tasks)."""
-    global _CURRENT
-    with _CURRENT_LOCK:
-        if not enabled():  # switched off: even a parent started earlier is not used
-            return None
-        if _CURRENT is None and start:
-            _CURRENT = Zygote().start()
-        return _CURRENT
+    if not enabled():  # switched off: even a parent started earlier is not used
+        return None
+    return _SHARED.get() if start else _SHARED.peek()
 
 
 class session:
@@ -229,24 +226,10 @@ class session:
     """
 
     def __enter__(self) -> Zygote | None:
-        global _CURRENT, _USERS
-        with _CURRENT_LOCK:
-            if not enabled():
-                return None
-            if _CURRENT is None:
-                _CURRENT = Zygote().start()
-            _USERS += 1
-            self._counted = True
-            return _CURRENT
+        self._counted = enabled()
+        return _SHARED.acquire() if self._counted else None
 
     def __exit__(self, *exc) -> None:
-        global _CURRENT, _USERS
-        if not getattr(self, "_counted", False):
-            return
-        with _CURRENT_LOCK:
-            _USERS -= 1
-            zygote = _CURRENT if _USERS == 0 else None
-            if zygote is not None:
-                _CURRENT = None
-        if zygote is not None:
-            zygote.close()
+        if self._counted:
+            self._counted = False
+            _SHARED.release()

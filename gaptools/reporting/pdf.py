@@ -18,6 +18,8 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ..io.shared import Shared
+
 if TYPE_CHECKING:
     from playwright.async_api import Browser, BrowserContext, PdfMargins, Playwright
 
@@ -243,9 +245,7 @@ class Printer:
             self._stop(loop, thread)
 
 
-_SHARED: Printer | None = None
-_USERS = 0
-_SHARED_LOCK = threading.Lock()
+_SHARED: Shared[Printer] = Shared(Printer, Printer.close)
 
 
 class printing:
@@ -257,22 +257,10 @@ class printing:
     """
 
     def __enter__(self) -> Printer:
-        global _SHARED, _USERS
-        with _SHARED_LOCK:
-            if _SHARED is None:
-                _SHARED = Printer()
-            _USERS += 1
-            return _SHARED
+        return _SHARED.acquire()
 
     def __exit__(self, *exc) -> None:
-        global _SHARED, _USERS
-        with _SHARED_LOCK:
-            _USERS -= 1
-            printer = _SHARED if _USERS == 0 else None
-            if printer is not None:
-                _SHARED = None
-        if printer is not None:
-            printer.close()
+        _SHARED.release()
 
 
 def _print_all(pages: list[tuple[Path, bool]]) -> list[bytes]:

@@ -19,6 +19,7 @@ from conftest import ROOT, all_gone, process_running
 
 from gaptools.batch import run, warm
 from gaptools.io.sample import generate_trust, write_trust
+from gaptools.io.shared import Shared
 
 PROBE = '''\
 import builtins, json, os, pandas as pd
@@ -101,13 +102,12 @@ def test_the_last_run_of_a_process_stops_the_warm_parent(monkeypatch):
     last to end stops it, and its kernels. (This test process keeps one for the whole suite, see
     conftest.warm_parent; here a process holding none is played. A separate ``gaptools run`` process
     leaving nothing running is checked in test_batch_safety.)"""
-    monkeypatch.setattr(warm, "_CURRENT", None)
-    monkeypatch.setattr(warm, "_USERS", 0)
+    monkeypatch.setattr(warm, "_SHARED", Shared(lambda: warm.Zygote().start(), warm.Zygote.close))
     with warm.session() as outer:
         with warm.session() as inner:
             assert inner is outer and process_running(outer.pid)
-        assert process_running(outer.pid) and warm._CURRENT is outer  # another run still uses it
-    assert warm._CURRENT is None and all_gone([outer.pid])
+        assert process_running(outer.pid) and warm.current(start=False) is outer  # another run still uses it
+    assert warm.current(start=False) is None and all_gone([outer.pid])
 
 
 def test_a_kernel_that_dies_or_times_out_is_replaced_not_reused(small_trust, tmp_path):
