@@ -98,3 +98,18 @@ def test_the_manifest_records_each_phase(sample_run):
     assert phases["schools"] > 0 and phases["validation"] > 0
     assert sum(phases.values()) <= manifest["duration_s"] + 0.05  # (each rounded to 0.01 s)
     assert phases["overview"] >= manifest["trust"]["duration_s"] - 0.01
+
+
+def test_the_index_counts_the_schools_it_lists(tmp_path, capsys):
+    from gaptools.batch.index import render_index
+
+    manifest = {"generated": "2026-12-07T06:00:00+00:00", "suppression_threshold": 6, "governors": [],
+                "trust": {"status": "skipped", "error": "no school succeeded", "outputs": []},
+                "schools": {sid: {"status": "failed", "school_name": f"School {sid}", "folder": sid,
+                                  "error": "invalid data", "outputs": []} for sid in ("1", "2", "3", "4")}}
+    render_index(tmp_path, manifest)
+    assert capsys.readouterr().err == ""  # not asked for
+    with progress.shown():
+        page = render_index(tmp_path, manifest)
+    assert page.count("invalid data") == 4
+    assert final_counts(capsys.readouterr().err, "index")[-1] == "4/4"
