@@ -6,8 +6,10 @@ DATA   ?= data/sample
 OUT    ?= reports
 # e.g. make bench BENCH_ARGS="--repeat 3 --data path/to/trust"
 BENCH_ARGS ?=
+# trust sizes of the scale benchmark, e.g. make bench-scale SCALE=12 (a minute or two) or SCALE="12 160"
+SCALE ?= 12 160 500
 
-.PHONY: install report test test-quick bench lab sample clean
+.PHONY: install report test test-quick bench bench-scale lab sample clean
 
 # Idempotent set-up: a virtual environment with gaptools and its test tools,
 # plus the git filter that strips notebook outputs (they can hold pupil data). gaptools is compiled to
@@ -49,6 +51,11 @@ bench: install
 	$(BIN)/python benchmarks/bench_in_year.py
 	$(BIN)/python benchmarks/bench_activities.py
 	$(BIN)/python benchmarks/bench_batch.py $(BENCH_ARGS)
+	$(BIN)/python benchmarks/bench_scale.py --schools $(SCALE)
+
+# The scale benchmark alone: CPU a school, largest process and each phase's time as a trust grows.
+bench-scale: install
+	$(BIN)/python benchmarks/bench_scale.py --schools $(SCALE)
 
 # JupyterLab refuses to start as root without --allow-root (a container or CI machine is often root).
 lab: install

@@ -17,6 +17,7 @@ from ..domain.formatting import (
 )
 from ..domain.registry import headline
 from ..domain.suppression import DEFAULT_THRESHOLD
+from ..io import progress
 from ..reporting.html import content_security_policy
 from .governors import school_is_ok
 from .school import IN_YEAR_PAGE, SCHOOL_NOTEBOOKS
@@ -71,8 +72,9 @@ def render_index(out: Path, manifest: dict) -> str:
     from ..analysis.trust import support_priorities
 
     schools, tables = [], []
-    for sid, o in sorted(manifest["schools"].items(), key=lambda kv: (kv[1]["status"] != "failed",
-                                                                       kv[1]["school_name"] or kv[0])):
+    listed = sorted(manifest["schools"].items(), key=lambda kv: (kv[1]["status"] != "failed",
+                                                                 kv[1]["school_name"] or kv[0]))
+    for sid, o in progress.each(listed, len(listed), "index", "school"):  # (each school's results read)
         try:
             table = _table(out, o)
             cells = [headline_cell(g, threshold) for g in _headline(table)]

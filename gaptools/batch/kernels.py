@@ -269,17 +269,23 @@ def _fork_warm(kernel_cmd: list[str], kw: dict):
 
 
 def execute_notebook(source: Path, target: Path, parameters: dict, *, cwd: str, timeout: int, retries: int,
-                     runtime: str | None = None):
+                     runtime: str | None = None, progress: str | None = None):
     """Run one notebook; retry only the kernel start-up races, never a failing cell.
 
     ``cwd`` becomes the kernel's working directory; the calling process's own
     directory is never changed, so relative paths elsewhere stay as they were.
     ``runtime`` is the private folder for the kernel's connection file.
+    ``progress`` names a progress bar on stderr counting the cells as they run (none if None).
     Returns the executed notebook (also written to ``target``).
     Raises :class:`Stopped` when the run is being stopped.
     """
+    import sys
+
     import papermill as pm
     from papermill.exceptions import PapermillExecutionError
+
+    # (papermill's own tqdm bar, told where to write and what to say)
+    bar = {"desc": progress, "unit": "cell", "file": sys.stderr, "dynamic_ncols": True} if progress else False
 
     for attempt in range(retries + 1):
         if _STOP.is_set():
@@ -287,7 +293,7 @@ def execute_notebook(source: Path, target: Path, parameters: dict, *, cwd: str, 
         try:
             # written once when it ends (or fails), not after every cell: a page's images make each write megabytes
             return pm.execute_notebook(str(source), str(target), parameters=parameters, kernel_name="python3",
-                                       progress_bar=False, log_output=False, execution_timeout=timeout,
+                                       progress_bar=bar, log_output=False, execution_timeout=timeout,
                                        start_timeout=120, request_save_on_cell_execute=False,
                                        shutdown_kernel="immediate",  # its outputs are all in: no wait
                                        kernel_manager_class=_kernel_manager_class(str(cwd), runtime))

@@ -21,6 +21,7 @@ from ..domain.columns import NAME_COLUMNS
 from ..domain.formatting import terminal_safe
 from ..domain.suppression import DEFAULT_THRESHOLD
 from ..errors import DataValidationError, UsageError
+from ..io import progress
 from . import warm
 from .dispatch import connect, dispatch
 from .governors import governors_folder, school_is_ok
@@ -143,7 +144,7 @@ def _run(data, out, opts: RunOptions) -> dict:
     source = "<DataFrame>" if isinstance(data, pd.DataFrame) else str(data)
     started = time.perf_counter()
     reset()
-    with StopOnSignal() as stopper, private_folder() as private, \
+    with StopOnSignal() as stopper, private_folder() as private, progress.shown(not opts.quiet), \
             (warm.session() if not scheduler else nullcontext()) as zygote:
         # the warm kernel parent imports everything while the data is validated
         client = connect(scheduler) if scheduler else None
@@ -178,12 +179,13 @@ def _run(data, out, opts: RunOptions) -> dict:
                 if pdf:  # a folder made without PDFs is not complete for a run that asks for them
                     input_hash += "+pdf"
             del pupils  # the workers read the private file; this process needs only the names
+            phases = {"validation": round(time.perf_counter() - started, 2)}  # (the rest as each phase ends)
             with OutputFolder(out) as folder, (printing() if pdf else nullcontext()):
                 # the folder is ours (or refused) before we wait for anything; one browser prints every PDF
                 return _run_in(folder, private, stopper, client, zygote, opts, data_file=data_file,
                                input_hash=input_hash, source=source, names=names, failures=failures, known=known,
                                wanted=wanted, notebook_dir=notebook_dir, started=started, current=current,
-                               mapping=current_mapping, in_year=in_year, activities=activities)
+                               mapping=current_mapping, in_year=in_year, activities=activities, phases=phases)
         finally:
             if client is not None:
                 client.close()
@@ -191,9 +193,10 @@ def _run(data, out, opts: RunOptions) -> dict:
 
 def _run_in(folder: OutputFolder, private: Path, stopper: StopOnSignal, client, zygote, opts: RunOptions, *,
             data_file, input_hash, source, names, failures, known, wanted, notebook_dir, started, current, mapping,
-            in_year=None, activities=None) -> dict:
+            in_year=None, activities=None, phases=None) -> dict:
     """The run in its output folder (locked): the schools, the trust pages, the index and the manifest.
-    ``current``, ``mapping``, ``in_year`` and ``activities`` are the validated inputs, not ``opts``' paths."""
+    ``current``, ``mapping``, ``in_year`` and ``activities`` are the validated inputs, not ``opts``' paths;
+    ``phases`` the seconds of each phase so far (this adds the schools, the overview and the index)."""
     assert folder.stage is not None  # (the folder is open: its stage is made)
     resume, workers, quiet, threshold, year = opts.resume, opts.workers, opts.quiet, opts.threshold, opts.year
     timeout, published, pdf = opts.timeout, opts.published, opts.pdf
@@ -227,7 +230,15 @@ def _run_in(folder: OutputFolder, private: Path, stopper: StopOnSignal, client, 
     fields = {"schema_version": SCHEMA_VERSION,
               "generated": datetime.now(UTC).isoformat(timespec="seconds"),
               "data": source, "input_hash": input_hash, "suppression_threshold": threshold, "year": year,
-              "status": "running", "duration_s": None, "trust": {"status": "running", "error": None, "outputs": []}}
+              "status": "running", "duration_s": None, "trust": {"status": "running", "error": None, "outputs": []},
+              "phases_s": phases if phases is not None else {}}
+    phase_started = time.perf_counter()
+
+    def phase_done(name: str) -> None:
+        nonlocal phase_started
+        now = time.perf_counter()
+        fields["phases_s"][name] = round(now - phase_started, 2)
+        phase_started = now
 
     def schools_now(pending: str = "running") -> dict:
         done = {}
@@ -262,15 +273,17 @@ def _run_in(folder: OutputFolder, private: Path, stopper: StopOnSignal, client, 
             for stale in [f for f in folder.folders if f not in mine]:
                 with stopper.critical():
                     folder.remove_folder(stale)
+        phase_done("schools")
         ok = [sid for sid in order if school_is_ok(outcomes[sid].status)]
         trust = {"status": "skipped", "error": None, "outputs": []} if len(known) == 1 else \
-            trust_overview(folder, private, [outcomes[s] for s in ok], threshold, timeout) if ok else \
+            trust_overview(folder, private, [outcomes[s] for s in ok], threshold, timeout, quiet=quiet) if ok else \
             {"status": "skipped", "error": "no school succeeded", "outputs": []}  # one school: no trust page
         if pdf and trust["status"] == "ok":
             trust = trust_pdf(folder, private, trust)
         if published:
             trust["published"] = published_page(folder, private, published,
                                                 [s for s in asked if s in names], timeout)
+        phase_done("overview")
         status = "complete"
     except Interrupted as stop:
         with stopper.finishing():
@@ -293,10 +306,13 @@ def _finish(folder: OutputFolder, fields: dict, trust: dict, schools: dict, stat
     pages = set(trust.get("outputs") or []) | set((trust.get("published") or {}).get("outputs") or [])
     for rel in [r for r in folder.files if r.startswith("trust/") and r not in pages]:
         folder.remove_file(rel)  # an old trust page that this run did not rebuild: not left to mislead
-    fields.update(status=status, trust=trust, governors=governors_folder(folder, schools, trust),
-                  duration_s=round(time.perf_counter() - started, 2))
+    begun = time.perf_counter()
+    fields.update(status=status, trust=trust, governors=governors_folder(folder, schools, trust))
     page = render_index(folder.path, {"generator": "gaptools", **fields, "schools": schools})
     folder.write_text("index.html", page)
+    now = time.perf_counter()
+    fields["phases_s"]["index"] = round(now - begun, 2)
+    fields["duration_s"] = round(now - started, 2)
     return folder.save(**fields, schools=schools)
 
 

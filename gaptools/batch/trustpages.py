@@ -6,33 +6,39 @@ import shutil
 import time
 from pathlib import Path
 
+from ..io import progress
 from .kernels import execute_notebook, execution_error
 from .outdir import OutputFolder
 from .school import NOTEBOOK_DIR, TRUST_NOTEBOOK, SchoolOutcome
 
 
 def trust_overview(folder: OutputFolder, private: Path, outcomes: list[SchoolOutcome], threshold: int,
-                   timeout: int) -> dict:
+                   timeout: int, *, quiet: bool = True) -> dict:
     """Notebook 04 over exactly the schools given (their results.json copied to the private folder), and
-    ``trust.csv`` beside it: the same decision list, every school, to sort and filter in a spreadsheet."""
+    ``trust.csv`` beside it: the same decision list, every school, to sort and filter in a spreadsheet.
+    Unless ``quiet``, a progress bar on stderr counts the notebook's cells (each a section, table or chart)
+    as they run, then the page and the table as they are written."""
     from ..reporting.html import notebook_html
     from ..reporting.trust import TrustReport
 
     name, _ = TRUST_NOTEBOOK
     results = private / "results"
+    start = time.perf_counter()
     for o in outcomes:
         (results / o.folder).mkdir(parents=True)
         shutil.copyfile(folder.path / o.folder / "results.json", results / o.folder / "results.json")
     executed = private / f"{name}.ipynb"
-    start = time.perf_counter()
     try:
         execute_notebook(NOTEBOOK_DIR / f"{name}.ipynb", executed,
                          {"data": None, "mapping": None, "suppression_threshold": threshold,
                           "results_dir": str(results)}, cwd=str(NOTEBOOK_DIR), timeout=timeout, retries=2,
-                         runtime=str(private))
-        page = notebook_html(executed, nav_html='<a href="../index.html">Trust index</a>')
-        rel = folder.write_text(f"trust/{name}.html", page)
-        table = folder.write_text("trust/trust.csv", TrustReport(results_dir=results).support_csv())
+                         runtime=str(private), progress=None if quiet else "trust overview")
+        with progress.shown(not quiet), progress.bar(2, "trust overview: writing", "file") as writing:
+            page = notebook_html(executed, nav_html='<a href="../index.html">Trust index</a>')
+            rel = folder.write_text(f"trust/{name}.html", page)
+            writing.update()
+            table = folder.write_text("trust/trust.csv", TrustReport(results_dir=results).support_csv())
+            writing.update()
         return {"status": "ok", "error": None, "duration_s": round(time.perf_counter() - start, 2),
                 "outputs": [rel, table]}
     except Exception as exc:

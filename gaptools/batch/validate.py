@@ -21,6 +21,7 @@ def validate_by_school(data, mapping=None) -> tuple[pd.DataFrame | None, dict[st
     import warnings
 
     from ..errors import GaptoolsWarning
+    from ..io import progress
     from ..io.loading import load_pupils, rename_columns, sources
     from ..io.mapping import load_mapping
     from ..io.readers import LINES_ATTR, line_numbers, read_table
@@ -37,10 +38,12 @@ def validate_by_school(data, mapping=None) -> tuple[pd.DataFrame | None, dict[st
     by_file: dict[str, list[Problem]] = {}
     for p in first.problems:
         by_file.setdefault(p.file or "<input>", []).append(p)
-    for name, src in sources(data):
+    files = sources(data)
+    # each file again, alone (its own bars hidden: one bar of files says how far this has gone)
+    for name, src in progress.each(files, len(files), "validating: setting aside the invalid schools", "file"):
         problems = by_file.get(name, [])
         if not problems:
-            with warnings.catch_warnings():
+            with warnings.catch_warnings(), progress.shown(False):
                 warnings.simplefilter("ignore", GaptoolsWarning)
                 frames.append(load_pupils(src, mapping))
             continue
@@ -77,7 +80,7 @@ def validate_by_school(data, mapping=None) -> tuple[pd.DataFrame | None, dict[st
         keep.attrs[LINES_ATTR] = line_numbers(raw)[kept]  # each row keeps its line in the file
         if len(keep):
             try:
-                with warnings.catch_warnings():
+                with warnings.catch_warnings(), progress.shown(False):
                     warnings.simplefilter("ignore", GaptoolsWarning)
                     frames.append(load_pupils(keep, own))
             except DataValidationError as again:  # should not happen: report rather than lose it

@@ -11,6 +11,7 @@ from ..domain import columns as C
 from ..domain.measures import Measure, derive_standard_measures
 from ..domain.upn import is_valid_upn, looks_like_upn
 from ..errors import DataValidationError, GaptoolsWarning, Problem, shorten
+from . import progress
 from .columnmap import Part, apply_values, count_text, find_column, headers_text, rename_columns, skip_export_rows
 from .filerules import rule_notes
 from .gradecells import double_award_notes
@@ -85,7 +86,8 @@ def read_parts(data, mapping: Mapping | None, current: bool = False, *, required
     whole = mapping
     if mapping and mapping.files and not isinstance(data, pd.DataFrame):
         all_notes += rule_notes(mapping.files, [n for n, _ in found_sources])
-    for name, frame, found in read_sources(found_sources):
+    for name, frame, found in progress.each(read_sources(found_sources), len(found_sources),
+                                            "validating: reading", "file"):
         notes: list[str] = []
         mapping = whole.for_file(name) if whole else None
         problems += found
@@ -291,7 +293,10 @@ def load_pupils(data, mapping=None, *, derive_progress: bool = True, current: bo
         apply_values(raw, mapping)
         _apply_constants(raw, parts, notes)
     columns: dict[str, pd.Series] = {}  # made into one frame at the end: inserting a column at a time is quadratic
+    # each column, then the checks of the whole table (its schema, its years, its ids and the measures derived)
+    checking = progress.bar(len(raw.columns) + 4, "validating: checking the columns", "step")
     for col in raw.columns:
+        checking.update()
         if col in (_FILE, _LINE):
             continue
         if col in C.DERIVED:
@@ -317,14 +322,18 @@ def load_pupils(data, mapping=None, *, derive_progress: bool = True, current: bo
     if current:
         problems += results_years(typed, raw, today)
     bad_cells = {(p.file, p.line, p.column) for p in problems}
+    checking.update()
     problems += [p for p in _schema_problems(typed, raw, originals)
                  if (p.file, p.line, p.column) not in bad_cells]
+    checking.update()
     if current:
         problems += two_year_groups(typed, raw, originals)
     elif not any(p.column in ("year", (originals.get(p.file, {}) if p.file is not None else {}).get("year"))
                  for p in problems):
         problems += implausible_years(typed, raw, originals, _FILE, _LINE, today)
+    checking.update()
     if problems:
+        checking.close()
         problems.sort(key=lambda p: (p.file or "", p.line or 0, p.column or ""))
         raise DataValidationError(problems, notes + totals_notes(raw, problems, originals, _FILE, _LINE))
     notes += _upn_notes(typed, raw) + identity_notes(typed, raw, _FILE, _LINE)
@@ -336,6 +345,8 @@ def load_pupils(data, mapping=None, *, derive_progress: bool = True, current: bo
         from ..domain.progress8 import fill_progress8
         notes += fill_progress8(typed)
     derive_standard_measures(typed)
+    checking.update()
+    checking.close()
     typed.attrs["gaptools_measures"] = {
         m.name: Measure(m.name, m.label or m.name.replace("_", " "), m.kind,
                         m.unit or ("%" if m.kind == "rate" else "points"), m.higher_is_better, None, True)
