@@ -3,15 +3,13 @@
 rows of one cohort."""
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from ..domain.formatting import academic_year, md_text
 from ..domain.suppression import DEFAULT_THRESHOLD
-from .display import Section, markdown
+from .cohorts import Cohort, cohort_rows, each_cohort, no_measure_text
 
 if TYPE_CHECKING:
     from ..analysis.analyse import SchoolAnalysis
@@ -31,16 +29,7 @@ def load_data(data, mapping, current: bool = False):
         return load_pupils(data, mapping, current=current)
 
 
-@dataclass
-class Cohort:
-    key_stage: str
-    year: int
-
-
-def no_measure_text(c: Cohort) -> str:
-    return (f"_No outcome measure in the data for {md_text(c.key_stage)} {academic_year(c.year)}: the file has "
-            "none of the outcome columns the data contract lists for this key stage (or none a mapping declares), "
-            "so no gap can be measured or charted._")
+__all__ = ["Cohort", "SchoolData", "load_data", "no_measure_text"]  # (Cohort, no_measure_text: from .cohorts)
 
 
 class SchoolData:
@@ -114,23 +103,10 @@ class SchoolData:
         return self.analysis.gaps
 
     def _gaps(self, c: Cohort, *, comparison=None, whole=True, year=True):
-        g = self.table
-        g = g[g["key_stage"] == c.key_stage]
-        if year:
-            g = g[g["year"] == c.year]
-        if comparison:
-            g = g[g["comparison"] == comparison]
-        if whole:
-            g = g[g["subgroup"].isna()]
-        return g
+        return cohort_rows(self.table, c, comparison=comparison, whole=whole, year=year)
 
     def _each(self, fn):
-        out = Section()
-        for c in self.cohorts:
-            if len(self.cohorts) > 1:
-                out.append(markdown(f"#### {md_text(c.key_stage)} {academic_year(c.year)}"))
-            out.append(fn(c))
-        return out
+        return each_cohort(self.cohorts, fn)
 
     def profile_data(self, c: Cohort | None = None) -> pd.DataFrame:
         c = c or self.cohorts[0]

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import pandas as pd
 
-from ..analysis.cohort import biggest_difference, distinctive
+from ..analysis.cohort import distinctive
 from ..domain.formatting import academic_year, cap, count, md_text
-from ..domain.labels import characteristic_label, value_label
+from . import tables
 from .display import WITHHELD, Section, markdown
 from .school_data import SchoolData
 from .school_rows import profile_cells
@@ -57,13 +57,8 @@ class ProfileSections(SchoolData):
         return self._each(one)
 
     def profile_table(self, characteristics=None):
-        """Counts and shares by characteristic, disadvantaged beside others."""
-        def one(c):
-            p = self.profile_data(c)
-            if characteristics:
-                p = p[p["characteristic"].isin(characteristics)]
-            return profile_cells(p)
-        return self._each(one)
+        """Counts and shares by characteristic, disadvantaged beside others (:func:`gaptools.tables.profile`)."""
+        return tables.profile(self.profile, self.cohorts, characteristics)
 
     def current_profile(self):
         """The pupils on roll now (``current``), one table per cohort: counts and shares by characteristic."""
@@ -83,16 +78,10 @@ class ProfileSections(SchoolData):
         return out
 
     def profile_chart(self, characteristic: str, title: str | None = None):
-        """Shares of disadvantaged and other pupils by one characteristic; the title says the biggest difference."""
-        from .charts import profile_bars
+        """Shares of disadvantaged and other pupils by one characteristic (:func:`gaptools.charts.profile_chart`)."""
+        from .cohort_charts import profile_chart
 
-        def one(c):
-            p = self.profile_data(c)
-            return (profile_bars(p, characteristic, title=title or _profile_title(p, characteristic))
-                    or markdown(f"_No {characteristic_label(characteristic)} data to chart for "
-                                f"{md_text(c.key_stage)} {academic_year(c.year)} (or the groups are too small "
-                                "to show)._"))
-        return self._each(one)
+        return profile_chart(self.profile, characteristic, self.cohorts, title=title)
 
     def overlaps(self):
         """Disadvantaged pupils who also face a second or third barrier."""
@@ -110,16 +99,3 @@ class ProfileSections(SchoolData):
                              "Other pupils": cells.get("other", "0")})
             return pd.DataFrame(rows)
         return self._each(one)
-
-
-def _profile_title(p: pd.DataFrame, characteristic: str) -> str:
-    name = characteristic_label(characteristic)
-    most = biggest_difference(p, characteristic)
-    if most is None:
-        return cap(name)
-    v, d, o = most
-    if abs(d - o) < 0.05:
-        return f"Disadvantaged pupils look like their peers in {name}"
-    more = "more" if d > o else "less"
-    return f"{cap(name)}: '{value_label(characteristic, v)}' is {more} common among disadvantaged pupils " \
-           f"({d:.0%} against {o:.0%})"
