@@ -183,3 +183,13 @@ def test_a_public_table_shows_one_block_a_cohort(small):
     assert len(two) == 4 and f"{years[0] - 1}/{str(years[0])[2:]}" in two[2].data  # a heading a cohort
     rows = gaps[(gaps["key_stage"] == ks) & (gaps["year"] == years[0]) & gaps["subgroup"].isna()]
     assert len(two[3].data) == len(rows)  # every comparison of that year's whole cohort
+
+
+def test_a_table_says_the_threshold_its_analysis_used(small):
+    sid = sorted(small["school_id"].unique())[0]
+    a = gaptools.analyse(small, sid, threshold=10)
+    words = gaptools.tables.gaps(a.gaps, subgroups=True, comparison=None).data["What it means"]
+    too_few = words[words.str.startswith("withheld: too few")]
+    assert len(too_few) and too_few.str.endswith("(under 10)").all()
+    assert gaptools.tables.gaps(a.gaps, subgroups=True).data.equals(
+        gaptools.tables.gaps(a.gaps, subgroups=True, threshold=10).data)

@@ -17,7 +17,7 @@ import pandas as pd
 
 from ..domain.columns import DERIVED, VALUE_ADDED_PREFIX
 from ..domain.measures import STANDARD_MEASURES, measures_for
-from ..domain.suppression import DEFAULT_THRESHOLD
+from ..domain.suppression import DEFAULT_THRESHOLD, THRESHOLD_ATTR
 from ..errors import GaptoolsError, UnknownSchoolError
 from .cohort import cohort_sizes
 from .findings import findings as make_findings
@@ -191,6 +191,7 @@ def analyse(pupils: pd.DataFrame, school_id, *, year: int | None = None, key_sta
     index = gap_index(pupils, school_id=school_id, threshold=threshold, key_stage=key_stage)
     trends = gap_trends(detail)
     table = results_table(detail, trends)
+    table.attrs[THRESHOLD_ATTR] = threshold  # what a table of it says of withheld rows (gaptools.tables)
     found = make_findings(table, trends, index, threshold=threshold)
     if profile is None:
         # with the gap table beside it: a count the gaps give is shown, and withheld ones are protected

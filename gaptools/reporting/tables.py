@@ -15,13 +15,13 @@ import pandas as pd
 from ..domain.formatting import academic_year, amount, cap, is_yes, md_text, with_interval
 from ..domain.labels import characteristic_label, measure_label, subgroup_label
 from ..domain.reference import national_on_file
-from ..domain.suppression import DEFAULT_THRESHOLD
+from ..domain.suppression import DEFAULT_THRESHOLD, THRESHOLD_ATTR
 from .cohorts import Cohort, as_cohorts, cohort_rows, each_cohort, no_measure_text
 from .display import Section, Table, markdown
 from .school_rows import by_importance, folded, people_table, profile_cells
 
 
-def gaps(table: pd.DataFrame, *, threshold: int = DEFAULT_THRESHOLD, year: int | None = None,
+def gaps(table: pd.DataFrame, *, threshold: int | None = None, year: int | None = None,
          comparison: str | None = "in_school", subgroups: bool | str = False) -> Table:
     """The gaps as a head teacher reads them.
 
@@ -29,8 +29,9 @@ def gaps(table: pd.DataFrame, *, threshold: int = DEFAULT_THRESHOLD, year: int |
     ----------
     table : DataFrame
         ``SchoolAnalysis.gaps`` (rows of the results model).
-    threshold : int, default 6
-        The threshold the analysis used (said in the withheld rows' reasons).
+    threshold : int, optional
+        The threshold the analysis used (said in the withheld rows' reasons);
+        default the one :func:`gaptools.analyse` kept on ``table``, else 6.
     year : int, optional
         One results year (default the latest in ``table``).
     comparison : str or None, default "in_school"
@@ -52,14 +53,14 @@ def gaps(table: pd.DataFrame, *, threshold: int = DEFAULT_THRESHOLD, year: int |
         rows = rows[rows["subgroup"].isna()]
     elif isinstance(subgroups, str):
         rows = rows[rows["subgroup"].astype(str).str.startswith(f"{subgroups}=")]
-    return Table(people_table(rows, threshold))
+    return Table(people_table(rows, used_threshold(table, threshold)))
 
 
 # ----------------------------------------------------------------- the pages' tables, one block a cohort
 # Each takes a DataFrame of gaptools.analyse and ``cohorts`` (the key stages and years to show:
 # ``SchoolReport.cohorts``, (key_stage, year) pairs, or by default each key stage at its latest year) and
 # shows one block a cohort, as pages 01 and 02 do; a SchoolReport's sections are these.
-def measures(table: pd.DataFrame, cohorts=None, *, threshold: int = DEFAULT_THRESHOLD, keep: int = 8) -> Section:
+def measures(table: pd.DataFrame, cohorts=None, *, threshold: int | None = None, keep: int = 8) -> Section:
     """Every measure, in school and against national figures, with intervals: the clear gaps first (at
     most ``keep`` rows shown), the rest folded. ``table``: ``SchoolAnalysis.gaps``."""
     def one(c):
@@ -68,11 +69,11 @@ def measures(table: pd.DataFrame, cohorts=None, *, threshold: int = DEFAULT_THRE
             return markdown(no_measure_text(c))
         g = by_importance(g)
         n_clear = int((g["clear"].map(is_yes) & (g["gap"] > 0)).sum())
-        return folded(people_table(g, threshold), min(keep, n_clear), "measures")
+        return folded(people_table(g, used_threshold(table, threshold)), min(keep, n_clear), "measures")
     return each_cohort(as_cohorts(table, cohorts), one)
 
 
-def national(table: pd.DataFrame, cohorts=None, *, threshold: int = DEFAULT_THRESHOLD) -> Section:
+def national(table: pd.DataFrame, cohorts=None, *, threshold: int | None = None) -> Section:
     """Disadvantaged pupils against each national group on file (other, all or disadvantaged pupils)."""
     def one(c):
         g = cohort_rows(table, c)
@@ -82,12 +83,12 @@ def national(table: pd.DataFrame, cohorts=None, *, threshold: int = DEFAULT_THRE
                             f"{national_on_file(c.key_stage)} To compare, add the DfE's national file with "
                             "`gaptools reference import FILE`._")
         # the reference column holds the national figure of the group named beside it
-        return people_table(g, threshold).rename(columns={"Others": "National figure"})
+        return people_table(g, used_threshold(table, threshold)).rename(columns={"Others": "National figure"})
     return each_cohort(as_cohorts(table, cohorts), one)
 
 
 def subgroups(table: pd.DataFrame, split: str = "prior_band", cohorts=None, *,
-              threshold: int = DEFAULT_THRESHOLD) -> Section:
+              threshold: int | None = None) -> Section:
     """The in-school gaps within each group of ``split`` (a split of :func:`gaptools.analyse`), clear ones first."""
     def one(c):
         g = cohort_rows(table, c, comparison="in_school", whole=False)
@@ -95,7 +96,7 @@ def subgroups(table: pd.DataFrame, split: str = "prior_band", cohorts=None, *,
         if g.empty:  # (for prior attainment the chart above has said so)
             return markdown("" if split == "prior_band" else no_split_text(split, c))
         g = by_importance(g)
-        t = people_table(g, threshold)
+        t = people_table(g, used_threshold(table, threshold))
         t.insert(1, "Group", [cap(subgroup_label(v)) for v in g["subgroup"]])
         return folded(t, int((g["clear"].map(is_yes) & (g["gap"] > 0)).sum()), "rows")
     return each_cohort(as_cohorts(table, cohorts), one)
@@ -137,6 +138,11 @@ def profile(table: pd.DataFrame, cohorts=None, characteristics=None) -> Section:
             p = p[p["characteristic"].isin(characteristics)]
         return profile_cells(p)
     return each_cohort(as_cohorts(table, cohorts), one)
+
+
+def used_threshold(table: pd.DataFrame, threshold: int | None) -> int:
+    """``threshold`` if given, else the one the analysis of ``table`` used (6 if it does not say)."""
+    return int(threshold) if threshold is not None else int(table.attrs.get(THRESHOLD_ATTR, DEFAULT_THRESHOLD))
 
 
 def no_split_text(split: str, c: Cohort) -> str:
