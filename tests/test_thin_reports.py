@@ -48,7 +48,7 @@ def _gt_calls(source):
 
 @pytest.mark.parametrize("name, tables, charts", [
     ("01_cohort_overview", {"profile"}, {"profile_chart"}),
-    ("02_gap_analysis", {"measures", "national", "subgroups", "trends"},
+    ("02_gap_analysis", {"findings", "measures", "national", "subgroups", "trends", "gap_index"},
      {"subject_gaps", "subject_means", "rate_gaps", "split_gaps", "gap_trend"}),
     ("03_intervention_targeting", set(), set()),
 ])

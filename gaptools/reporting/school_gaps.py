@@ -3,25 +3,16 @@ from __future__ import annotations
 
 import pandas as pd
 
-from ..domain.formatting import md_text
 from . import tables
-from .display import markdown
-from .school_data import Cohort, SchoolData, no_measure_text
+from .school_data import Cohort, SchoolData
 
 
 class GapSections(SchoolData):
     """The gaps: a table, chart or paragraph per method, one per cohort."""
 
     def findings(self, limit: int = 12):
-        """The findings, most important first, as a bulleted list."""
-        def one(c):
-            f = self.results.findings
-            f = f[(f["key_stage"] == c.key_stage) & (f["year"] == c.year)].head(limit)
-            if f.empty:
-                return markdown(no_measure_text(c))
-            return markdown("\n".join(f"- {md_text(t)}" for t in f["text"]))
-        return self._each(one)
-
+        """The findings, most important first, as a bulleted list (:func:`gaptools.tables.findings`)."""
+        return tables.findings(self.results.findings, self.cohorts, limit=limit)
 
     def gap_table(self, keep: int = 8):
         """Every measure, in school and against national other pupils, with intervals: the clear
@@ -78,13 +69,5 @@ class GapSections(SchoolData):
         return tables.trends(self.table, self.cohorts)
 
     def gap_index_table(self):
-        def one(c):
-            gi = self.results.gap_index
-            gi = gi[gi["key_stage"] == c.key_stage]
-            if gi.empty:
-                return markdown("_The gap index needs English and maths grades (KS4) or reading and maths "
-                                "scores (KS2)._")
-            from .indextable import gap_index_frame
-
-            return gap_index_frame(gi)  # beside the national index only when ranked across a trust
-        return self._each(one)
+        """The DfE-style gap index of each cohort's key stage (:func:`gaptools.tables.gap_index`)."""
+        return tables.gap_index(self.results.gap_index, self.cohorts)

@@ -5,7 +5,7 @@ read back) and shows it in a notebook as the pages show it: values with their
 units, the 95% interval, what each gap means and why a figure is withheld.
 :func:`gaps` returns one :class:`~gaptools.reporting.display.Table` (``.data``
 is the DataFrame); the pages' tables (:func:`measures`, :func:`national`,
-:func:`subgroups`, :func:`trends`, :func:`profile`) one block a cohort. They
+:func:`subgroups`, :func:`trends`, :func:`profile`, :func:`findings`, :func:`gap_index`) one block a cohort. They
 compute nothing: every figure and verdict is the analysis'.
 """
 from __future__ import annotations
@@ -137,6 +137,30 @@ def profile(table: pd.DataFrame, cohorts=None, characteristics=None) -> Section:
         if characteristics:
             p = p[p["characteristic"].isin(characteristics)]
         return profile_cells(p)
+    return each_cohort(as_cohorts(table, cohorts), one)
+
+
+def findings(table: pd.DataFrame, cohorts=None, *, limit: int = 12) -> Section:
+    """The findings (``SchoolAnalysis.findings``), most important first, as a bulleted list (at most ``limit``)."""
+    def one(c):
+        f = table[(table["key_stage"] == c.key_stage) & (table["year"] == c.year)].head(limit)
+        if f.empty:
+            return markdown(no_measure_text(c))
+        return markdown("\n".join(f"- {md_text(t)}" for t in f["text"]))
+    return each_cohort(as_cohorts(table, cohorts), one)
+
+
+def gap_index(table: pd.DataFrame, cohorts=None) -> Section:
+    """The DfE-style gap index (``SchoolAnalysis.gap_index``) of each cohort's key stage, a row a year: beside
+    the national index when ranked across a trust, with its interval when ranked within one school."""
+    from .indextable import gap_index_frame
+
+    def one(c):
+        gi = table[table["key_stage"] == c.key_stage]
+        if gi.empty:
+            return markdown("_The gap index needs English and maths grades (KS4) or reading and maths "
+                            "scores (KS2)._")
+        return gap_index_frame(gi)  # beside the national index only when ranked across a trust
     return each_cohort(as_cohorts(table, cohorts), one)
 
 
