@@ -30,7 +30,7 @@ _EXPORTS = {
     "load_activities": "io.activities", "activity_impact": "analysis.activities",
 }
 #: Modules reachable as attributes (``gaptools.published``), as before the layered layout.
-_MODULES = {"published": "reporting.published", "charts": "reporting.charts", "tables": "reporting.tables"}
+_MODULES = {"published": "reporting.published", "charts": "reporting.public_charts", "tables": "reporting.tables"}
 __all__ = ["DataValidationError", "GaptoolsError", "GaptoolsWarning", "Problem", "UnknownSchoolError", *_EXPORTS,
            *_MODULES]
 

@@ -31,7 +31,7 @@ from .io.activities import load_activities as load_activities
 from .io.assessments import load_assessments as load_assessments
 from .io.loading import load_pupils as load_pupils
 from .io.mapping import load_mapping as load_mapping
-from .reporting import charts as charts
+from .reporting import public_charts as charts
 from .reporting import published as published
 from .reporting import tables as tables
 from .reporting.in_year import InYearReport as InYearReport
@@ -47,4 +47,48 @@ from .targeting.pupils import write_targeting_outputs as write_targeting_outputs
 from .targeting.strategy import strategy_statement as strategy_statement
 
 __version__: str
-__all__: list[str]
+__all__ = [
+    "AnalysisChoiceError",
+    "DataValidationError",
+    "GaptoolsError",
+    "GaptoolsWarning",
+    "InYearReport",
+    "Measure",
+    "Problem",
+    "SchoolAnalysis",
+    "SchoolReport",
+    "SchoolResults",
+    "TrustReport",
+    "UnknownSchoolError",
+    "Weights",
+    "activity_impact",
+    "analyse",
+    "analyse_school",
+    "approaches_table",
+    "charts",
+    "cohort_profile",
+    "findings",
+    "gap_index",
+    "gap_table",
+    "gap_trends",
+    "glossary_block",
+    "in_year_gaps",
+    "load_activities",
+    "load_assessments",
+    "load_mapping",
+    "load_pupils",
+    "measures_for",
+    "notebook_pdf",
+    "prior_band",
+    "priorities",
+    "published",
+    "read_results",
+    "split_columns",
+    "strategy_statement",
+    "tables",
+    "target_pupils",
+    "targeted_progress",
+    "value_added",
+    "write_results",
+    "write_targeting_outputs",
+]

@@ -18,8 +18,9 @@ import pandas as pd
 from ..domain.columns import DERIVED, VALUE_ADDED_PREFIX
 from ..domain.measures import STANDARD_MEASURES, measures_for
 from ..domain.registry import measure_splits
-from ..domain.suppression import DEFAULT_THRESHOLD
+from ..domain.suppression import DEFAULT_THRESHOLD, THRESHOLD_ATTR
 from ..errors import GaptoolsError, UnknownSchoolError
+from .cohort import cohort_sizes
 from .findings import findings as make_findings
 from .gapindex import gap_index
 from .gaps import SPLITS, gap_table
@@ -59,6 +60,9 @@ class SchoolAnalysis:
         The findings, ranked, in plain English.
     gap_index : DataFrame
         The DfE-style disadvantage gap index.
+    cohorts : DataFrame
+        :func:`gaptools.analysis.cohort.cohort_sizes`: each key stage and year's
+        pupils and disadvantaged pupils.
     """
 
     school_id: str
@@ -71,6 +75,7 @@ class SchoolAnalysis:
     findings: pd.DataFrame
     gap_index: pd.DataFrame
     detail: pd.DataFrame = field(repr=False, default=None)
+    cohorts: pd.DataFrame = field(repr=False, default=None)
 
     def to_results(self):
         """The :class:`~gaptools.analysis.model.SchoolResults` that ``results.json`` is written from."""
@@ -102,7 +107,7 @@ def split_columns(pupils: pd.DataFrame) -> list[str]:
 
 def analyse(pupils: pd.DataFrame, school_id, *, year: int | None = None, key_stage: str | None = None,
             threshold: int = DEFAULT_THRESHOLD, splits=None, measures=None,
-            profile: pd.DataFrame | None = None) -> SchoolAnalysis:
+            profile: pd.DataFrame | None = None, cache=None) -> SchoolAnalysis:
     """Analyse one school's gaps: every figure with its interval, its verdict and why any is withheld.
 
     Parameters
@@ -128,6 +133,10 @@ def analyse(pupils: pd.DataFrame, school_id, *, year: int | None = None, key_sta
     profile : DataFrame, optional
         :func:`gaptools.cohort_profile` of the school with the same choices, if
         already worked out (a notebook that has shown it); computed otherwise.
+    cache : path, optional
+        A folder (a school's ``out_dir``) where the analysis is kept, and read back by
+        the school's other notebooks while the data and these choices are the same
+        (:mod:`gaptools.analysis.cache`); default: nothing kept.
 
     Returns
     -------
@@ -141,6 +150,16 @@ def analyse(pupils: pd.DataFrame, school_id, *, year: int | None = None, key_sta
         A split, measure, key stage or year the data does not have (what it has is named).
     """
     school_id = str(school_id)
+    if cache is not None:
+        from .cache import cache_key, read_cached, write_cached
+
+        key = cache_key(pupils, (school_id, threshold, year, key_stage, _frozen(splits), _frozen(measures)))
+        kept = read_cached(cache, key)
+        if kept is None:
+            kept = analyse(pupils, school_id, year=year, key_stage=key_stage, threshold=threshold, splits=splits,
+                           measures=measures, profile=profile)
+            write_cached(cache, key, kept)
+        return kept
     rows = pupils[pupils["school_id"] == school_id]
     if rows.empty:
         known = sorted(pupils["school_id"].astype(str).unique())
@@ -173,10 +192,16 @@ def analyse(pupils: pd.DataFrame, school_id, *, year: int | None = None, key_sta
     index = gap_index(pupils, school_id=school_id, threshold=threshold, key_stage=key_stage)
     trends = gap_trends(detail)
     table = results_table(detail, trends)
+    table.attrs[THRESHOLD_ATTR] = threshold  # what a table of it says of withheld rows (gaptools.tables)
     found = make_findings(table, trends, index, threshold=threshold)
     if profile is None:
         # with the gap table beside it: a count the gaps give is shown, and withheld ones are protected
         profile = cohort_profile(pupils, school_id=school_id, key_stage=key_stage, threshold=threshold,
                                  gaps=detail if splits == SPLITS and measures is None else True)
     return SchoolAnalysis(school_id, str(rows["school_name"].iloc[0]), threshold, splits, table, profile, trends,
-                          found, index, detail)
+                          found, index, detail, cohort_sizes(pupils, school_id))
+
+
+def _frozen(choice):
+    """A split or measure choice as a cache key's part (one name, a list of them, or None)."""
+    return None if choice is None else (choice,) if isinstance(choice, str) else tuple(choice)

@@ -195,3 +195,37 @@ def support_priorities(gaps: pd.DataFrame, *, every_school: bool = False) -> pd.
                       na_position="last", kind="stable").reset_index(drop=True)
     t["rank"] = pd.Series(np.arange(1, len(t) + 1), dtype="Int64").where(t["concerns"] > 0)
     return t[cols]
+
+
+def heatmap_schools(matrix: pd.DataFrame, key_stage: str, *, first: list, standing: set, most: int) -> list:
+    """The schools (``matrix``'s index) a key stage's heatmap draws, in order, largest gap first.
+
+    Parameters
+    ----------
+    matrix : DataFrame
+        Standardised gaps (:func:`standardised_gap`), schools by measures' short labels.
+    key_stage : str
+        Its funnel measure (:data:`FUNNEL_MEASURES`) orders the schools (else their mean gap).
+    first : list
+        School ids in the order of :func:`support_priorities`.
+    standing : set
+        School ids whose funnel gap stands out from the trust's, either way (:func:`funnels`).
+    most : int
+        Above this many schools only those that matter are kept: those standing out (always),
+        then those the decision list puts first, at most ``most``.
+
+    Returns
+    -------
+    list
+        School ids to draw (every school when there are at most ``most``).
+    """
+    head = short_label(FUNNEL_MEASURES.get(key_stage, ""))
+    key = matrix[head] if head in matrix else matrix.mean(axis=1)
+    order = key.sort_values(ascending=False, na_position="last").index.tolist()
+    if len(order) <= most:
+        return order
+    out_of_line = [s for s in order if s in standing][:most]  # either way: always drawn
+    here = set(order)
+    first_here = [s for s in first if s in here and s not in out_of_line]
+    matter = set(out_of_line) | set(first_here[:most - len(out_of_line)])
+    return [s for s in order if s in matter]

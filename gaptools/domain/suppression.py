@@ -40,6 +40,9 @@ from __future__ import annotations
 import numpy as np
 
 DEFAULT_THRESHOLD = 6
+#: Where a table of the results model keeps the threshold it was computed at (``DataFrame.attrs``, which
+#: pandas keeps through a filter): a table of it then says the right number in its withheld rows.
+THRESHOLD_ATTR = "gaptools_threshold"
 
 #: Why a row is withheld (``withheld_reason``; ``None`` when shown).
 TOO_FEW_DISADVANTAGED = "too_few_disadvantaged"

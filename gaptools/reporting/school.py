@@ -52,6 +52,11 @@ class SchoolReport(ProfileSections, GapSections, TargetingSections):
         each year group's gap has moved this year (page 06 has the rest).
     assessments_mapping : path, optional
         A mapping for the assessments export.
+    analysis : SchoolAnalysis, optional
+        :func:`gaptools.analyse` of this school at ``threshold`` with its default
+        splits and measures (a notebook that shows it): every table, chart and
+        sentence here renders it. Default: worked out here once (and, with
+        ``out_dir``, kept there for the school's other notebooks).
     """
 
     # ----------------------------------------------------------- the first screen, and words

@@ -1,19 +1,18 @@
-"""One school's data as its report reads it: the pupils loaded, the cohorts chosen, the results
-(computed once, or read from the cache an earlier notebook wrote) and the rows of one cohort."""
+"""One school's data as its report reads it: the pupils loaded, the cohorts chosen, the analysis
+(:func:`gaptools.analyse`, given, or computed once and kept for the school's other notebooks) and the
+rows of one cohort."""
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from ..domain.formatting import academic_year, md_text
-from ..domain.reference import reference_fingerprint
 from ..domain.suppression import DEFAULT_THRESHOLD
-from .display import Section, markdown
+from .cohorts import Cohort, cohort_rows, each_cohort, no_measure_text
 
 if TYPE_CHECKING:
+    from ..analysis.analyse import SchoolAnalysis
     from ..analysis.model import SchoolResults
 
 
@@ -30,16 +29,7 @@ def load_data(data, mapping, current: bool = False):
         return load_pupils(data, mapping, current=current)
 
 
-@dataclass
-class Cohort:
-    key_stage: str
-    year: int
-
-
-def no_measure_text(c: Cohort) -> str:
-    return (f"_No outcome measure in the data for {md_text(c.key_stage)} {academic_year(c.year)}: the file has "
-            "none of the outcome columns the data contract lists for this key stage (or none a mapping declares), "
-            "so no gap can be measured or charted._")
+__all__ = ["Cohort", "SchoolData", "load_data", "no_measure_text"]  # (Cohort, no_measure_text: from .cohorts)
 
 
 class SchoolData:
@@ -48,7 +38,8 @@ class SchoolData:
 
     def __init__(self, data, school_id, *, year=None, key_stage=None, mapping=None,
                  threshold: int = DEFAULT_THRESHOLD, out_dir=None, current=None, current_mapping=None,
-                 activities=None, activities_mapping=None, assessments=None, assessments_mapping=None):
+                 activities=None, activities_mapping=None, assessments=None, assessments_mapping=None,
+                 analysis: SchoolAnalysis | None = None):
         self.pupils = load_data(data, mapping)
         self.current = None if current is None else load_data(
             current, mapping if current_mapping is None else current_mapping, current=True)
@@ -71,9 +62,11 @@ class SchoolData:
                 raise KeyError(f"{self.school_name} has no {ks} pupils in {y} "
                                f"(years: {sorted(rows['year'].unique())})")
             self.cohorts.append(Cohort(ks, y))
+        if analysis is not None and (analysis.school_id, analysis.threshold) != (self.school_id, self.threshold):
+            raise ValueError(f"the analysis given is of school {analysis.school_id} at threshold {analysis.threshold}, "
+                             f"not of {self.school_id} at {self.threshold}")
+        self._analysis = analysis
         self._results: SchoolResults | None = None
-        self._profile: pd.DataFrame | None = None
-        self._pupils_digest: int | None = None
         self._priorities: dict[tuple[str, int], pd.DataFrame] = {}  # (key stage, year) -> priorities
         self.activities_source, self.activities_mapping = activities, activities_mapping
         self.assessments_source, self.assessments_mapping = assessments, assessments_mapping
@@ -82,111 +75,53 @@ class SchoolData:
 
     # ----------------------------------------------------------- data
     @property
-    def results(self):
-        """The :class:`~gaptools.results.SchoolResults` (computed once; with ``out_dir``,
-        shared with the school's other notebooks through a cache file there)."""
-        if self._results is None:
-            cached = self._read_cache()
-            if cached is not None:
-                self._results = cached
-            else:
-                from ..analysis.results import analyse_school
+    def analysis(self) -> SchoolAnalysis:
+        """:func:`gaptools.analyse` of this school, as given or worked out once (with ``out_dir``, kept there
+        for the school's other notebooks: :mod:`gaptools.analysis.cache`)."""
+        if self._analysis is None:
+            from ..analysis.analyse import analyse
 
-                # the profile, if this notebook has shown it already, is not worked out again
-                self._results = analyse_school(self.pupils, self.school_id, threshold=self.threshold,
-                                               profile=self._profile)
-                self._write_cache()
+            self._analysis = analyse(self.pupils, self.school_id, threshold=self.threshold, cache=self.out_dir)
+        return self._analysis
+
+    @property
+    def results(self):
+        """The :class:`~gaptools.analysis.model.SchoolResults` of :attr:`analysis` (results.json is written from it)."""
+        if self._results is None:
+            self._results = self.analysis.to_results()
         return self._results
 
     @property
     def profile(self) -> pd.DataFrame:
-        """The cohort profile alone (no statistics needed, so it is quick); from the school's
-        results when they are at hand (computed here, or cached by an earlier notebook)."""
-        if self._results is None and self._profile is None:
-            self._results = self._read_cache()
-        if self._results is not None:
-            return self._results.profile
-        if self._profile is None:
-            from ..analysis.profile import cohort_profile
-
-            self._profile = cohort_profile(self.pupils, school_id=self.school_id, threshold=self.threshold)
-        return self._profile
-
-    CACHE = ".gaptools-analysis.pkl"
-
-    def _cache_key(self):
-        from .. import __version__
-
-        if self._pupils_digest is None:  # the table does not change under a report: hashed once
-            self._pupils_digest = int(pd.util.hash_pandas_object(self.pupils, index=False).sum())
-        return (__version__, self.school_id, self.threshold, self._pupils_digest, len(self.pupils),
-                reference_fingerprint())
-
-    def _read_cache(self):
-        import pickle
-
-        if self.out_dir is None or not (self.out_dir / self.CACHE).is_file():
-            return None
-        try:
-            with open(self.out_dir / self.CACHE, "rb") as fh:
-                key, results = pickle.load(fh)
-        except Exception:  # a damaged or old cache is simply recomputed
-            return None
-        return results if key == self._cache_key() else None
-
-    def _write_cache(self):
-        import os
-        import pickle
-        import tempfile
-
-        if self.out_dir is None:
-            return
-        self.out_dir.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=self.out_dir, suffix=".tmp")
-        with os.fdopen(fd, "wb") as fh:
-            pickle.dump((self._cache_key(), self._results), fh)
-        os.replace(tmp, self.out_dir / self.CACHE)
+        """The cohort profile (:attr:`analysis`)."""
+        return self.analysis.profile
 
     @property
     def table(self) -> pd.DataFrame:
         """The results model (:data:`~gaptools.analysis.results.ResultsModel`): what every table,
         chart and sentence here reads."""
-        r = self.results
-        if r.table is None:
-            from ..analysis.results import results_table
-
-            r.table = results_table(r.gaps, r.trends)
-        return r.table
+        return self.analysis.gaps
 
     def _gaps(self, c: Cohort, *, comparison=None, whole=True, year=True):
-        g = self.table
-        g = g[g["key_stage"] == c.key_stage]
-        if year:
-            g = g[g["year"] == c.year]
-        if comparison:
-            g = g[g["comparison"] == comparison]
-        if whole:
-            g = g[g["subgroup"].isna()]
-        return g
+        return cohort_rows(self.table, c, comparison=comparison, whole=whole, year=year)
 
     def _each(self, fn):
-        out = Section()
-        for c in self.cohorts:
-            if len(self.cohorts) > 1:
-                out.append(markdown(f"#### {md_text(c.key_stage)} {academic_year(c.year)}"))
-            out.append(fn(c))
-        return out
+        return each_cohort(self.cohorts, fn)
 
     def profile_data(self, c: Cohort | None = None) -> pd.DataFrame:
         c = c or self.cohorts[0]
         p = self.profile
         return p[(p["key_stage"] == c.key_stage) & (p["year"] == c.year)]
 
+    def cohort_size(self, c: Cohort) -> tuple[int, int]:
+        """Cohort ``c``'s pupils and disadvantaged pupils (:attr:`SchoolAnalysis.cohorts`)."""
+        k = self.analysis.cohorts
+        k = k[(k["key_stage"] == c.key_stage) & (k["year"] == c.year)]
+        return (int(k["pupils"].iloc[0]), int(k["disadvantaged"].iloc[0])) if len(k) else (0, 0)
+
     def _no_comparison_group(self, c: Cohort) -> bool:
-        rows = self.pupils[(self.pupils["school_id"] == self.school_id) & (self.pupils["key_stage"] == c.key_stage)
-                           & (self.pupils["year"] == c.year)]
-        d = int(rows["disadvantaged"].astype(bool).sum())
-        return d in (0, len(rows))
+        n, d = self.cohort_size(c)
+        return d in (0, n)
 
     @property
     def activity_data(self) -> pd.DataFrame | None:

@@ -1,11 +1,11 @@
 """The cohort-profile sections of a school report (notebook 01): who the disadvantaged pupils are."""
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 
+from ..analysis.cohort import distinctive
 from ..domain.formatting import academic_year, cap, count, md_text
-from ..domain.labels import characteristic_label, value_label
+from . import tables
 from .display import WITHHELD, Section, markdown
 from .school_data import SchoolData
 from .school_rows import profile_cells
@@ -17,9 +17,7 @@ class ProfileSections(SchoolData):
     def headline(self):
         """Who this report is about, in one paragraph."""
         def one(c):
-            rows = self.pupils[(self.pupils["school_id"] == self.school_id) & (self.pupils["key_stage"] == c.key_stage)
-                               & (self.pupils["year"] == c.year)]
-            n, d = len(rows), int(rows["disadvantaged"].astype(bool).sum())
+            n, d = self.cohort_size(c)
             # the cohort size is public: the group sizes are shown only where the profile shows them
             p = self.profile_data(c)
             withheld = bool(p[p["characteristic"] == "all"]["suppressed"].any())
@@ -37,27 +35,16 @@ class ProfileSections(SchoolData):
     def distinctive(self, limit: int = 5):
         """What sets this school's disadvantaged pupils apart from its other pupils."""
         def one(c):
-            p = self.profile_data(c)
-            # FSM is part of the definition of disadvantage: trivially "distinctive"
-            p = p[~p["characteristic"].isin(["all", "fsm"]) & ~p["suppressed"] & (p["value"] != "unknown")]
-            p = p[~p["characteristic"].str.startswith("overlap") | (p["value"] == "yes")]
-            if p.empty and not (self.profile_data(c)["characteristic"] != "all").any():
+            if not (self.profile_data(c)["characteristic"] != "all").any():
                 return markdown("_The data has no pupil characteristics (sex, SEN, EAL, prior attainment, "
                                 "attendance) to compare._")
-            wide = p.pivot_table(index=["characteristic", "value"], columns="group", values="pct", aggfunc="first")
-            if not {"disadvantaged", "other"} <= set(wide.columns):
+            top = distinctive(self.profile_data(c), limit)
+            if top is None:
                 if self._no_comparison_group(c):
                     return markdown("_Every pupil in this cohort is disadvantaged, or none is: there is no "
                                     "comparison group in school to set them beside._")
                 return markdown(f"_Too few pupils in one group to compare (groups under {self.threshold} "
                                 "are withheld)._")
-            wide = wide.dropna()
-            wide = wide[(wide["disadvantaged"] >= 0.05) | (wide["other"] >= 0.05)]
-            wide["ratio"] = (wide["disadvantaged"] + 1e-9) / (wide["other"] + 1e-9)
-            wide["score"] = (np.abs(np.log(wide["ratio"].clip(1e-3, 1e3)))
-                             * np.sqrt(wide[["disadvantaged", "other"]].max(axis=1)))
-            top = (wide[(wide["ratio"] >= 1.5) | (wide["ratio"] <= 1 / 1.5)]
-                   .sort_values("score", ascending=False).head(limit))
             if top.empty:
                 return markdown("Disadvantaged pupils here look much like their classmates on sex, SEN, EAL, "
                                 "prior attainment and attendance.")
@@ -70,13 +57,8 @@ class ProfileSections(SchoolData):
         return self._each(one)
 
     def profile_table(self, characteristics=None):
-        """Counts and shares by characteristic, disadvantaged beside others."""
-        def one(c):
-            p = self.profile_data(c)
-            if characteristics:
-                p = p[p["characteristic"].isin(characteristics)]
-            return profile_cells(p)
-        return self._each(one)
+        """Counts and shares by characteristic, disadvantaged beside others (:func:`gaptools.tables.profile`)."""
+        return tables.profile(self.profile, self.cohorts, characteristics)
 
     def current_profile(self):
         """The pupils on roll now (``current``), one table per cohort: counts and shares by characteristic."""
@@ -96,16 +78,10 @@ class ProfileSections(SchoolData):
         return out
 
     def profile_chart(self, characteristic: str, title: str | None = None):
-        """Shares of disadvantaged and other pupils by one characteristic; the title says the biggest difference."""
-        from .charts import profile_bars
+        """Shares of disadvantaged and other pupils by one characteristic (:func:`gaptools.charts.profile_chart`)."""
+        from .cohort_charts import profile_chart
 
-        def one(c):
-            p = self.profile_data(c)
-            return (profile_bars(p, characteristic, title=title or _profile_title(p, characteristic))
-                    or markdown(f"_No {characteristic_label(characteristic)} data to chart for "
-                                f"{md_text(c.key_stage)} {academic_year(c.year)} (or the groups are too small "
-                                "to show)._"))
-        return self._each(one)
+        return profile_chart(self.profile, characteristic, self.cohorts, title=title)
 
     def overlaps(self):
         """Disadvantaged pupils who also face a second or third barrier."""
@@ -123,20 +99,3 @@ class ProfileSections(SchoolData):
                              "Other pupils": cells.get("other", "0")})
             return pd.DataFrame(rows)
         return self._each(one)
-
-
-def _profile_title(p: pd.DataFrame, characteristic: str) -> str:
-    rows = p[(p["characteristic"] == characteristic) & ~p["suppressed"] & (p["value"] != "unknown")]
-    wide = rows.pivot_table(index="value", columns="group", values="pct", aggfunc="first")
-    name = characteristic_label(characteristic)
-    if not {"disadvantaged", "other"} <= set(wide.columns) or wide.dropna().empty:
-        return cap(name)
-    wide = wide.dropna()
-    diff = (wide["disadvantaged"] - wide["other"])
-    v = diff.abs().idxmax()
-    d, o = wide.loc[v, "disadvantaged"], wide.loc[v, "other"]
-    if abs(d - o) < 0.05:
-        return f"Disadvantaged pupils look like their peers in {name}"
-    more = "more" if d > o else "less"
-    return f"{cap(name)}: '{value_label(characteristic, v)}' is {more} common among disadvantaged pupils " \
-           f"({d:.0%} against {o:.0%})"

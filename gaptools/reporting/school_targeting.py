@@ -103,12 +103,11 @@ class TargetingSections(SchoolData):
 
     def _on_roll(self, c: Cohort) -> tuple[pd.DataFrame, int]:
         """The school's current pupils of ``c``'s key stage whose results are still to come, and how many
-        rows of the current table are left out because their year already has results (leavers)."""
+        rows of the current table are left out (:func:`gaptools.targeting.pupils.on_roll`)."""
+        from ..targeting.pupils import on_roll
+
         assert self.current is not None  # (asked for only where the report has current pupils)
-        past = self.pupils[(self.pupils["school_id"] == self.school_id) & (self.pupils["key_stage"] == c.key_stage)]
-        cur = self.current[(self.current["school_id"] == self.school_id) & (self.current["key_stage"] == c.key_stage)]
-        done = (cur["year"] <= int(past["year"].max())).to_numpy(dtype=bool, na_value=False)
-        return cur[~done], int(done.sum())
+        return on_roll(self.current, self.pupils, self.school_id, c.key_stage)
 
     def targets(self, limit: int = 40):
         """The current pupils to focus on, as staff read the list."""

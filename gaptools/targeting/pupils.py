@@ -93,6 +93,15 @@ def _reason(bar: Bar, v: float) -> str:
     return f"{bar.label} {int(v)}: {int(bar.bar - v)} below the expected 100"
 
 
+def on_roll(current: pd.DataFrame, pupils: pd.DataFrame, school_id: str, key_stage: str) -> tuple[pd.DataFrame, int]:
+    """The school's current pupils of ``key_stage`` whose results are still to come, and how many rows of
+    ``current`` are left out because their year already has results in ``pupils`` (they have left)."""
+    past = pupils[(pupils["school_id"] == school_id) & (pupils["key_stage"] == key_stage)]
+    cur = current[(current["school_id"] == school_id) & (current["key_stage"] == key_stage)]
+    done = (cur["year"] <= int(past["year"].max())).to_numpy(dtype=bool, na_value=False)
+    return cur[~done], int(done.sum())
+
+
 def target_pupils(current: pd.DataFrame, school_id: str, *, key_stage: str | None = None,
                   priorities: pd.DataFrame | None = None, all_pupils: bool = False,
                   weights: Weights = Weights()) -> pd.DataFrame:

@@ -1,8 +1,8 @@
-"""Work done once per school (issue 15): a school's notebooks share its cohort profile.
+"""Work done once per school (issue 15, issue 25): a school's notebooks share its analysis.
 
-Notebook 01 shows the profile; 02 shows it and then works out the results,
-which hold it; 03 finds the results (with the profile) in the cache 02 left.
-The profile is worked out once for each report and never again for the results.
+Notebook 01 works out ``gaptools.analyse`` (with the cohort profile) and keeps it in
+the school's ``out_dir`` (:mod:`gaptools.analysis.cache`); 02 and 03 read it back
+instead of working it out again, while the data and the choices are the same.
 """
 import warnings
 
@@ -21,7 +21,9 @@ def validated(tmp_path_factory):
     return save_validated(pupils, tmp_path_factory.mktemp("run") / "pupils.parquet")
 
 
-def test_a_schools_notebooks_share_its_profile(validated, tmp_path):
+def test_a_schools_notebooks_share_its_analysis(validated, tmp_path, monkeypatch):
+    import gaptools.analysis.analyse as analyse_module
+    from gaptools.analysis.cache import CACHE
     from gaptools.analysis.profile import cohort_profile
     from gaptools.analysis.results import analyse_school
     from gaptools.reporting.school import SchoolReport
@@ -29,24 +31,34 @@ def test_a_schools_notebooks_share_its_profile(validated, tmp_path):
     pupils = load_pupils(validated)
     expected = cohort_profile(pupils, school_id="900102", threshold=6)
     first = SchoolReport(str(validated), "900102", out_dir=tmp_path)
-    shown = first.profile  # as notebook 02's headline, before the results
+    shown = first.profile  # as notebook 01's headline
     assert first.results.profile is shown  # not worked out again for the results
     assert_frame_equal(shown, expected)
-    later = SchoolReport(str(validated), "900102", out_dir=tmp_path)  # notebook 03: the results cache is there
-    profile = later.profile
-    assert later.results.profile is profile  # the profile came with the cached results
-    assert_frame_equal(profile, expected)
+    assert (tmp_path / CACHE).is_file()
+
+    def never(*args, **kwargs):
+        raise AssertionError("the analysis was worked out again")
+    monkeypatch.setattr(analyse_module, "gap_table", never)
+    later = SchoolReport(str(validated), "900102", out_dir=tmp_path)  # notebook 03: the analysis is kept there
+    assert_frame_equal(later.profile, expected)
+    assert_frame_equal(later.table, first.table)
+    with pytest.raises(AssertionError, match="worked out again"):  # another threshold is another analysis
+        _ = SchoolReport(str(validated), "900102", out_dir=tmp_path, threshold=10).table
+    monkeypatch.undo()
     # the results are those of a plain analysis, with its own profile
     plain = analyse_school(pupils, "900102")
-    for got, want in [(first.results.table, plain.table), (first.results.findings, plain.findings),
-                      (first.results.gap_index, plain.gap_index), (first.results.profile, plain.profile)]:
+    for got, want in [(later.results.table, plain.table), (later.results.findings, plain.findings),
+                      (later.results.gap_index, plain.gap_index), (later.results.profile, plain.profile)]:
         assert_frame_equal(got, want)
+    (tmp_path / CACHE).write_bytes(b"not a pickle")  # a damaged cache is worked out again, never an error
+    assert_frame_equal(SchoolReport(str(validated), "900102", out_dir=tmp_path).table, plain.table)
 
 
-def test_a_report_without_a_cache_works_the_profile_out_itself(validated, tmp_path):
+def test_a_report_without_out_dir_writes_nothing(validated, tmp_path, monkeypatch):
     from gaptools.analysis.profile import cohort_profile
     from gaptools.reporting.school import SchoolReport
 
-    report = SchoolReport(str(validated), "900201", out_dir=tmp_path / "empty")
+    monkeypatch.chdir(tmp_path)
+    report = SchoolReport(str(validated), "900201")
     assert_frame_equal(report.profile, cohort_profile(load_pupils(validated), school_id="900201", threshold=6))
-    assert not (tmp_path / "empty").exists()  # showing the profile writes nothing
+    assert not list(tmp_path.iterdir())
