@@ -7,15 +7,14 @@ Cheap: the notebooks and modules are parsed, not run; the analyses are of small 
 """
 import ast
 import json
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import ROOT
 
 import gaptools
 
-ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
 REPORTING = ROOT / "gaptools" / "reporting"
 #: The modules of the school and trust reports, and the public tables and charts they are made of.
