@@ -10,8 +10,9 @@ import pandas as pd
 
 from ..domain.formatting import academic_year, cap, is_yes, trend_text, with_interval, withheld_text
 from ..domain.registry import REGISTRY, headline
-from .display import Section, Table, markdown
+from .display import Section, markdown
 from .in_year import year_group_name
+from .summary import Folded
 from .trust_data import NO_RESULTS, trust_gap_text
 from .trust_maps import HEATMAP_MOST, TrustCharts, stands_out_title
 from .trust_support import CSV_COLUMNS, SUPPORT_MOST, TrustSupport
@@ -19,6 +20,9 @@ from .trust_support import CSV_COLUMNS, SUPPORT_MOST, TrustSupport
 # names other modules and users import from here (the sections now live in modules of their own)
 __all__ = ["CSV_COLUMNS", "HEATMAP_MOST", "NO_RESULTS", "SUPPORT_MOST", "TrustReport", "stands_out_title"]
 
+
+#: Rows of a long trust table shown before the rest is folded (a printed overview shows them all).
+LONG_TABLE = 30
 
 class TrustReport(TrustCharts, TrustSupport):
     """Every school side by side: which gaps are real, which are closing, where to put support.
@@ -59,7 +63,7 @@ class TrustReport(TrustCharts, TrustSupport):
             rows.append(row)
         note = markdown(f"Gaps with 95% intervals; **\\*** marks a clear gap (survives the false-discovery check). "
                         f"Groups under {self.threshold} pupils are withheld.")
-        return Section([note, Table(pd.DataFrame(rows).fillna(""))])
+        return Section([note, Folded(pd.DataFrame(rows).fillna(""), keep=LONG_TABLE, what="schools")])
 
     def school_links(self):
         """Links to each school's own pages (when the results come from a ``gaptools run``), in the order
@@ -115,8 +119,10 @@ class TrustReport(TrustCharts, TrustSupport):
         })
         note = markdown("Gaps in each subject's own scores (above 0: disadvantaged pupils behind); changes in "
                         "standard deviations of the subject's scores, same pupils. A change is *clear* only when "
-                        "it survives the false-discovery check across the school's comparisons.")
-        return Section([note, Table(out.reset_index(drop=True))])
+                        "it survives the false-discovery check across the school's comparisons. Clear changes "
+                        "come first.")
+        out = out.sort_values("Clear change?", key=lambda c: c.ne("yes"), kind="stable")  # clear ones first
+        return Section([note, Folded(out.reset_index(drop=True), keep=LONG_TABLE, what="year groups")])
 
     def trends_table(self):
         """Which schools' gaps are clearly closing or widening: the results model's verdict (latest year)."""
@@ -126,10 +132,12 @@ class TrustReport(TrustCharts, TrustSupport):
         tr = g[g["trend"].isin(["closing", "widening"])]
         if tr.empty:
             return markdown("_No school's gap is clearly closing or widening over the years in the data._")
-        return Table(pd.DataFrame({
+        tr = tr.sort_values("trend", key=lambda t: t.ne("widening"), kind="stable")  # widening gaps first
+        return Folded(pd.DataFrame({
             "School": tr["school_name"], "Key stage": tr["key_stage"], "Measure": tr["label"].map(cap),
             "From": tr["trend_from"].astype(int), "To": tr["year"].astype(int),
             "Change in the gap (95% interval)": [with_interval(c, lo, hi, u, m, k) for c, lo, hi, u, m, k in zip(
                 tr["trend_change"], tr["trend_ci_low"], tr["trend_ci_high"], tr["unit"], tr["measure"], tr["kind"])],
-            "Verdict": [trend_text(t, f) for t, f in zip(tr["trend"], tr["trend_from"])]}).reset_index(drop=True))
+            "Verdict": [trend_text(t, f) for t, f in zip(tr["trend"], tr["trend_from"])]}).reset_index(drop=True),
+            keep=LONG_TABLE, what="changes")
 

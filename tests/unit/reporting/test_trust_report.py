@@ -40,3 +40,23 @@ def test_support_table_lists_exactly_the_schools_with_a_concern(trust):
 def test_funnel_flags_the_widening_school_and_says_which_way(trust):
     titles = [c.title for c in trust.funnel()]
     assert any("Hillcrest High School stands out: its gap is larger than the trust's" in t for t in titles), titles
+
+
+def test_long_trust_tables_fold_after_their_first_rows_widening_gaps_first(trust, monkeypatch):
+    """At hundreds of schools the overview's tables would run to thousands of pixels: each shows its first
+    rows and folds the rest (a printed overview opens them); the trends table puts widening gaps first."""
+    from gaptools.reporting import trust as trust_module
+    from gaptools.reporting.summary import Folded
+
+    g = trust._latest()
+    moving = g[g["trend"].isin(["closing", "widening"])]
+    assert moving["trend"].nunique() == 2  # the sample has both: the order is tested
+    monkeypatch.setattr(trust_module, "LONG_TABLE", 3)
+    table = trust.trends_table()
+    assert isinstance(table, Folded) and table.keep == 3 and len(table.data) == len(moving)
+    verdicts = table.data["Verdict"].str.startswith("widening").tolist()
+    assert verdicts == sorted(verdicts, reverse=True) and 0 < sum(verdicts) < len(verdicts)  # widening first
+    html = table._repr_html_()
+    assert f"Show {len(moving) - 3} more changes" in html
+    schools = [p for p in trust.schools_table() if isinstance(p, Folded)][0]
+    assert len(schools.data) == g.groupby(["school_id", "key_stage"]).ngroups
