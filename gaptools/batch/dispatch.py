@@ -72,6 +72,19 @@ def dask_failure(exc: BaseException, client) -> str:
     return f"the Dask worker failed: {type(exc).__name__}: {exc}"
 
 
+def school_data(client, data_file, jobs) -> list:
+    """What each school's Dask task reads its rows from: nothing more than its job where every worker sees the
+    run's table by school (the client's folder: one machine, or a shared file system), else each school's own
+    file's bytes, scattered to one worker (workers on other machines never get the whole table)."""
+    from ..io.byschool import folder_token, school_file
+
+    token = folder_token(data_file)
+    seen = client.run(folder_token, str(data_file)) if token else {}
+    if seen and all(t == token for t in seen.values()):
+        return [None] * len(jobs)
+    return client.scatter([(Path(data_file) / school_file(j.school_id)).read_bytes() for j in jobs], hash=False)
+
+
 def dispatch(jobs, *, client, data_file, workers, quiet, already_failed=0, skipped=0):
     """Run the jobs (locally or on Dask), yielding outcomes as they finish, with a progress bar.
 
@@ -99,9 +112,7 @@ def dispatch(jobs, *, client, data_file, workers, quiet, already_failed=0, skipp
         if client is not None:
             from distributed import as_completed
 
-            # the workers may be other machines: they get the validated table's bytes, not its path
-            data = client.scatter(Path(data_file).read_bytes(), broadcast=True)
-            futures = client.map(run_school, jobs, data=data, pure=False,
+            futures = client.map(run_school, jobs, school_data(client, data_file, jobs), pure=False,
                                  key=[f"gaptools-{j.folder}-{os.getpid()}-{time.time_ns()}" for j in jobs])
             job_of = {f.key: j for f, j in zip(futures, jobs)}
             waiting = {f.key: f for f in futures}  # what this run still wants from the cluster

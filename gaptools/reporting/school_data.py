@@ -11,15 +11,24 @@ import pandas as pd
 from ..domain.formatting import academic_year, md_text
 from ..domain.reference import reference_fingerprint
 from ..domain.suppression import DEFAULT_THRESHOLD
+from ..io.byschool import ATTR, TrustContext
 from .display import Section, markdown
 
 if TYPE_CHECKING:
     from ..analysis.model import SchoolResults
 
 
-def load_data(data, mapping, current: bool = False):
+def load_data(data, mapping, current: bool = False, school=None):
+    """The pupil table; with ``school``, from a run's table by school, that school's rows alone (with the
+    trust's context: every figure as the whole table gives it), or the whole table from any other data."""
     if isinstance(data, pd.DataFrame) and "gaptools_sources" in data.attrs:
         return data
+    if school is not None and not isinstance(data, pd.DataFrame):
+        from ..io.byschool import read_school
+
+        rows = read_school(data, school)
+        if rows is not None:
+            return rows
     import warnings
 
     from ..errors import GaptoolsWarning
@@ -49,10 +58,10 @@ class SchoolData:
     def __init__(self, data, school_id, *, year=None, key_stage=None, mapping=None,
                  threshold: int = DEFAULT_THRESHOLD, out_dir=None, current=None, current_mapping=None,
                  activities=None, activities_mapping=None, assessments=None, assessments_mapping=None):
-        self.pupils = load_data(data, mapping)
+        self.school_id = str(school_id)
+        self.pupils = load_data(data, mapping, school=self.school_id)
         self.current = None if current is None else load_data(
             current, mapping if current_mapping is None else current_mapping, current=True)
-        self.school_id = str(school_id)
         self.threshold = int(threshold)
         self.out_dir = Path(out_dir) if out_dir else None
         mine = self.pupils[self.pupils["school_id"] == self.school_id]
@@ -119,8 +128,9 @@ class SchoolData:
 
         if self._pupils_digest is None:  # the table does not change under a report: hashed once
             self._pupils_digest = int(pd.util.hash_pandas_object(self.pupils, index=False).sum())
+        trust = self.pupils.attrs.get(ATTR)  # the trust's context of a school's rows: their figures depend on it
         return (__version__, self.school_id, self.threshold, self._pupils_digest, len(self.pupils),
-                reference_fingerprint())
+                reference_fingerprint(), trust.digest() if isinstance(trust, TrustContext) else None)
 
     def _read_cache(self):
         import pickle
