@@ -41,7 +41,7 @@ def test_a_school_read_is_exactly_its_rows_and_its_file_holds_no_other(trust):
         rows = read_school(folder, sid)
         expected = whole[whole["school_id"] == sid].reset_index(drop=True)
         pd.testing.assert_frame_equal(rows, expected)  # every column, type and value; nothing else
-        assert rows.attrs["gaptools_measures"] == whole.attrs["gaptools_measures"]
+        assert rows.attrs["gaptools_measures"] == whole.attrs["gaptools_measures"] and "gaptools_sources" in rows.attrs
         on_disk = pq.read_table(folder / school_file(sid), columns=["school_id"]).column(0).to_pylist()
         assert on_disk == [sid] * len(expected)  # the file itself holds this school's rows alone
     with pytest.raises(UnknownSchoolError, match="closest ids"):
@@ -50,6 +50,7 @@ def test_a_school_read_is_exactly_its_rows_and_its_file_holds_no_other(trust):
         warnings.simplefilter("ignore")
         back = gaptools.load_pupils(folder)  # the whole table, school after school, no context
     assert ATTR not in back.attrs
+    assert all(back.attrs[k] == whole.attrs[k] for k in ("gaptools_warnings", "gaptools_sources", "gaptools_measures"))
     pd.testing.assert_frame_equal(back.sort_values(["school_id", "key_stage", "year", "pupil_id"])
                                   .reset_index(drop=True),
                                   whole.sort_values(["school_id", "key_stage", "year", "pupil_id"])

@@ -24,7 +24,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..errors import UnknownSchoolError
-from .validated import read_validated, save_validated
+from .validated import VALIDATED_KEY, read_validated, save_validated
 
 #: Columns of a school's file holding the trust's context (never a pupil-table column: no input is named so).
 CONTEXT_PREFIX = "__trust__"
@@ -106,11 +106,16 @@ def save_by_school(pupils: pd.DataFrame, folder, context: pd.DataFrame, info: di
     for col in context.columns:
         table = table.append_column(KEY if col == "key" else CONTEXT_PREFIX + col, pa.array(context[col].to_numpy()))
     meta = dict(table.schema.metadata or {})
+    # the loading warnings and source files are the whole table's (as many as its files): kept once, in the
+    # index, so that a school's file stays the size of its rows
+    whole_meta = json.loads(meta[VALIDATED_KEY])
+    meta[VALIDATED_KEY] = json.dumps({**whole_meta, "warnings": [], "sources": []}).encode()
     ids = pupils["school_id"].astype(str).reset_index(drop=True)
     for sid, rows in ids.groupby(ids, sort=False).indices.items():
         mine = {**meta, CONTEXT_META: json.dumps({**info, "school": sid}).encode()}
         pq.write_table(table.take(pa.array(rows)).replace_schema_metadata(mine), work / school_file(sid))
-    (work / INDEX).write_text(json.dumps({"schools": list(dict.fromkeys(ids)), "token": uuid.uuid4().hex}),
+    (work / INDEX).write_text(json.dumps({"schools": list(dict.fromkeys(ids)), "token": uuid.uuid4().hex,
+                                          "warnings": whole_meta["warnings"], "sources": whole_meta["sources"]}),
                               encoding="utf-8")
     shutil.rmtree(folder, ignore_errors=True)
     os.replace(work, folder)
@@ -147,7 +152,8 @@ def read_school(path, school_id) -> pd.DataFrame | None:
     -------
     DataFrame or None
         As :func:`gaptools.load_pupils` gives the whole table, with the school's rows alone and
-        ``attrs["gaptools_trust_context"]`` a :class:`TrustContext`; None if ``path`` is no such
+        ``attrs["gaptools_trust_context"]`` a :class:`TrustContext` (the table's loading warnings and
+        source files are not repeated in each school's file: :func:`read_all` has them); None if ``path`` is no such
         folder or file (or is damaged: the whole table is then read as any other).
 
     Raises
@@ -189,13 +195,14 @@ def read_school(path, school_id) -> pd.DataFrame | None:
 
 def read_all(path) -> pd.DataFrame:
     """Every school's rows of a table written by :func:`save_by_school`, as one table (no context)."""
-    schools = json.loads((Path(path) / INDEX).read_text(encoding="utf-8"))["schools"]
+    index = json.loads((Path(path) / INDEX).read_text(encoding="utf-8"))
     parts = []
-    for sid in schools:
+    for sid in index["schools"]:
         rows = read_school(path, sid)
         if rows is None:
             raise ValueError(f"{path}: the file of school {sid!r} is damaged")
         parts.append(rows)
     whole = pd.concat(parts, ignore_index=True)
-    whole.attrs = {k: v for k, v in parts[0].attrs.items() if k != ATTR}
+    whole.attrs = {**{k: v for k, v in parts[0].attrs.items() if k != ATTR},
+                   "gaptools_warnings": list(index["warnings"]), "gaptools_sources": list(index["sources"])}
     return whole
