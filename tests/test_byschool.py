@@ -137,10 +137,6 @@ def test_dask_workers_read_the_folder_where_they_see_it_else_get_their_schools_b
         def run(self, fn, path):
             return {w: (fn(path) if t is None else t) for w, t in self.seen.items()}
 
-        def scatter(self, data, hash=True):
-            assert isinstance(data, list) and hash is False  # one school's bytes each, never broadcast
-            return data
-
     assert school_data(Client({"w1": None, "w2": None}), folder, jobs) == [None] * 3  # both see it
     sent = school_data(Client({"w1": None, "w2": "another run's"}), folder, jobs)
     assert token and [len(b) for b in sent] == [(folder / school_file(j.school_id)).stat().st_size for j in jobs]
