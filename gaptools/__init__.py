@@ -13,7 +13,7 @@ from .errors import DataValidationError, GaptoolsError, GaptoolsWarning, Problem
 __version__ = "0.1.0"
 
 _EXPORTS = {
-    "load_pupils": "io.loading", "load_mapping": "io.mapping", "Measure": "domain.measures",
+    "load_pupils": "io.loading", "load_school": "io.school", "load_mapping": "io.mapping", "Measure": "domain.measures",
     "measures_for": "domain.measures", "prior_band": "domain.measures", "cohort_profile": "analysis.profile",
     "gap_table": "analysis.gaps", "gap_index": "analysis.gapindex", "gap_trends": "analysis.trends",
     "findings": "analysis.findings", "value_added": "analysis.progress",

@@ -31,6 +31,7 @@ from .io.activities import load_activities as load_activities
 from .io.assessments import load_assessments as load_assessments
 from .io.loading import load_pupils as load_pupils
 from .io.mapping import load_mapping as load_mapping
+from .io.school import load_school as load_school
 from .reporting import public_charts as charts
 from .reporting import published as published
 from .reporting import tables as tables
@@ -77,6 +78,7 @@ __all__ = [
     "load_assessments",
     "load_mapping",
     "load_pupils",
+    "load_school",
     "measures_for",
     "notebook_pdf",
     "prior_band",

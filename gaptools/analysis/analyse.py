@@ -27,6 +27,7 @@ from .gaps import SPLITS, gap_table
 from .model import SchoolResults, results_table
 from .profile import cohort_profile
 from .trends import gap_trends
+from .trustcontext import up_to_year
 
 #: Columns that are never a split: ids, names, outcomes and what is derived from them.
 NOT_SPLITS = {"school_id", "school_name", "pupil_id", "year", "key_stage", "disadvantaged", "forename", "surname",
@@ -114,7 +115,9 @@ def analyse(pupils: pd.DataFrame, school_id, *, year: int | None = None, key_sta
     ----------
     pupils : DataFrame
         From :func:`gaptools.load_pupils`: the school's pupils and the rest of
-        the trust (value added and the gap index compare with the trust).
+        the trust (value added and the gap index compare with the trust); or
+        the school's rows alone read with the trust's context
+        (:func:`gaptools.io.byschool.read_school`, as a run's notebooks read them).
     school_id : str
     year : int, optional
         The results year to analyse (2025 = 2024/25), as if later years were not
@@ -179,7 +182,8 @@ def analyse(pupils: pd.DataFrame, school_id, *, year: int | None = None, key_sta
         years = sorted(int(y) for y in rows["year"].dropna().unique())
         if int(year) not in years:
             raise AnalysisChoiceError(f"{school_id} has no results for {year}; it has {', '.join(map(str, years))}")
-        pupils = pupils[pupils["year"] <= int(year)]  # as if later years were not yet in the data
+        # as if later years were not yet in the data
+        pupils = up_to_year(pupils[pupils["year"] <= int(year)], int(year))
     if measures is not None:
         measures = [measures] if isinstance(measures, str) else list(measures)
         have = {m.name for ks in rows["key_stage"].astype(str).unique() for m in measures_for(pupils, ks)}

@@ -21,12 +21,16 @@ CACHE = ".gaptools-analysis.pkl"
 
 def cache_key(pupils: pd.DataFrame, choices: tuple) -> tuple:
     """What a kept analysis must match: gaptools' version, the analyst's ``choices``, the pupil table
-    (hashed: the same table gives the same key) and the reference data on file."""
+    (hashed: the same table gives the same key), the trust's context of a school's rows (their figures
+    depend on it: :func:`gaptools.load_school`) and the reference data on file."""
     from .. import __version__
     from ..domain.reference import reference_fingerprint
+    from ..io.byschool import ATTR, TrustContext
 
     digest = int(pd.util.hash_pandas_object(pupils, index=False).sum())  # once a notebook: analyse() asks once
-    return (__version__, choices, digest, len(pupils), reference_fingerprint())
+    trust = pupils.attrs.get(ATTR)
+    return (__version__, choices, digest, len(pupils), reference_fingerprint(),
+            trust.digest() if isinstance(trust, TrustContext) else None)
 
 
 def read_cached(folder, key: tuple):

@@ -14,6 +14,7 @@ import pandas as pd
 from ..domain.reference import national_gap_index
 from ..domain.registry import gap_index_measures
 from ..domain.suppression import DEFAULT_THRESHOLD, protect
+from .trustcontext import RANK, context_of
 
 COLUMNS = ["school_id", "key_stage", "year", "value", "suppressed", "n_disadvantaged", "n_other",
            "reference", "national"]
@@ -73,6 +74,44 @@ def attainment_for_index(pupils: pd.DataFrame) -> pd.Series:
     return out
 
 
+def _scored(pupils: pd.DataFrame) -> pd.DataFrame:
+    """Each pupil's school, cohort, group and the score they are ranked on (NaN where none)."""
+    return pd.DataFrame({"school_id": pupils["school_id"].astype(str), "key_stage": pupils["key_stage"].astype(str),
+                         "year": pupils["year"].astype("int64"), "dis": pupils["disadvantaged"].astype(bool),
+                         "score": attainment_for_index(pupils)})
+
+
+def _population(data: pd.DataFrame, reference: str) -> str:
+    """Who pupils are ranked among: ``reference``, but a trust of one school (with scores) is that school."""
+    return "school" if reference == "trust" and data["school_id"].nunique() == 1 else reference
+
+
+def _ranks(data: pd.DataFrame, reference: str) -> pd.Series:
+    """Each scored pupil's percentile rank (ties: their average rank) in their population."""
+    pop = ["key_stage", "year"] if reference == "trust" else ["school_id", "key_stage", "year"]
+    return data.groupby(pop)["score"].rank(method="average") / data.groupby(pop)["score"].transform("size")
+
+
+def index_ranks(pupils: pd.DataFrame) -> tuple[np.ndarray, str]:
+    """Each pupil's percentile rank in the trust (NaN where no score), as :func:`gap_index` ranks them,
+    and the population ('trust', or 'school' where one school has scores)."""
+    data = _scored(pupils)
+    out = np.full(len(data), np.nan)
+    scored = data["score"].notna().to_numpy()
+    data = data[scored]
+    reference = _population(data, "trust") if len(data) else "trust"
+    if len(data):
+        out[scored] = _ranks(data, reference).to_numpy(dtype="float64")
+    return out, reference
+
+
+def first_scored_years(pupils: pd.DataFrame) -> dict[str, int]:
+    """How many schools have their first gap-index score in each year (year as text: JSON)."""
+    data = _scored(pupils).dropna(subset=["score"])
+    first = data.groupby("school_id")["year"].min().value_counts()
+    return {str(int(y)): int(n) for y, n in first.items()}
+
+
 def _withhold(n_dis: np.ndarray, n_other: np.ndarray, threshold: int) -> np.ndarray:
     """Rows to withhold: each shows two cells (the school's disadvantaged and other
     pupils), parts of the cohort, whose size is public."""
@@ -97,7 +136,8 @@ def gap_index(pupils: pd.DataFrame, *, reference: str = "trust", threshold: int 
     reference : {'trust', 'school'}
         Rank pupils within all of ``pupils`` of the same key stage and year
         (the trust: a school's index then says where its pupils sit in the
-        trust) or within each school's own cohort.
+        trust; a school's rows read with the trust's context keep their ranks
+        in that trust) or within each school's own cohort.
     threshold : int, default 6
         Withhold the index (and both counts) where either group is smaller.
     school_id, key_stage, year : optional
@@ -109,16 +149,17 @@ def gap_index(pupils: pd.DataFrame, *, reference: str = "trust", threshold: int 
         ``school_id, key_stage, year, value, suppressed, n_disadvantaged,
         n_other, reference, national`` (the DfE national index that year, if known).
     """
-    score = attainment_for_index(pupils)
-    data = pd.DataFrame({"school_id": pupils["school_id"].astype(str), "key_stage": pupils["key_stage"].astype(str),
-                         "year": pupils["year"].astype("int64"), "dis": pupils["disadvantaged"].astype(bool),
-                         "score": score}).dropna(subset=["score"])
+    data = _scored(pupils)
+    ctx = context_of(pupils) if reference == "trust" else None
+    if ctx is not None:  # a school's rows read with the trust's context: their ranks in the trust
+        data["pr"] = ctx.values[RANK].to_numpy(dtype="float64")
+        reference = ctx.reference
+    data = data.dropna(subset=["score"])
     if data.empty:
         return pd.DataFrame(columns=COLUMNS)
-    if reference == "trust" and data["school_id"].nunique() == 1:
-        reference = "school"  # one school's data: its pupils are ranked among themselves, not in a trust
-    pop = ["key_stage", "year"] if reference == "trust" else ["school_id", "key_stage", "year"]
-    data["pr"] = data.groupby(pop)["score"].rank(method="average") / data.groupby(pop)["score"].transform("size")
+    if ctx is None:
+        reference = _population(data, reference)
+        data["pr"] = _ranks(data, reference)
     g = data.groupby(["school_id", "key_stage", "year", "dis"])["pr"].agg(["mean", "size"]).unstack("dis")
     mean_o = g[("mean", False)] if ("mean", False) in g.columns else np.nan
     mean_d = g[("mean", True)] if ("mean", True) in g.columns else np.nan

@@ -9,6 +9,7 @@ from ..domain.progress8 import group_row
 from ..domain.reference import p8_estimates
 from ..domain.registry import value_added as value_added_of
 from .groupstats import pack
+from .trustcontext import context_of
 
 #: Score measures that get a trust-relative value added, with its label, from the registry
 #: (the glossary on every page says what trust-relative value added is).
@@ -27,7 +28,9 @@ def value_added(pupils: pd.DataFrame, measures=tuple(VALUE_ADDED), *, reference:
     measures : sequence of str
         Outcome columns.
     reference : DataFrame, optional
-        The population that sets expectations; default ``pupils`` (the trust).
+        The population that sets expectations; default ``pupils`` (the trust),
+        or for a school's rows read with the trust's context
+        (:func:`gaptools.io.byschool.read_school`) the trust they were read from.
         It is not a national benchmark, and everything shown from it says so.
 
     Returns
@@ -35,6 +38,10 @@ def value_added(pupils: pd.DataFrame, measures=tuple(VALUE_ADDED), *, reference:
     DataFrame
         One ``va_<measure>`` column per measure, aligned with ``pupils``.
     """
+    if reference is None and (ctx := context_of(pupils)) is not None:
+        given = ctx.value_added(pupils, measures)  # worked out once for the whole trust
+        if given is not None:
+            return given
     same = reference is None or reference is pupils
     reference = pupils if reference is None else reference
     out = pd.DataFrame(index=pupils.index)

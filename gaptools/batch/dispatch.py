@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import sys
 import time
+import warnings
 from pathlib import Path
 
 from ..domain.formatting import terminal_safe
@@ -72,6 +73,20 @@ def dask_failure(exc: BaseException, client) -> str:
     return f"the Dask worker failed: {type(exc).__name__}: {exc}"
 
 
+def school_data(client, data_file, jobs) -> list:
+    """What each school's Dask task reads its rows from: nothing more than its job where every worker sees the
+    run's table by school (the client's folder: one machine, or a shared file system), else each school's own
+    file's bytes, in its task (a worker gets its schools' rows alone, never the whole table; and a task whose
+    worker is lost is run again elsewhere with them, as data scattered to that worker would be lost with it)."""
+    from ..io.byschool import folder_token, school_file
+
+    token = folder_token(data_file)
+    seen = client.run(folder_token, str(data_file)) if token else {}
+    if seen and all(t == token for t in seen.values()):
+        return [None] * len(jobs)
+    return [(Path(data_file) / school_file(j.school_id)).read_bytes() for j in jobs]
+
+
 def dispatch(jobs, *, client, data_file, workers, quiet, already_failed=0, skipped=0):
     """Run the jobs (locally or on Dask), yielding outcomes as they finish, with a progress bar.
 
@@ -99,10 +114,10 @@ def dispatch(jobs, *, client, data_file, workers, quiet, already_failed=0, skipp
         if client is not None:
             from distributed import as_completed
 
-            # the workers may be other machines: they get the validated table's bytes, not its path
-            data = client.scatter(Path(data_file).read_bytes(), broadcast=True)
-            futures = client.map(run_school, jobs, data=data, pure=False,
-                                 key=[f"gaptools-{j.folder}-{os.getpid()}-{time.time_ns()}" for j in jobs])
+            with warnings.catch_warnings():  # (schools' files in their tasks make a large graph: as meant)
+                warnings.filterwarnings("ignore", message=".*large graph.*")
+                futures = client.map(run_school, jobs, school_data(client, data_file, jobs), pure=False,
+                                     key=[f"gaptools-{j.folder}-{os.getpid()}-{time.time_ns()}" for j in jobs])
             job_of = {f.key: j for f, j in zip(futures, jobs)}
             waiting = {f.key: f for f in futures}  # what this run still wants from the cluster
             del futures

@@ -129,7 +129,8 @@ def run(data, out, *, mapping=None, schools=None, workers: int | None = None, sc
 
 def _run(data, out, opts: RunOptions) -> dict:
     """:func:`run` with its options gathered."""
-    from ..io.loading import save_validated
+    from ..analysis.trustwide import trust_context
+    from ..io.byschool import save_by_school
     from ..reporting.pdf import printing
 
     opts.check()
@@ -160,7 +161,7 @@ def _run(data, out, opts: RunOptions) -> dict:
             wanted = None if not schools else list(dict.fromkeys(str(s).strip() for s in schools))
             if wanted is not None and set(wanted) - set(known):
                 raise UsageError(unknown_schools([s for s in wanted if s not in known], known, source))
-            data_file = private / "pupils.parquet"
+            data_file = private / "pupils"  # one validated file a school: each school's notebooks read theirs
             input_hash = None
             if pupils is not None:
                 if year is not None:
@@ -171,7 +172,9 @@ def _run(data, out, opts: RunOptions) -> dict:
                     kept.attrs = pupils.attrs
                     pupils = kept
                 pupils = pupils.drop(columns=list(NAME_COLUMNS), errors="ignore")  # names stay out
-                save_validated(pupils, data_file)
+                # what every school's figures share with the trust, worked out once (value added, the
+                # gap index's ranks) and saved beside each school's rows
+                save_by_school(pupils, data_file, *trust_context(pupils))
                 input_hash = hash_inputs(pupils, opts.threshold, year, notebook_dir, current,
                                          current_mapping if current else None,
                                          (*(in_year or ()), *(Path(p) for p in activities or () if p)),
@@ -224,8 +227,6 @@ def _run_in(folder: OutputFolder, private: Path, stopper: StopOnSignal, client, 
                                   mapping=str(Path(mapping).resolve()) if current and isinstance(mapping, (str, Path))
                                   else None, **in_year_job(in_year, out / folders[sid]),
                                   **activity_fields(activities)))
-    if zygote is not None and jobs:  # read once here: every school's kernels find the table in memory
-        zygote.preload(str(data_file))
     order = [sid for sid in known if sid in outcomes or any(j.school_id == sid for j in jobs)]
     fields = {"schema_version": SCHEMA_VERSION,
               "generated": datetime.now(UTC).isoformat(timespec="seconds"),

@@ -46,7 +46,7 @@ class SchoolJob:
     school_id: str
     school_name: str
     folder: str
-    data: str            # the validated Parquet file (in the run's private folder)
+    data: str            # the run's validated table, one file a school (a folder in the run's private folder)
     stage: str           # where to build the school's folder (inside the output folder's work area)
     threshold: int = DEFAULT_THRESHOLD
     year: int | None = None
@@ -176,8 +176,8 @@ def run_school(job: SchoolJob, data: bytes | None = None) -> SchoolOutcome:
     ----------
     job : SchoolJob
     data : bytes, optional
-        The validated Parquet file's bytes, for a worker that cannot read
-        ``job.data`` (a Dask worker on another machine).
+        This school's validated file's bytes (its rows and the trust's context for them),
+        for a worker that cannot read ``job.data`` (a Dask worker on another machine).
     """
     from ..reporting.html import notebook_html
     from .workspace import private_folder

@@ -12,6 +12,7 @@ from ..domain.measures import Measure, derive_standard_measures
 from ..domain.upn import is_valid_upn, looks_like_upn
 from ..errors import DataValidationError, GaptoolsWarning, Problem, shorten
 from . import progress
+from .byschool import is_by_school, read_all
 from .columnmap import Part, apply_values, count_text, find_column, headers_text, rename_columns, skip_export_rows
 from .filerules import rule_notes
 from .gradecells import double_award_notes
@@ -266,8 +267,10 @@ def load_pupils(data, mapping=None, *, derive_progress: bool = True, current: bo
         the custom measures declared in the mapping; ``attrs["gaptools_warnings"]``
         the warnings raised while loading.
 
-    A Parquet file written by :func:`save_validated` (the batch runner's
-    validated copy) is read back as it is, without validating it again.
+    A Parquet file written by :func:`save_validated` (a validated copy), or a
+    folder written by :func:`gaptools.io.byschool.save_by_school` (the batch
+    runner's, one file a school), is read back as it is, without validating
+    it again.
 
     Raises
     ------
@@ -281,6 +284,8 @@ def load_pupils(data, mapping=None, *, derive_progress: bool = True, current: bo
         validated = read_validated(data)
         if validated is not None:  # written by save_validated: checked already
             return validated
+    if not isinstance(data, pd.DataFrame) and is_by_school(data):  # a run's validated table, by school
+        return read_all(data)
     mapping = load_mapping(mapping)
     parts, problems, read_notes = read_parts(data, mapping, current)
     if not parts:

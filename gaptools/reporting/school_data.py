@@ -16,16 +16,21 @@ if TYPE_CHECKING:
     from ..analysis.model import SchoolResults
 
 
-def load_data(data, mapping, current: bool = False):
+def load_data(data, mapping, current: bool = False, school=None):
+    """The pupil table, quietly (a page shows no loading warnings); with ``school``, what that school's
+    analysis needs (:func:`gaptools.load_school`: from a run's table by school, its rows alone)."""
     if isinstance(data, pd.DataFrame) and "gaptools_sources" in data.attrs:
         return data
     import warnings
 
     from ..errors import GaptoolsWarning
     from ..io.loading import load_pupils
+    from ..io.school import load_school
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", GaptoolsWarning)
+        if school is not None and not current:
+            return load_school(data, school, mapping)
         return load_pupils(data, mapping, current=current)
 
 
@@ -40,10 +45,10 @@ class SchoolData:
                  threshold: int = DEFAULT_THRESHOLD, out_dir=None, current=None, current_mapping=None,
                  activities=None, activities_mapping=None, assessments=None, assessments_mapping=None,
                  analysis: SchoolAnalysis | None = None):
-        self.pupils = load_data(data, mapping)
+        self.school_id = str(school_id)
+        self.pupils = load_data(data, mapping, school=self.school_id)
         self.current = None if current is None else load_data(
             current, mapping if current_mapping is None else current_mapping, current=True)
-        self.school_id = str(school_id)
         self.threshold = int(threshold)
         self.out_dir = Path(out_dir) if out_dir else None
         mine = self.pupils[self.pupils["school_id"] == self.school_id]

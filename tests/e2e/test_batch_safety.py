@@ -178,7 +178,8 @@ def test_no_pupil_data_outside_each_schools_own_targeting_files(clone_run):
     assert sorted(os.listdir(reports / ".gaptools")) == ["lock"]
     assert not _private_folders(clone_run["first_pid"]) and not _kernels_of(clone_run["first_pid"])
     assert not _warm_parents_from(clone_run["clone"])  # the run's warm kernel parent ended with it
-    assert "pupils.parquet" not in json.dumps(_manifest(reports))
+    manifest = json.dumps(_manifest(reports))
+    assert "pupils.parquet" not in manifest and '/pupils"' not in manifest  # the run's validated copy (by school)
 
 
 def test_user_files_survive_resume_and_a_schools_run(clone_run, tmp_path):

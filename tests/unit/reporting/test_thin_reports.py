@@ -56,7 +56,7 @@ def test_the_notebooks_show_the_analysts_path(name, tables, charts):
     calls = [c for s, _ in cells for c in _gt_calls(s)]
     setup = cells[0][0]
     # the analysis first, from the loaded pupils, then the report renders that analysis
-    assert _gt_calls(setup)[:3] == ["load_pupils", "analyse", "SchoolReport"], setup
+    assert _gt_calls(setup)[:3] == ["load_school", "analyse", "SchoolReport"], setup
     assert "analysis=school" in setup.replace(" ", "")
     used_tables = {c.split(".", 1)[1] for c in calls if c.startswith("tables.")}
     used_charts = {c.split(".", 1)[1] for c in calls if c.startswith("charts.")}
