@@ -15,13 +15,15 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pandas as pd
 
+from ..domain.registry import gap_index_measures, value_added
 from ..errors import GaptoolsWarning
 from ..io.byschool import ATTR, TrustContext
 
 #: A row's identity in the trust table (unique in a validated table).
 KEY_COLUMNS = ("school_id", "key_stage", "year", "pupil_id")
 #: What value added and the gap index's rank of a row are worked out from.
-VALUE_COLUMNS = ("prior_attainment", "grade_english", "grade_maths", "attainment8", "reading_score", "maths_score")
+VALUE_COLUMNS = ("prior_attainment", *dict.fromkeys([*value_added(), *gap_index_measures("KS4"),
+                                                      *gap_index_measures("KS2")]))
 #: The gap index's percentile rank of a pupil in the context.
 RANK = "index_rank"
 
