@@ -146,7 +146,7 @@ def _run(data, out, opts: RunOptions) -> dict:
     started = time.perf_counter()
     reset()
     with StopOnSignal() as stopper, private_folder() as private, progress.shown(not opts.quiet), \
-            (warm.session() if not scheduler else nullcontext()) as zygote:
+            (warm.session() if not scheduler else nullcontext()):
         # the warm kernel parent imports everything while the data is validated
         client = connect(scheduler) if scheduler else None
         try:
@@ -185,7 +185,7 @@ def _run(data, out, opts: RunOptions) -> dict:
             phases = {"validation": round(time.perf_counter() - started, 2)}  # (the rest as each phase ends)
             with OutputFolder(out) as folder, (printing() if pdf else nullcontext()):
                 # the folder is ours (or refused) before we wait for anything; one browser prints every PDF
-                return _run_in(folder, private, stopper, client, zygote, opts, data_file=data_file,
+                return _run_in(folder, private, stopper, client, opts, data_file=data_file,
                                input_hash=input_hash, source=source, names=names, failures=failures, known=known,
                                wanted=wanted, notebook_dir=notebook_dir, started=started, current=current,
                                mapping=current_mapping, in_year=in_year, activities=activities, phases=phases)
@@ -194,7 +194,7 @@ def _run(data, out, opts: RunOptions) -> dict:
                 client.close()
 
 
-def _run_in(folder: OutputFolder, private: Path, stopper: StopOnSignal, client, zygote, opts: RunOptions, *,
+def _run_in(folder: OutputFolder, private: Path, stopper: StopOnSignal, client, opts: RunOptions, *,
             data_file, input_hash, source, names, failures, known, wanted, notebook_dir, started, current, mapping,
             in_year=None, activities=None, phases=None) -> dict:
     """The run in its output folder (locked): the schools, the trust pages, the index and the manifest.

@@ -12,8 +12,9 @@ notebook, so a variable, a changed module global or a monkey-patch in one
 school's notebook cannot reach any other notebook; a kernel is never reused
 (one that dies or times out is simply gone; the next notebook gets a new
 fork). Only what the parent loaded before forking is shared, read-only in
-effect (copy-on-write): modules, and with :func:`session` ``preload`` the
-run's validated pupil table, which every school's notebooks read.
+effect (copy-on-write): the modules. (Each school's notebooks read that school's rows
+alone from the run's table by school, :mod:`gaptools.io.byschool`: nothing of the
+trust's data needs sharing.)
 
 The kernel itself is a normal ipykernel speaking the Jupyter protocol:
 papermill and nbclient drive it exactly as a spawned one (parameters,
@@ -22,8 +23,7 @@ outputs, execution timeout, interrupts, errors).
 Protocol (between the runner and ``python -m gaptools.batch.warm_parent``, the zygote's side): the
 parent writes one JSON request a line on the zygote's stdin; the zygote
 answers one line on its stdout: ``ready`` once its imports and first-use
-set-up are done, ``ok`` to a ``preload`` (the run's table), one process id
-for each kernel forked (or ``error ...``). When its stdin closes (the runner
+set-up are done, one process id for each kernel forked (or ``error ...``). When its stdin closes (the runner
 ended, even by ``kill -9``) the zygote kills the kernels it forked and exits.
 """
 from __future__ import annotations
@@ -95,7 +95,6 @@ class Zygote:
         self._env = env
         self._proc: subprocess.Popen | None = None
         self._ready = False
-        self._preloaded: set[str] = set()
 
     @property
     def pid(self) -> int | None:
@@ -112,7 +111,6 @@ class Zygote:
         if self._proc is not None and self._proc.poll() is None:
             return
         self._ready = False
-        self._preloaded.clear()
         self._proc = subprocess.Popen([sys.executable, "-m", "gaptools.batch.warm_parent"], stdin=subprocess.PIPE,
                                       stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=self._env,
                                       start_new_session=True)  # Ctrl-C reaches the runner alone
@@ -151,22 +149,6 @@ class Zygote:
                 if attempt:
                     raise
         raise AssertionError("unreachable")
-
-    def preload(self, path: str) -> bool:
-        """Have the zygote read the run's validated table once (every kernel then shares it).
-
-        Returns False if the zygote could not: the run goes on, each kernel then
-        reads the table itself (and, if the zygote cannot fork either, kernels start
-        the usual way), so a broken warm parent costs speed, never a run.
-        """
-        with self._lock:
-            if path not in self._preloaded:
-                try:
-                    self._ask({"preload": str(path)}, timeout=READY_TIMEOUT_S)
-                except ZygoteError:
-                    return False
-                self._preloaded.add(path)
-            return True
 
     def fork_kernel(self, args: list[str], *, env: dict, cwd: str) -> ForkedKernel:
         """A new kernel: ``ipykernel`` run with ``args`` (``-f connection-file``) in ``cwd`` with ``env``."""

@@ -2,7 +2,7 @@
 needs once, then forks a fresh kernel for each request.
 
 Its side of the protocol described in :mod:`gaptools.batch.warm` (the runner's side): one JSON request a
-line on stdin, one answer a line on stdout (``ready``, ``ok`` to a ``preload``, a kernel's process id, or
+line on stdin, one answer a line on stdout (``ready``, a kernel's process id, or
 ``error ...``); when stdin closes it kills the kernels it forked and exits.
 """
 from __future__ import annotations
@@ -83,13 +83,6 @@ def _first_use() -> None:
         pass
 
 
-def _preload(path: str) -> None:
-    """Read the run's validated table once, so every forked notebook finds it in memory."""
-    from gaptools.io.loading import preload_validated
-
-    preload_validated(path)
-
-
 def _child(request: dict) -> None:
     """In the forked child: become a fresh kernel in its own session; never return."""
     code = 1
@@ -154,17 +147,11 @@ def main() -> None:
     for line in requests:
         try:
             request = json.loads(line)
-            if "preload" in request:  # the run's table
-                _preload(request["preload"])
-                gc.collect()
-                gc.freeze()
-                answers.write(b"ok\n")
-            else:
-                pid = os.fork()
-                if pid == 0:
-                    _child(request)
-                forked.add(pid)
-                answers.write(f"{pid}\n".encode())
+            pid = os.fork()
+            if pid == 0:
+                _child(request)
+            forked.add(pid)
+            answers.write(f"{pid}\n".encode())
         except Exception as exc:
             answers.write(f"error {type(exc).__name__}: {exc}".replace("\n", " ").encode() + b"\n")
         answers.flush()

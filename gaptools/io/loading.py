@@ -21,12 +21,12 @@ from .mapping import Mapping, load_mapping
 from .problems import totals_notes
 from .readers import NOTES_ATTR, line_numbers, read_table, table_files
 from .resultyears import implausible_years
-from .validated import VALIDATED_KEY, preload_validated, read_validated, save_validated
+from .validated import VALIDATED_KEY, read_validated, save_validated
 from .yeargroups import results_years, two_year_groups
 
 #: (the validated copy's functions live in :mod:`.validated`; imported from here by older code)
 __all__ = ["load_pupils", "rename_columns", "sources", "find_column", "save_validated", "read_validated",
-           "preload_validated", "VALIDATED_KEY"]
+           "VALIDATED_KEY"]
 
 UPN_PATTERN = r"[A-Z]\d{11}[0-9A-Z]"
 

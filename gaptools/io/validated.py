@@ -7,7 +7,6 @@ types and schema check out (the metadata alone is only a claim).
 """
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pandas as pd
@@ -48,48 +47,9 @@ def save_validated(pupils: pd.DataFrame, path) -> Path:
     return path
 
 
-#: Validated tables kept in memory by :func:`preload_validated`, by (path, modified, size).
-_PRELOADED: dict[tuple[str, int, int], pd.DataFrame] = {}
-
-
-def _file_key(path) -> tuple[str, int, int]:
-    st = os.stat(path)
-    return os.path.realpath(path), st.st_mtime_ns, st.st_size
-
-
-def preload_validated(path) -> bool:
-    """Read a table written by :func:`save_validated` once and keep it in memory.
-
-    The batch runner's warm kernel parent calls this once a run: every
-    notebook's kernel, a fork of that parent, then finds the table in memory
-    instead of reading and checking the file again. A later change to the
-    file (another modification time or size) is read afresh.
-
-    Returns
-    -------
-    bool
-        True if ``path`` is such a table (and is now in memory).
-    """
-    frame = read_validated(path)
-    if frame is None:
-        return False
-    _PRELOADED.clear()  # one run's table at a time
-    _PRELOADED[_file_key(path)] = frame
-    return True
-
-
 def read_validated(path) -> pd.DataFrame | None:
     """A table written by :func:`save_validated`, or None if ``path`` is not one."""
     import json
-
-    try:
-        kept = _PRELOADED.get(_file_key(path))
-    except OSError:
-        kept = None
-    if kept is not None:  # a copy: whoever reads it may change it
-        frame = kept.copy()
-        frame.attrs = {k: (dict(v) if isinstance(v, dict) else list(v)) for k, v in kept.attrs.items()}
-        return frame
 
     import pyarrow.parquet as pq
 

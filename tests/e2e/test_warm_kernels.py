@@ -247,34 +247,6 @@ def test_warm_kernels_can_be_switched_off(tmp_path, monkeypatch):
             assert int(ppid) == (parent if parent is not None else zygote.pid)
 
 
-def test_preloaded_table_is_the_file_and_each_reader_gets_its_own_copy(small_trust, tmp_path):
-    import warnings
-
-    import pandas as pd
-
-    import gaptools
-    from gaptools.io import loading
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        pupils = gaptools.load_pupils(small_trust)
-    path = tmp_path / "pupils.parquet"
-    loading.save_validated(pupils, path)
-    from_file = loading.read_validated(path)
-    assert loading.preload_validated(path) is True
-    first, second = gaptools.load_pupils(path), gaptools.load_pupils(path)
-    pd.testing.assert_frame_equal(first, from_file)
-    assert first.attrs["gaptools_sources"] == from_file.attrs["gaptools_sources"]
-    first.loc[:, "attainment8"] = -1.0                     # one reader's change...
-    first.attrs["gaptools_warnings"].append("changed")
-    pd.testing.assert_frame_equal(second, from_file)       # ...is not another's
-    pd.testing.assert_frame_equal(gaptools.load_pupils(path), from_file)
-    assert "changed" not in gaptools.load_pupils(path).attrs["gaptools_warnings"]
-    # the file replaced (another school's run): read afresh, not served from memory
-    loading.save_validated(pupils[pupils["school_id"] == pupils["school_id"].iloc[0]], path)
-    assert len(gaptools.load_pupils(path)) < len(from_file)
-
-
 def manifest_ids(folder):
     import warnings
 
@@ -286,12 +258,11 @@ def manifest_ids(folder):
 
 
 def test_a_warm_parent_that_cannot_start_costs_speed_not_the_run(tmp_path):
-    """A parent whose Python cannot even import gaptools: preload says so, forking falls back (no exception)."""
+    """A parent whose Python cannot even import gaptools: forking says so, and kernels start the usual way."""
     from gaptools.batch.kernels import _fork_warm
 
     broken = warm.Zygote(env={"PATH": "/usr/bin:/bin", "PYTHONNOUSERSITE": "1", "PYTHONSAFEPATH": "1",
                               "PYTHONPATH": str(tmp_path), "PYTHONHOME": str(tmp_path)})
-    assert broken.preload(str(tmp_path / "pupils.parquet")) is False
     with pytest.raises(warm.ZygoteError):
         broken.fork_kernel(["-f", str(tmp_path / "k.json")], env={}, cwd=str(tmp_path))
     broken.close()
