@@ -75,7 +75,8 @@ def funnel_fit(rows: pd.DataFrame) -> tuple[pd.DataFrame, dict]:
         The shown rows with ``limit95`` and ``limit998`` (half-widths around the
         centre at the school's number of disadvantaged pupils) and ``stands_out``:
         ``"larger"`` (gap above the 99.8% limit: disadvantaged pupils further
-        behind than across the trust), ``"smaller"`` (below it) or None.
+        behind than across the trust), ``"smaller"`` (below it) or None; ``beyond``: how far the gap
+        lies from the centre in 99.8% half-widths (above 1: it stands out; the larger, the further).
     fit : dict
         ``centre`` (the trust's gap: schools' gaps weighted by disadvantaged
         pupils), ``sd`` (median pupil-level SD) and ``ratio`` (median other
@@ -83,7 +84,8 @@ def funnel_fit(rows: pd.DataFrame) -> tuple[pd.DataFrame, dict]:
     """
     t = rows[~rows["suppressed"].astype(bool) & rows["gap"].notna() & rows["n_disadvantaged"].notna()].copy()
     if t.empty:
-        return t.assign(limit95=[], limit998=[], stands_out=[]), {"centre": np.nan, "sd": np.nan, "ratio": np.nan}
+        return (t.assign(limit95=[], limit998=[], stands_out=[], beyond=[]),
+                {"centre": np.nan, "sd": np.nan, "ratio": np.nan})
     sd = float(np.nanmedian(pupil_sd(t)))
     ratio = float(np.median(t["n_reference"].astype(float) / t["n_disadvantaged"].astype(float)))
     k = t["n_disadvantaged"].to_numpy(float)
@@ -95,6 +97,7 @@ def funnel_fit(rows: pd.DataFrame) -> tuple[pd.DataFrame, dict]:
     t["stands_out"] = np.where(off > t["limit998"], "larger",
                                np.where(off < -t["limit998"], "smaller", None))  # type: ignore[call-overload]
     t["stands_out"] = t["stands_out"].astype(object).where(t["stands_out"].notna(), None)
+    t["beyond"] = np.abs(off) / t["limit998"].to_numpy(float)
     return t, {"centre": centre, "sd": sd, "ratio": ratio}
 
 

@@ -35,7 +35,7 @@ def _short_name(name: str, limit: int = 40) -> str:
 @themed
 def funnel(table: pd.DataFrame, *, value: str = "gap", n: str = "n_disadvantaged", sd: float,
            centre: float | None = None, ratio: float = 2.0, title: str | None = None, label: str = "gap",
-           mark: str | None = None, ax=None):
+           mark: str | None = None, named: int | None = None, ax=None):
     """Funnel plot: each school's gap against its number of disadvantaged pupils.
 
     Control limits at 95% and 99.8% around the trust's average gap, for a gap
@@ -47,7 +47,9 @@ def funnel(table: pd.DataFrame, *, value: str = "gap", n: str = "n_disadvantaged
     ``mark`` names a column saying which schools stand out (``"larger"``,
     ``"smaller"`` or empty, as :func:`gaptools.analysis.trust.funnel_fit` gives
     it): only those are named, coloured by the way they lie, so that a trust of
-    a hundred schools is not a smear of names. Without it every school is named.
+    a hundred schools is not a smear of names; with ``named``, only that many each
+    way, the furthest out (column ``beyond``; all are coloured and in the text
+    alternative). Without ``mark`` every school is named.
     """
     rows = table.dropna(subset=[value, n])
     if rows.empty:
@@ -64,12 +66,16 @@ def funnel(table: pd.DataFrame, *, value: str = "gap", n: str = "n_disadvantaged
     colours = way.map({"larger": DISADVANTAGED, "smaller": OTHER}).fillna(NATIONAL if mark else DISADVANTAGED)
     ax.scatter(rows[n], rows[value], color=colours.tolist(), s=40 if len(rows) <= 40 else 22, zorder=3)
     mid = (k.min() + k.max()) / 2
+    labelled = set(rows.index)
+    if mark and named is not None and "beyond" in rows.columns:
+        labelled = {i for w in ("larger", "smaller")
+                    for i in rows[way == w].sort_values("beyond", ascending=False).index[:named]}
     parts = []
     for i, r in rows.iterrows():
         name = str(r.get("school_name", r.get("school_id")))
         parts.append(f"{name}: {r[value]:.1f} with {int(r[n])} disadvantaged pupils"
                      + (f", gap {way[i]} than the trust's" if mark and way[i] else ""))
-        if mark and not way[i]:
+        if (mark and not way[i]) or i not in labelled:
             continue
         left = r[n] > mid  # names of schools on the right are written to the left of their point
         ax.annotate(wrap(_short_name(name, 60), 2.2, 8), (r[n], r[value]), fontsize=8,

@@ -23,7 +23,8 @@ class TrustCharts(TrustData):
         """Funnel plot of one measure's gap against the number of disadvantaged pupils, one a key stage.
 
         Who stands out, and which way, is the analysis' (:func:`gaptools.analysis.trust.funnel_fit`);
-        the title says it in words and only those schools are named on the chart.
+        the title says it in words and only those schools are named on the chart (the furthest out, at
+        most :data:`FUNNEL_NAMED` each way; the chart's text alternative and ``trust.csv`` name them all).
         """
         from ..analysis.trust import FUNNEL_MEASURES, funnel_fit
         from .trust_charts import funnel
@@ -44,6 +45,7 @@ class TrustCharts(TrustData):
             rows["gap_shown"] = rows["gap"] * scale
             out.append(funnel(rows, value="gap_shown", sd=fit["sd"] * scale, centre=fit["centre"] * scale,
                               ratio=fit["ratio"], title=f"{ks}: {stands_out_title(rows)}", mark="stands_out",
+                              named=FUNNEL_NAMED,
                               label=f"{cap(rows['label'].iloc[0])} gap ({rows['gap_unit'].iloc[0]})"))
         return out
 
@@ -116,17 +118,26 @@ class TrustCharts(TrustData):
                                  "two or more schools to compare)._"), Table(pd.DataFrame(rows))])
 
 
+#: Schools standing out each way that a funnel's title and labels name (the furthest out); the chart's
+#: text alternative and trust.csv name them all.
+FUNNEL_NAMED = 4
+
+
 def stands_out_title(rows: pd.DataFrame) -> str:
     """Who stands out from the trust and which way, in words (from :func:`gaptools.analysis.trust.funnel_fit`).
 
     e.g. "Hillcrest High School stands out: its gap is larger than the trust's; School 55: smaller".
     """
+    if "beyond" in rows.columns:  # the furthest out first
+        rows = rows.sort_values("beyond", ascending=False, kind="stable")
     larger = rows.loc[rows["stands_out"] == "larger", "school_name"].astype(str).tolist()
     smaller = rows.loc[rows["stands_out"] == "smaller", "school_name"].astype(str).tolist()
     if not larger and not smaller:
         return "no school's gap stands out from the trust beyond chance"
 
     def names(xs):
+        if len(xs) > FUNNEL_NAMED:  # a title, not a list: the rest are in the chart's text and trust.csv
+            return ", ".join(xs[:FUNNEL_NAMED]) + f" and {len(xs) - FUNNEL_NAMED} more"
         return xs[0] if len(xs) == 1 else ", ".join(xs[:-1]) + " and " + xs[-1]
 
     first, way, rest = (larger, "larger", smaller) if larger else (smaller, "smaller", [])

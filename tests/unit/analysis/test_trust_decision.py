@@ -78,3 +78,28 @@ def test_a_school_standing_out_from_the_trust_counts_twice():
     t = support_priorities(pd.DataFrame(rows))
     assert t["school_id"].tolist() == ["0", "4"] and t["concerns"].tolist() == [2, 1]
     assert t["reason"].iloc[0].startswith("gap in Attainment 8 larger than the trust's, beyond chance")
+
+
+def test_a_funnel_of_many_outliers_names_the_furthest_out_each_way_and_counts_the_rest():
+    """At hundreds of schools a dozen may stand out: the title and the chart's labels name the furthest out
+    (in 99.8% half-widths from the centre, worked out here by hand), the rest are counted, coloured and in
+    the chart's text alternative."""
+    from gaptools.reporting.trust_charts import funnel
+    from gaptools.reporting.trust_maps import FUNNEL_NAMED
+
+    sd, k = 15.0, 50
+    half = norm.ppf(0.999) * sd * np.sqrt(1 / k + 1 / (2 * k))  # every school the same size: same limits
+    gaps = [10.0] * 40 + [10 + half * f for f in (1.6, 3.0, 1.8, 2.5, 1.5, 4.0)] + [10 - half * 2.0]
+    rows = pd.DataFrame([_row(str(i), gap=g, se=sd * np.sqrt(1 / k + 1 / (2 * k)), n_dis=k, n_ref=2 * k)
+                         for i, g in enumerate(gaps)])
+    table, fit = funnel_fit(rows)
+    centre = np.mean(gaps)
+    assert table["beyond"].to_numpy() == pytest.approx(np.abs(np.array(gaps) - centre) / half, rel=1e-4)
+    larger = table[table["stands_out"] == "larger"].sort_values("beyond", ascending=False)["school_name"].tolist()
+    assert len(larger) == 6 and FUNNEL_NAMED == 4
+    assert stands_out_title(table) == (f"{', '.join(larger[:4])} and 2 more stand out: their gaps are larger than "
+                                       "the trust's; School 46: smaller")
+    chart = funnel(table, sd=fit["sd"], centre=fit["centre"], mark="stands_out", named=FUNNEL_NAMED)
+    names = {t.get_text().replace("\n", " ") for t in chart.axes[0].texts}
+    assert names == set(larger[:4]) | {"School 46"}
+    assert all(f"{n}: " in chart.alt_text for n in larger)  # the text alternative names every one
