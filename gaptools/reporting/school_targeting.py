@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pandas as pd
 
-from ..domain.formatting import cap, count, md_text
+from ..domain.formatting import count, md_text
+from . import tables
 from .display import Section, Table, markdown
-from .school_data import Cohort, SchoolData, no_measure_text
+from .school_data import Cohort, SchoolData
 
 
 def year_group_lists(t: pd.DataFrame, limit: int) -> list:
@@ -36,60 +37,23 @@ class TargetingSections(SchoolData):
                                                threshold=self.threshold, gaps=self.table)
         return self._priorities[key]
 
+    def all_priorities(self) -> pd.DataFrame:
+        """:func:`gaptools.priorities` of every cohort of the page, one after another."""
+        parts = [p for p in (self.priorities_data(c) for c in self.cohorts) if len(p)]
+        return pd.concat(parts, ignore_index=True) if parts else self.priorities_data(self.cohorts[0])
+
     def priorities(self):
-        def one(c):
-            p = self.priorities_data(c)
-            if p.empty and self._no_comparison_group(c):
-                return markdown("**No priority area from in-school gaps:** there is no comparison group in school "
-                                "(every pupil in this cohort is disadvantaged, or none is). See the gap analysis for "
-                                "comparisons with national other pupils, and use the pupil list and staff knowledge.")
-            if p.empty and self._gaps(c, comparison="in_school").empty:
-                return markdown("**No priority area:** " + no_measure_text(c).strip("_") + " Use the pupil "
-                                "list and staff knowledge.")
-            if p.empty:
-                return markdown("**No priority area:** the data shows no clear gap between disadvantaged and other "
-                                "pupils this year once uncertainty is allowed for (or the groups are too small to "
-                                "measure). That is not proof there is no need: use the pupil list and staff knowledge.")
-            return pd.DataFrame({"Priority": p["rank"], "Area": p["area"].map(cap), "Evidence": p["evidence"],
-                                 "Concentrated in": p["concentrated_in"].fillna(""), "Trend": p["trend"].fillna("")})
-        return self._each(one)
+        """The priority areas of each cohort (:func:`gaptools.tables.priorities`)."""
+        return tables.priorities(self.all_priorities(), self.cohorts, gaps=self.table, sizes=self.analysis.cohorts)
 
     def approaches(self):
-        """The whole-school foundations once, then for each priority the approaches matched to its need."""
-        from ..targeting.evidence import describe, foundations
-        from ..targeting.priorities import approaches_table
-
-        tiers = {"teaching": "1 teaching", "targeted": "2 targeted support", "wider": "3 wider"}
-
-        def one(c):
-            t = approaches_table(self.priorities_data(c))
-            if t.empty:
-                return markdown("_No priority, so no approach is matched to one._")
-            base = foundations(phase="primary" if c.key_stage == "KS2" else "secondary")
-            out = Section()
-            if len(base):
-                out.append(markdown("**For every priority, first:** high-quality teaching for all (tier 1): "
-                                    + "; ".join(f"*{a['strand']}* ({describe(a)})" for _, a in base.iterrows())
-                                    + ". The tables below list what addresses each priority's own need."))
-            t = t.rename(columns=str.capitalize)
-            t["Tier"] = t["Tier"].map(tiers)
-            out.append(t)
-            return out
-        return self._each(one)
+        """The whole-school foundations once, then for each priority the approaches matched to its need
+        (:func:`gaptools.tables.approaches`)."""
+        return tables.approaches(self.all_priorities(), self.cohorts)
 
     def weights(self):
-        """The ranking rule in one sentence, and its points."""
-        from dataclasses import fields
-
-        from ..targeting.pupils import RULE, Weights
-
-        w = Weights()
-        words = {"below_bar": "below a bar at all", "per_step": "each further step below it",
-                 "most_per_measure": "most points from one measure",
-                 "priority_factor": "times counted for a measure in a priority area"}
-        return Section([markdown(RULE), Table(pd.DataFrame({
-            "Rule": [words.get(f.name, f.name.replace("_", " ")) for f in fields(w)],
-            "Points": [f"{getattr(w, f.name):g}" for f in fields(w)]}))])
+        """The ranking rule in one sentence, and its points (:func:`gaptools.tables.weights`)."""
+        return tables.weights()
 
     def targets_data(self, c: Cohort | None = None) -> pd.DataFrame:
         """The current pupils to focus on for cohort ``c``'s priorities (empty without current pupils)."""

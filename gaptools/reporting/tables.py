@@ -5,8 +5,9 @@ read back) and shows it in a notebook as the pages show it: values with their
 units, the 95% interval, what each gap means and why a figure is withheld.
 :func:`gaps` returns one :class:`~gaptools.reporting.display.Table` (``.data``
 is the DataFrame); the pages' tables (:func:`measures`, :func:`national`,
-:func:`subgroups`, :func:`trends`, :func:`profile`, :func:`findings`, :func:`gap_index`) one block a cohort. They
-compute nothing: every figure and verdict is the analysis'.
+:func:`subgroups`, :func:`trends`, :func:`profile`, :func:`findings`, :func:`gap_index`) one block a cohort; page
+03's (:func:`priorities`, :func:`approaches`, :func:`weights`: :mod:`gaptools.reporting.targeting_tables`) take
+:func:`gaptools.priorities`. They compute nothing: every figure and verdict is the analysis' or the targeting's.
 """
 from __future__ import annotations
 
@@ -19,6 +20,9 @@ from ..domain.suppression import DEFAULT_THRESHOLD, THRESHOLD_ATTR
 from .cohorts import Cohort, as_cohorts, cohort_rows, each_cohort, no_measure_text
 from .display import Section, Table, markdown
 from .school_rows import by_importance, folded, people_table, profile_cells
+from .targeting_tables import approaches as approaches
+from .targeting_tables import priorities as priorities
+from .targeting_tables import weights as weights
 
 
 def gaps(table: pd.DataFrame, *, threshold: int | None = None, year: int | None = None,

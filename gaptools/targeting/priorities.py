@@ -109,7 +109,7 @@ def _evidence_text(r) -> str:
 
 def priorities(pupils: pd.DataFrame, school_id: str, *, year: int | None = None,
                key_stage: str | None = None, threshold: int = DEFAULT_THRESHOLD,
-               gaps: pd.DataFrame | None = None, max_approaches: int = 4) -> pd.DataFrame:
+               gaps: pd.DataFrame | None = None, max_approaches: int = 4, cohorts=None) -> pd.DataFrame:
     """The school's priority areas, most important first.
 
     A priority is a need (literacy, maths, attendance, behaviour, whole-cohort
@@ -129,6 +129,12 @@ def priorities(pupils: pd.DataFrame, school_id: str, *, year: int | None = None,
     gaps : DataFrame, optional
         The school's results model (or ``gap_table(..., detail=True)``), if
         already computed; its trend verdicts are the ones given here.
+    max_approaches : int, default 4
+        Toolkit approaches given for each priority.
+    cohorts : optional
+        Several cohorts at once (instead of ``year`` and ``key_stage``):
+        ``SchoolReport.cohorts`` or ``(key_stage, year)`` pairs. Their
+        priorities one cohort after another, each ranked within its cohort.
 
     Returns
     -------
@@ -137,6 +143,12 @@ def priorities(pupils: pd.DataFrame, school_id: str, *, year: int | None = None,
         (the gaps with intervals, in words), ``concentrated_in``, ``trend``,
         ``approaches`` (a DataFrame of toolkit strands) and ``measures``.
     """
+    if cohorts is not None:
+        pairs = [c if isinstance(c, tuple) else (c.key_stage, c.year) for c in cohorts]
+        parts = [priorities(pupils, school_id, year=int(y), key_stage=ks, threshold=threshold, gaps=gaps,
+                            max_approaches=max_approaches) for ks, y in pairs]
+        parts = [p for p in parts if len(p)]  # (an empty frame would change the columns' types)
+        return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=PRIORITY_COLUMNS)
     key_stage, year = cohort(pupils, school_id, year, key_stage)
     if gaps is None or not set(measure_splits()) & {s.split("=")[0] for s in gaps["subgroup"].dropna()}:
         gaps = gap_table(pupils, school_id=str(school_id), key_stage=key_stage, threshold=threshold,
