@@ -19,10 +19,11 @@ TIERS = {"teaching": "1 teaching", "targeted": "2 targeted support", "wider": "3
 
 
 def _of(table: pd.DataFrame, c) -> pd.DataFrame:
-    """The rows of ``table`` (priorities: a ``key_stage`` and ``year`` a row) of cohort ``c``."""
+    """The rows of ``table`` (priorities: a ``key_stage`` and ``year`` a row) of cohort ``c``, with the
+    column types they have alone (several cohorts' rows together may hold text as objects)."""
     if table.empty:
         return table
-    return table[(table["key_stage"] == c.key_stage) & (table["year"] == c.year)].reset_index(drop=True)
+    return table[(table["key_stage"] == c.key_stage) & (table["year"] == c.year)].reset_index(drop=True).infer_objects()
 
 
 def _no_comparison_group(sizes: pd.DataFrame, c) -> bool:

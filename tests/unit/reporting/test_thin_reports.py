@@ -19,8 +19,8 @@ NOTEBOOKS = ROOT / "notebooks"
 REPORTING = ROOT / "gaptools" / "reporting"
 #: The modules of the school and trust reports, and the public tables and charts they are made of.
 REPORT_MODULES = ["school", "school_data", "school_profile", "school_gaps", "school_targeting", "school_rows",
-                  "trust", "trust_data", "trust_maps", "trust_support", "tables", "cohorts", "cohort_charts",
-                  "public_charts"]
+                  "trust", "trust_data", "trust_maps", "trust_support", "tables", "targeting_tables", "cohorts",
+                  "cohort_charts", "public_charts"]
 #: What the reports may take from the analysis: its public results (the analysis, the results model and
 #: its files, the trust's statistics); never the statistics' own modules.
 ANALYSIS_ALLOWED = {"analyse", "cohort", "model", "results", "trust", "trust_results", "profile"}
@@ -49,7 +49,7 @@ def _gt_calls(source):
     ("01_cohort_overview", {"profile"}, {"profile_chart"}),
     ("02_gap_analysis", {"findings", "measures", "national", "subgroups", "trends", "gap_index"},
      {"subject_gaps", "subject_means", "rate_gaps", "split_gaps", "gap_trend"}),
-    ("03_intervention_targeting", set(), set()),
+    ("03_intervention_targeting", {"priorities", "approaches", "weights"}, set()),
 ])
 def test_the_notebooks_show_the_analysts_path(name, tables, charts):
     cells = [(s, tags) for s, tags in _code_cells(name) if "parameters" not in tags]
@@ -192,3 +192,53 @@ def test_a_table_says_the_threshold_its_analysis_used(small):
     assert len(too_few) and too_few.str.endswith("(under 10)").all()
     assert gaptools.tables.gaps(a.gaps, subgroups=True).data.equals(
         gaptools.tables.gaps(a.gaps, subgroups=True, threshold=10).data)
+
+
+def _priority(ks, year, rank, need, strands):
+    approaches = pd.DataFrame({"strand": strands, "months": [5] * len(strands), "cost": [1] * len(strands),
+                               "evidence": [4] * len(strands), "tier": ["targeted"] * len(strands),
+                               "note": [None] * len(strands)})
+    return {"rank": rank, "need": need, "area": need, "score": 1.0 / rank, "year": year, "key_stage": ks,
+            "n_disadvantaged": 20, "evidence": f"{need} evidence", "concentrated_in": None,
+            "trend": "closing" if rank == 1 else None, "approaches": approaches, "measures": [need]}
+
+
+def test_page_03s_tables_show_each_cohorts_priorities():
+    """gaptools.tables.priorities/approaches: a block a cohort, each showing that cohort's rows of
+    gaptools.priorities, and why a cohort has none."""
+    prio = pd.DataFrame([_priority("KS2", 2025, 1, "maths", ["Tutoring", "Feedback"]),
+                         _priority("KS2", 2025, 2, "literacy", ["Reading"]),
+                         _priority("KS4", 2025, 1, "attendance", ["Mentoring"])])
+    cohorts = [("KS2", 2025), ("KS4", 2025), ("KS4", 2024)]
+    shown = gaptools.tables.priorities(prio, cohorts)
+    assert len(shown) == 6  # a heading and a block for each of the three cohorts
+    ks2, ks4 = shown[1].data, shown[3].data
+    assert list(ks2["Priority"]) == [1, 2] and list(ks2["Area"]) == ["Maths", "Literacy"]
+    assert list(ks2["Trend"]) == ["closing", ""] and list(ks4["Area"]) == ["Attendance"]
+    assert "no clear gap" in shown[5].data  # no priority, and nothing said of why: the generic words
+    sizes = pd.DataFrame({"key_stage": ["KS4"], "year": [2024], "pupils": [30], "disadvantaged": [30]})
+    assert "no comparison group" in gaptools.tables.priorities(prio, cohorts, sizes=sizes)[5].data
+    gaps = pd.DataFrame({"key_stage": ["KS4"], "year": [2025], "comparison": ["in_school"], "subgroup": [None]})
+    assert "No outcome measure" in gaptools.tables.priorities(prio, cohorts, gaps=gaps)[5].data
+    ways = gaptools.tables.approaches(prio, cohorts)
+    ks2_table = ways[1][-1].data
+    assert list(ks2_table["Approach"]) == ["Tutoring", "Feedback", "Reading"]  # each priority's own, in order
+    assert list(ks2_table["Priority"]) == [1, 1, 2] and set(ks2_table["Tier"]) == {"2 targeted support"}
+    assert list(ways[3][-1].data["Approach"]) == ["Mentoring"]
+    assert "No priority" in ways[5].data
+    rule = gaptools.tables.weights()
+    assert list(rule[1].data["Points"]) == [f"{v:g}" for v in vars(gaptools.Weights()).values()]
+
+
+def test_priorities_of_several_cohorts_are_each_cohorts(small):
+    sid = sorted(small["school_id"].unique())[0]
+    a = gaptools.analyse(small, sid)
+    pairs = [(ks, int(y)) for ks, y in a.cohorts[["key_stage", "year"]].itertuples(index=False)]
+    assert len(pairs) >= 2
+    each = [gaptools.priorities(small, sid, key_stage=ks, year=y, gaps=a.gaps) for ks, y in pairs]
+    both = gaptools.priorities(small, sid, cohorts=pairs, gaps=a.gaps)
+    expected = pd.concat([p for p in each if len(p)], ignore_index=True)  # (this trust: both years have some)
+    assert len(each) == 2 and all(len(p) for p in each)
+    pd.testing.assert_frame_equal(both.drop(columns="approaches"), expected.drop(columns="approaches"))
+    assert all(x.equals(y) for x, y in zip(both["approaches"], expected["approaches"]))
+    assert list(both["rank"]) == [*range(1, len(each[0]) + 1), *range(1, len(each[1]) + 1)]  # within its cohort
