@@ -15,7 +15,7 @@ from pathlib import Path
 from ..domain.formatting import terminal_safe
 from ..errors import UsageError
 from .kernels import stop_all
-from .school import SchoolOutcome, run_school
+from .school import INPUT_FIELDS, SchoolOutcome, run_school
 
 
 def default_workers() -> int:
@@ -87,6 +87,13 @@ def school_data(client, data_file, jobs) -> list:
     return [(Path(data_file) / school_file(j.school_id)).read_bytes() for j in jobs]
 
 
+def school_inputs(data, jobs) -> list:
+    """With each school's rows sent in its task (``data``: :func:`school_data`), its own files of the current
+    pupils and the data drops too (they are in the same private folder, which the worker cannot see)."""
+    return [None if d is None else {f: Path(getattr(j, f)).read_bytes() for f in INPUT_FIELDS if getattr(j, f)}
+            for d, j in zip(data, jobs)]
+
+
 def dispatch(jobs, *, client, data_file, workers, quiet, already_failed=0, skipped=0):
     """Run the jobs (locally or on Dask), yielding outcomes as they finish, with a progress bar.
 
@@ -116,7 +123,8 @@ def dispatch(jobs, *, client, data_file, workers, quiet, already_failed=0, skipp
 
             with warnings.catch_warnings():  # (schools' files in their tasks make a large graph: as meant)
                 warnings.filterwarnings("ignore", message=".*large graph.*")
-                futures = client.map(run_school, jobs, school_data(client, data_file, jobs), pure=False,
+                data = school_data(client, data_file, jobs)
+                futures = client.map(run_school, jobs, data, school_inputs(data, jobs), pure=False,
                                      key=[f"gaptools-{j.folder}-{os.getpid()}-{time.time_ns()}" for j in jobs])
             job_of = {f.key: j for f, j in zip(futures, jobs)}
             waiting = {f.key: f for f in futures}  # what this run still wants from the cluster

@@ -1,6 +1,7 @@
-"""A run's in-year part (``--assessments``): validated once, then each school's notebook 06 reads them.
+"""A run's in-year part (``--assessments``): validated once, then each school's notebooks 02 and 06 read
+that school's rows of them (a file a school in the run's private folder: :mod:`gaptools.io.byschool_inputs`).
 
-The assessments are read where they are, never copied into the output (they
+The assessments are never copied into the output (they
 name pupils); a school's pupil list from an earlier run (its ``targets.csv``)
 gives the targeted pupils whose progress the page follows.
 """
@@ -8,11 +9,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
 
-def validated_assessments(assessments, mapping) -> tuple[Path, Path | None] | None:
-    """The assessments' and their mapping's resolved paths, once they pass validation (as ``current``)."""
+
+def validated_assessments(assessments, mapping) -> tuple[tuple[Path, Path | None] | None, pd.DataFrame | None]:
+    """The assessments' and their mapping's resolved paths, and their rows, once they pass validation (as
+    ``current``; ``(None, None)`` without them)."""
     if assessments is None:
-        return None
+        return None, None
     import warnings
 
     from ..errors import GaptoolsWarning
@@ -20,14 +24,17 @@ def validated_assessments(assessments, mapping) -> tuple[Path, Path | None] | No
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", GaptoolsWarning)
-        load_assessments(assessments, mapping)  # raises DataValidationError naming file, line, column and value
-    return Path(assessments).resolve(), Path(mapping).resolve() if mapping else None
+        rows = load_assessments(assessments, mapping)  # raises DataValidationError naming file, line, column and value
+    return (Path(assessments).resolve(), Path(mapping).resolve() if mapping else None), rows
 
 
-def in_year_job(in_year, school_folder: Path) -> dict:
-    """A school job's in-year fields: the assessments, and the pupil list an earlier run left in its folder."""
+def in_year_job(in_year, school_folder: Path, own: str | None = None) -> dict:
+    """A school job's in-year fields: the assessments (``own``: the school's rows of them, validated already,
+    else the whole file and its mapping), and the pupil list an earlier run left in its folder."""
     if not in_year:
         return {}
+    if own is not None:
+        return {"assessments": own, "assessments_mapping": None, "targets": listed(school_folder / "targets.csv")}
     return {"assessments": str(in_year[0]), "assessments_mapping": str(in_year[1]) if in_year[1] else None,
             "targets": listed(school_folder / "targets.csv")}
 

@@ -55,10 +55,11 @@ def hash_inputs(pupils: pd.DataFrame, threshold: int, year: int | None, notebook
     return h.hexdigest()[:16]
 
 
-def validated_current(current, mapping) -> Path | None:
-    """The current-pupils table's resolved path, once it passes the same validation as the main table."""
+def validated_current(current, mapping) -> tuple[Path | None, pd.DataFrame | None]:
+    """The current-pupils table's resolved path and its rows, once it passes the same validation as the main
+    table (``(None, None)`` without one)."""
     if current is None:
-        return None
+        return None, None
     import warnings
 
     from ..errors import GaptoolsWarning
@@ -66,8 +67,25 @@ def validated_current(current, mapping) -> Path | None:
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", GaptoolsWarning)
-        load_pupils(current, mapping, current=True)  # raises DataValidationError naming file, line, column, value
-    return Path(current).resolve()
+        rows = load_pupils(current, mapping, current=True)  # raises DataValidationError: file, line, column, value
+    return Path(current).resolve(), rows
+
+
+def inputs_by_school(private: Path, schools, current: pd.DataFrame | None,
+                     assessments: pd.DataFrame | None) -> dict[str, dict[str, str]]:
+    """Each school's own file of the validated current pupils and of the data drops (the job fields
+    ``current`` and ``assessments``), written once in the run's private folder: a school's notebooks read
+    its rows alone (:mod:`gaptools.io.byschool_inputs`)."""
+    from ..io.byschool_inputs import save_assessments_by_school, save_current_by_school
+
+    files: dict[str, dict[str, str]] = {str(sid): {} for sid in schools}
+    if current is not None:
+        for sid, path in save_current_by_school(current, private / "current", files).items():
+            files[sid]["current"] = str(path)
+    if assessments is not None:
+        for sid, path in save_assessments_by_school(assessments, private / "assessments", files).items():
+            files[sid]["assessments"] = str(path)
+    return files
 
 
 def validated_activities(activities, mapping, pupils) -> tuple[str, str | None] | None:

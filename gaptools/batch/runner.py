@@ -86,12 +86,13 @@ def run(data, out, *, mapping=None, schools=None, workers: int | None = None, sc
     current : path, optional
         The pupils on roll now (same contract and mapping as ``data``), for the
         pupil lists. Validated first (any problem stops the run with
-        :class:`DataValidationError`); read by each school's notebook from where
-        it is, never copied into ``out``.
+        :class:`DataValidationError`); each school's rows are then written once
+        to a file of their own in the run's private folder, which that school's
+        notebooks read (never copied into ``out``).
     assessments : path, optional
         The data drops (data contract §6) of any of the schools: each school's
         folder then has the in-year page (notebook 06) and ``results.json``
-        has ``in_year``. Validated first, as ``current``; read where it is.
+        has ``in_year``. Validated first and laid out by school, as ``current``.
     assessments_mapping : path, optional
         A mapping for the assessments export.
     activities : path, optional
@@ -132,6 +133,7 @@ def _run(data, out, opts: RunOptions) -> dict:
     from ..analysis.trustwide import trust_context
     from ..io.byschool import save_by_school
     from ..reporting.pdf import printing
+    from .inputs import inputs_by_school
 
     opts.check()
     mapping, schools, scheduler, year, pdf = opts.mapping, opts.schools, opts.scheduler, opts.year, opts.pdf
@@ -151,8 +153,8 @@ def _run(data, out, opts: RunOptions) -> dict:
         client = connect(scheduler) if scheduler else None
         try:
             current_mapping = mapping if opts.current_mapping is None else opts.current_mapping
-            current = validated_current(opts.current, current_mapping)
-            in_year = validated_assessments(opts.assessments, opts.assessments_mapping)
+            current, current_rows = validated_current(opts.current, current_mapping)
+            in_year, drops = validated_assessments(opts.assessments, opts.assessments_mapping)
             pupils, failures = validate_by_school(data, mapping)
             activities = validated_activities(opts.activities, opts.activities_mapping, pupils)
             names = pupils.groupby("school_id")["school_name"].first().astype(str).to_dict() \
@@ -181,6 +183,9 @@ def _run(data, out, opts: RunOptions) -> dict:
                                          in_year=bool(in_year), skip=out)
                 if pdf:  # a folder made without PDFs is not complete for a run that asks for them
                     input_hash += "+pdf"
+            # each school's rows of the current pupils and of the data drops, once: its notebooks read them alone
+            own = inputs_by_school(private, [s for s in names if wanted is None or s in wanted], current_rows, drops)
+            del current_rows, drops
             del pupils  # the workers read the private file; this process needs only the names
             phases = {"validation": round(time.perf_counter() - started, 2)}  # (the rest as each phase ends)
             with OutputFolder(out) as folder, (printing() if pdf else nullcontext()):
@@ -188,7 +193,8 @@ def _run(data, out, opts: RunOptions) -> dict:
                 return _run_in(folder, private, stopper, client, opts, data_file=data_file,
                                input_hash=input_hash, source=source, names=names, failures=failures, known=known,
                                wanted=wanted, notebook_dir=notebook_dir, started=started, current=current,
-                               mapping=current_mapping, in_year=in_year, activities=activities, phases=phases)
+                               mapping=current_mapping, in_year=in_year, activities=activities, phases=phases,
+                               own=own)
         finally:
             if client is not None:
                 client.close()
@@ -196,10 +202,11 @@ def _run(data, out, opts: RunOptions) -> dict:
 
 def _run_in(folder: OutputFolder, private: Path, stopper: StopOnSignal, client, opts: RunOptions, *,
             data_file, input_hash, source, names, failures, known, wanted, notebook_dir, started, current, mapping,
-            in_year=None, activities=None, phases=None) -> dict:
+            in_year=None, activities=None, phases=None, own=None) -> dict:
     """The run in its output folder (locked): the schools, the trust pages, the index and the manifest.
     ``current``, ``mapping``, ``in_year`` and ``activities`` are the validated inputs, not ``opts``' paths;
-    ``phases`` the seconds of each phase so far (this adds the schools, the overview and the index)."""
+    ``phases`` the seconds of each phase so far (this adds the schools, the overview and the index); ``own``
+    each school's files of the current pupils and the data drops (:func:`.inputs.inputs_by_school`)."""
     assert folder.stage is not None  # (the folder is open: its stage is made)
     resume, workers, quiet, threshold, year = opts.resume, opts.workers, opts.quiet, opts.threshold, opts.year
     timeout, published, pdf = opts.timeout, opts.published, opts.pdf
@@ -219,13 +226,15 @@ def _run_in(folder: OutputFolder, private: Path, stopper: StopOnSignal, client, 
         if kept:
             outcomes[sid] = SchoolOutcome(sid, names[sid], folders[sid], "ok", outputs=kept, input_hash=input_hash)
         elif rebuild:
+            mine = (own or {}).get(sid, {})
             jobs.append(SchoolJob(sid, names[sid], folders[sid], str(data_file), str(folder.stage / folders[sid]),
                                   threshold, year, timeout, notebook_dir=str(notebook_dir),
                                   scratch=str(private) if client is None else None,  # a Dask worker: its own
-                                  current=str(current) if current else None, pdf=bool(pdf),
+                                  current=mine.get("current", str(current) if current else None), pdf=bool(pdf),
                                   one_school=len(known) == 1,
-                                  mapping=str(Path(mapping).resolve()) if current and isinstance(mapping, (str, Path))
-                                  else None, **in_year_job(in_year, out / folders[sid]),
+                                  mapping=str(Path(mapping).resolve()) if current and "current" not in mine
+                                  and isinstance(mapping, (str, Path)) else None,
+                                  **in_year_job(in_year, out / folders[sid], mine.get("assessments")),
                                   **activity_fields(activities)))
     order = [sid for sid in known if sid in outcomes or any(j.school_id == sid for j in jobs)]
     fields = {"schema_version": SCHEMA_VERSION,

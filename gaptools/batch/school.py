@@ -12,7 +12,7 @@ import re
 import shutil
 import time
 import traceback
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from ..domain.suppression import DEFAULT_THRESHOLD
@@ -54,10 +54,10 @@ class SchoolJob:
     retries: int = 2
     notebook_dir: str = str(NOTEBOOK_DIR)
     scratch: str | None = None   # parent of the job's private folder (None: the system's temp folder)
-    current: str | None = None   # the current pupils' table, read where it is (never copied)
+    current: str | None = None   # the school's rows of the current pupils (a validated file in the private folder)
     mapping: str | None = None   # the mapping, for the current pupils' table
     pdf: bool = False            # also print each page, and the school's summary, as PDF
-    assessments: str | None = None          # the data drops (notebook 06), read where they are (never copied)
+    assessments: str | None = None          # the school's data drops (notebooks 02, 06; in the private folder)
     assessments_mapping: str | None = None  # the mapping for the assessments export
     targets: str | None = None              # the previous run's pupil list (targets.csv) of this school
     activities: str | None = None          # the activity register, read where it is (never copied)
@@ -164,7 +164,11 @@ def _nav(folder: str, current: str | None, pages=SCHOOL_NOTEBOOKS, one_school: b
     return " · ".join(links)
 
 
-def run_school(job: SchoolJob, data: bytes | None = None) -> SchoolOutcome:
+#: A job's fields naming a school's own file of an input in the run's private folder (sent with ``data``).
+INPUT_FIELDS = ("current", "assessments")
+
+
+def run_school(job: SchoolJob, data: bytes | None = None, inputs: dict[str, bytes] | None = None) -> SchoolOutcome:
     """Build one school's folder in ``job.stage``: executed notebooks, HTML reports, side outputs.
 
     Safe in a thread, a worker process or on a Dask worker. The notebooks'
@@ -178,6 +182,9 @@ def run_school(job: SchoolJob, data: bytes | None = None) -> SchoolOutcome:
     data : bytes, optional
         This school's validated file's bytes (its rows and the trust's context for them),
         for a worker that cannot read ``job.data`` (a Dask worker on another machine).
+    inputs : dict, optional
+        With ``data``: the bytes of the school's own files of the current pupils and the data drops
+        (:data:`INPUT_FIELDS`), which such a worker cannot read either.
     """
     from ..reporting.html import notebook_html
     from .workspace import private_folder
@@ -191,6 +198,12 @@ def run_school(job: SchoolJob, data: bytes | None = None) -> SchoolOutcome:
             if data is not None:
                 data_path = str(private / "pupils.parquet")
                 Path(data_path).write_bytes(data)
+            if inputs:  # (a Dask worker that cannot see the run's private folder)
+                for name, blob in inputs.items():
+                    (private / f"{name}.parquet").write_bytes(blob)
+                job = replace(job, current=str(private / "current.parquet") if "current" in inputs else job.current,
+                              assessments=str(private / "assessments.parquet") if "assessments" in inputs
+                              else job.assessments)
             work = private / "outputs"
             work.mkdir()
             shutil.rmtree(stage, ignore_errors=True)

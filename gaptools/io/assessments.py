@@ -49,6 +49,9 @@ def load_assessments(path, mapping=None) -> pd.DataFrame:
         warning; the figures leave it out. ``attrs["gaptools_warnings"]`` holds
         the warnings.
 
+    A school's file written by :func:`gaptools.io.byschool_inputs.save_assessments_by_school`
+    (the batch runner's, once the whole table passed) is read back as it is, without validating it again.
+
     Raises
     ------
     DataValidationError
@@ -56,6 +59,11 @@ def load_assessments(path, mapping=None) -> pd.DataFrame:
     FileNotFoundError
         When ``path`` does not exist.
     """
+    from .byschool_inputs import read_validated_assessments
+
+    validated = read_validated_assessments(path)
+    if validated is not None:  # one school's rows, written by the batch runner once they passed: as they are
+        return validated
     mapping = load_mapping(mapping, columns=A.COLUMNS)
     if mapping is not None and mapping.measures:
         raise DataValidationError([Problem(mapping.source, None, "measures", None,
