@@ -24,7 +24,7 @@ import pandas as pd
 
 from ..domain import assessments as A
 from .byschool import school_file
-from .validated import save_validated
+from .validated import save_validated, values_within
 
 #: An assessments file's metadata: its rows passed :func:`gaptools.load_assessments` (a claim, checked on reading).
 ASSESSMENTS_KEY = b"gaptools.validated_assessments"
@@ -128,12 +128,6 @@ def _typed_as_assessments(frame: pd.DataFrame) -> bool:
         values = frame[col]
         if values.dtype != A.parse(spec, pd.Series([], dtype=object))[0].dtype:
             return False
-        if spec.required and col != "score" and values.isna().any():
-            return False
-        if spec.allowed and not values.dropna().isin(spec.allowed).all():
-            return False
-        if spec.ge is not None and (values < spec.ge).fillna(False).any():
-            return False
-        if spec.le is not None and (values > spec.le).fillna(False).any():
+        if (spec.required and col != "score" and values.isna().any()) or not values_within(values, spec):
             return False
     return not frame.duplicated(list(A.KEY)).any()

@@ -78,6 +78,16 @@ def read_validated(path) -> pd.DataFrame | None:
 
 
 
+def values_within(values: pd.Series, spec) -> bool:
+    """Whether every known value in ``values`` is one ``spec`` allows and within its range (``allowed``,
+    ``ge``, ``le``: a column spec of the pupil table or of the data drops)."""
+    if spec.allowed and not values.dropna().isin(spec.allowed).all():
+        return False
+    if spec.ge is not None and (values < spec.ge).fillna(False).any():
+        return False
+    return not (spec.le is not None and (values > spec.le).fillna(False).any())
+
+
 def _typed_as_validated(frame: pd.DataFrame, measures: dict[str, Measure]) -> bool:
     """Whether ``frame`` has the types :func:`load_pupils` gives and passes the schema."""
     if any(c not in frame.columns for c in C.REQUIRED):
@@ -92,13 +102,7 @@ def _typed_as_validated(frame: pd.DataFrame, measures: dict[str, Measure]) -> bo
         if spec is None:
             continue
         values = frame[col]
-        if spec.required and values.isna().any():
-            return False
-        if spec.allowed and not values.dropna().isin(spec.allowed).all():
-            return False
-        if spec.ge is not None and (values < spec.ge).fillna(False).any():
-            return False
-        if spec.le is not None and (values > spec.le).fillna(False).any():
+        if (spec.required and values.isna().any()) or not values_within(values, spec):
             return False
     if "school_name" not in frame.columns or frame["school_name"].isna().any():
         return False
